@@ -1,0 +1,438 @@
+package configs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a whole evalgate configuration. The zero value is not useful;
+// build one with Load or Parse, which apply the defaults documented on each
+// field.
+type Config struct {
+	// Dataset names the eval set to replay.
+	Dataset Dataset `yaml:"dataset"`
+	// Candidate is the model version that asks to be promoted.
+	Candidate Model `yaml:"candidate"`
+	// Production is the model version in production. Optional: without it
+	// there is no regression comparison and regression.* gate rules are not
+	// evaluated.
+	Production *Model `yaml:"production"`
+	// Prompt renders each eval-set row into chat messages.
+	Prompt Prompt `yaml:"prompt"`
+	// Run controls how the model calls are made and where outputs go.
+	Run Run `yaml:"run"`
+	// Scoring chooses how an output is judged correct.
+	Scoring Scoring `yaml:"scoring"`
+	// Fairness names the group columns to break accuracy down by.
+	Fairness Fairness `yaml:"fairness"`
+	// Gate lists the rules that must all pass for the verdict to be ALLOW.
+	// An empty gate always allows; Load warns about nothing, but the report
+	// says the gate is empty.
+	Gate []Rule `yaml:"gate"`
+
+	// Path is the file the config was read from ("" when parsed from bytes).
+	Path string `yaml:"-"`
+	// SHA256 is the lowercase hex SHA-256 of the config file's bytes.
+	SHA256 string `yaml:"-"`
+}
+
+// Dataset identifies the eval set.
+type Dataset struct {
+	// Path is the Parquet eval set. A relative path is resolved against the
+	// directory of the config file. Required.
+	Path string `yaml:"path"`
+	// SHA256, when set, pins the dataset: a file whose SHA-256 differs is an
+	// error. Lowercase or uppercase hex, 64 digits.
+	SHA256 string `yaml:"sha256"`
+}
+
+// Model describes one model endpoint.
+type Model struct {
+	// Provider is "openai" (any OpenAI-compatible endpoint), "replay" (the
+	// outputs recorded in the eval set's output column), or
+	// "builtin:<name>" (a small model served in-process; see
+	// `evalgate run --help`). Required.
+	Provider string `yaml:"provider"`
+	// Model is the model name sent to the endpoint (for example
+	// "gpt-4o-mini"). For builtin providers it defaults to the builtin name.
+	Model string `yaml:"model"`
+	// Version is a free-form identity recorded in the report (for example a
+	// release tag or model registry version). Defaults to Model.
+	Version string `yaml:"version"`
+	// BaseURL is the endpoint's base URL, ending in /v1 for most servers.
+	// Default for provider openai: https://api.openai.com/v1.
+	BaseURL string `yaml:"base_url"`
+	// APIKeyEnv is the name of the environment variable holding the API
+	// key. The key itself is never written in a config. Default for provider
+	// openai: OPENAI_API_KEY. Leave it empty for local servers that need no
+	// key (vLLM, Ollama, llama.cpp) by setting it to "none".
+	APIKeyEnv string `yaml:"api_key_env"`
+	// Temperature is the sampling temperature, 0 to 2. Default 0.
+	Temperature float64 `yaml:"temperature"`
+	// MaxTokens caps the completion length in tokens; 0 leaves it to the
+	// endpoint. Default 256.
+	MaxTokens int `yaml:"max_tokens"`
+	// Seed, when set, is sent to endpoints that support reproducible sampling.
+	Seed *int `yaml:"seed"`
+}
+
+// Prompt renders rows into chat messages with Go text/template. The template
+// data is the row: .ID, .Input, .System, .Context ([]string), .Expected,
+// .Task and .Extra (map of other string columns).
+type Prompt struct {
+	// System is the system message template. When empty, the row's system
+	// column is used, if any.
+	System string `yaml:"system"`
+	// Template is the user message template. Default: "{{.Input}}".
+	Template string `yaml:"template"`
+}
+
+// Run controls the model calls.
+type Run struct {
+	// Concurrency is the number of requests in flight at once, 1 to 1024.
+	// Default 4.
+	Concurrency int `yaml:"concurrency"`
+	// Repeats samples each item this many times, 1 to 100. Default 1.
+	Repeats int `yaml:"repeats"`
+	// Timeout bounds each request. Default 60s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Out is the directory results and reports are written to. A relative
+	// path is resolved against the working directory. Default "evalgate-out".
+	Out string `yaml:"out"`
+}
+
+// Scoring chooses how outputs are judged.
+type Scoring struct {
+	// Method decides whether an output is correct and so defines
+	// "accuracy": exact, normalized (case, whitespace, punctuation and
+	// articles ignored), contains (the normalized reference appears in the
+	// normalized output) or f1 (token F1 at least F1Threshold). Every method
+	// accepts any of expected and expected_any. Default normalized.
+	Method string `yaml:"method"`
+	// F1Threshold is the token F1 at or above which an output counts as
+	// correct under method f1, in (0, 1]. Default 0.5.
+	F1Threshold float64 `yaml:"f1_threshold"`
+	// Confidence is the level of every interval, in (0, 1). Default 0.95.
+	Confidence float64 `yaml:"confidence"`
+}
+
+// Fairness configures the per-group breakdown.
+type Fairness struct {
+	// Groups are eval-set string columns to break accuracy down by.
+	Groups []string `yaml:"groups"`
+	// MinGroupSize is the smallest group, in items, that takes part in the
+	// gap; smaller groups are shown with a warning. Default 30.
+	MinGroupSize int `yaml:"min_group_size"`
+}
+
+// Rule is one gate rule: the metric at path Metric must be at least Min
+// and/or at most Max.
+type Rule struct {
+	// Metric is a metric path in the report, such as "accuracy",
+	// "accuracy.ci_low" or "fairness.accuracy.gap". `evalgate gate
+	// --list-metrics` prints every path.
+	Metric string `yaml:"metric"`
+	// Min is the smallest passing value, inclusive.
+	Min *float64 `yaml:"min"`
+	// Max is the largest passing value, inclusive.
+	Max *float64 `yaml:"max"`
+	// Optional rules whose metric cannot be computed pass as "not
+	// evaluated" instead of blocking.
+	Optional bool `yaml:"optional"`
+	// Description is a human reason shown beside the rule in reports.
+	Description string `yaml:"description"`
+}
+
+// Scoring methods accepted by Scoring.Method.
+const (
+	MethodExact      = "exact"
+	MethodNormalized = "normalized"
+	MethodContains   = "contains"
+	MethodF1         = "f1"
+)
+
+// Methods lists the scoring methods in report order.
+func Methods() []string {
+	return []string{MethodExact, MethodNormalized, MethodContains, MethodF1}
+}
+
+// Error is a problem in a config file, with its position when known.
+type Error struct {
+	File string // the config file, "" when parsed from bytes
+	Line int    // 1-based; 0 when not tied to a line
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(displayName(e.File))
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one config, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+func displayName(file string) string {
+	if file == "" {
+		return "config"
+	}
+	return file
+}
+
+// Load reads, defaults and validates the config at path. Every problem it can
+// find is returned at once, as Errors.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for bytes already read; file names them in messages and
+// anchors relative dataset paths.
+func Parse(file string, data []byte) (*Config, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "config is empty"}
+		}
+		return nil, &Error{File: file, Line: yamlErrorLine(err), Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if root.Kind == 0 {
+		return nil, &Error{File: file, Msg: "config is empty"}
+	}
+	var errs Errors
+	checkKeys(file, &root, typeOfConfig, "", &errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	cfg := &Config{}
+	if err := root.Decode(cfg); err != nil {
+		return nil, &Error{File: file, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	sum := sha256.Sum256(data)
+	cfg.SHA256 = hex.EncodeToString(sum[:])
+	cfg.Path = file
+	cfg.applyDefaults()
+	if errs := cfg.validate(&root); len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscanf(m[1], "%d", &n)
+	return n
+}
+
+func (c *Config) applyDefaults() {
+	defaultModel(&c.Candidate)
+	if c.Production != nil {
+		defaultModel(c.Production)
+	}
+	if c.Prompt.Template == "" {
+		c.Prompt.Template = "{{.Input}}"
+	}
+	if c.Run.Concurrency == 0 {
+		c.Run.Concurrency = 4
+	}
+	if c.Run.Repeats == 0 {
+		c.Run.Repeats = 1
+	}
+	if c.Run.Timeout == 0 {
+		c.Run.Timeout = 60 * time.Second
+	}
+	if c.Run.Out == "" {
+		c.Run.Out = "evalgate-out"
+	}
+	if c.Scoring.Method == "" {
+		c.Scoring.Method = MethodNormalized
+	}
+	if c.Scoring.F1Threshold == 0 {
+		c.Scoring.F1Threshold = 0.5
+	}
+	if c.Scoring.Confidence == 0 {
+		c.Scoring.Confidence = 0.95
+	}
+	if c.Fairness.MinGroupSize == 0 {
+		c.Fairness.MinGroupSize = 30
+	}
+}
+
+func defaultModel(m *Model) {
+	if name, ok := strings.CutPrefix(m.Provider, "builtin:"); ok && m.Model == "" {
+		m.Model = name
+	}
+	if m.Provider == "openai" {
+		if m.BaseURL == "" {
+			m.BaseURL = "https://api.openai.com/v1"
+		}
+		if m.APIKeyEnv == "" {
+			m.APIKeyEnv = "OPENAI_API_KEY"
+		}
+	}
+	if m.Provider == "replay" && m.Model == "" {
+		m.Model = "replay"
+	}
+	if m.Version == "" {
+		m.Version = m.Model
+	}
+	if m.MaxTokens == 0 {
+		m.MaxTokens = 256
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validate checks values; each message is anchored at the line of the key
+// it names (found in root), or of the nearest parent present in the file.
+func (c *Config) validate(root *yaml.Node) Errors {
+	var errs Errors
+	bad := func(path string, format string, args ...any) {
+		errs = append(errs, &Error{File: c.Path, Line: lineOf(root, path), Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Dataset.Path == "" {
+		bad("dataset.path", "dataset.path is required")
+	}
+	if s := c.Dataset.SHA256; s != "" {
+		if _, err := hex.DecodeString(s); err != nil || len(s) != 64 {
+			bad("dataset.sha256", "dataset.sha256 must be 64 hex digits, got %q", s)
+		}
+	}
+	c.validateModel("candidate", &c.Candidate, bad)
+	if c.Production != nil {
+		c.validateModel("production", c.Production, bad)
+	}
+	if c.Run.Concurrency < 1 || c.Run.Concurrency > 1024 {
+		bad("run.concurrency", "run.concurrency must be 1 to 1024, got %d", c.Run.Concurrency)
+	}
+	if c.Run.Repeats < 1 || c.Run.Repeats > 100 {
+		bad("run.repeats", "run.repeats must be 1 to 100, got %d", c.Run.Repeats)
+	}
+	if c.Run.Timeout < 0 {
+		bad("run.timeout", "run.timeout must be positive, got %s", c.Run.Timeout)
+	}
+	switch c.Scoring.Method {
+	case MethodExact, MethodNormalized, MethodContains, MethodF1:
+	default:
+		bad("scoring.method", "scoring.method must be one of %s, got %q", strings.Join(Methods(), ", "), c.Scoring.Method)
+	}
+	if t := c.Scoring.F1Threshold; !(t > 0 && t <= 1) {
+		bad("scoring.f1_threshold", "scoring.f1_threshold must be in (0, 1], got %g", t)
+	}
+	if l := c.Scoring.Confidence; !(l > 0 && l < 1) {
+		bad("scoring.confidence", "scoring.confidence must be in (0, 1), got %g", l)
+	}
+	if c.Fairness.MinGroupSize < 1 {
+		bad("fairness.min_group_size", "fairness.min_group_size must be at least 1, got %d", c.Fairness.MinGroupSize)
+	}
+	seen := map[string]bool{}
+	for _, g := range c.Fairness.Groups {
+		if g == "" {
+			bad("fairness.groups", "fairness.groups has an empty column name")
+		}
+		if seen[g] {
+			bad("fairness.groups", "fairness.groups names %q twice", g)
+		}
+		seen[g] = true
+	}
+	for i, r := range c.Gate {
+		at := fmt.Sprintf("gate.%d", i)
+		switch {
+		case r.Metric == "":
+			bad(at, "gate rule %d has no metric", i+1)
+		case r.Min == nil && r.Max == nil:
+			bad(at, "gate rule %d (%s) needs min or max", i+1, r.Metric)
+		case r.Min != nil && r.Max != nil && *r.Min > *r.Max:
+			bad(at, "gate rule %d (%s): min %g is above max %g", i+1, r.Metric, *r.Min, *r.Max)
+		}
+		for _, v := range []*float64{r.Min, r.Max} {
+			if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+				bad(at, "gate rule %d (%s): threshold must be a finite number", i+1, r.Metric)
+			}
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateModel(role string, m *Model, bad func(string, string, ...any)) {
+	switch {
+	case m.Provider == "":
+		bad(role+".provider", "%s.provider is required (openai, replay or builtin:<name>)", role)
+	case m.Provider == "openai", m.Provider == "replay":
+	case strings.HasPrefix(m.Provider, "builtin:") && len(m.Provider) > len("builtin:"):
+	default:
+		bad(role+".provider", "%s.provider %q is unknown: use openai, replay or builtin:<name>", role, m.Provider)
+	}
+	if m.Provider == "openai" {
+		if m.Model == "" {
+			bad(role, "%s.model is required for provider openai", role)
+		}
+		if m.APIKeyEnv != "none" && !envNameRE.MatchString(m.APIKeyEnv) {
+			bad(role+".api_key_env", "%s.api_key_env must be an environment variable name, not a key", role)
+		}
+	}
+	if t := m.Temperature; t < 0 || t > 2 {
+		bad(role+".temperature", "%s.temperature must be 0 to 2, got %g", role, t)
+	}
+	if m.MaxTokens < 0 {
+		bad(role+".max_tokens", "%s.max_tokens must not be negative, got %d", role, m.MaxTokens)
+	}
+}
+
+// DatasetPath returns the dataset path, resolved against the config file's
+// directory when relative.
+func (c *Config) DatasetPath() string {
+	return c.resolve(c.Dataset.Path)
+}
+
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// CheckDigest returns an error when the config pins a dataset digest that
+// differs from sha256 (lowercase hex).
+func (c *Config) CheckDigest(sha string) error {
+	pin := strings.ToLower(c.Dataset.SHA256)
+	if pin == "" || pin == sha {
+		return nil
+	}
+	return &Error{File: c.Path, Msg: fmt.Sprintf("dataset %s has SHA-256 %s, but dataset.sha256 pins %s", c.DatasetPath(), sha, pin)}
+}

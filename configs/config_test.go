@@ -1,0 +1,200 @@
+package configs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const minimal = `dataset: {path: set.parquet}
+candidate: {provider: "builtin:extractive"}
+`
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse("dir/eval.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"candidate.model", cfg.Candidate.Model, "extractive"},
+		{"candidate.version", cfg.Candidate.Version, "extractive"},
+		{"candidate.max_tokens", cfg.Candidate.MaxTokens, 256},
+		{"prompt.template", cfg.Prompt.Template, "{{.Input}}"},
+		{"run.concurrency", cfg.Run.Concurrency, 4},
+		{"run.repeats", cfg.Run.Repeats, 1},
+		{"run.timeout", cfg.Run.Timeout, 60 * time.Second},
+		{"run.out", cfg.Run.Out, "evalgate-out"},
+		{"scoring.method", cfg.Scoring.Method, "normalized"},
+		{"scoring.confidence", cfg.Scoring.Confidence, 0.95},
+		{"fairness.min_group_size", cfg.Fairness.MinGroupSize, 30},
+		{"dataset path", cfg.DatasetPath(), filepath.Join("dir", "set.parquet")},
+		{"production", cfg.Production == nil, true},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if len(cfg.SHA256) != 64 {
+		t.Errorf("config sha256 = %q, want 64 hex digits", cfg.SHA256)
+	}
+}
+
+func TestParseOpenAIDefaults(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("dataset: {path: s.parquet}\ncandidate: {provider: openai, model: gpt-4o-mini}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Candidate.BaseURL != "https://api.openai.com/v1" || cfg.Candidate.APIKeyEnv != "OPENAI_API_KEY" {
+		t.Errorf("base_url %q api_key_env %q, want the OpenAI defaults", cfg.Candidate.BaseURL, cfg.Candidate.APIKeyEnv)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // each must appear in the error
+	}{
+		{"misspelled key", minimal + "scoring:\n  methd: exact\n", []string{"eval.yaml:4:", `unknown key "scoring.methd"`, `did you mean "method"`}},
+		{"unknown top-level key", "datset: {path: x}\n" + minimal, []string{"eval.yaml:1:", `unknown key "datset"`, `did you mean "dataset"`}},
+		{"two unknown keys reported together", minimal + "foo: 1\nrun: {concurency: 3}\n", []string{`eval.yaml:3: unknown key "foo"`, `eval.yaml:4: unknown key "run.concurency"`}},
+		{"api key in config", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: m\n  api_key: sk-live-123456\n", []string{"eval.yaml:5:", "api_key_env"}},
+		{"key value in api_key_env", "dataset: {path: s}\ncandidate: {provider: openai, model: m, api_key_env: sk-abc-123}\n", []string{"eval.yaml:2:", "must be an environment variable name"}},
+		{"unknown method", minimal + "scoring: {method: fuzzy}\n", []string{"eval.yaml:3:", `scoring.method must be one of exact, normalized, contains, f1, got "fuzzy"`}},
+		{"unknown provider", "dataset: {path: s}\ncandidate: {provider: anthropic}\n", []string{"eval.yaml:2:", `candidate.provider "anthropic" is unknown`}},
+		{"no dataset", "candidate: {provider: replay}\n", []string{"dataset.path is required"}},
+		{"rule without bound", minimal + "gate:\n  - {metric: accuracy}\n", []string{"eval.yaml:4:", "gate rule 1 (accuracy) needs min or max"}},
+		{"bad type", minimal + "run: {concurrency: lots}\n", []string{"eval.yaml:3:", "cannot unmarshal"}},
+		{"bad yaml", "dataset: [\n", []string{"eval.yaml:", "invalid YAML"}},
+		{"empty", "", []string{"config is empty"}},
+		{"bad pin", "dataset: {path: s, sha256: abc}\ncandidate: {provider: replay}\n", []string{"eval.yaml:1:", "64 hex digits"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("eval.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("got no error, want one containing %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "sk-live-123456") {
+				t.Errorf("error %q repeats the secret", err)
+			}
+		})
+	}
+}
+
+func TestCheckDigest(t *testing.T) {
+	pin := strings.Repeat("ab", 32)
+	cfg, err := Parse("c.yaml", []byte("dataset: {path: s.parquet, sha256: "+strings.ToUpper(pin)+"}\ncandidate: {provider: replay}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckDigest(pin); err != nil {
+		t.Errorf("matching digest: %v", err)
+	}
+	err = cfg.CheckDigest(strings.Repeat("cd", 32))
+	var ce *Error
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "pins "+pin) {
+		t.Errorf("mismatched digest gave %v, want an *Error naming the pin", err)
+	}
+}
+
+// TestShippedConfigs loads every YAML file in this directory.
+func TestShippedConfigs(t *testing.T) {
+	files, _ := filepath.Glob("*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no shipped configs found")
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestReferenceDocumentsEveryKey checks that reference.yaml sets every key
+// of Config, so that it stays the complete documentation.
+func TestReferenceDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("reference.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t == reflect.TypeFor[time.Duration]() {
+			return
+		}
+		for name, ft := range yamlFields(t) {
+			p := join(path, name)
+			if t == reflect.TypeFor[Rule]() || strings.HasPrefix(p, "production.") {
+				// Rules are examples, not every key in every rule;
+				// production has candidate's keys, documented there.
+				continue
+			}
+			commented := strings.Contains(string(data), "# "+name+":")
+			if !present(&root, p) && !commented {
+				missing = append(missing, p)
+			}
+			walk(ft, p)
+		}
+	}
+	walk(typeOfConfig, "")
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("reference.yaml does not document %v", missing)
+	}
+}
+
+func present(root *yaml.Node, path string) bool {
+	n := root.Content[0]
+	for _, part := range strings.Split(path, ".") {
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				n, found = n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(minimal))
+	if b, err := os.ReadFile("reference.yaml"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("gate: [{metric: accuracy, min: .nan}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("fuzz.yaml", data)
+		if err == nil && cfg == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}
