@@ -1,0 +1,14 @@
+// Package metrics turns scored results into the numbers a gate decides on:
+// accuracy with confidence intervals, per-group accuracy and the gaps between
+// groups, and the change against the production model.
+//
+// It is the fourth layer of the pipeline (configs → datasets → eval →
+// metrics → reports). Every function is pure: it takes results and returns
+// values, and does no I/O. Statistical caveats — a group too small to judge,
+// an interval that cannot be computed — travel with the values as Warnings,
+// so that they reach the report instead of a log.
+//
+// Every proportion carries a Wilson score interval (Wilson 1927), which, unlike
+// the normal approximation, stays inside [0, 1] and keeps its coverage for
+// rates near 0 or 1 and for small n.
+package metrics
