@@ -1,0 +1,291 @@
+package datasets
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// role is what a decoded column contributes to an Item.
+type role uint8
+
+const (
+	roleExtra role = iota // another scalar string column, kept in Item.Extra
+	roleCheck             // another list<string> column, only checked (Validate)
+	roleID
+	roleInput
+	roleSystem
+	roleContext
+	roleExpected
+	roleExpectedAny
+	roleTask
+	roleMustNotContain
+	roleOutput
+	roleModelVersion
+)
+
+// knownRole returns the role of a column name that DESIGN.md fixes.
+func knownRole(name string) (role, bool) {
+	switch name {
+	case colID:
+		return roleID, true
+	case colInput:
+		return roleInput, true
+	case colSystem:
+		return roleSystem, true
+	case colContext:
+		return roleContext, true
+	case colExpected:
+		return roleExpected, true
+	case colExpectedAny:
+		return roleExpectedAny, true
+	case colTask:
+		return roleTask, true
+	case colMustNotContain:
+		return roleMustNotContain, true
+	case colOutput:
+		return roleOutput, true
+	case colModelVersion:
+		return roleModelVersion, true
+	}
+	return 0, false
+}
+
+// acceptsKind reports whether a column in role r may have kind k, and
+// names the accepted types for messages.
+func acceptsKind(r role, k fieldKind) (bool, string) {
+	switch r {
+	case roleContext:
+		return k == kindString || k == kindStringList, "string or list<string>"
+	case roleExpectedAny, roleMustNotContain:
+		return k == kindStringList, "list<string>"
+	}
+	return k == kindString, "string"
+}
+
+// schemaProblems lists what is wrong with an eval set's columns: a missing
+// id or input, a fixed column of the wrong type, a name used twice.
+func schemaProblems(file string, fields []field) []*RowError {
+	var probs []*RowError
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		if seen[f.Name] {
+			probs = append(probs, &RowError{File: file, Row: -1, Column: f.Name,
+				Err: fmt.Errorf("%w: the column name appears more than once", ErrUnsupported)})
+			continue
+		}
+		seen[f.Name] = true
+		r, ok := knownRole(f.Name)
+		if !ok {
+			continue
+		}
+		if ok, want := acceptsKind(r, f.kind); !ok {
+			probs = append(probs, &RowError{File: file, Row: -1, Column: f.Name,
+				Err: fmt.Errorf("%w: want %s, found %s", ErrWrongType, want, f.Type)})
+		}
+	}
+	for _, name := range []string{colID, colInput} {
+		if !seen[name] {
+			probs = append(probs, &RowError{File: file, Row: -1, Column: name, Err: ErrMissingColumn})
+		}
+	}
+	return probs
+}
+
+// use is one decoded column.
+type use struct {
+	field *field
+	role  role
+}
+
+// itemDecoder turns rows of projected leaf columns into Items, reporting
+// every problem it finds in a row.
+type itemDecoder struct {
+	file   string
+	uses   []use
+	leaves []int // leaf column of each use, ascending, for the row stream
+	byLeaf []int // leaf column index → index in uses, or -1
+	spans  [][]parquet.Value
+	extras int // number of roleExtra uses
+}
+
+// newItemDecoder decodes the fixed columns whose types are right and every
+// other scalar string column (into Item.Extra). With checkAll it also
+// decodes other list<string> columns, only to check their values.
+func newItemDecoder(src *source, checkAll bool) *itemDecoder {
+	d := &itemDecoder{file: src.path}
+	seen := make(map[string]bool, len(src.fields))
+	maxLeaf := -1
+	for i := range src.fields {
+		f := &src.fields[i]
+		if seen[f.Name] || f.kind == kindOther {
+			continue
+		}
+		seen[f.Name] = true
+		r, known := knownRole(f.Name)
+		switch {
+		case known:
+			if ok, _ := acceptsKind(r, f.kind); !ok {
+				continue
+			}
+		case f.kind == kindString:
+			r = roleExtra
+			d.extras++
+		case f.kind == kindStringList && checkAll:
+			r = roleCheck
+		default:
+			continue
+		}
+		d.uses = append(d.uses, use{field: f, role: r})
+		d.leaves = append(d.leaves, f.leaf)
+		maxLeaf = max(maxLeaf, f.leaf)
+	}
+	d.byLeaf = make([]int, maxLeaf+1)
+	for i := range d.byLeaf {
+		d.byLeaf[i] = -1
+	}
+	for i, u := range d.uses {
+		d.byLeaf[u.field.leaf] = i
+	}
+	d.spans = make([][]parquet.Value, len(d.uses))
+	return d
+}
+
+// decode fills it from row, the idx-th row of the file, and appends the
+// row's problems to probs.
+func (d *itemDecoder) decode(row parquet.Row, idx int64, it *Item, probs []*RowError) []*RowError {
+	*it = Item{Row: idx}
+	if d.extras > 0 {
+		it.Extra = make(map[string]string, d.extras)
+	}
+	clear(d.spans)
+	for i := 0; i < len(row); {
+		leaf := row[i].Column()
+		j := i + 1
+		for j < len(row) && row[j].Column() == leaf {
+			j++
+		}
+		if leaf < 0 || leaf >= len(d.byLeaf) || d.byLeaf[leaf] < 0 || d.spans[d.byLeaf[leaf]] != nil {
+			return append(probs, corruptf(d.file, idx, "unexpected values of leaf column %d", leaf))
+		}
+		d.spans[d.byLeaf[leaf]] = row[i:j]
+		i = j
+	}
+	for i, u := range d.uses {
+		span := d.spans[i]
+		if len(span) == 0 {
+			probs = append(probs, corruptf(d.file, idx, "column %q has no value in this row", u.field.Name))
+			continue
+		}
+		if u.field.kind == kindStringList {
+			list, err := listValue(span, u.field)
+			if err != nil {
+				probs = append(probs, &RowError{File: d.file, Row: idx, Column: u.field.Name, Err: err})
+				continue
+			}
+			switch u.role {
+			case roleContext:
+				it.Context = list
+			case roleExpectedAny:
+				it.ExpectedAny = list
+			case roleMustNotContain:
+				it.MustNotContain = list
+			}
+			continue
+		}
+		s, null, err := stringValue(span, u.field)
+		if err != nil {
+			probs = append(probs, &RowError{File: d.file, Row: idx, Column: u.field.Name, Err: err})
+			continue
+		}
+		switch u.role {
+		case roleID:
+			switch {
+			case null:
+				probs = append(probs, &RowError{File: d.file, Row: idx, Column: colID, Err: ErrNullID})
+			case s == "":
+				probs = append(probs, &RowError{File: d.file, Row: idx, Column: colID, Err: ErrEmptyID})
+			}
+			it.ID = s
+		case roleInput:
+			if null {
+				probs = append(probs, &RowError{File: d.file, Row: idx, Column: colInput, Err: ErrNullInput})
+			}
+			it.Input = s
+		case roleSystem:
+			it.System = s
+		case roleContext:
+			if !null {
+				it.Context = []string{s}
+			}
+		case roleExpected:
+			it.Expected = s
+		case roleTask:
+			it.Task = s
+		case roleOutput:
+			it.Output = s
+		case roleModelVersion:
+			it.ModelVersion = s
+		case roleExtra:
+			it.Extra[u.field.Name] = s
+		}
+	}
+	return probs
+}
+
+// stringValue decodes a scalar string column's single value in a row.
+// A null decodes to "" with null set.
+func stringValue(span []parquet.Value, f *field) (s string, null bool, err error) {
+	if len(span) != 1 {
+		return "", false, fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
+	}
+	v := span[0]
+	if v.IsNull() || v.DefinitionLevel() < f.maxDef {
+		return "", true, nil
+	}
+	if v.Kind() != parquet.ByteArray {
+		return "", false, fmt.Errorf("%w: %s value in a string column", ErrCorrupt, v.Kind())
+	}
+	b := v.ByteArray()
+	if !utf8.Valid(b) {
+		return "", false, utf8Error(string(b))
+	}
+	return string(b), false, nil
+}
+
+// listValue decodes a list<string> column's values in a row: nil for a
+// null list, an empty slice for an empty one. Null elements are skipped.
+func listValue(span []parquet.Value, f *field) ([]string, error) {
+	first := span[0]
+	if first.RepetitionLevel() != 0 {
+		return nil, fmt.Errorf("%w: a row starts inside a list", ErrCorrupt)
+	}
+	if first.DefinitionLevel() < f.listDef {
+		if len(span) != 1 {
+			return nil, fmt.Errorf("%w: an empty or null list has %d values", ErrCorrupt, len(span))
+		}
+		if first.DefinitionLevel() == f.listDef-1 {
+			return []string{}, nil
+		}
+		return nil, nil
+	}
+	out := make([]string, 0, len(span))
+	for i, v := range span {
+		if v.DefinitionLevel() < f.listDef {
+			return nil, fmt.Errorf("%w: element %d is missing from its list", ErrCorrupt, i)
+		}
+		if v.IsNull() || v.DefinitionLevel() < f.maxDef {
+			continue
+		}
+		if v.Kind() != parquet.ByteArray {
+			return nil, fmt.Errorf("%w: %s value in a string list", ErrCorrupt, v.Kind())
+		}
+		b := v.ByteArray()
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("element %d: %w", i, utf8Error(string(b)))
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}

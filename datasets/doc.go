@@ -1,0 +1,47 @@
+// Package datasets reads, checks and writes the Parquet files that evalgate
+// consumes and produces.
+//
+// In the pipeline configs → datasets → eval → metrics → reports, datasets is
+// the layer between a config that names an eval set and the runner that
+// replays it against a model. It owns:
+//
+//   - the eval-set schema (one row per test item; see Item), and its
+//     identity: the name and version stored as Parquet key-value metadata
+//     (evalgate.name, evalgate.version) plus the SHA-256 of the file's bytes;
+//   - a streaming reader (Open, Reader.Scan, Reader.Item, Reader.Err) that
+//     reads one row group at a time, a bounded batch of rows at a time, so
+//     memory does not grow with the number of rows;
+//   - validation (Validate) that lists every problem in a file with its
+//     position, and description (Inspect) of any Parquet file;
+//   - Freeze, which stamps a name and version into a set;
+//   - writers for eval sets (WriteItems) and for the per-call results file
+//     (WriteResults, ReadResults), whose columns DuckDB, Spark and pandas
+//     read directly.
+//
+// The reader accepts the physical shapes that other tools write: plain or
+// dictionary-encoded BYTE_ARRAY strings with or without a STRING (UTF8)
+// annotation, optional or required columns, lists in the standard 3-level
+// LIST form whatever the inner names (DuckDB and pyarrow write
+// context.list.element, Spark may write context.list.item), legacy 2-level
+// lists (a repeated field inside the LIST group, or a repeated top-level
+// field), and every compression codec parquet-go decodes (not the
+// deprecated Hadoop LZ4, nor LZO). Columns of other types (a latency_ms
+// int64, a timestamp) are described by Info but not decoded.
+//
+// Data errors carry their position: every problem is a *RowError whose Err
+// wraps one of the sentinel errors (ErrMissingColumn, ErrWrongType,
+// ErrNullID, ErrEmptyID, ErrNullInput, ErrDuplicateID, ErrInvalidUTF8,
+// ErrCorrupt, ErrUnsupported), which callers test with errors.Is. Rows are
+// numbered from 0, as in pandas' iloc or SQL's OFFSET; messages say so.
+//
+// Nothing in this package panics or hangs on bad input. Panics raised
+// inside the Parquet library are recovered and returned as ErrCorrupt
+// errors naming the file. Because the library trusts the sizes written in
+// a file, and running out of memory cannot be recovered, the footer and
+// every page header are checked before the library reads them, and a file
+// past these limits is refused with ErrUnsupported: a 64 MiB footer, a
+// schema nested 64 deep, a 256 MiB page or 16 Mi values in one page.
+// Compressed pages (other than snappy, whose header states its size) are
+// decompressed once under the size their page header declares, so a
+// decompression bomb is refused as ErrCorrupt.
+package datasets

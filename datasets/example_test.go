@@ -1,0 +1,96 @@
+package datasets_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/evalgate/evalgate/datasets"
+)
+
+// Example writes a small eval set, then streams it back.
+func Example() {
+	dir, err := os.MkdirTemp("", "evalgate-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "refunds.parquet")
+
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	items := []datasets.Item{
+		{ID: "q-1", Input: "What is the refund window?", Context: []string{"Refunds within 14 days."}, Expected: "14 days",
+			Extra: map[string]string{"gender": "female"}},
+		{ID: "q-2", Input: "How long is shipping?", Context: []string{"Shipping takes 2 days."}, Expected: "2 days",
+			Extra: map[string]string{"gender": "male"}},
+	}
+	meta := map[string]string{datasets.MetaName: "refunds", datasets.MetaVersion: "1.0.0"}
+	if err := datasets.WriteItems(f, items, []string{"gender"}, meta); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	r, err := datasets.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	info := r.Info()
+	fmt.Printf("%s %s: %d rows\n", info.Name, info.Version, info.Rows)
+	for r.Scan() {
+		it := r.Item()
+		fmt.Printf("row %d: %s %q expects %q (gender %s)\n", it.Row, it.ID, it.Input, it.Expected, it.Extra["gender"])
+	}
+	if err := r.Err(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// refunds 1.0.0: 2 rows
+	// row 0: q-1 "What is the refund window?" expects "14 days" (gender female)
+	// row 1: q-2 "How long is shipping?" expects "2 days" (gender male)
+}
+
+// ExampleValidate lists every problem of a set, each with its position.
+func ExampleValidate() {
+	dir, err := os.MkdirTemp("", "evalgate-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "bad.parquet")
+
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	items := []datasets.Item{
+		{ID: "q-1", Input: "first"},
+		{ID: "", Input: "no id"},
+		{ID: "q-1", Input: "again"},
+	}
+	if err := datasets.WriteItems(f, items, nil, nil); err != nil {
+		log.Fatal(err)
+	}
+	f.Close()
+
+	problems, err := datasets.Validate(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range problems {
+		var re *datasets.RowError
+		if errors.As(p, &re) {
+			fmt.Printf("row %d, column %q: %v (duplicate: %t)\n", re.Row, re.Column, re.Err, errors.Is(p, datasets.ErrDuplicateID))
+		}
+	}
+	// Output:
+	// row 1, column "id": empty id (duplicate: false)
+	// row 2, column "id": duplicate id "q-1" first seen at row 0 (duplicate: true)
+}

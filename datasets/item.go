@@ -1,0 +1,65 @@
+package datasets
+
+// Item is one row of an eval set, decoded from the columns named in DESIGN.md.
+// Optional columns that are absent or null decode to their zero value.
+type Item struct {
+	// Row is the 0-based position of the row in the file.
+	Row int64
+	// ID is unique within the set; never empty in a valid set.
+	ID string
+	// Input is the user's question or prompt.
+	Input string
+	// System is the per-row system prompt, if any.
+	System string
+	// Context holds the retrieved passages. A file whose context column is a
+	// single string yields a one-element slice; a null context yields nil.
+	Context []string
+	// Expected is the reference answer or label; empty when absent or null.
+	Expected string
+	// ExpectedAny lists other acceptable answers.
+	ExpectedAny []string
+	// Task is the slice name used for per-task tables.
+	Task string
+	// MustNotContain lists strings the output must never contain for this row.
+	MustNotContain []string
+	// Output and ModelVersion are recorded outputs, for replay and production sampling.
+	Output       string
+	ModelVersion string
+	// Extra holds every other string column by column name (for example the
+	// fairness group columns). A null value is stored as the empty string.
+	Extra map[string]string
+}
+
+// Result is one row of results.parquet: what one model call on one item
+// produced, and how it scored.
+type Result struct {
+	// ID is the item's id.
+	ID string
+	// Sample is the 0-based repeat index (0 when repeats is 1).
+	Sample int
+	// Model is the identity of the model that produced Output.
+	Model string
+	// Output is the model's answer; untrusted text.
+	Output string
+	// Error is empty on success, otherwise the last error message with
+	// secrets scrubbed.
+	Error string
+	// ErrorKind classifies Error (for example "http_500", "timeout"); empty on success.
+	ErrorKind string
+	// Attempts counts the calls made for this item, including retries.
+	Attempts int
+	// LatencyMS is the wall time of the successful (or last) call, in milliseconds.
+	LatencyMS float64
+	// PromptTokens and CompletionTokens are the usage the endpoint reported.
+	PromptTokens     int
+	CompletionTokens int
+	// Task and Expected are copied from the item.
+	Task     string
+	Expected string
+	// Groups maps each fairness group column to this item's value; a missing
+	// value is the empty string.
+	Groups map[string]string
+	// Scores maps a scoring method name (for example "normalized", "f1") to
+	// the item's score in [0, 1]. Binary methods score 0 or 1.
+	Scores map[string]float64
+}

@@ -1,0 +1,97 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Reader streams the items of an eval set, one row group at a time and a
+// bounded batch of rows at a time, so its memory does not grow with the
+// number of rows. Use it as
+//
+//	r, err := datasets.Open(path)
+//	if err != nil { ... }
+//	defer r.Close()
+//	for r.Scan() {
+//		item := r.Item()
+//		...
+//	}
+//	if err := r.Err(); err != nil { ... }
+//
+// Scan stops at the first bad row (null or empty id, null input, invalid
+// UTF-8, corrupt data). It does not look for duplicate ids, which would
+// take memory proportional to the number of rows: run Validate for that.
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	src    *source
+	dec    *itemDecoder
+	stream *rowStream
+	item   Item
+	probs  []*RowError
+	err    error
+}
+
+// Open opens the eval set at path: it computes the SHA-256 of the file's
+// bytes (streaming them, not loading the file), reads the footer and
+// resolves the columns. It fails, with a *RowError naming the file and
+// column, when id or input is missing or a fixed column has the wrong type.
+// Errors are wrapped as "read eval set: …". The caller must Close the
+// Reader.
+func Open(path string) (*Reader, error) {
+	src, err := openSource(path)
+	if err != nil {
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	if probs := schemaProblems(path, src.fields); len(probs) > 0 {
+		src.close()
+		errs := make([]error, len(probs))
+		for i, p := range probs {
+			errs[i] = p
+		}
+		return nil, fmt.Errorf("read eval set: %w", errors.Join(errs...))
+	}
+	dec := newItemDecoder(src, false)
+	return &Reader{src: src, dec: dec, stream: newRowStream(src, dec.leaves)}, nil
+}
+
+// Info describes the file: identity, digest, row count and columns.
+func (r *Reader) Info() Info { return r.src.info }
+
+// Scan advances to the next item, which Item then returns. It returns
+// false at the end of the set or at the first error, which Err reports.
+func (r *Reader) Scan() bool {
+	if r.err != nil || r.src.file == nil {
+		return false
+	}
+	row, idx, ok := r.stream.next()
+	if !ok {
+		if r.stream.err != nil {
+			r.err = fmt.Errorf("read eval set: %w", r.stream.err)
+		}
+		return false
+	}
+	r.probs = r.dec.decode(row, idx, &r.item, r.probs[:0])
+	if len(r.probs) > 0 {
+		r.err = fmt.Errorf("read eval set: %w", r.probs[0])
+		r.item = Item{}
+		return false
+	}
+	return true
+}
+
+// Item returns the item that the last successful Scan read. Its slices
+// and map are not reused by later calls.
+func (r *Reader) Item() Item { return r.item }
+
+// Err returns the error that stopped Scan, or nil at the end of the set.
+// It wraps a *RowError giving the file, row and column.
+func (r *Reader) Err() error { return r.err }
+
+// Close releases the file. It is safe to call more than once.
+func (r *Reader) Close() error {
+	r.stream.close()
+	if err := r.src.close(); err != nil {
+		return fmt.Errorf("read eval set: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,434 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Fixed columns of results.parquet, in file order.
+const (
+	resID               = "id"
+	resSample           = "sample"
+	resModel            = "model"
+	resOutput           = "output"
+	resError            = "error"
+	resErrorKind        = "error_kind"
+	resAttempts         = "attempts"
+	resLatencyMS        = "latency_ms"
+	resPromptTokens     = "prompt_tokens"
+	resCompletionTokens = "completion_tokens"
+	resTask             = "task"
+	resExpected         = "expected"
+)
+
+// ScorePrefix starts the name of each score column of results.parquet:
+// the score "f1" is the double column "score_f1".
+const ScorePrefix = "score_"
+
+// resultColumn is one fixed column of results.parquet.
+type resultColumn struct {
+	name string
+	kind fieldKind
+	node parquet.Node
+}
+
+// resultColumns lists the fixed columns of results.parquet. id is a
+// required string, the other strings are optional (an empty string is
+// written as null), and the numbers are required.
+func resultColumns() []resultColumn {
+	int64Node := parquet.Int(64)
+	doubleNode := parquet.Leaf(parquet.DoubleType)
+	return []resultColumn{
+		{resID, kindString, requiredString()},
+		{resSample, kindInt, int64Node},
+		{resModel, kindString, optionalString(true)},
+		{resOutput, kindString, optionalString(false)},
+		{resError, kindString, optionalString(true)},
+		{resErrorKind, kindString, optionalString(true)},
+		{resAttempts, kindInt, int64Node},
+		{resLatencyMS, kindFloat, doubleNode},
+		{resPromptTokens, kindInt, int64Node},
+		{resCompletionTokens, kindInt, int64Node},
+		{resTask, kindString, optionalString(true)},
+		{resExpected, kindString, optionalString(true)},
+	}
+}
+
+// WriteResults writes results to w as results.parquet: one row per
+// result, with the fixed columns id, sample, model, output, error,
+// error_kind, attempts, latency_ms (double, milliseconds),
+// prompt_tokens, completion_tokens, task and expected; then one optional
+// string column per name in groups, named exactly as the group and filled
+// from Result.Groups; then one optional double column per name in scores,
+// named ScorePrefix+name and filled from Result.Scores (a missing score is
+// null). All columns are flat, so DuckDB, Spark and pandas read the file
+// directly. meta becomes the file's key-value metadata.
+//
+// A group that collides with a fixed column or a score column, a
+// repeated or empty name, a key of Groups or Scores not listed, or a
+// string that is not valid UTF-8 is an error. The same input always gives
+// the same bytes.
+func WriteResults(w io.Writer, results []Result, groups []string, scores []string, meta map[string]string) error {
+	if err := writeResults(w, results, groups, scores, meta); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+func writeResults(w io.Writer, results []Result, groups []string, scores []string, meta map[string]string) error {
+	fixed := resultColumns()
+	fields := make([]parquet.Field, 0, len(fixed)+len(groups)+len(scores))
+	used := make(map[string]string, cap(fields))
+	for _, c := range fixed {
+		fields = append(fields, namedNode{c.node, c.name})
+		used[c.name] = "a fixed column"
+	}
+	claim := func(kind, name, column string) error {
+		switch {
+		case name == "":
+			return fmt.Errorf("%s: empty name", kind)
+		case !utf8.ValidString(name):
+			return fmt.Errorf("%s %q: %w", kind, name, ErrInvalidUTF8)
+		}
+		if prev, ok := used[column]; ok {
+			return fmt.Errorf("%s %q: column %q is already %s", kind, name, column, prev)
+		}
+		used[column] = kind + " " + name
+		return nil
+	}
+	for _, g := range groups {
+		if err := claim("group", g, g); err != nil {
+			return err
+		}
+		fields = append(fields, namedNode{optionalString(true), g})
+	}
+	for _, s := range scores {
+		if err := claim("score", s, ScorePrefix+s); err != nil {
+			return err
+		}
+		fields = append(fields, namedNode{parquet.Optional(parquet.Leaf(parquet.DoubleType)), ScorePrefix + s})
+	}
+
+	schema := parquet.NewSchema("evalgate_results", orderedGroup(fields))
+	var pw *parquet.Writer
+	if err := protect(func() error {
+		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
+		return nil
+	}); err != nil {
+		return err
+	}
+	rows := make([]parquet.Row, 0, batchRows)
+	flush := func() error {
+		err := protect(func() error {
+			_, err := pw.WriteRows(rows)
+			return err
+		})
+		rows = rows[:0]
+		return err
+	}
+	for i := range results {
+		row, err := resultRow(int64(i), &results[i], groups, scores)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row)
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(rows) > 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return protect(pw.Close)
+}
+
+// resultRow encodes one result; idx is its position, for errors.
+func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, error) {
+	for g := range r.Groups {
+		if !slices.Contains(groups, g) {
+			return nil, &RowError{Row: idx, Column: g, Err: errors.New("group is in Result.Groups but not in groups")}
+		}
+	}
+	for s := range r.Scores {
+		if !slices.Contains(scores, s) {
+			return nil, &RowError{Row: idx, Column: ScorePrefix + s, Err: errors.New("score is in Result.Scores but not in scores")}
+		}
+	}
+	row := make(parquet.Row, 0, 12+len(groups)+len(scores))
+	var err error
+	str := func(name, s string, required bool) {
+		col := len(row)
+		switch {
+		case err != nil:
+			return
+		case !utf8.ValidString(s):
+			err = &RowError{Row: idx, Column: name, Err: utf8Error(s)}
+		case required:
+			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 0, col))
+		case s == "":
+			row = append(row, parquet.NullValue().Level(0, 0, col))
+		default:
+			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 1, col))
+		}
+	}
+	i64 := func(v int) { row = append(row, parquet.Int64Value(int64(v)).Level(0, 0, len(row))) }
+	f64 := func(v float64) { row = append(row, parquet.DoubleValue(v).Level(0, 0, len(row))) }
+
+	str(resID, r.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	i64(r.Sample)
+	str(resModel, r.Model, false)
+	str(resOutput, r.Output, false)
+	str(resError, r.Error, false)
+	str(resErrorKind, r.ErrorKind, false)
+	if err != nil {
+		return nil, err
+	}
+	i64(r.Attempts)
+	f64(r.LatencyMS)
+	i64(r.PromptTokens)
+	i64(r.CompletionTokens)
+	str(resTask, r.Task, false)
+	str(resExpected, r.Expected, false)
+	for _, g := range groups {
+		str(g, r.Groups[g], false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scores {
+		if v, ok := r.Scores[s]; ok {
+			row = append(row, parquet.DoubleValue(v).Level(0, 1, len(row)))
+		} else {
+			row = append(row, parquet.NullValue().Level(0, 0, len(row)))
+		}
+	}
+	return row, nil
+}
+
+// ReadResults reads a results file written by WriteResults (or by any
+// tool, with the same column names and compatible types: strings, INT32
+// or INT64 integers, FLOAT or DOUBLE scores). Every top-level string
+// column that is not a fixed column becomes a group (a null value reads as
+// ""); every FLOAT or DOUBLE column named ScorePrefix+name becomes a
+// score (a null is left out of Result.Scores). Other columns are ignored.
+// Fixed columns other than id may be absent and read as zero. It returns
+// the results in file order and the file's key-value metadata. Errors wrap
+// a *RowError naming the file, row and column.
+//
+// Unlike Open, ReadResults holds every result in memory.
+func ReadResults(path string) ([]Result, map[string]string, error) {
+	res, meta, err := readResults(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read results: %w", err)
+	}
+	return res, meta, nil
+}
+
+// resultUse is one column ReadResults decodes.
+type resultUse struct {
+	field *field
+	name  string // fixed column name, group name or score name
+	group bool
+	score bool
+}
+
+func readResults(path string) ([]Result, map[string]string, error) {
+	src, err := openSource(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.close()
+
+	fixed := make(map[string]fieldKind)
+	for _, c := range resultColumns() {
+		fixed[c.name] = c.kind
+	}
+	var uses []resultUse
+	seen := make(map[string]bool)
+	for i := range src.fields {
+		f := &src.fields[i]
+		if seen[f.Name] {
+			return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: the column name appears more than once", ErrUnsupported)}
+		}
+		seen[f.Name] = true
+		if want, ok := fixed[f.Name]; ok {
+			if f.kind != want {
+				return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want %s, found %s", ErrWrongType, kindName(want), f.Type)}
+			}
+			uses = append(uses, resultUse{field: f, name: f.Name})
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f.Name, ScorePrefix) && f.kind == kindFloat:
+			uses = append(uses, resultUse{field: f, name: strings.TrimPrefix(f.Name, ScorePrefix), score: true})
+		case strings.HasPrefix(f.Name, ScorePrefix) && f.kind != kindString:
+			return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want double, found %s", ErrWrongType, f.Type)}
+		case f.kind == kindString:
+			uses = append(uses, resultUse{field: f, name: f.Name, group: true})
+		}
+	}
+	if !seen[resID] {
+		return nil, nil, &RowError{File: path, Row: -1, Column: resID, Err: ErrMissingColumn}
+	}
+	var groups, scores int
+	leaves := make([]int, len(uses))
+	byLeaf := make(map[int]int, len(uses))
+	for i, u := range uses {
+		leaves[i] = u.field.leaf
+		byLeaf[u.field.leaf] = i
+		switch {
+		case u.group:
+			groups++
+		case u.score:
+			scores++
+		}
+	}
+
+	var out []Result
+	spans := make([][]parquet.Value, len(uses))
+	stream := newRowStream(src, leaves)
+	defer stream.close()
+	for {
+		row, idx, ok := stream.next()
+		if !ok {
+			break
+		}
+		clear(spans)
+		for i := 0; i < len(row); {
+			leaf := row[i].Column()
+			j := i + 1
+			for j < len(row) && row[j].Column() == leaf {
+				j++
+			}
+			u, ok := byLeaf[leaf]
+			if !ok || spans[u] != nil {
+				return nil, nil, corruptf(path, idx, "unexpected values of leaf column %d", leaf)
+			}
+			spans[u] = row[i:j]
+			i = j
+		}
+		var r Result
+		if groups > 0 {
+			r.Groups = make(map[string]string, groups)
+		}
+		if scores > 0 {
+			r.Scores = make(map[string]float64, scores)
+		}
+		for i, u := range uses {
+			if err := decodeResultColumn(&r, u, spans[i]); err != nil {
+				return nil, nil, &RowError{File: path, Row: idx, Column: u.field.Name, Err: err}
+			}
+		}
+		out = append(out, r)
+	}
+	if stream.err != nil {
+		return nil, nil, stream.err
+	}
+	return out, src.info.Metadata, nil
+}
+
+// decodeResultColumn stores one column's value of a row into r.
+func decodeResultColumn(r *Result, u resultUse, span []parquet.Value) error {
+	if len(span) != 1 {
+		return fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
+	}
+	v := span[0]
+	null := v.IsNull() || v.DefinitionLevel() < u.field.maxDef
+	switch u.field.kind {
+	case kindString:
+		s, null, err := stringValue(span, u.field)
+		if err != nil {
+			return err
+		}
+		if u.group {
+			r.Groups[u.name] = s
+			return nil
+		}
+		switch u.name {
+		case resID:
+			if null {
+				return ErrNullID
+			}
+			r.ID = s
+		case resModel:
+			r.Model = s
+		case resOutput:
+			r.Output = s
+		case resError:
+			r.Error = s
+		case resErrorKind:
+			r.ErrorKind = s
+		case resTask:
+			r.Task = s
+		case resExpected:
+			r.Expected = s
+		}
+	case kindInt:
+		var n int64
+		switch {
+		case null:
+		case v.Kind() == parquet.Int64:
+			n = v.Int64()
+		case v.Kind() == parquet.Int32:
+			n = int64(v.Int32())
+		default:
+			return fmt.Errorf("%w: %s value in an integer column", ErrCorrupt, v.Kind())
+		}
+		switch u.name {
+		case resSample:
+			r.Sample = int(n)
+		case resAttempts:
+			r.Attempts = int(n)
+		case resPromptTokens:
+			r.PromptTokens = int(n)
+		case resCompletionTokens:
+			r.CompletionTokens = int(n)
+		}
+	case kindFloat:
+		var x float64
+		switch {
+		case null:
+		case v.Kind() == parquet.Double:
+			x = v.Double()
+		case v.Kind() == parquet.Float:
+			x = float64(v.Float())
+		default:
+			return fmt.Errorf("%w: %s value in a floating-point column", ErrCorrupt, v.Kind())
+		}
+		switch {
+		case u.score && !null:
+			r.Scores[u.name] = x
+		case u.name == resLatencyMS:
+			r.LatencyMS = x
+		}
+	}
+	return nil
+}
+
+// kindName names the type a fieldKind stands for, for messages.
+func kindName(k fieldKind) string {
+	switch k {
+	case kindString:
+		return "string"
+	case kindStringList:
+		return "list<string>"
+	case kindInt:
+		return "int64"
+	case kindFloat:
+		return "double"
+	}
+	return "other"
+}

@@ -1,0 +1,277 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/encoding"
+)
+
+// writeRowGroupRows is the number of rows per row group in files this
+// package writes; the Parquet writer buffers one row group in memory.
+const writeRowGroupRows = 64 * 1024
+
+// orderedGroup is a Parquet group whose fields keep the order given, unlike
+// parquet.Group, which sorts them by name.
+type orderedGroup []parquet.Field
+
+// namedNode gives a node a field name.
+type namedNode struct {
+	parquet.Node
+	name string
+}
+
+func (n namedNode) Name() string { return n.name }
+
+func (n namedNode) Value(base reflect.Value) reflect.Value { return reflect.Value{} }
+
+func (g orderedGroup) ID() int                     { return 0 }
+func (g orderedGroup) Type() parquet.Type          { return parquet.Group{}.Type() }
+func (g orderedGroup) Optional() bool              { return false }
+func (g orderedGroup) Repeated() bool              { return false }
+func (g orderedGroup) Required() bool              { return true }
+func (g orderedGroup) Leaf() bool                  { return false }
+func (g orderedGroup) Fields() []parquet.Field     { return g }
+func (g orderedGroup) Encoding() encoding.Encoding { return nil }
+func (g orderedGroup) Compression() compress.Codec { return nil }
+func (g orderedGroup) GoType() reflect.Type        { return reflect.TypeFor[map[string]any]() }
+func (g orderedGroup) String() string {
+	names := make([]string, len(g))
+	for i, f := range g {
+		names[i] = f.Name()
+	}
+	return "group{" + strings.Join(names, ", ") + "}"
+}
+
+// optionalString is an optional STRING column, dictionary-encoded when
+// dict is set (for columns with few distinct values).
+func optionalString(dict bool) parquet.Node {
+	n := parquet.String()
+	if dict {
+		n = parquet.Encoded(n, &parquet.RLEDictionary)
+	}
+	return parquet.Optional(n)
+}
+
+// requiredString is a required STRING column.
+func requiredString() parquet.Node { return parquet.String() }
+
+// optionalStringList is a 3-level LIST of required strings, the shape
+// pyarrow and DuckDB read as list<string>.
+func optionalStringList() parquet.Node {
+	return parquet.Optional(parquet.List(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)))
+}
+
+// fixedItemColumns is the eval-set schema's fixed part, in file order.
+func fixedItemColumns() []parquet.Field {
+	return []parquet.Field{
+		namedNode{requiredString(), colID},
+		namedNode{requiredString(), colInput},
+		namedNode{optionalString(true), colSystem},
+		namedNode{optionalStringList(), colContext},
+		namedNode{optionalString(true), colExpected},
+		namedNode{optionalStringList(), colExpectedAny},
+		namedNode{optionalString(true), colTask},
+		namedNode{optionalStringList(), colMustNotContain},
+		namedNode{optionalString(false), colOutput},
+		namedNode{optionalString(true), colModelVersion},
+	}
+}
+
+// writerOptions are the options of every file this package writes: zstd,
+// data page v1 (which every reader understands), bounded row groups, the
+// key-value metadata in key order, and a fixed created_by. parquet-go's
+// default created_by reads the binary's build info, so the same rows written
+// by `go run` and by a test binary would otherwise differ in their bytes and
+// so in their SHA-256.
+func writerOptions(schema *parquet.Schema, meta map[string]string) []parquet.WriterOption {
+	opts := []parquet.WriterOption{
+		schema,
+		parquet.Compression(&parquet.Zstd),
+		parquet.DataPageVersion(1),
+		parquet.MaxRowsPerRowGroup(writeRowGroupRows),
+		parquet.CreatedBy("github.com/evalgate/evalgate", "", ""),
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		opts = append(opts, parquet.KeyValueMetadata(k, meta[k]))
+	}
+	return opts
+}
+
+// WriteItems writes items to w as an eval set with the schema of
+// DESIGN.md: id and input as required strings; system, expected, task,
+// output and model_version as optional strings (an empty string is
+// written as null); context, expected_any and must_not_contain as
+// optional list<string> (a nil slice is written as null, an empty one as
+// an empty list); then one optional string column per name in
+// extraColumns, in that order, filled from Item.Extra. meta becomes the
+// file's key-value metadata (set MetaName and MetaVersion to give the set
+// an identity). Item.Row is ignored.
+//
+// Every string must be valid UTF-8, and every key of Item.Extra must be
+// listed in extraColumns. WriteItems does not check ids for uniqueness or
+// emptiness; Validate does. The same input always gives the same bytes.
+func WriteItems(w io.Writer, items []Item, extraColumns []string, meta map[string]string) error {
+	iw, err := newItemWriter(w, extraColumns, meta)
+	if err != nil {
+		return fmt.Errorf("write eval set: %w", err)
+	}
+	for i := range items {
+		if err := iw.write(int64(i), &items[i]); err != nil {
+			return fmt.Errorf("write eval set: %w", err)
+		}
+	}
+	if err := iw.close(); err != nil {
+		return fmt.Errorf("write eval set: %w", err)
+	}
+	return nil
+}
+
+// itemWriter writes items one at a time, so that tests and generators can
+// write sets larger than memory.
+type itemWriter struct {
+	w     *parquet.Writer
+	extra []string
+	rows  []parquet.Row
+}
+
+func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (*itemWriter, error) {
+	fields := fixedItemColumns()
+	seen := make(map[string]bool, len(fields)+len(extraColumns))
+	for _, f := range fields {
+		seen[f.Name()] = true
+	}
+	for _, name := range extraColumns {
+		switch {
+		case name == "":
+			return nil, errors.New("extra column: empty name")
+		case !utf8.ValidString(name):
+			return nil, fmt.Errorf("extra column %q: %w", name, ErrInvalidUTF8)
+		case seen[name]:
+			return nil, fmt.Errorf("extra column %q: the name is already used", name)
+		}
+		seen[name] = true
+		fields = append(fields, namedNode{optionalString(true), name})
+	}
+	schema := parquet.NewSchema("evalgate_eval_set", orderedGroup(fields))
+	var pw *parquet.Writer
+	if err := protect(func() error {
+		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return &itemWriter{w: pw, extra: slices.Clone(extraColumns), rows: make([]parquet.Row, 0, batchRows)}, nil
+}
+
+// write appends one item; idx is its position, for error messages.
+func (iw *itemWriter) write(idx int64, it *Item) error {
+	for name := range it.Extra {
+		if !slices.Contains(iw.extra, name) {
+			return &RowError{Row: idx, Column: name, Err: errors.New("column is in Item.Extra but not in extraColumns")}
+		}
+	}
+	var row parquet.Row
+	if n := len(iw.rows); n < cap(iw.rows) {
+		row = iw.rows[:n+1][n][:0]
+	}
+	col := 0
+	var err error
+	str := func(name, s string, required bool) {
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(s) {
+			err = &RowError{Row: idx, Column: name, Err: utf8Error(s)}
+			return
+		}
+		switch {
+		case required:
+			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 0, col))
+		case s == "":
+			row = append(row, parquet.NullValue().Level(0, 0, col))
+		default:
+			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 1, col))
+		}
+		col++
+	}
+	list := func(name string, l []string) {
+		if err != nil {
+			return
+		}
+		switch {
+		case l == nil:
+			row = append(row, parquet.NullValue().Level(0, 0, col))
+		case len(l) == 0:
+			row = append(row, parquet.NullValue().Level(0, 1, col))
+		default:
+			for i, s := range l {
+				if !utf8.ValidString(s) {
+					err = &RowError{Row: idx, Column: name, Err: fmt.Errorf("element %d: %w", i, utf8Error(s))}
+					return
+				}
+				rep := 1
+				if i == 0 {
+					rep = 0
+				}
+				row = append(row, parquet.ByteArrayValue([]byte(s)).Level(rep, 2, col))
+			}
+		}
+		col++
+	}
+	str(colID, it.ID, true)
+	str(colInput, it.Input, true)
+	str(colSystem, it.System, false)
+	list(colContext, it.Context)
+	str(colExpected, it.Expected, false)
+	list(colExpectedAny, it.ExpectedAny)
+	str(colTask, it.Task, false)
+	list(colMustNotContain, it.MustNotContain)
+	str(colOutput, it.Output, false)
+	str(colModelVersion, it.ModelVersion, false)
+	for _, name := range iw.extra {
+		str(name, it.Extra[name], false)
+	}
+	if err != nil {
+		return err
+	}
+	iw.rows = append(iw.rows, row)
+	if len(iw.rows) == cap(iw.rows) {
+		return iw.flush()
+	}
+	return nil
+}
+
+// flush hands the buffered rows to the Parquet writer.
+func (iw *itemWriter) flush() error {
+	if len(iw.rows) == 0 {
+		return nil
+	}
+	err := protect(func() error {
+		_, err := iw.w.WriteRows(iw.rows)
+		return err
+	})
+	iw.rows = iw.rows[:0]
+	return err
+}
+
+// close flushes the rows and writes the footer; it does not close the
+// underlying io.Writer.
+func (iw *itemWriter) close() error {
+	if err := iw.flush(); err != nil {
+		return err
+	}
+	return protect(iw.w.Close)
+}
