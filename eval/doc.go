@@ -1,0 +1,15 @@
+// Package eval makes the model calls: it renders each eval-set row into chat
+// messages, sends them to a Provider with bounded concurrency, and returns one
+// datasets.Result per item and sample.
+//
+// It is the third layer of the pipeline (configs → datasets → eval → metrics
+// → reports). Three providers implement Provider: openai (any
+// OpenAI-compatible endpoint through github.com/sashabaranov/go-openai),
+// replay (outputs already recorded in the eval set) and builtin (the small
+// models of package eval/builtin, served on a loopback HTTP endpoint and
+// called through the same openai client, so that the quickstart exercises the
+// real client path with no network and no API key).
+//
+// A failed call is data, not an abort: it becomes a Result with Error and
+// ErrorKind set, and the run goes on.
+package eval

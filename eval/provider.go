@@ -1,0 +1,196 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/eval/builtin"
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Request is one model call.
+type Request struct {
+	// Item is the eval-set row being evaluated.
+	Item *datasets.Item
+	// Messages is the rendered prompt.
+	Messages []Message
+	// Sample is the 0-based repeat index.
+	Sample int
+}
+
+// Response is what a successful call returned.
+type Response struct {
+	// Text is the model's output; untrusted.
+	Text string
+	// PromptTokens and CompletionTokens are the usage the endpoint reported
+	// (0 when it reported none).
+	PromptTokens     int
+	CompletionTokens int
+	// Model is the model name the endpoint says answered.
+	Model string
+}
+
+// Provider answers model calls. Implementations must be safe for concurrent
+// use.
+type Provider interface {
+	// Complete makes one call. Errors should be *CallError.
+	Complete(ctx context.Context, req Request) (Response, error)
+	// Close releases what the provider holds (for builtin, its server).
+	Close() error
+}
+
+// CallError is a failed call, classified.
+type CallError struct {
+	// Kind classifies the failure: "http_<status>" for an HTTP error status,
+	// "timeout", "canceled", "connection", "bad_response", "no_output".
+	Kind string
+	// Status is the HTTP status, or 0 when no response arrived.
+	Status int
+	// Msg is the error message with secrets scrubbed.
+	Msg string
+}
+
+func (e *CallError) Error() string { return e.Msg }
+
+// ErrMissingKey is returned by NewProvider when the API key variable a model
+// names is not set.
+var ErrMissingKey = errors.New("API key environment variable is not set")
+
+// NewProvider returns the provider that m describes. getenv looks up the API
+// key variable (os.Getenv in production; tests pass their own). An unknown
+// builtin name or a missing key variable is an error that names it, never
+// its value.
+func NewProvider(role string, m configs.Model, getenv func(string) string) (Provider, error) {
+	switch {
+	case m.Provider == "replay":
+		return replayProvider{}, nil
+	case m.Provider == "openai":
+		key := ""
+		if m.APIKeyEnv != "none" {
+			key = getenv(m.APIKeyEnv)
+			if key == "" {
+				return nil, fmt.Errorf("%s: %s is not set: export the API key in it, or set %s.api_key_env to \"none\" for an endpoint that needs no key: %w", role, m.APIKeyEnv, role, ErrMissingKey)
+			}
+		}
+		return newOpenAI(m, m.BaseURL, key, nil), nil
+	case strings.HasPrefix(m.Provider, "builtin:"):
+		name := strings.TrimPrefix(m.Provider, "builtin:")
+		if _, err := builtin.Lookup(name); err != nil {
+			return nil, fmt.Errorf("%s.provider: %w", role, err)
+		}
+		url, shutdown, err := builtin.Serve(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("start builtin model server: %w", err)
+		}
+		return newOpenAI(m, url, "", shutdown), nil
+	}
+	return nil, fmt.Errorf("%s.provider %q is unknown: use openai, replay or builtin:<name>", role, m.Provider)
+}
+
+// replayProvider answers with the output recorded in the eval set.
+type replayProvider struct{}
+
+func (replayProvider) Complete(_ context.Context, req Request) (Response, error) {
+	if req.Item.Output == "" {
+		return Response{}, &CallError{Kind: "no_output", Msg: fmt.Sprintf("item %q has no recorded output to replay", req.Item.ID)}
+	}
+	return Response{Text: req.Item.Output, Model: req.Item.ModelVersion}, nil
+}
+
+func (replayProvider) Close() error { return nil }
+
+// openaiProvider calls an OpenAI-compatible chat completions endpoint.
+type openaiProvider struct {
+	client *openai.Client
+	model  configs.Model
+	key    string
+	close  func()
+}
+
+func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProvider {
+	cfg := openai.DefaultConfig(key)
+	cfg.BaseURL = strings.TrimRight(baseURL, "/")
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+	return &openaiProvider{client: openai.NewClientWithConfig(cfg), model: m, key: key, close: closeFn}
+}
+
+func (p *openaiProvider) Close() error {
+	if p.close != nil {
+		p.close()
+	}
+	return nil
+}
+
+func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, error) {
+	msgs := make([]openai.ChatCompletionMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
+	}
+	creq := openai.ChatCompletionRequest{
+		Model:       p.model.Model,
+		Messages:    msgs,
+		Temperature: float32(p.model.Temperature),
+		MaxTokens:   p.model.MaxTokens,
+		Seed:        p.model.Seed,
+	}
+	resp, err := p.client.CreateChatCompletion(ctx, creq)
+	if err != nil {
+		return Response{}, p.classify(ctx, err)
+	}
+	if len(resp.Choices) == 0 {
+		return Response{}, &CallError{Kind: "bad_response", Msg: "response has no choices"}
+	}
+	return Response{
+		Text:             resp.Choices[0].Message.Content,
+		PromptTokens:     resp.Usage.PromptTokens,
+		CompletionTokens: resp.Usage.CompletionTokens,
+		Model:            resp.Model,
+	}, nil
+}
+
+// classify turns a client error into a CallError with secrets scrubbed.
+func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
+	msg := Scrub(err.Error(), p.key)
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &apiErr):
+		return &CallError{Kind: fmt.Sprintf("http_%d", apiErr.HTTPStatusCode), Status: apiErr.HTTPStatusCode, Msg: msg}
+	case errors.As(err, &reqErr):
+		return &CallError{Kind: fmt.Sprintf("http_%d", reqErr.HTTPStatusCode), Status: reqErr.HTTPStatusCode, Msg: msg}
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return &CallError{Kind: "timeout", Msg: msg}
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return &CallError{Kind: "canceled", Msg: msg}
+	case errors.As(err, &netErr) || errors.Is(err, os.ErrDeadlineExceeded):
+		return &CallError{Kind: "connection", Msg: msg}
+	}
+	return &CallError{Kind: "bad_response", Msg: msg}
+}
+
+// secretRE matches strings shaped like API keys and bearer tokens, so that
+// a key echoed back by a server is scrubbed even when it is not ours.
+var secretRE = regexp.MustCompile(`(?i)(sk-[A-Za-z0-9_\-*]{6,}|bearer\s+[A-Za-z0-9._\-~+/]{8,}=*)`)
+
+// Scrub removes key, and anything shaped like an API key or bearer token,
+// from s.
+func Scrub(s, key string) string {
+	if key != "" {
+		s = strings.ReplaceAll(s, key, "[REDACTED]")
+	}
+	return secretRE.ReplaceAllString(s, "[REDACTED]")
+}
