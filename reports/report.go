@@ -1,0 +1,148 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/evalgate/evalgate/metrics"
+)
+
+// SchemaVersion is the version of report.json's layout. It changes whenever
+// a field is renamed or removed or its meaning changes.
+const SchemaVersion = "1"
+
+// Version is evalgate's version, recorded in every report.
+const Version = "0.1.0-dev"
+
+// Verdicts and statuses.
+const (
+	Allow      = "ALLOW"
+	Block      = "BLOCK"
+	Complete   = "COMPLETE"
+	Incomplete = "INCOMPLETE"
+)
+
+// Report is the whole evaluation report, the content of report.json.
+type Report struct {
+	// SchemaVersion is SchemaVersion at the time of writing.
+	SchemaVersion string `json:"schema_version"`
+	// Verdict is ALLOW or BLOCK. An INCOMPLETE run always BLOCKs.
+	Verdict string `json:"verdict"`
+	// Status is COMPLETE, or INCOMPLETE when the run stopped before every
+	// item was called; StatusReason then says why and how to go on.
+	Status       string `json:"status"`
+	StatusReason string `json:"status_reason,omitempty"`
+	// Harness identifies the evalgate that wrote the report.
+	Harness Harness `json:"harness"`
+	// Config identifies the config the run used.
+	Config ConfigInfo `json:"config"`
+	// Dataset identifies the eval set.
+	Dataset DatasetInfo `json:"dataset"`
+	// Candidate is the model under evaluation; Production, when the config
+	// names one, is the model it is compared with.
+	Candidate  ModelRun  `json:"candidate"`
+	Production *ModelRun `json:"production,omitempty"`
+	// Metrics holds what was measured.
+	Metrics Metrics `json:"metrics"`
+	// Gate is every rule with its outcome.
+	Gate Gate `json:"gate"`
+	// Timing holds the wall-clock times, the only fields that differ
+	// between two runs of the same inputs.
+	Timing Timing `json:"timing"`
+}
+
+// Harness identifies the program that wrote a report.
+type Harness struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ConfigInfo identifies a config file.
+type ConfigInfo struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// DatasetInfo identifies an eval set.
+type DatasetInfo struct {
+	Path    string `json:"path"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	// Rows is the number of items in the set.
+	Rows int64 `json:"rows"`
+}
+
+// ModelRun identifies a model and summarises its calls.
+type ModelRun struct {
+	Provider    string  `json:"provider"`
+	Model       string  `json:"model"`
+	Version     string  `json:"version"`
+	BaseURL     string  `json:"base_url,omitempty"`
+	Temperature float64 `json:"temperature"`
+	MaxTokens   int     `json:"max_tokens"`
+	Seed        *int    `json:"seed,omitempty"`
+	// ResultsFile is the results Parquet file, relative to the report.
+	ResultsFile string `json:"results_file"`
+	// ResultsSHA256 is the SHA-256 of ResultsFile's bytes.
+	ResultsSHA256 string `json:"results_sha256"`
+	// Calls counts results (items × repeats) that finished; Errors the
+	// failed ones, by kind.
+	Calls      int            `json:"calls"`
+	Errors     int            `json:"errors"`
+	ErrorKinds map[string]int `json:"error_kinds"`
+	// ErrorRate is Errors/Calls with its interval.
+	ErrorRate        metrics.Proportion `json:"error_rate"`
+	PromptTokens     int                `json:"prompt_tokens"`
+	CompletionTokens int                `json:"completion_tokens"`
+	// Accuracy is this model's accuracy over its own results.
+	Accuracy metrics.Accuracy `json:"accuracy"`
+}
+
+// Metrics holds the candidate's measurements.
+type Metrics struct {
+	// Accuracy is the candidate's accuracy (a copy of Candidate.Accuracy,
+	// kept here so that every gate metric lives under metrics).
+	Accuracy metrics.Accuracy `json:"accuracy"`
+	// Fairness is the per-group breakdown for each configured group column.
+	Fairness []metrics.GroupColumn `json:"fairness"`
+	// Regression compares the candidate with production; nil without a
+	// production model.
+	Regression *metrics.Regression `json:"regression,omitempty"`
+}
+
+// Timing holds a run's wall-clock times, in UTC.
+type Timing struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Seconds is FinishedAt − StartedAt.
+	Seconds float64 `json:"seconds"`
+}
+
+// WriteJSON writes r as indented JSON followed by a newline. The same report
+// always gives the same bytes.
+func WriteJSON(w io.Writer, r *Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// ReadJSON decodes a report written by WriteJSON. A report of another schema
+// version is an error.
+func ReadJSON(r io.Reader) (*Report, error) {
+	var rep Report
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("decode report: %w", err)
+	}
+	if rep.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("decode report: schema_version %q, this evalgate reads %q", rep.SchemaVersion, SchemaVersion)
+	}
+	return &rep, nil
+}

@@ -1,0 +1,136 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/evalgate/evalgate/metrics"
+)
+
+// WriteSummary writes the terminal summary of r: identities, the headline
+// metrics with intervals, the per-group and per-task tables, the regression,
+// every gate rule and the verdict. Model-written text never appears in it.
+func WriteSummary(w io.Writer, r *Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
+	withProd := func(cells []string, prod string) []string {
+		if r.Production != nil {
+			cells = append(cells, prod)
+		}
+		return cells
+	}
+
+	fmt.Fprintf(tw, "evalgate %s — %s %s (%d rows, sha256 %s)\n", r.Harness.Version, orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, short(r.Dataset.SHA256))
+	row("candidate", r.Candidate.Provider, r.Candidate.Version)
+	if p := r.Production; p != nil {
+		row("production", p.Provider, p.Version)
+	}
+	row()
+	acc := r.Metrics.Accuracy
+	var prod ModelRun
+	if r.Production != nil {
+		prod = *r.Production
+	}
+	row(withProd([]string{"metric", "candidate"}, "production")...)
+	row(withProd([]string{"accuracy (" + acc.Method + ")", acc.Overall.String()}, prod.Accuracy.Overall.String())...)
+	for _, s := range acc.ByTask {
+		row(withProd([]string{"  task " + s.Name, s.Accuracy.String()}, sliceOf(prod.Accuracy.ByTask, s.Name))...)
+	}
+	row(withProd([]string{"errors", fmt.Sprintf("%d/%d", r.Candidate.Errors, r.Candidate.Calls)}, fmt.Sprintf("%d/%d", prod.Errors, prod.Calls))...)
+	row(withProd([]string{"tokens", fmt.Sprint(r.Candidate.PromptTokens + r.Candidate.CompletionTokens)}, fmt.Sprint(prod.PromptTokens+prod.CompletionTokens))...)
+	for _, g := range r.Metrics.Fairness {
+		row()
+		row("group "+g.Column, fmt.Sprintf("accuracy, %.0f%% interval", acc.Overall.Level*100))
+		for _, grp := range g.Groups {
+			flag := ""
+			if grp.Small {
+				flag = "  (small: not gated)"
+			}
+			row("  "+grp.Value, grp.Accuracy.String()+flag)
+		}
+		if !math.IsNaN(g.Gap) {
+			row("  gap", fmt.Sprintf("%.3f (%s − %s), ratio %.3f", g.Gap, g.Highest, g.Lowest, g.Ratio))
+		}
+	}
+	if reg := r.Metrics.Regression; reg != nil {
+		row()
+		row("regression vs production", fmt.Sprintf("%+.3f accuracy on %d paired results", reg.Delta, reg.Pairs))
+		row("  right → wrong", fmt.Sprint(len(reg.RightToWrong)))
+		row("  wrong → right", fmt.Sprint(len(reg.WrongToRight)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\ngate\n")
+	if len(r.Gate.Rules) == 0 {
+		fmt.Fprintf(tw, "  (no rules: the gate allows everything)\n")
+	}
+	for _, rr := range r.Gate.Rules {
+		mark := map[string]string{Pass: "PASS", Fail: "FAIL", NotEvaluated: "N/A "}[rr.Outcome]
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, rr.Metric, rr.Reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	warnings := collectWarnings(r)
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "\nwarnings\n")
+		for _, m := range warnings {
+			fmt.Fprintf(w, "  - %s\n", m)
+		}
+	}
+	status := ""
+	if r.Status != Complete {
+		status = fmt.Sprintf(" (run %s: %s)", r.Status, r.StatusReason)
+	}
+	_, err := fmt.Fprintf(w, "\nverdict: %s — %d of %d gate rules passed%s\n", r.Verdict, r.Gate.Passed, len(r.Gate.Rules), status)
+	return err
+}
+
+// collectWarnings gathers every statistical caveat in the report, in a
+// stable order.
+func collectWarnings(r *Report) []string {
+	var out []string
+	for _, e := range r.Metrics.Accuracy.Warnings {
+		out = append(out, "accuracy: "+e.Error())
+	}
+	for _, g := range r.Metrics.Fairness {
+		for _, e := range g.Warnings {
+			out = append(out, "fairness: "+e.Error())
+		}
+	}
+	if reg := r.Metrics.Regression; reg != nil {
+		for _, e := range reg.Warnings {
+			out = append(out, "regression: "+e.Error())
+		}
+	}
+	return out
+}
+
+func sliceOf(slices []metrics.Slice, name string) string {
+	for _, s := range slices {
+		if s.Name == name {
+			return s.Accuracy.String()
+		}
+	}
+	return "-"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
