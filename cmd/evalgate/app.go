@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes, for every command.
+const (
+	exitOK      = 0 // success, or verdict ALLOW
+	exitBlock   = 1 // verdict BLOCK, or verification failed
+	exitUsage   = 2 // bad usage, config or input
+	exitRunFail = 3 // the run could not finish
+)
+
+// exitError carries an exit code with the error that caused it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, args...)}
+}
+
+func inputErr(err error) error { return &exitError{exitUsage, err} }
+
+func runErr(err error) error { return &exitError{exitRunFail, err} }
+
+// env is what a command may touch of the outside world; tests supply their
+// own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
+		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
+		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
+		{"version", "print evalgate's version", cmdVersion},
+	}
+}
+
+const usageText = `evalgate decides whether an AI model version may be promoted.
+
+usage: evalgate <command> [flags]
+
+commands:
+%s
+exit codes: 0 success or ALLOW, 1 BLOCK, 2 bad usage, config or input,
+3 the run could not finish.
+
+Run "evalgate <command> -h" for a command's flags.
+`
+
+func writeUsage(w io.Writer) {
+	var b strings.Builder
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, usageText, b.String())
+}
+
+// run is the whole CLI: it parses args, runs one command and returns the
+// exit code. Only main exits.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		writeUsage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		writeUsage(stdout)
+		return exitOK
+	}
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return report(stderr, c.run(ctx, e, args[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "evalgate: unknown command %q\n\n", args[0])
+	writeUsage(stderr)
+	return exitUsage
+}
+
+// report prints err, if any, and maps it to an exit code.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(stderr, "evalgate: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "evalgate: %v\n", err)
+	return exitRunFail
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: evalgate %s\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a flag error into a usage error. Flags
+// may follow positional arguments ("dataset inspect FILE --json").
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{exitUsage, fmt.Errorf("%s: %w", fs.Name(), err)}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func cmdVersion(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "version", "version")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "evalgate %s (report schema %s)\n", harnessVersion(), reportSchema())
+	return nil
+}
