@@ -299,7 +299,9 @@ func TestRunner(t *testing.T) {
 	prompt, _ := NewPrompt("", "{{.Input}}")
 	var lastStats Stats
 	r := &Runner{Provider: prov, Prompt: prompt, Model: "m", Concurrency: 3, Repeats: 2, Groups: []string{"g"},
-		Score:    func(item *datasets.Item, out string) map[string]float64 { return map[string]float64{"len": float64(len(out))} },
+		Score: func(item *datasets.Item, out string) map[string]float64 {
+			return map[string]float64{"len": float64(len(out))}
+		},
 		Progress: func(s Stats) { lastStats = s }}
 	results, err := r.Run(context.Background(), &sliceSource{items: its})
 	if err != nil {

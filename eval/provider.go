@@ -110,24 +110,29 @@ func (replayProvider) Close() error { return nil }
 
 // openaiProvider calls an OpenAI-compatible chat completions endpoint.
 type openaiProvider struct {
-	client *openai.Client
-	model  configs.Model
-	key    string
-	close  func()
+	client    *openai.Client
+	transport *http.Transport
+	model     configs.Model
+	key       string
+	close     func()
 }
 
 func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProvider {
 	cfg := openai.DefaultConfig(key)
 	cfg.BaseURL = strings.TrimRight(baseURL, "/")
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
-	}}
-	return &openaiProvider{client: openai.NewClientWithConfig(cfg), model: m, key: key, close: closeFn}
+	}
+	cfg.HTTPClient = &http.Client{Transport: transport}
+	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, key: key, close: closeFn}
 }
 
 func (p *openaiProvider) Close() error {
+	// Close our idle connections first: a server shutting down waits up to
+	// 5 s for connections that never carried a request.
+	p.transport.CloseIdleConnections()
 	if p.close != nil {
 		p.close()
 	}
