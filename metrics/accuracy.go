@@ -86,7 +86,7 @@ func (a Accuracy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		MeanF1 *float64 `json:"mean_f1"`
-	}{plain(a), finite(a.MeanF1)})
+	}{plain(a), Finite(a.MeanF1)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -100,7 +100,7 @@ func (a *Accuracy) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*a = Accuracy(w.plain)
-	a.MeanF1 = orNaN(w.MeanF1)
+	a.MeanF1 = OrNaN(w.MeanF1)
 	return nil
 }
 

@@ -52,7 +52,7 @@ type groupColumnJSON struct {
 
 // MarshalJSON writes undefined gaps and ratios as null.
 func (g GroupColumn) MarshalJSON() ([]byte, error) {
-	return json.Marshal(groupColumnJSON{g.Column, g.Groups, finite(g.Gap), finite(g.Ratio), g.Lowest, g.Highest, g.Warnings})
+	return json.Marshal(groupColumnJSON{g.Column, g.Groups, Finite(g.Gap), Finite(g.Ratio), g.Lowest, g.Highest, g.Warnings})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -61,7 +61,7 @@ func (g *GroupColumn) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*g = GroupColumn{w.Column, w.Groups, orNaN(w.Gap), orNaN(w.Ratio), w.Lowest, w.Highest, w.Warnings}
+	*g = GroupColumn{w.Column, w.Groups, OrNaN(w.Gap), OrNaN(w.Ratio), w.Lowest, w.Highest, w.Warnings}
 	return nil
 }
 

@@ -86,7 +86,7 @@ type proportionJSON struct {
 
 // MarshalJSON writes undefined (NaN) values as null.
 func (p Proportion) MarshalJSON() ([]byte, error) {
-	return json.Marshal(proportionJSON{K: p.K, N: p.N, Rate: finite(p.Rate), Low: finite(p.Low), High: finite(p.High), Level: p.Level})
+	return json.Marshal(proportionJSON{K: p.K, N: p.N, Rate: Finite(p.Rate), Low: Finite(p.Low), High: Finite(p.High), Level: p.Level})
 }
 
 // UnmarshalJSON reads null values back as NaN.
@@ -95,20 +95,21 @@ func (p *Proportion) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = Proportion{K: w.K, N: w.N, Rate: orNaN(w.Rate), Low: orNaN(w.Low), High: orNaN(w.High), Level: w.Level}
+	*p = Proportion{K: w.K, N: w.N, Rate: OrNaN(w.Rate), Low: OrNaN(w.Low), High: OrNaN(w.High), Level: w.Level}
 	return nil
 }
 
-// finite returns a pointer to v, or nil when v is NaN or infinite, so that
+// Finite returns a pointer to v, or nil when v is NaN or infinite, so that
 // JSON carries undefined values as null.
-func finite(v float64) *float64 {
+func Finite(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
 	}
 	return &v
 }
 
-func orNaN(v *float64) float64 {
+// OrNaN reverses Finite: nil becomes NaN.
+func OrNaN(v *float64) float64 {
 	if v == nil {
 		return math.NaN()
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -62,7 +61,7 @@ type ruleResultJSON struct {
 
 // MarshalJSON writes undefined values as null.
 func (r RuleResult) MarshalJSON() ([]byte, error) {
-	return json.Marshal(ruleResultJSON{r.Metric, r.Min, r.Max, r.Optional, r.Description, finite(r.Observed), finite(r.Low), finite(r.High), r.Outcome, r.Reason})
+	return json.Marshal(ruleResultJSON{r.Metric, r.Min, r.Max, r.Optional, r.Description, metrics.Finite(r.Observed), metrics.Finite(r.Low), metrics.Finite(r.High), r.Outcome, r.Reason})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -71,22 +70,8 @@ func (r *RuleResult) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*r = RuleResult{w.Metric, w.Min, w.Max, w.Optional, w.Description, orNaN(w.Observed), orNaN(w.Low), orNaN(w.High), w.Outcome, w.Reason}
+	*r = RuleResult{w.Metric, w.Min, w.Max, w.Optional, w.Description, metrics.OrNaN(w.Observed), metrics.OrNaN(w.Low), metrics.OrNaN(w.High), w.Outcome, w.Reason}
 	return nil
-}
-
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
-
-func orNaN(v *float64) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	return *v
 }
 
 // Value is a metric's value and, where it has one, its interval. An
@@ -311,14 +296,4 @@ func fmtNum(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.4g", v)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,47 +5,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/datasets/examples/supportqa"
 	"github.com/evalgate/evalgate/eval/builtin"
+	"github.com/evalgate/evalgate/metrics"
 )
 
-// containsAnswer is "contains" scoring: the normalized expected answer, or
-// one of the acceptable variants, appears in the normalized output as a
-// whole-token sequence. Normalization lowers case, drops punctuation,
-// symbols and the articles a/an/the, and collapses white space.
+// containsAnswer is "contains" scoring, as evalgate run applies it.
 func containsAnswer(output string, it datasets.Item) bool {
-	o := " " + normalize(output) + " "
-	for _, r := range append([]string{it.Expected}, it.ExpectedAny...) {
-		if n := normalize(r); n != "" && strings.Contains(o, " "+n+" ") {
-			return true
-		}
-	}
-	return false
-}
-
-func normalize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case unicode.IsPunct(r) || unicode.IsSymbol(r):
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	var out []string
-	for _, f := range strings.Fields(b.String()) {
-		if f != "a" && f != "an" && f != "the" {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(out, " ")
+	return metrics.Contains(output, metrics.Refs(it.Expected, it.ExpectedAny))
 }
 
 // measurement is the accuracy of one model on the example set.

@@ -41,6 +41,7 @@ import (
 	"unicode"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/metrics"
 )
 
 const (
@@ -334,37 +335,7 @@ func pick(rng *rand.Rand, choices []string, probs []float64) string {
 	return choices[len(choices)-1]
 }
 
-// mentionsAny reports whether one of refs appears in text as a whole-token
-// sequence after normalization, the way "contains" scoring would find it.
-func mentionsAny(text string, refs []string) bool {
-	t := " " + normalize(text) + " "
-	for _, r := range refs {
-		if n := normalize(r); n != "" && strings.Contains(t, " "+n+" ") {
-			return true
-		}
-	}
-	return false
-}
-
-// normalize lowers case, drops punctuation and symbols, drops the articles
-// a, an and the, and collapses white space, as answer scoring does.
-func normalize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case unicode.IsPunct(r) || unicode.IsSymbol(r):
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	fields := strings.Fields(b.String())
-	out := fields[:0]
-	for _, f := range fields {
-		if f != "a" && f != "an" && f != "the" {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(out, " ")
-}
+// mentionsAny reports whether one of refs appears in text the way the
+// "contains" scoring method finds it, so that distractor passages never
+// carry an item's answer.
+func mentionsAny(text string, refs []string) bool { return metrics.Contains(text, refs) }
