@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -228,20 +229,21 @@ func Parse(file string, data []byte) (*Config, error) {
 	if root.Kind == 0 {
 		return nil, &Error{File: file, Msg: "config is empty"}
 	}
-	var errs Errors
-	checkKeys(file, &root, typeOfConfig, "", &errs)
-	if len(errs) > 0 {
-		return nil, errs
-	}
+	// Report unknown keys together with value errors, so that one edit can
+	// fix everything; decoding ignores the unknown keys.
+	var keyErrs Errors
+	checkKeys(file, &root, typeOfConfig, "", &keyErrs)
 	cfg := &Config{}
 	if err := root.Decode(cfg); err != nil {
-		return nil, &Error{File: file, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, append(keyErrs, &Error{File: file, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")})
 	}
 	sum := sha256.Sum256(data)
 	cfg.SHA256 = hex.EncodeToString(sum[:])
 	cfg.Path = file
 	cfg.applyDefaults()
-	if errs := cfg.validate(&root); len(errs) > 0 {
+	errs := append(keyErrs, cfg.validate(&root)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	return cfg, nil

@@ -69,6 +69,7 @@ func TestParseErrors(t *testing.T) {
 		{"misspelled key", minimal + "scoring:\n  methd: exact\n", []string{"eval.yaml:4:", `unknown key "scoring.methd"`, `did you mean "method"`}},
 		{"unknown top-level key", "datset: {path: x}\n" + minimal, []string{"eval.yaml:1:", `unknown key "datset"`, `did you mean "dataset"`}},
 		{"two unknown keys reported together", minimal + "foo: 1\nrun: {concurency: 3}\n", []string{`eval.yaml:3: unknown key "foo"`, `eval.yaml:4: unknown key "run.concurency"`}},
+		{"unknown key and bad value together", minimal + "run: {concurency: 3}\nscoring: {method: fuzzy}\n", []string{`eval.yaml:3: unknown key "run.concurency"`, "eval.yaml:4: scoring.method must be one of"}},
 		{"api key in config", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: m\n  api_key: sk-live-123456\n", []string{"eval.yaml:5:", "api_key_env"}},
 		{"key value in api_key_env", "dataset: {path: s}\ncandidate: {provider: openai, model: m, api_key_env: sk-abc-123}\n", []string{"eval.yaml:2:", "must be an environment variable name"}},
 		{"unknown method", minimal + "scoring: {method: fuzzy}\n", []string{"eval.yaml:3:", `scoring.method must be one of exact, normalized, contains, f1, got "fuzzy"`}},

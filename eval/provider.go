@@ -65,6 +65,15 @@ func (e *CallError) Error() string { return e.Msg }
 // names is not set.
 var ErrMissingKey = errors.New("API key environment variable is not set")
 
+// missingKeyError names the unset variable, never a value.
+type missingKeyError struct{ role, name string }
+
+func (e *missingKeyError) Error() string {
+	return fmt.Sprintf("%s: environment variable %s is not set: export the API key in it, or set %s.api_key_env to \"none\" for an endpoint that needs no key", e.role, e.name, e.role)
+}
+
+func (e *missingKeyError) Is(target error) bool { return target == ErrMissingKey }
+
 // NewProvider returns the provider that m describes. getenv looks up the API
 // key variable (os.Getenv in production; tests pass their own). An unknown
 // builtin name or a missing key variable is an error that names it, never
@@ -78,7 +87,7 @@ func NewProvider(role string, m configs.Model, getenv func(string) string) (Prov
 		if m.APIKeyEnv != "none" {
 			key = getenv(m.APIKeyEnv)
 			if key == "" {
-				return nil, fmt.Errorf("%s: %s is not set: export the API key in it, or set %s.api_key_env to \"none\" for an endpoint that needs no key: %w", role, m.APIKeyEnv, role, ErrMissingKey)
+				return nil, &missingKeyError{role: role, name: m.APIKeyEnv}
 			}
 		}
 		return newOpenAI(m, m.BaseURL, key, nil), nil

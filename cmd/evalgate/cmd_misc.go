@@ -47,7 +47,7 @@ func cmdDataset(_ context.Context, e *env, args []string) error {
 			return inputErr(err)
 		}
 		if len(problems) > 0 {
-			return inputErr(fmt.Errorf("%s is not a valid eval set (%d problems):\n%s", file, len(problems), bulleted(problems)))
+			return inputErr(fmt.Errorf("%s is not a valid eval set (%s):\n%s", file, plural(len(problems), "problem"), bulleted(problems)))
 		}
 		fmt.Fprintf(e.stdout, "%s: valid eval set\n", file)
 		return nil
@@ -93,4 +93,12 @@ func cmdGate(_ context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, line)
 	}
 	return nil
+}
+
+// plural formats n and noun, adding an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
