@@ -85,8 +85,22 @@ type Model struct {
 	// MaxTokens caps the completion length in tokens; 0 leaves it to the
 	// endpoint. Default 256.
 	MaxTokens int `yaml:"max_tokens"`
-	// Seed, when set, is sent to endpoints that support reproducible sampling.
+	// Seed, when set, is sent to endpoints that support reproducible
+	// sampling; sample i of an item is sent Seed+i. With repeats above 1 and
+	// no seed, sample i is sent seed i.
 	Seed *int `yaml:"seed"`
+	// Prices, when set, turn token counts into a cost in the report.
+	Prices *Prices `yaml:"prices"`
+}
+
+// Prices are a model's list prices, in any one currency per million tokens.
+type Prices struct {
+	// InputPerMTok is the price of a million prompt tokens, at least 0.
+	InputPerMTok float64 `yaml:"input_per_mtok"`
+	// OutputPerMTok is the price of a million completion tokens, at least 0.
+	OutputPerMTok float64 `yaml:"output_per_mtok"`
+	// Currency labels the amounts in reports, for example "USD". Default USD.
+	Currency string `yaml:"currency"`
 }
 
 // Prompt renders rows into chat messages with Go text/template. The template
@@ -112,6 +126,45 @@ type Run struct {
 	// Out is the directory results and reports are written to. A relative
 	// path is resolved against the working directory. Default "evalgate-out".
 	Out string `yaml:"out"`
+	// Deadline bounds the whole run; when it passes, the run stops, writes
+	// what it has and reports INCOMPLETE. 0 means no deadline. Default 0.
+	Deadline time.Duration `yaml:"deadline"`
+	// RPM caps requests per minute to each model; 0 means no cap. Default 0.
+	RPM float64 `yaml:"rpm"`
+	// TPM caps tokens per minute to each model, estimated before each call
+	// from the prompt length (4 characters a token) plus max_tokens and
+	// corrected from the reported usage after it; 0 means no cap. Default 0.
+	TPM float64 `yaml:"tpm"`
+	// Adaptive halves the concurrency on every 429 and raises it by one after
+	// each run of successes, up to Concurrency. The report records how it
+	// moved. Default false.
+	Adaptive bool `yaml:"adaptive"`
+	// MaxRetries is how many times a transient failure (408, 409, 429, 5xx,
+	// timeout, reset connection, invalid JSON) is retried, 0 to 100.
+	// Default 6.
+	MaxRetries *int `yaml:"max_retries"`
+	// BackoffBase and BackoffMax shape the exponential backoff with full
+	// jitter: retry n waits a random time up to min(BackoffMax,
+	// BackoffBase·2ⁿ), or what Retry-After asks if that is longer.
+	// Defaults 500ms and 30s.
+	BackoffBase time.Duration `yaml:"backoff_base"`
+	BackoffMax  time.Duration `yaml:"backoff_max"`
+	// MaxErrorRate trips the circuit breaker: when more than this share of
+	// the last ErrorWindow attempts failed (429s excluded: they are
+	// throttling, handled by backoff), the run stops sending requests and
+	// reports INCOMPLETE. In (0, 1]; 1 disables it. Default 0.5.
+	MaxErrorRate float64 `yaml:"max_error_rate"`
+	// ErrorWindow is the number of most recent attempts the breaker looks
+	// at, at least 1. Default 20.
+	ErrorWindow int `yaml:"error_window"`
+	// Grace is how long an interrupted run (SIGINT, SIGTERM) waits for calls
+	// in flight before abandoning them. Default 10s.
+	Grace time.Duration `yaml:"grace"`
+	// Cache is the response cache directory, shared across runs; a re-run of
+	// the same calls is answered from it. Default: evalgate under the user
+	// cache directory ($XDG_CACHE_HOME or ~/.cache). "off" disables it, as
+	// does `evalgate run --no-cache`.
+	Cache string `yaml:"cache"`
 }
 
 // Scoring chooses how outputs are judged.
@@ -281,6 +334,25 @@ func (c *Config) applyDefaults() {
 	if c.Run.Out == "" {
 		c.Run.Out = "evalgate-out"
 	}
+	if c.Run.MaxRetries == nil {
+		six := 6
+		c.Run.MaxRetries = &six
+	}
+	if c.Run.BackoffBase == 0 {
+		c.Run.BackoffBase = 500 * time.Millisecond
+	}
+	if c.Run.BackoffMax == 0 {
+		c.Run.BackoffMax = 30 * time.Second
+	}
+	if c.Run.MaxErrorRate == 0 {
+		c.Run.MaxErrorRate = 0.5
+	}
+	if c.Run.ErrorWindow == 0 {
+		c.Run.ErrorWindow = 20
+	}
+	if c.Run.Grace == 0 {
+		c.Run.Grace = 10 * time.Second
+	}
 	if c.Scoring.Method == "" {
 		c.Scoring.Method = MethodNormalized
 	}
@@ -345,8 +417,25 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	if c.Run.Repeats < 1 || c.Run.Repeats > 100 {
 		bad("run.repeats", "run.repeats must be 1 to 100, got %d", c.Run.Repeats)
 	}
-	if c.Run.Timeout < 0 {
-		bad("run.timeout", "run.timeout must be positive, got %s", c.Run.Timeout)
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"run.timeout", c.Run.Timeout}, {"run.deadline", c.Run.Deadline}, {"run.backoff_base", c.Run.BackoffBase}, {"run.backoff_max", c.Run.BackoffMax}, {"run.grace", c.Run.Grace}} {
+		if d.v < 0 {
+			bad(d.key, "%s must not be negative, got %s", d.key, d.v)
+		}
+	}
+	if c.Run.RPM < 0 || c.Run.TPM < 0 {
+		bad("run", "run.rpm and run.tpm must not be negative")
+	}
+	if r := *c.Run.MaxRetries; r < 0 || r > 100 {
+		bad("run.max_retries", "run.max_retries must be 0 to 100, got %d", r)
+	}
+	if r := c.Run.MaxErrorRate; !(r > 0 && r <= 1) {
+		bad("run.max_error_rate", "run.max_error_rate must be in (0, 1], got %g", r)
+	}
+	if c.Run.ErrorWindow < 1 {
+		bad("run.error_window", "run.error_window must be at least 1, got %d", c.Run.ErrorWindow)
 	}
 	switch c.Scoring.Method {
 	case MethodExact, MethodNormalized, MethodContains, MethodF1:
@@ -413,6 +502,14 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 	}
 	if m.MaxTokens < 0 {
 		bad(role+".max_tokens", "%s.max_tokens must not be negative, got %d", role, m.MaxTokens)
+	}
+	if p := m.Prices; p != nil {
+		if p.InputPerMTok < 0 || p.OutputPerMTok < 0 {
+			bad(role+".prices", "%s.prices must not be negative", role)
+		}
+		if p.Currency == "" {
+			p.Currency = "USD"
+		}
 	}
 }
 

@@ -46,7 +46,11 @@ type Result struct {
 	Error string
 	// ErrorKind classifies Error (for example "http_500", "timeout"); empty on success.
 	ErrorKind string
-	// Attempts counts the calls made for this item, including retries.
+	// HTTPStatus is the HTTP status of the last failed attempt; 0 on
+	// success or when no response arrived.
+	HTTPStatus int
+	// Attempts counts the calls made for this item, including retries; 0
+	// when the answer came from the response cache.
 	Attempts int
 	// LatencyMS is the wall time of the successful (or last) call, in milliseconds.
 	LatencyMS float64

@@ -19,6 +19,7 @@ const (
 	resOutput           = "output"
 	resError            = "error"
 	resErrorKind        = "error_kind"
+	resHTTPStatus       = "http_status"
 	resAttempts         = "attempts"
 	resLatencyMS        = "latency_ms"
 	resPromptTokens     = "prompt_tokens"
@@ -51,6 +52,7 @@ func resultColumns() []resultColumn {
 		{resOutput, kindString, optionalString(false)},
 		{resError, kindString, optionalString(true)},
 		{resErrorKind, kindString, optionalString(true)},
+		{resHTTPStatus, kindInt, int64Node},
 		{resAttempts, kindInt, int64Node},
 		{resLatencyMS, kindFloat, doubleNode},
 		{resPromptTokens, kindInt, int64Node},
@@ -62,7 +64,8 @@ func resultColumns() []resultColumn {
 
 // WriteResults writes results to w as results.parquet: one row per
 // result, with the fixed columns id, sample, model, output, error,
-// error_kind, attempts, latency_ms (double, milliseconds),
+// error_kind, http_status (0 when no response), attempts, latency_ms
+// (double, milliseconds),
 // prompt_tokens, completion_tokens, task and expected; then one optional
 // string column per name in groups, named exactly as the group and filled
 // from Result.Groups; then one optional double column per name in scores,
@@ -196,6 +199,7 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 	if err != nil {
 		return nil, err
 	}
+	i64(r.HTTPStatus)
 	i64(r.Attempts)
 	f64(r.LatencyMS)
 	i64(r.PromptTokens)
@@ -390,6 +394,8 @@ func decodeResultColumn(r *Result, u resultUse, span []parquet.Value) error {
 		switch u.name {
 		case resSample:
 			r.Sample = int(n)
+		case resHTTPStatus:
+			r.HTTPStatus = int(n)
 		case resAttempts:
 			r.Attempts = int(n)
 		case resPromptTokens:

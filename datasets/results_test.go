@@ -21,7 +21,7 @@ func sampleResults() []Result {
 			Scores: map[string]float64{"exact": 1, "f1": 1},
 		},
 		{
-			ID: "q-1", Sample: 1, Model: "gpt-x@2026-01", Error: "http 500: upstream", ErrorKind: "http_500", Attempts: 4,
+			ID: "q-1", Sample: 1, Model: "gpt-x@2026-01", Error: "http 500: upstream", ErrorKind: "http_500", HTTPStatus: 500, Attempts: 4,
 			LatencyMS: 30000, Task: "billing", Expected: "14 days",
 			Groups: map[string]string{"gender": "female", "age_band": "18-29"},
 			Scores: map[string]float64{"exact": 0}, // f1 missing: written as null
@@ -83,7 +83,7 @@ func TestResultsRoundTrip(t *testing.T) {
 			for _, c := range rep.Columns {
 				names = append(names, c.Name+":"+c.Type)
 			}
-			want := "id:string sample:int64 model:string output:string error:string error_kind:string attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 task:string expected:string"
+			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 task:string expected:string"
 			for _, g := range tt.groups {
 				want += " " + g + ":string"
 			}
