@@ -131,7 +131,8 @@ func TestOpenAIProviderErrors(t *testing.T) {
 		{"429", status(429, apiErr("Rate limit reached")), "http_429", 429, "Rate limit"},
 		{"500", status(500, apiErr("server error")), "http_500", 500, "server error"},
 		{"502 with html", status(502, "<html>Bad Gateway</html>"), "http_502", 502, "502"},
-		{"truncated json", status(200, `{"id":"c","choices":[{"mess`), "bad_response", 0, ""},
+		{"truncated json", status(200, `{"id":"c","choices":[{"mess`), "truncated_response", 0, ""},
+		{"invalid json", status(200, `{"id": nope}`), "bad_response", 0, ""},
 		{"no choices", status(200, `{"id":"c","object":"chat.completion","choices":[]}`), "bad_response", 0, "no choices"},
 		{"hang past the timeout", func(w http.ResponseWriter, r *http.Request) bool {
 			// Read the body so the server notices the client going away,
@@ -297,12 +298,12 @@ func TestRunner(t *testing.T) {
 	its[7].Input = "fail"
 	prov := &countingProvider{delay: time.Millisecond}
 	prompt, _ := NewPrompt("", "{{.Input}}")
-	var lastStats Stats
+	var calls atomic.Int64
 	r := &Runner{Provider: prov, Prompt: prompt, Model: "m", Concurrency: 3, Repeats: 2, Groups: []string{"g"},
 		Score: func(item *datasets.Item, out string) map[string]float64 {
 			return map[string]float64{"len": float64(len(out))}
 		},
-		Progress: func(s Stats) { lastStats = s }}
+		Progress: func(Stats) { calls.Add(1) }}
 	results, err := r.Run(context.Background(), &sliceSource{items: its})
 	if err != nil {
 		t.Fatal(err)
@@ -328,8 +329,8 @@ func TestRunner(t *testing.T) {
 	if p := prov.peak.Load(); p > 3 {
 		t.Errorf("%d calls in flight at once, want at most 3", p)
 	}
-	if lastStats.Done != 100 || lastStats.Errors != 2 {
-		t.Errorf("final stats %+v, want 100 done and 2 errors", lastStats)
+	if st := r.Stats(); st.Done != 100 || st.Errors != 2 || calls.Load() != 100 {
+		t.Errorf("final stats %+v after %d progress calls, want 100 done, 2 errors, 100 calls", st, calls.Load())
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
@@ -25,6 +27,8 @@ type Request struct {
 	Messages []Message
 	// Sample is the 0-based repeat index.
 	Sample int
+	// Seed, when not nil, is sent to the endpoint for reproducible sampling.
+	Seed *int
 }
 
 // Response is what a successful call returned.
@@ -51,12 +55,16 @@ type Provider interface {
 // CallError is a failed call, classified.
 type CallError struct {
 	// Kind classifies the failure: "http_<status>" for an HTTP error status,
-	// "timeout", "canceled", "connection", "bad_response", "no_output".
+	// "timeout", "canceled", "connection", "truncated_response" (the body
+	// ended early), "bad_response" (not the JSON expected), "no_output".
 	Kind string
 	// Status is the HTTP status, or 0 when no response arrived.
 	Status int
 	// Msg is the error message with secrets scrubbed.
 	Msg string
+	// RetryAfter is how long the server asked us to wait before trying
+	// again (Retry-After or x-ratelimit-reset-*); 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 func (e *CallError) Error() string { return e.Msg }
@@ -131,10 +139,10 @@ func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProv
 	cfg.BaseURL = strings.TrimRight(baseURL, "/")
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
-		MaxIdleConnsPerHost: 256,
+		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	cfg.HTTPClient = &http.Client{Transport: transport}
+	cfg.HTTPClient = &http.Client{Transport: headerTransport{transport}}
 	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, key: key, close: closeFn}
 }
 
@@ -160,9 +168,15 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		MaxTokens:   p.model.MaxTokens,
 		Seed:        p.model.Seed,
 	}
+	if req.Seed != nil {
+		creq.Seed = req.Seed
+	}
+	ctx, sink := withHeaderSink(ctx)
 	resp, err := p.client.CreateChatCompletion(ctx, creq)
 	if err != nil {
-		return Response{}, p.classify(ctx, err)
+		ce := p.classify(ctx, err)
+		ce.RetryAfter = retryHint(sink.get(), time.Now())
+		return Response{}, ce
 	}
 	if len(resp.Choices) == 0 {
 		return Response{}, &CallError{Kind: "bad_response", Msg: "response has no choices"}
@@ -190,7 +204,12 @@ func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
 		return &CallError{Kind: "timeout", Msg: msg}
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		return &CallError{Kind: "canceled", Msg: msg}
-	case errors.As(err, &netErr) || errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The body ended early: a truncated JSON document or a connection
+		// closed mid-response.
+		return &CallError{Kind: "truncated_response", Msg: msg}
+	case errors.As(err, &netErr) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.EOF):
 		return &CallError{Kind: "connection", Msg: msg}
 	}
 	return &CallError{Kind: "bad_response", Msg: msg}

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/evalgate/evalgate/datasets"
 )
 
@@ -20,7 +18,8 @@ type Source interface {
 	Err() error
 }
 
-// Runner calls a provider for every item of a source. Set its fields, then
+// Runner calls a provider for every item and sample of a source: bounded in
+// flight, throttled, retried, journalled and cached. Set its fields, then
 // call Run; a Runner is not reused.
 type Runner struct {
 	// Provider answers the calls. Required.
@@ -33,7 +32,7 @@ type Runner struct {
 	Concurrency int
 	// Repeats is the number of samples per item; at least 1.
 	Repeats int
-	// Timeout bounds each call; 0 means no per-call bound.
+	// Timeout bounds each attempt; 0 means no per-attempt bound.
 	Timeout time.Duration
 	// Groups are the item columns (from Item.Extra) copied into each
 	// result's Groups.
@@ -42,17 +41,65 @@ type Runner struct {
 	// returned map becomes Result.Scores. It is called for failed calls too,
 	// with an empty output, so that a failure counts against accuracy.
 	Score func(item *datasets.Item, output string) map[string]float64
-	// Progress, when set, is told after every finished call.
+	// Progress, when set, is told after every finished or retried call. It
+	// is called from several goroutines and must be safe for that.
 	Progress func(Stats)
+
+	// Params identify the call for the cache and the per-sample seeds.
+	Params Params
+	// MaxRetries is how many times a transient failure is retried.
+	MaxRetries int
+	// BackoffBase and BackoffMax shape the exponential backoff.
+	BackoffBase, BackoffMax time.Duration
+	// Throttle, when set, bounds requests and tokens per minute.
+	Throttle *Throttle
+	// Adaptive, when set, lowers concurrency on 429s.
+	Adaptive *Adaptive
+	// Breaker, when set, stops the run when too many attempts fail.
+	Breaker *Breaker
+	// Cache, when set, answers calls made before, in this run or another.
+	Cache *Cache
+	// Journal, when set, records every completed call before it counts.
+	Journal *Journal
+	// Done holds calls completed by an earlier run (from the journal); they
+	// are not made again.
+	Done map[Key]datasets.Result
+	// Grace is how long calls in flight may finish once ctx is cancelled.
+	Grace time.Duration
+
+	final Stats // the counters when Run returned
+}
+
+// Stats returns the run's final counters; call it after Run.
+func (r *Runner) Stats() Stats { return r.final }
+
+// Params are the sampling parameters of a call.
+type Params struct {
+	// Model is the name sent to the endpoint.
+	Model       string
+	Temperature float64
+	MaxTokens   int
+	// Seed, when set, is sent as Seed+sample; with Repeats above 1 and no
+	// Seed, sample i is sent seed i.
+	Seed *int
 }
 
 // Stats counts a run's progress so far.
 type Stats struct {
-	// Done counts finished calls (successful or not); Errors the failed ones.
+	// Done counts results (successful or not); Errors the failed ones.
 	Done, Errors int
+	// InFlight counts calls on the wire now; Retries the retried attempts.
+	InFlight, Retries int
+	// Cached counts calls answered from the cache; Resumed those taken
+	// from an earlier run's journal.
+	Cached, Resumed int
 	// Tokens is the sum of prompt and completion tokens reported so far.
 	Tokens int
 }
+
+// ErrAbandoned marks calls that were in flight or waiting when the run
+// stopped; they are not results and a resumed run makes them again.
+var ErrAbandoned = errors.New("call abandoned when the run stopped")
 
 type job struct {
 	item   *datasets.Item
@@ -60,25 +107,78 @@ type job struct {
 	slot   int
 }
 
+type counters struct {
+	done, errors, inFlight, retries, cached, resumed, tokens atomic.Int64
+}
+
+func (c *counters) stats() Stats {
+	return Stats{Done: int(c.done.Load()), Errors: int(c.errors.Load()), InFlight: int(c.inFlight.Load()), Retries: int(c.retries.Load()),
+		Cached: int(c.cached.Load()), Resumed: int(c.resumed.Load()), Tokens: int(c.tokens.Load())}
+}
+
 // Run calls the provider for every item and sample and returns the results
 // in item order, samples together. A failed call is a result with Error set.
-// Run stops early when ctx is cancelled; it then returns the results
-// finished so far with ctx's error. An error reading the source stops the
-// run and is returned.
+//
+// When ctx is cancelled (SIGINT, a deadline), Run sends nothing new, lets
+// the calls in flight finish for up to Grace, abandons the rest, and returns
+// the results finished so far with context.Cause(ctx). When the breaker
+// trips, it stops at once and returns the breaker's error. An error reading
+// the source or writing the journal stops the run and is returned.
 func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error) {
 	if r.Concurrency < 1 || r.Repeats < 1 {
 		return nil, fmt.Errorf("run: concurrency and repeats must be at least 1")
 	}
+	// runCtx stops dispatch; callCtx aborts calls in flight, Grace after
+	// runCtx ends (at once when the breaker trips or the journal fails).
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	callCtx, abortCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortCalls()
+	go func() {
+		select {
+		case <-runCtx.Done():
+		case <-callCtx.Done():
+			return
+		}
+		if context.Cause(runCtx) != nil && ctx.Err() == nil {
+			abortCalls() // breaker or journal: nothing to wait for
+			return
+		}
+		t := time.NewTimer(r.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			abortCalls()
+		case <-callCtx.Done():
+		}
+	}()
+
 	var (
 		mu      sync.Mutex
 		results []datasets.Result
-		done    = make([]bool, 0)
+		filled  []bool
+		c       counters
 	)
-	var doneCount, errCount, tokenCount atomic.Int64
+	progress := func() {
+		if r.Progress != nil {
+			r.Progress(c.stats())
+		}
+	}
+	store := func(slot int, res datasets.Result) {
+		mu.Lock()
+		results[slot], filled[slot] = res, true
+		mu.Unlock()
+		c.done.Add(1)
+		if res.Error != "" {
+			c.errors.Add(1)
+		}
+		c.tokens.Add(int64(res.PromptTokens + res.CompletionTokens))
+	}
 
-	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job)
-	g.Go(func() error {
+	var srcErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		defer close(jobs)
 		slot := 0
 		for src.Scan() {
@@ -86,103 +186,171 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 			mu.Lock()
 			for range r.Repeats {
 				results = append(results, datasets.Result{})
-				done = append(done, false)
+				filled = append(filled, false)
 			}
 			mu.Unlock()
 			for s := range r.Repeats {
-				select {
-				case jobs <- job{item: &item, sample: s, slot: slot}:
-				case <-gctx.Done():
-					return gctx.Err()
+				if prev, ok := r.Done[Key{item.ID, s}]; ok {
+					store(slot, r.complete(&item, prev))
+					c.resumed.Add(1)
+					progress()
+				} else {
+					select {
+					case jobs <- job{item: &item, sample: s, slot: slot}:
+					case <-runCtx.Done():
+						return
+					}
 				}
 				slot++
 			}
 		}
 		if err := src.Err(); err != nil {
-			return fmt.Errorf("read eval set: %w", err)
+			srcErr = fmt.Errorf("read eval set: %w", err)
+			stopRun(srcErr)
 		}
-		return nil
 	})
 	for range r.Concurrency {
-		g.Go(func() error {
+		wg.Go(func() {
 			for j := range jobs {
-				res := r.call(gctx, j)
-				if errors.Is(gctx.Err(), context.Canceled) && res.ErrorKind == "canceled" {
-					// The run is stopping; this call did not finish and is
-					// not a result.
+				res, cached, err := r.call(runCtx, callCtx, j, &c, progress, stopRun)
+				if errors.Is(err, ErrAbandoned) {
 					continue
 				}
-				mu.Lock()
-				results[j.slot] = res
-				done[j.slot] = true
-				mu.Unlock()
-				n := doneCount.Add(1)
-				e := errCount.Load()
-				if res.Error != "" {
-					e = errCount.Add(1)
+				if res.Error == "" && r.Journal != nil {
+					if err := r.Journal.Append(res, cached); err != nil {
+						stopRun(err)
+						continue
+					}
 				}
-				t := tokenCount.Add(int64(res.PromptTokens + res.CompletionTokens))
-				if r.Progress != nil {
-					r.Progress(Stats{Done: int(n), Errors: int(e), Tokens: int(t)})
-				}
+				store(j.slot, res)
+				progress()
 			}
-			return nil
 		})
 	}
-	err := g.Wait()
-	finished := results[:0]
+	wg.Wait()
+	r.final = c.stats()
+
+	finished := make([]datasets.Result, 0, len(results))
 	for i, res := range results {
-		if done[i] {
+		if filled[i] {
 			finished = append(finished, res)
 		}
 	}
-	if err == nil {
-		err = ctx.Err()
+	if err := r.Breaker.Tripped(); err != nil {
+		return finished, err
 	}
-	return finished, err
+	if err := context.Cause(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+		return finished, err
+	}
+	return finished, context.Cause(ctx)
 }
 
-func (r *Runner) call(ctx context.Context, j job) datasets.Result {
-	res := datasets.Result{
-		ID:       j.item.ID,
-		Sample:   j.sample,
-		Model:    r.Model,
-		Task:     j.item.Task,
-		Expected: j.item.Expected,
-		Attempts: 1,
-	}
+// complete fills in what a result copies from its item, and its scores.
+func (r *Runner) complete(item *datasets.Item, res datasets.Result) datasets.Result {
+	res.Task, res.Expected = item.Task, item.Expected
 	if len(r.Groups) > 0 {
 		res.Groups = make(map[string]string, len(r.Groups))
 		for _, g := range r.Groups {
-			res.Groups[g] = j.item.Extra[g]
-		}
-	}
-	msgs, err := r.Prompt.Render(j.item)
-	if err != nil {
-		res.Error, res.ErrorKind, res.Attempts = err.Error(), "prompt", 0
-	} else {
-		cctx := ctx
-		if r.Timeout > 0 {
-			var cancel context.CancelFunc
-			cctx, cancel = context.WithTimeout(ctx, r.Timeout)
-			defer cancel()
-		}
-		start := time.Now()
-		resp, err := r.Provider.Complete(cctx, Request{Item: j.item, Messages: msgs, Sample: j.sample})
-		res.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-		if err != nil {
-			res.Error, res.ErrorKind = err.Error(), "error"
-			var ce *CallError
-			if errors.As(err, &ce) {
-				res.ErrorKind = ce.Kind
-			}
-		} else {
-			res.Output = resp.Text
-			res.PromptTokens, res.CompletionTokens = resp.PromptTokens, resp.CompletionTokens
+			res.Groups[g] = item.Extra[g]
 		}
 	}
 	if r.Score != nil {
-		res.Scores = r.Score(j.item, res.Output)
+		res.Scores = r.Score(item, res.Output)
 	}
 	return res
+}
+
+func (r *Runner) seed(sample int) *int {
+	switch {
+	case r.Params.Seed != nil:
+		s := *r.Params.Seed + sample
+		return &s
+	case r.Repeats > 1:
+		return &sample
+	}
+	return nil
+}
+
+// call makes one item's call, with retries. It returns ErrAbandoned when the
+// run stopped before the call finished.
+func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progress func(), stopRun context.CancelCauseFunc) (datasets.Result, bool, error) {
+	res := datasets.Result{ID: j.item.ID, Sample: j.sample, Model: r.Model}
+	msgs, err := r.Prompt.Render(j.item)
+	if err != nil {
+		res.Error, res.ErrorKind = err.Error(), "prompt"
+		return r.complete(j.item, res), false, nil
+	}
+	seed := r.seed(j.sample)
+	key := ""
+	if r.Cache != nil {
+		key = CacheKey(r.Params.Model, r.Params.Temperature, r.Params.MaxTokens, seed, msgs, j.sample)
+		if resp, ok := r.Cache.Get(key); ok {
+			c.cached.Add(1)
+			res.Output, res.PromptTokens, res.CompletionTokens = resp.Text, resp.PromptTokens, resp.CompletionTokens
+			return r.complete(j.item, res), true, nil
+		}
+	}
+	chars := 0
+	for _, m := range msgs {
+		chars += len(m.Content)
+	}
+	estimate := chars/4 + r.Params.MaxTokens
+	req := Request{Item: j.item, Messages: msgs, Sample: j.sample, Seed: seed}
+	for attempt := 1; ; attempt++ {
+		if err := r.Adaptive.Acquire(runCtx); err != nil {
+			return res, false, ErrAbandoned
+		}
+		if err := r.Throttle.Wait(runCtx, estimate); err != nil {
+			r.Adaptive.Release(false)
+			return res, false, ErrAbandoned
+		}
+		actx, cancel := callCtx, context.CancelFunc(func() {})
+		if r.Timeout > 0 {
+			actx, cancel = context.WithTimeout(callCtx, r.Timeout)
+		}
+		c.inFlight.Add(1)
+		start := time.Now()
+		resp, err := r.Provider.Complete(actx, req)
+		res.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+		c.inFlight.Add(-1)
+		cancel()
+		res.Attempts = attempt
+		var ce *CallError
+		if err != nil && !errors.As(err, &ce) {
+			ce = &CallError{Kind: "error", Msg: err.Error()}
+		}
+		r.Adaptive.Release(ce != nil && ce.Status == 429)
+		if err == nil {
+			r.Breaker.Record(nil)
+			r.Throttle.Settle(estimate, resp.PromptTokens+resp.CompletionTokens)
+			res.Output, res.PromptTokens, res.CompletionTokens = resp.Text, resp.PromptTokens, resp.CompletionTokens
+			res.Error, res.ErrorKind, res.HTTPStatus = "", "", 0 // earlier attempts' failures are history
+			if r.Cache != nil {
+				r.Cache.Put(key, resp) // a cache that cannot be written only costs a future call
+			}
+			return r.complete(j.item, res), false, nil
+		}
+		if callCtx.Err() != nil {
+			return res, false, ErrAbandoned
+		}
+		if r.Breaker.Record(ce) {
+			stopRun(r.Breaker.Tripped())
+		}
+		res.Error, res.ErrorKind, res.HTTPStatus = ce.Msg, ce.Kind, ce.Status
+		if !Retryable(ce) || attempt > r.MaxRetries || runCtx.Err() != nil {
+			if runCtx.Err() != nil && Retryable(ce) {
+				return res, false, ErrAbandoned // the stopped run did not give up on it
+			}
+			return r.complete(j.item, res), false, nil
+		}
+		c.retries.Add(1)
+		progress()
+		wait := time.NewTimer(Backoff(attempt, r.BackoffBase, r.BackoffMax, ce.RetryAfter))
+		select {
+		case <-wait.C:
+		case <-runCtx.Done():
+			wait.Stop()
+			return res, false, ErrAbandoned
+		}
+	}
 }

@@ -1,0 +1,391 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
+)
+
+// faultServer is an OpenAI-compatible chat completions server that injects
+// failures by request. It answers each request with the text of its user
+// message, and records what it saw, so that tests assert at the server.
+type faultServer struct {
+	*httptest.Server
+	// fault decides what the n-th request (1-based) for an input gets:
+	// "" for a normal answer, or one of "429", "429-retry-after",
+	// "500", "502", "503", "hang", "reset", "invalid-json", "401".
+	fault func(input string, n int) string
+
+	mu        sync.Mutex
+	seen      map[string][]time.Time // request times by input
+	succeeded map[string]int         // successful answers by input
+	inFlight  int
+	peak      int
+	total     int
+}
+
+func newFaultServer(t *testing.T, fault func(input string, n int) string) *faultServer {
+	t.Helper()
+	s := &faultServer{fault: fault, seen: map[string][]time.Time{}, succeeded: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *faultServer) handle(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model    string `json:"model"`
+		Messages []struct {
+			Role    string `json:"role"`
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
+		http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+		return
+	}
+	input := req.Messages[len(req.Messages)-1].Content
+	s.mu.Lock()
+	s.seen[input] = append(s.seen[input], time.Now())
+	n := len(s.seen[input])
+	s.total++
+	s.inFlight++
+	s.peak = max(s.peak, s.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	fault := ""
+	if s.fault != nil {
+		fault = s.fault(input, n)
+	}
+	apiError := func(status int, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error":{"message":%q,"type":"server_error","code":null}}`, msg)
+	}
+	switch fault {
+	case "429":
+		apiError(429, "Rate limit reached")
+	case "429-retry-after":
+		w.Header().Set("Retry-After", "1")
+		apiError(429, "Rate limit reached, retry after 1s")
+	case "500", "502", "503", "401":
+		var code int
+		fmt.Sscan(fault, &code)
+		apiError(code, http.StatusText(code))
+	case "hang":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	case "reset":
+		// Send half a response, then drop the connection.
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		conn, buf, _ := hj.Hijack()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"id\":\"c\",\"choi")
+		buf.Flush()
+		conn.Close()
+	case "invalid-json":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"}}],}`)
+	default:
+		s.mu.Lock()
+		s.succeeded[input]++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c","object":"chat.completion","created":1,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}`, req.Model, "answer to "+input)
+	}
+}
+
+// testSetup is a Setup against url with fast backoff, for n items.
+func testSetup(t *testing.T, url string) Setup {
+	t.Helper()
+	cfg, err := configs.Parse("eval.yaml", []byte(fmt.Sprintf(`dataset: {path: x.parquet}
+candidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: K}
+run: {concurrency: 8, timeout: 300ms, backoff_base: 5ms, backoff_max: 50ms, grace: 2s}
+`, url)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := NewProvider("candidate", cfg.Candidate, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { prov.Close() })
+	prompt, _ := NewPrompt("", "{{.Input}}")
+	return Setup{Role: "candidate", Model: cfg.Candidate, Run: cfg.Run, Provider: prov, Prompt: prompt, Prompts: cfg.Prompt,
+		DatasetSHA256: "d", OutDir: t.TempDir()}
+}
+
+func runSetup(t *testing.T, s Setup, n int) ([]datasets.Result, *Runner, error) {
+	t.Helper()
+	r, _, err := s.Runner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Journal.Close()
+	res, err := r.Run(context.Background(), &sliceSource{items: items(n)})
+	return res, r, err
+}
+
+// TestFaultInjection drives the runner through every transient failure the
+// endpoint can produce and checks at the server that nothing is lost and
+// nothing succeeds twice.
+func TestFaultInjection(t *testing.T) {
+	faults := []string{"429", "500", "502", "503", "hang", "reset", "invalid-json"}
+	srv := newFaultServer(t, func(input string, n int) string {
+		var i int
+		fmt.Sscanf(input, "in%d", &i)
+		// Items fail in turn with each fault, on their first one or two
+		// attempts; every fourth item never fails.
+		if i%4 == 3 || n > 1+i%2 {
+			return ""
+		}
+		return faults[i%len(faults)]
+	})
+	s := testSetup(t, srv.URL)
+	s.Run.MaxErrorRate = 1 // most first attempts fail here, on purpose
+	const n = 120
+	results, r, err := runSetup(t, s, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != n {
+		t.Fatalf("%d results for %d items", len(results), n)
+	}
+	for i, res := range results {
+		if res.Error != "" {
+			t.Errorf("item %s failed after %d attempts: %s (%s)", res.ID, res.Attempts, res.ErrorKind, res.Error)
+		}
+		if want := fmt.Sprintf("answer to in%d", i); res.Output != want {
+			t.Errorf("item %d output %q, want %q", i, res.Output, want)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for in, k := range srv.succeeded {
+		if k != 1 {
+			t.Errorf("%s was answered successfully %d times", in, k)
+		}
+	}
+	if srv.peak > 8 {
+		t.Errorf("%d requests in flight at once, limit 8", srv.peak)
+	}
+	if st := r.Stats(); st.Retries == 0 || st.Done != n {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestPermanentFailuresAreNotRetried(t *testing.T) {
+	srv := newFaultServer(t, func(input string, n int) string {
+		if input == "in3" {
+			return "401"
+		}
+		return ""
+	})
+	s := testSetup(t, srv.URL)
+	results, _, err := runSetup(t, s, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := results[3]
+	if res.ErrorKind != "http_401" || res.HTTPStatus != 401 || res.Attempts != 1 || !strings.Contains(res.Error, "Unauthorized") {
+		t.Errorf("got %+v, want one attempt failing with 401", res)
+	}
+	if got := len(srv.seen["in3"]); got != 1 {
+		t.Errorf("the 401 item was requested %d times, want 1", got)
+	}
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	srv := newFaultServer(t, func(input string, n int) string {
+		if input == "in0" {
+			return "503"
+		}
+		return ""
+	})
+	s := testSetup(t, srv.URL)
+	two := 2
+	s.Run.MaxRetries = &two
+	results, _, err := runSetup(t, s, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := results[0]; res.ErrorKind != "http_503" || res.Attempts != 3 {
+		t.Errorf("got %+v, want 3 attempts ending in 503", res)
+	}
+	if got := len(srv.seen["in0"]); got != 3 {
+		t.Errorf("server saw %d requests for the failing item, want 3", got)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	srv := newFaultServer(t, func(input string, n int) string {
+		if n == 1 {
+			return "429-retry-after"
+		}
+		return ""
+	})
+	s := testSetup(t, srv.URL)
+	if _, _, err := runSetup(t, s, 3); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for in, times := range srv.seen {
+		if len(times) != 2 {
+			t.Errorf("%s requested %d times, want 2", in, len(times))
+			continue
+		}
+		// Retry-After: 1 asks for a second; backoff alone is at most 50 ms.
+		if gap := times[1].Sub(times[0]); gap < time.Second {
+			t.Errorf("%s retried after %s, before the 1 s Retry-After", in, gap)
+		}
+	}
+}
+
+func TestRequestsPerMinuteHold(t *testing.T) {
+	srv := newFaultServer(t, nil)
+	s := testSetup(t, srv.URL)
+	s.Run.RPM = 1200 // 20 a second, evenly spaced
+	const n = 21
+	if _, _, err := runSetup(t, s, n); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var first, last time.Time
+	for _, times := range srv.seen {
+		for _, tm := range times {
+			if first.IsZero() || tm.Before(first) {
+				first = tm
+			}
+			if tm.After(last) {
+				last = tm
+			}
+		}
+	}
+	// 21 requests at 20/s with burst 1 need at least 1 s between the first
+	// and the last; a faster run broke the limit. (A slow machine only makes
+	// this longer, so the check cannot flake.)
+	if span := last.Sub(first); span < 950*time.Millisecond {
+		t.Errorf("%d requests took %s, want at least 1 s at 1,200 rpm", n, span)
+	}
+}
+
+func TestBreakerTripsOnDeadEndpoint(t *testing.T) {
+	srv := newFaultServer(t, func(string, int) string { return "500" })
+	s := testSetup(t, srv.URL)
+	results, _, err := runSetup(t, s, 500)
+	if err == nil || !strings.Contains(err.Error(), "circuit breaker") {
+		t.Fatalf("err %v, want the circuit breaker", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	// The breaker looks at 20 attempts; up to 8 more may be in flight when
+	// it trips.
+	if srv.total > 20+8 {
+		t.Errorf("the dead endpoint got %d requests, want at most 28", srv.total)
+	}
+	if len(results) >= 500 {
+		t.Errorf("%d results: the run went on after the breaker tripped", len(results))
+	}
+}
+
+func TestJournalResume(t *testing.T) {
+	srv := newFaultServer(t, nil)
+	s := testSetup(t, srv.URL)
+	// First run: stop after 30 results, as SIGINT would.
+	r, _, err := s.Runner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	r.Progress = func(st Stats) {
+		if st.Done >= 30 {
+			once.Do(cancel)
+		}
+	}
+	first, err := r.Run(ctx, &sliceSource{items: items(100)})
+	r.Journal.Close()
+	if err == nil {
+		t.Fatal("interrupted run returned no error")
+	}
+	// Second run resumes from the journal.
+	s.Resume = true
+	r2, rec, err := s.Runner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Done) != len(first) {
+		t.Errorf("journal holds %d calls, the first run finished %d", len(rec.Done), len(first))
+	}
+	second, err := r2.Run(context.Background(), &sliceSource{items: items(100)})
+	r2.Journal.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 100 || r2.Stats().Resumed != len(first) {
+		t.Errorf("%d results, %d resumed; want 100 and %d", len(second), r2.Stats().Resumed, len(first))
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for in, k := range srv.succeeded {
+		if k != 1 {
+			t.Errorf("%s answered %d times across the two runs", in, k)
+		}
+	}
+	// A changed config does not resume from a stale journal.
+	s.Model.Temperature = 0.7
+	if _, _, err := s.Runner(); err == nil || !strings.Contains(err.Error(), "different run") {
+		t.Errorf("resume with another config: err %v", err)
+	}
+}
+
+func TestCacheAnswersRepeatRuns(t *testing.T) {
+	srv := newFaultServer(t, nil)
+	s := testSetup(t, srv.URL)
+	cache, err := NewCache(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cache = cache
+	first, _, err := runSetup(t, s, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.OutDir = t.TempDir() // a fresh run: no journal, only the cache
+	before := srv.total
+	second, r, err := runSetup(t, s, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.total != before {
+		t.Errorf("the re-run made %d calls, want 0", srv.total-before)
+	}
+	if r.Stats().Cached != 20 {
+		t.Errorf("cached %d, want 20", r.Stats().Cached)
+	}
+	for i := range first {
+		if first[i].Output != second[i].Output {
+			t.Errorf("item %d: cached output %q, first %q", i, second[i].Output, first[i].Output)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package eval
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Retryable reports whether a failed call may succeed if made again: HTTP
+// 408, 409, 429 and 5xx, timeouts, connection failures and responses that
+// were not valid JSON. Permanent failures (other 4xx), prompt errors and
+// cancellations are not retried.
+func Retryable(err *CallError) bool {
+	switch err.Kind {
+	case "timeout", "connection", "truncated_response", "bad_response":
+		return true
+	}
+	s := err.Status
+	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
+}
+
+// Backoff is the wait before retry n (1-based): a uniformly random duration
+// up to min(limit, base·2ⁿ⁻¹) ("full jitter"), but never less than what the
+// server asked for in hint (Retry-After or x-ratelimit-reset-*).
+func Backoff(n int, base, limit, hint time.Duration) time.Duration {
+	ceiling := limit
+	if n-1 < 62 && base > 0 {
+		if c := base << (n - 1); c > 0 && c < limit {
+			ceiling = c
+		}
+	}
+	wait := time.Duration(0)
+	if ceiling > 0 {
+		wait = rand.N(ceiling + 1) // timing only; never affects results
+	}
+	return max(wait, hint)
+}
+
+// retryHint reads how long a server asked us to wait: Retry-After in
+// seconds or as an HTTP date, else the largest x-ratelimit-reset-requests /
+// x-ratelimit-reset-tokens duration ("1s", "6m0s", "20ms" or plain
+// seconds). Zero when the headers ask nothing.
+func retryHint(h http.Header, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+			return time.Duration(secs * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
+		}
+	}
+	var hint time.Duration
+	for _, name := range []string{"X-Ratelimit-Reset-Requests", "X-Ratelimit-Reset-Tokens"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			if secs, err2 := strconv.ParseFloat(v, 64); err2 == nil {
+				d = time.Duration(secs * float64(time.Second))
+			}
+		}
+		hint = max(hint, d)
+	}
+	return hint
+}
+
+// headerSink receives the response headers of the one request whose context
+// carries it.
+type headerSink struct {
+	mu sync.Mutex
+	h  http.Header
+}
+
+func (s *headerSink) set(h http.Header) {
+	s.mu.Lock()
+	s.h = h
+	s.mu.Unlock()
+}
+
+func (s *headerSink) get() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h
+}
+
+type sinkKey struct{}
+
+// withHeaderSink returns a context under which headerTransport records the
+// response headers into the returned sink. go-openai's errors do not carry
+// headers, and Retry-After lives there.
+func withHeaderSink(ctx context.Context) (context.Context, *headerSink) {
+	s := &headerSink{}
+	return context.WithValue(ctx, sinkKey{}, s), s
+}
+
+// headerTransport records response headers for requests that carry a sink.
+type headerTransport struct{ next http.RoundTripper }
+
+func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if resp != nil {
+		if s, ok := req.Context().Value(sinkKey{}).(*headerSink); ok {
+			s.set(resp.Header.Clone())
+		}
+	}
+	return resp, err
+}

@@ -1,0 +1,138 @@
+package eval
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
+)
+
+// Setup is one model's part of a run, as a config describes it.
+type Setup struct {
+	// Role names the model in messages and file names ("candidate",
+	// "production").
+	Role string
+	// Model and Run are the config's settings.
+	Model configs.Model
+	Run   configs.Run
+	// Provider answers the calls and Prompt renders them.
+	Provider Provider
+	Prompt   *Prompt
+	// Prompts are the config's prompt templates, part of the fingerprint.
+	Prompts configs.Prompt
+	// Groups are copied into results.
+	Groups []string
+	// DatasetSHA256 ties the journal to the eval set.
+	DatasetSHA256 string
+	// OutDir holds the journal, journal-<role>.jsonl.
+	OutDir string
+	// Cache, when not nil, is shared by every model of the run.
+	Cache *Cache
+	// Resume requires an earlier journal of the same calls.
+	Resume bool
+	// Score and Progress are passed to the Runner.
+	Score    func(item *datasets.Item, output string) map[string]float64
+	Progress func(Stats)
+}
+
+// JournalPath is where s's journal lives.
+func (s Setup) JournalPath() string {
+	return filepath.Join(s.OutDir, "journal-"+s.Role+".jsonl")
+}
+
+// Fingerprint identifies the calls s makes: the dataset, the model and its
+// parameters, the prompt templates and the repeats. Scoring and gate
+// settings are not in it, so changing them re-uses every call.
+func (s Setup) Fingerprint() string {
+	b, _ := json.Marshal(struct {
+		Dataset, Provider, Model, BaseURL string
+		Temperature                       float64
+		MaxTokens                         int
+		Seed                              *int
+		System, Template                  string
+		Repeats                           int
+	}{s.DatasetSHA256, s.Model.Provider, s.Model.Model, s.Model.BaseURL, s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
+		s.Prompts.System, s.Prompts.Template, s.Run.Repeats})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Runner opens the journal (reading back what an earlier run completed) and
+// returns a Runner wired with the config's limits. The caller closes
+// Runner.Journal.
+func (s Setup) Runner() (*Runner, Recovered, error) {
+	j, rec, err := OpenJournal(s.JournalPath(), s.Fingerprint(), s.Resume)
+	if err != nil {
+		return nil, rec, fmt.Errorf("%s: %w", s.Role, err)
+	}
+	r := &Runner{
+		Provider:    s.Provider,
+		Prompt:      s.Prompt,
+		Model:       s.Model.Version,
+		Concurrency: s.Run.Concurrency,
+		Repeats:     s.Run.Repeats,
+		Timeout:     s.Run.Timeout,
+		Groups:      s.Groups,
+		Score:       s.Score,
+		Progress:    s.Progress,
+		Params:      Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed},
+		MaxRetries:  *s.Run.MaxRetries,
+		BackoffBase: s.Run.BackoffBase,
+		BackoffMax:  s.Run.BackoffMax,
+		Breaker:     NewBreaker(s.Run.ErrorWindow, s.Run.MaxErrorRate),
+		Cache:       s.Cache,
+		Journal:     j,
+		Done:        rec.Done,
+		Grace:       s.Run.Grace,
+	}
+	if s.Run.RPM > 0 || s.Run.TPM > 0 {
+		r.Throttle = NewThrottle(s.Run.RPM, s.Run.TPM)
+	}
+	if s.Run.Adaptive {
+		r.Adaptive = NewAdaptive(s.Run.Concurrency)
+	}
+	return r, rec, nil
+}
+
+// Estimate is what a run would send, worked out without sending it.
+type Estimate struct {
+	// Calls is items × repeats.
+	Calls int64
+	// PromptTokens estimates the prompt tokens of every call, at 4
+	// characters a token; CompletionTokens bounds the completions by
+	// max_tokens (0 when max_tokens is 0).
+	PromptTokens, CompletionTokens int64
+	// First is the first item's rendered prompt.
+	First []Message
+	// FirstID is that item's id.
+	FirstID string
+}
+
+// EstimateRun renders every item's prompt (so that a template that fails
+// on some row fails now, naming the row) and estimates the calls and
+// tokens of a run.
+func EstimateRun(src Source, prompt *Prompt, repeats, maxTokens int) (Estimate, error) {
+	var est Estimate
+	for src.Scan() {
+		item := src.Item()
+		msgs, err := prompt.Render(&item)
+		if err != nil {
+			return est, fmt.Errorf("row %d: %w", item.Row, err)
+		}
+		if est.First == nil {
+			est.First, est.FirstID = msgs, item.ID
+		}
+		chars := 0
+		for _, m := range msgs {
+			chars += len(m.Content)
+		}
+		est.Calls += int64(repeats)
+		est.PromptTokens += int64(repeats) * int64((chars+3)/4)
+		est.CompletionTokens += int64(repeats) * int64(maxTokens)
+	}
+	return est, src.Err()
+}
