@@ -1,8 +1,13 @@
 package reports
 
 import (
+	"sort"
+
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -19,11 +24,16 @@ type Input struct {
 	Timing     Timing
 }
 
-// ModelResults are one model's results and where they were written.
+// ModelResults are one model's results, how they were obtained and where
+// they were written.
 type ModelResults struct {
 	Results       []datasets.Result
 	ResultsFile   string
 	ResultsSHA256 string
+	// Stats are the runner's final counters.
+	Stats eval.Stats
+	// Adaptive, when not nil, is how adaptive concurrency moved.
+	Adaptive *eval.AdaptiveStats
 }
 
 // Build computes the metrics of in, applies the config's gate and returns
@@ -85,6 +95,32 @@ func modelRun(m configs.Model, mr ModelResults, opts metrics.Options) ModelRun {
 		run.CompletionTokens += res.CompletionTokens
 	}
 	run.ErrorRate = metrics.NewProportion(run.Errors, run.Calls, opts.Level)
+	run.Retries, run.Cached, run.Resumed = mr.Stats.Retries, mr.Stats.Cached, mr.Stats.Resumed
+	run.Adaptive = mr.Adaptive
+	run.Latency = latency(mr.Results)
+	if p := m.Prices; p != nil {
+		in := float64(run.PromptTokens) * p.InputPerMTok / 1e6
+		out := float64(run.CompletionTokens) * p.OutputPerMTok / 1e6
+		run.Cost = &Cost{Currency: p.Currency, Input: in, Output: out, Total: in + out}
+	}
 	run.Accuracy = metrics.ComputeAccuracy(mr.Results, opts)
 	return run
+}
+
+// latency summarises the latency of results whose call reached the model.
+func latency(results []datasets.Result) Latency {
+	var ms []float64
+	for _, r := range results {
+		if r.Attempts > 0 {
+			ms = append(ms, r.LatencyMS)
+		}
+	}
+	l := Latency{Calls: len(ms)}
+	if len(ms) == 0 {
+		return l
+	}
+	sort.Float64s(ms)
+	q := func(p float64) *float64 { return metrics.Finite(stat.Quantile(p, stat.Empirical, ms, nil)) }
+	l.P50, l.P95, l.P99, l.Max = q(0.50), q(0.95), q(0.99), metrics.Finite(ms[len(ms)-1])
+	return l
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -97,8 +98,40 @@ type ModelRun struct {
 	ErrorRate        metrics.Proportion `json:"error_rate"`
 	PromptTokens     int                `json:"prompt_tokens"`
 	CompletionTokens int                `json:"completion_tokens"`
+	// Retries counts retried attempts; Cached the results answered from
+	// the response cache; Resumed those taken from an earlier run's journal.
+	Retries int `json:"retries"`
+	Cached  int `json:"cached"`
+	Resumed int `json:"resumed"`
+	// Latency summarises the wall time of calls that reached the model
+	// (cached answers excluded), in milliseconds.
+	Latency Latency `json:"latency_ms"`
+	// Cost prices the tokens of every result at the configured list prices;
+	// nil without prices.
+	Cost *Cost `json:"cost,omitempty"`
+	// Adaptive records how adaptive concurrency moved; nil when off.
+	Adaptive *eval.AdaptiveStats `json:"adaptive,omitempty"`
 	// Accuracy is this model's accuracy over its own results.
 	Accuracy metrics.Accuracy `json:"accuracy"`
+}
+
+// Latency holds latency percentiles in milliseconds (empirical quantiles,
+// the smallest value with at least p of the calls at or below it); null
+// when no call reached the model.
+type Latency struct {
+	Calls int      `json:"calls"`
+	P50   *float64 `json:"p50"`
+	P95   *float64 `json:"p95"`
+	P99   *float64 `json:"p99"`
+	Max   *float64 `json:"max"`
+}
+
+// Cost is what a model's tokens cost at list prices.
+type Cost struct {
+	Currency string  `json:"currency"`
+	Input    float64 `json:"input"`
+	Output   float64 `json:"output"`
+	Total    float64 `json:"total"`
 }
 
 // Metrics holds the candidate's measurements.

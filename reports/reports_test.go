@@ -49,7 +49,7 @@ func testInput(t *testing.T) Input {
 				Task:         []string{"billing", "shipping"}[i%2],
 				Groups:       map[string]string{"region": []string{"eu", "us", "apac"}[i%3]},
 				Scores:       map[string]float64{"exact": 0, "normalized": s, "contains": s, "f1": s},
-				PromptTokens: 10, CompletionTokens: 3,
+				PromptTokens: 10, CompletionTokens: 3, Attempts: 1, LatencyMS: float64(40 + 7*i),
 			}
 			if i == 8 && model == "v2" {
 				r.Error, r.ErrorKind, r.Scores["contains"] = "status 500", "http_500", 0

@@ -41,6 +41,11 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	row(withProd([]string{"errors", fmt.Sprintf("%d/%d", r.Candidate.Errors, r.Candidate.Calls)}, fmt.Sprintf("%d/%d", prod.Errors, prod.Calls))...)
 	row(withProd([]string{"tokens", fmt.Sprint(r.Candidate.PromptTokens + r.Candidate.CompletionTokens)}, fmt.Sprint(prod.PromptTokens+prod.CompletionTokens))...)
+	row(withProd([]string{"retries / cached / resumed", callCounts(r.Candidate)}, callCounts(prod))...)
+	row(withProd([]string{"latency p50 / p95 / p99 ms", latencyText(r.Candidate.Latency)}, latencyText(prod.Latency))...)
+	if r.Candidate.Cost != nil || prod.Cost != nil {
+		row(withProd([]string{"cost at list price", costText(r.Candidate.Cost)}, costText(prod.Cost))...)
+	}
 	for _, g := range r.Metrics.Fairness {
 		row()
 		row("group "+g.Column, fmt.Sprintf("accuracy, %.0f%% interval", acc.Overall.Level*100))
@@ -133,4 +138,22 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+func callCounts(m ModelRun) string {
+	return fmt.Sprintf("%d / %d / %d", m.Retries, m.Cached, m.Resumed)
+}
+
+func latencyText(l Latency) string {
+	if l.P50 == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f / %.1f / %.1f", *l.P50, *l.P95, *l.P99)
+}
+
+func costText(c *Cost) string {
+	if c == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f %s", c.Total, c.Currency)
 }

@@ -19,17 +19,36 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--out DIR] [--dry-run]"
+const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress]"
+
+// runOptions are run's flags beyond the config.
+type runOptions struct {
+	resume, noCache bool
+	progress        progressMode
+}
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
 	cfgPath := fs.String("c", "", "the config `file` (required)")
 	fs.StringVar(cfgPath, "config", "", "same as -c")
 	out := fs.String("out", "", "write results and reports to `dir` (overrides run.out)")
-	dry := fs.Bool("dry-run", false, "check the config, the dataset and the providers, render the first prompt, and make no model call")
+	dry := fs.Bool("dry-run", false, "render every prompt, count the calls, estimate tokens and cost, and make no model call")
+	var opts runOptions
+	fs.BoolVar(&opts.resume, "resume", false, "continue the run recorded in the output directory's journals; fail if there is none")
+	fs.BoolVar(&opts.noCache, "no-cache", false, "neither read nor write the response cache")
+	quiet := fs.Bool("quiet", false, "print no progress")
+	jsonProgress := fs.Bool("json-progress", false, "print progress as JSON lines on stderr, for tools that wrap evalgate")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	switch {
+	case *quiet && *jsonProgress:
+		return usageErr("run: --quiet and --json-progress exclude each other")
+	case *quiet:
+		opts.progress = progressQuiet
+	case *jsonProgress:
+		opts.progress = progressJSON
 	}
 	if len(pos) > 0 {
 		return usageErr("run: unexpected argument %q (usage: evalgate %s)", pos[0], runUsage)
@@ -47,6 +66,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	p, err := prepare(cfg, e)
 	if err != nil {
 		return err
+	}
+	p.opts = opts
+	if !*dry && !opts.noCache {
+		if p.cache, err = openCache(cfg.Run.Cache, e); err != nil {
+			return inputErr(err)
+		}
 	}
 	defer p.close()
 	if *dry {
@@ -73,6 +98,8 @@ type plan struct {
 	prompt     *eval.Prompt
 	candidate  eval.Provider
 	production eval.Provider
+	opts       runOptions
+	cache      *eval.Cache
 }
 
 func (p *plan) close() {
@@ -161,37 +188,43 @@ func bulleted(errs []error) string {
 }
 
 func (p *plan) dryRun(e *env) error {
-	r, err := datasets.Open(p.cfg.DatasetPath())
-	if err != nil {
-		return inputErr(err)
-	}
-	defer r.Close()
 	fmt.Fprintf(e.stdout, "config %s is valid; dataset %s %s: %d rows, sha256 %s\n", p.cfg.Path, orDash(p.info.Name), orDash(p.info.Version), p.info.Rows, p.info.SHA256)
 	for _, m := range models(p.cfg) {
-		fmt.Fprintf(e.stdout, "%s: %s %s\n", m.role, m.cfg.Provider, m.cfg.Model)
-	}
-	calls := p.info.Rows * int64(p.cfg.Run.Repeats) * int64(len(models(p.cfg)))
-	fmt.Fprintf(e.stdout, "a run would make %d model calls\n", calls)
-	if r.Scan() {
-		item := r.Item()
-		msgs, err := p.prompt.Render(&item)
+		r, err := datasets.Open(p.cfg.DatasetPath())
 		if err != nil {
 			return inputErr(err)
 		}
-		fmt.Fprintf(e.stdout, "\nfirst prompt (item %q):\n", item.ID)
-		for _, m := range msgs {
-			fmt.Fprintf(e.stdout, "--- %s\n%s\n", m.Role, m.Content)
+		est, err := eval.EstimateRun(r, p.prompt, p.cfg.Run.Repeats, m.cfg.MaxTokens)
+		r.Close()
+		if err != nil {
+			return inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))
+		}
+		fmt.Fprintf(e.stdout, "%s: %s %s: %d calls, about %d prompt tokens and at most %d completion tokens", m.role, m.cfg.Provider, m.cfg.Model, est.Calls, est.PromptTokens, est.CompletionTokens)
+		if pr := m.cfg.Prices; pr != nil {
+			cost := float64(est.PromptTokens)*pr.InputPerMTok/1e6 + float64(est.CompletionTokens)*pr.OutputPerMTok/1e6
+			fmt.Fprintf(e.stdout, ", at most %.4f %s", cost, pr.Currency)
+		}
+		fmt.Fprintln(e.stdout)
+		if m.role == "candidate" && est.First != nil {
+			fmt.Fprintf(e.stdout, "\nfirst prompt (item %q):\n", est.FirstID)
+			for _, msg := range est.First {
+				fmt.Fprintf(e.stdout, "--- %s\n%s\n", msg.Role, msg.Content)
+			}
+			fmt.Fprintln(e.stdout)
 		}
 	}
-	if err := r.Err(); err != nil {
-		return inputErr(err)
-	}
+	fmt.Fprintln(e.stdout, "every prompt rendered; no model was called")
 	return nil
 }
 
 func (p *plan) execute(ctx context.Context, e *env) error {
 	cfg := p.cfg
 	started := time.Now().UTC()
+	if cfg.Run.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.Run.Deadline, fmt.Errorf("run.deadline of %s reached", cfg.Run.Deadline))
+		defer cancel()
+	}
 	outDir := cfg.Run.Out
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return runErr(fmt.Errorf("create output directory: %w", err))
@@ -202,28 +235,34 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 			SHA256: p.info.SHA256, Rows: p.info.Rows},
 	}
 	var incomplete []string
+	expected := p.info.Rows * int64(cfg.Run.Repeats)
 	call := func(role string, m configs.Model, prov eval.Provider, file string) (reports.ModelResults, error) {
-		results, err := p.callModel(ctx, e, role, m, prov)
+		o, err := p.callModel(ctx, e, role, m, prov)
 		if err != nil {
-			if ctx.Err() == nil {
-				return reports.ModelResults{}, err
-			}
-			incomplete = append(incomplete, fmt.Sprintf("%s: interrupted after %d of %d calls", role, len(results), p.info.Rows*int64(cfg.Run.Repeats)))
-		} else if n := failed(results); n > 0 && n == len(results) {
-			incomplete = append(incomplete, fmt.Sprintf("%s: every call failed; the first error: %s", role, firstError(results)))
+			return reports.ModelResults{}, err
 		}
-		sum, err := writeResults(filepath.Join(outDir, file), results, cfg, m)
+		switch {
+		case o.stopped != nil:
+			incomplete = append(incomplete, fmt.Sprintf("%s stopped after %d of %d calls: %v", role, len(o.results), expected, stopReason(o.stopped)))
+		case int64(len(o.results)) < expected:
+			incomplete = append(incomplete, fmt.Sprintf("%s finished %d of %d calls", role, len(o.results), expected))
+		default:
+			if n := failed(o.results); n > 0 && n == len(o.results) {
+				incomplete = append(incomplete, fmt.Sprintf("%s: every call failed; the first error: %s", role, firstError(o.results)))
+			}
+		}
+		sum, err := writeResults(filepath.Join(outDir, file), o.results, cfg, m)
 		if err != nil {
 			return reports.ModelResults{}, runErr(err)
 		}
-		return reports.ModelResults{Results: results, ResultsFile: file, ResultsSHA256: sum}, nil
+		return reports.ModelResults{Results: o.results, ResultsFile: file, ResultsSHA256: sum, Stats: o.stats, Adaptive: o.adaptive}, nil
 	}
 	cand, err := call("candidate", cfg.Candidate, p.candidate, "results.parquet")
 	if err != nil {
 		return err
 	}
 	in.Candidate = cand
-	if p.production != nil && ctx.Err() == nil {
+	if p.production != nil && len(incomplete) == 0 {
 		prod, err := call("production", *cfg.Production, p.production, "production-results.parquet")
 		if err != nil {
 			return err
@@ -231,7 +270,7 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 		in.Production = &prod
 	}
 	if len(incomplete) > 0 {
-		in.Incomplete = fmt.Sprintf("%v; rerun the same command to evaluate the whole set", incomplete)
+		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
 	}
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
@@ -270,33 +309,73 @@ func writtenFiles(dir string, in reports.Input) []string {
 	return files
 }
 
-func (p *plan) callModel(ctx context.Context, e *env, role string, m configs.Model, prov eval.Provider) ([]datasets.Result, error) {
+// modelOutcome is what running one model produced.
+type modelOutcome struct {
+	results  []datasets.Result
+	stats    eval.Stats
+	adaptive *eval.AdaptiveStats
+	// stopped, when not nil, is why the run stopped before every call was
+	// made (interrupt, deadline, circuit breaker).
+	stopped error
+}
+
+func (p *plan) callModel(ctx context.Context, e *env, role string, m configs.Model, prov eval.Provider) (modelOutcome, error) {
 	r, err := datasets.Open(p.cfg.DatasetPath())
 	if err != nil {
-		return nil, inputErr(err)
+		return modelOutcome{}, inputErr(err)
 	}
 	defer r.Close()
 	total := int(p.info.Rows) * p.cfg.Run.Repeats
-	progress := newProgress(e.stderr, fmt.Sprintf("%s %s", role, m.Version), total)
-	runner := &eval.Runner{
-		Provider:    prov,
-		Prompt:      p.prompt,
-		Model:       m.Version,
-		Concurrency: p.cfg.Run.Concurrency,
-		Repeats:     p.cfg.Run.Repeats,
-		Timeout:     p.cfg.Run.Timeout,
-		Groups:      p.cfg.Fairness.Groups,
+	progress := newProgress(e.stderr, p.opts.progress, fmt.Sprintf("%s %s", role, m.Version), total)
+	cache := p.cache
+	if m.Provider == "replay" {
+		cache = nil // replayed outputs come from the set, not from a model
+	}
+	setup := eval.Setup{
+		Role: role, Model: m, Run: p.cfg.Run, Provider: prov, Prompt: p.prompt, Prompts: p.cfg.Prompt,
+		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out,
+		Cache: cache, Resume: p.opts.resume,
 		Score: func(item *datasets.Item, output string) map[string]float64 {
 			return metrics.ScoreAll(output, metrics.Refs(item.Expected, item.ExpectedAny))
 		},
 		Progress: progress.update,
 	}
-	results, err := runner.Run(ctx, r)
-	progress.finish()
-	if err != nil && ctx.Err() == nil {
-		return results, inputErr(err)
+	runner, rec, err := setup.Runner()
+	if err != nil {
+		return modelOutcome{}, inputErr(err)
 	}
-	return results, err
+	if rec.Torn > 0 {
+		fmt.Fprintf(e.stderr, "%s: the journal's last line was torn by a crash (%d bytes); dropped it, and that call will be made again\n", role, rec.Torn)
+	}
+	if rec.Stale != "" {
+		fmt.Fprintf(e.stderr, "%s: %s recorded a different config, dataset or model; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
+	}
+	if n := len(rec.Done); n > 0 {
+		fmt.Fprintf(e.stderr, "%s: resuming: %d of %d calls already done\n", role, n, total)
+	}
+	out := modelOutcome{}
+	out.results, err = runner.Run(ctx, r)
+	progress.update(runner.Stats())
+	progress.finish()
+	if cerr := runner.Journal.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	out.stats = runner.Stats()
+	if runner.Adaptive != nil {
+		a := runner.Adaptive.Stats()
+		out.adaptive = &a
+	}
+	var sourceErr *datasets.RowError
+	switch {
+	case err == nil:
+	case errors.As(err, &sourceErr):
+		return out, inputErr(err)
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || runner.Breaker.Tripped() != nil:
+		out.stopped = err
+	default:
+		return out, runErr(err)
+	}
+	return out, nil
 }
 
 func failed(results []datasets.Result) int {
@@ -368,4 +447,43 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// stopReason says in words why a run stopped early.
+func stopReason(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline reached"
+	}
+	return err.Error()
+}
+
+// openCache opens the response cache named by run.cache: "off" for none,
+// a path (with ~ for the home directory), or by default evalgate under the
+// user cache directory. Without a home directory it runs uncached.
+func openCache(dir string, e *env) (*eval.Cache, error) {
+	if dir == "off" {
+		return nil, nil
+	}
+	home := e.getenv("HOME")
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		if home == "" {
+			return nil, fmt.Errorf("run.cache %q: HOME is not set", dir)
+		}
+		dir = filepath.Join(home, rest)
+	}
+	if dir == "" {
+		switch {
+		case e.getenv("XDG_CACHE_HOME") != "":
+			dir = filepath.Join(e.getenv("XDG_CACHE_HOME"), "evalgate")
+		case home != "":
+			dir = filepath.Join(home, ".cache", "evalgate")
+		default:
+			fmt.Fprintln(e.stderr, "no HOME or XDG_CACHE_HOME: running without the response cache")
+			return nil, nil
+		}
+	}
+	return eval.NewCache(dir)
 }

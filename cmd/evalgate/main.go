@@ -5,14 +5,25 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nevalgate: stopping: no new calls; waiting for those in flight (run.grace), then writing a partial report. Press Ctrl-C again to exit now.")
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "evalgate: exiting now; the journal keeps every finished call, so the same command resumes")
+		os.Exit(exitRunFail)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
+	cancel()
 	os.Exit(code)
 }

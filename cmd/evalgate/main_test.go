@@ -254,8 +254,8 @@ func TestEveryCallFails(t *testing.T) {
 	if res.code != exitRunFail {
 		t.Fatalf("exit %d, want %d; stderr %s", res.code, exitRunFail, res.stderr)
 	}
-	if !strings.Contains(res.stderr, "every call failed") || !strings.Contains(res.stderr, "401") {
-		t.Errorf("stderr %q does not say every call failed with 401", res.stderr)
+	if !strings.Contains(res.stderr, "circuit breaker: 20 of the last 20 attempts failed") || !strings.Contains(res.stderr, "401") {
+		t.Errorf("stderr %q does not say the breaker tripped on 401s", res.stderr)
 	}
 	rep := readReport(t, out)
 	if rep.Status != reports.Incomplete || rep.Verdict != reports.Block {
@@ -411,7 +411,7 @@ func TestDryRunMakesNoCall(t *testing.T) {
 	if count.Load() != 0 {
 		t.Errorf("dry run made %d calls", count.Load())
 	}
-	if !strings.Contains(res.stdout, "first prompt") || !strings.Contains(res.stdout, "a run would make 400 model calls") {
+	if !strings.Contains(res.stdout, "first prompt") || !strings.Contains(res.stdout, "candidate: openai test-model: 400 calls, about") {
 		t.Errorf("dry run output:\n%s", res.stdout)
 	}
 }
