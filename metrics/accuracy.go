@@ -22,6 +22,13 @@ type Options struct {
 	// MinGroupSize is the smallest group, in scored results, that takes part
 	// in fairness gaps.
 	MinGroupSize int
+	// Seed seeds every bootstrap (fairness gaps and ratios, regression
+	// deltas); any value, 0 included, is a valid seed, and it is recorded
+	// with the intervals it produced.
+	Seed uint64
+	// Resamples is the number of bootstrap resamples; 0 means
+	// DefaultResamples (2,000).
+	Resamples int
 }
 
 // Warnings are statistical caveats that travel with a value. They encode to

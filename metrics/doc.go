@@ -11,4 +11,14 @@
 // Every proportion carries a Wilson score interval (Wilson 1927), which, unlike
 // the normal approximation, stays inside [0, 1] and keeps its coverage for
 // rates near 0 or 1 and for small n.
+//
+// Derived statistics — fairness gaps and ratios, regression deltas — carry
+// percentile bootstrap intervals with a recorded seed and resample count
+// (Options.Seed, Options.Resamples). The bootstrap never touches rows: a
+// resample of a group's rows is a multinomial draw over the group's cells
+// (GroupCounts), and a resample of paired items one over the four pair
+// categories (PairCounts), drawn as conditional binomials, so its cost is
+// independent of the number of results. Exact tests (BinomTest,
+// McNemarExact) follow R's binom.test; PassAtK is the unbiased estimator of
+// Chen et al. (2021); ComputeLabels follows scikit-learn's definitions.
 package metrics

@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"sort"
 
 	"github.com/evalgate/evalgate/datasets"
@@ -24,6 +27,139 @@ type Regression struct {
 	// Unpaired counts results present for only one of the two models.
 	Unpaired int      `json:"unpaired"`
 	Warnings Warnings `json:"warnings"`
+
+	// Counts are the pairs in each of the four categories.
+	Counts PairCounts `json:"counts"`
+	// Discordant is the number of pairs the models disagree on,
+	// Counts.RightToWrong + Counts.WrongToRight.
+	Discordant int `json:"discordant"`
+	// DeltaLow and DeltaHigh bound the paired percentile bootstrap interval
+	// of Delta at Level (see PairedDelta); NaN when there are no pairs
+	// (encoded as delta_ci_low and delta_ci_high, null when undefined). A
+	// non-inferiority rule reads DeltaLow: DeltaLow ≥ −margin.
+	DeltaLow  float64 `json:"-"`
+	DeltaHigh float64 `json:"-"`
+	// McNemarP is the two-sided p-value of McNemar's exact test on the
+	// discordant pairs (McNemarExact), in [0, 1].
+	McNemarP float64 `json:"mcnemar_p"`
+	// ByGroup holds the same comparison within each group of each group
+	// column given to CompareByGroup, ordered by column as given, then by
+	// value.
+	ByGroup []GroupDelta `json:"by_group"`
+	// Level, Resamples and Seed describe the bootstrap.
+	Level     float64 `json:"level"`
+	Resamples int     `json:"resamples"`
+	Seed      uint64  `json:"seed"`
+}
+
+// MarshalJSON adds delta_ci_low and delta_ci_high, null when undefined.
+func (r Regression) MarshalJSON() ([]byte, error) {
+	type plain Regression
+	return json.Marshal(struct {
+		plain
+		DeltaLow  *float64 `json:"delta_ci_low"`
+		DeltaHigh *float64 `json:"delta_ci_high"`
+	}{plain(r), Finite(r.DeltaLow), Finite(r.DeltaHigh)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Regression) UnmarshalJSON(b []byte) error {
+	type plain Regression
+	var w struct {
+		plain
+		DeltaLow  *float64 `json:"delta_ci_low"`
+		DeltaHigh *float64 `json:"delta_ci_high"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = Regression(w.plain)
+	r.DeltaLow, r.DeltaHigh = OrNaN(w.DeltaLow), OrNaN(w.DeltaHigh)
+	return nil
+}
+
+// PairCounts are the sufficient statistics of a paired comparison: the
+// number of pairs in each combination of baseline and candidate
+// correctness.
+type PairCounts struct {
+	BothRight    int `json:"both_right"`
+	RightToWrong int `json:"right_to_wrong"`
+	WrongToRight int `json:"wrong_to_right"`
+	BothWrong    int `json:"both_wrong"`
+}
+
+// N is the number of pairs.
+func (c PairCounts) N() int { return c.BothRight + c.RightToWrong + c.WrongToRight + c.BothWrong }
+
+// Delta is the candidate's accuracy minus the baseline's,
+// (WrongToRight − RightToWrong)/N, in [−1, 1]; NaN when N is 0.
+func (c PairCounts) Delta() float64 {
+	if c.N() == 0 {
+		return math.NaN()
+	}
+	return float64(c.WrongToRight-c.RightToWrong) / float64(c.N())
+}
+
+// add counts one pair.
+func (c *PairCounts) add(baseline, candidate bool) {
+	switch {
+	case baseline && candidate:
+		c.BothRight++
+	case baseline:
+		c.RightToWrong++
+	case candidate:
+		c.WrongToRight++
+	default:
+		c.BothWrong++
+	}
+}
+
+// PairedDelta is c.Delta() with its paired percentile bootstrap interval at
+// level, from resamples resamples (0 means DefaultResamples) seeded with
+// seed. Resampling pairs keeps each pair's two outcomes together, so a
+// resample of N pairs is a multinomial draw over the four categories; only
+// the two discordant counts move the delta, and each resample costs two
+// binomial draws whatever N is.
+func PairedDelta(c PairCounts, level float64, resamples int, seed uint64) Estimate {
+	return pairedDelta(c, level, Options{Resamples: resamples}.resamples(), newSource(seed, "regression"))
+}
+
+func pairedDelta(c PairCounts, level float64, resamples int, src rand.Source) Estimate {
+	n := c.N()
+	e := Estimate{Value: c.Delta(), Low: math.NaN(), High: math.NaN()}
+	if n == 0 {
+		return e
+	}
+	nf := float64(n)
+	probs := []float64{float64(c.RightToWrong) / nf, float64(c.WrongToRight) / nf, float64(c.BothRight+c.BothWrong) / nf}
+	draw := make([]int, 3)
+	vals := make([]float64, resamples)
+	for r := range vals {
+		multinomial(src, n, probs, draw)
+		vals[r] = float64(draw[1]-draw[0]) / nf
+	}
+	e.Low, e.High, _ = percentileInterval(vals, level)
+	return e
+}
+
+// GroupDelta is the paired comparison within one group.
+type GroupDelta struct {
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	// Pairs is the number of pairs in the group; Counts splits them.
+	Pairs  int        `json:"pairs"`
+	Counts PairCounts `json:"counts"`
+	// Candidate and Baseline are the group's accuracies over its pairs.
+	Candidate Proportion `json:"candidate"`
+	Baseline  Proportion `json:"baseline"`
+	// Delta is Candidate.Rate − Baseline.Rate with its paired bootstrap
+	// interval.
+	Delta Estimate `json:"delta"`
+	// McNemarP is McNemar's exact p-value within the group.
+	McNemarP float64 `json:"mcnemar_p"`
+	// Small is true when Pairs < MinGroupSize; the figures are shown but too
+	// few to judge.
+	Small bool `json:"small"`
 }
 
 type pairKey struct {
@@ -31,57 +167,110 @@ type pairKey struct {
 	sample int
 }
 
+type baselineResult struct {
+	scored, correct bool
+	groups          map[string]string
+}
+
 // Compare pairs candidate and baseline results by (id, sample) and reports
-// the change in accuracy and which items flipped.
+// the change in accuracy with its paired bootstrap interval, McNemar's exact
+// test, and which items flipped. It is CompareByGroup without groups.
 func Compare(candidate, baseline []datasets.Result, opts Options) Regression {
-	base := make(map[pairKey]bool, len(baseline))
-	baseScored := make(map[pairKey]bool, len(baseline))
+	return CompareByGroup(candidate, baseline, nil, opts)
+}
+
+// CompareByGroup is Compare with the comparison repeated within each group
+// of each of columns (Regression.ByGroup). A pair's group value is the
+// candidate result's, or the baseline's when the candidate has none; an
+// empty value is MissingGroup.
+func CompareByGroup(candidate, baseline []datasets.Result, columns []string, opts Options) Regression {
+	base := make(map[pairKey]baselineResult, len(baseline))
 	for _, r := range baseline {
 		scored, correct := opts.judge(r)
-		k := pairKey{r.ID, r.Sample}
-		baseScored[k] = scored
-		base[k] = correct
+		base[pairKey{r.ID, r.Sample}] = baselineResult{scored, correct, r.Groups}
 	}
-	reg := Regression{Warnings: Warnings{}, RightToWrong: []string{}, WrongToRight: []string{}}
-	var kc, kb int
-	matched := 0
+	reg := Regression{Warnings: Warnings{}, RightToWrong: []string{}, WrongToRight: []string{}, ByGroup: []GroupDelta{},
+		Level: opts.Level, Resamples: opts.resamples(), Seed: opts.Seed}
+	byGroup := make([]map[string]*PairCounts, len(columns))
+	for i := range byGroup {
+		byGroup[i] = map[string]*PairCounts{}
+	}
+	matched, repeated := 0, false
 	for _, r := range candidate {
 		k := pairKey{r.ID, r.Sample}
-		bScored, ok := baseScored[k]
+		b, ok := base[k]
 		if !ok {
 			reg.Unpaired++
 			continue
 		}
 		matched++
 		cScored, cCorrect := opts.judge(r)
-		if !cScored || !bScored {
+		if !cScored || !b.scored {
 			continue
 		}
-		reg.Pairs++
-		bCorrect := base[k]
-		if cCorrect {
-			kc++
-		}
-		if bCorrect {
-			kb++
-		}
+		repeated = repeated || r.Sample > 0
+		reg.Counts.add(b.correct, cCorrect)
 		switch {
-		case bCorrect && !cCorrect:
+		case b.correct && !cCorrect:
 			reg.RightToWrong = append(reg.RightToWrong, flipName(k))
-		case !bCorrect && cCorrect:
+		case !b.correct && cCorrect:
 			reg.WrongToRight = append(reg.WrongToRight, flipName(k))
+		}
+		for i, col := range columns {
+			v := r.Groups[col]
+			if v == "" {
+				v = b.groups[col]
+			}
+			if v == "" {
+				v = MissingGroup
+			}
+			pc := byGroup[i][v]
+			if pc == nil {
+				pc = &PairCounts{}
+				byGroup[i][v] = pc
+			}
+			pc.add(b.correct, cCorrect)
 		}
 	}
 	reg.Unpaired += len(baseline) - matched
-	reg.Candidate = NewProportion(kc, reg.Pairs, opts.Level)
-	reg.Baseline = NewProportion(kb, reg.Pairs, opts.Level)
+	reg.Pairs = reg.Counts.N()
+	c := reg.Counts
+	reg.Candidate = NewProportion(c.BothRight+c.WrongToRight, reg.Pairs, opts.Level)
+	reg.Baseline = NewProportion(c.BothRight+c.RightToWrong, reg.Pairs, opts.Level)
+	reg.Discordant = c.RightToWrong + c.WrongToRight
+	reg.McNemarP = McNemarExact(c.RightToWrong, c.WrongToRight)
+	d := pairedDelta(c, opts.Level, reg.Resamples, newSource(opts.Seed, "regression"))
+	// Delta keeps its historical definition, the difference of the rates.
 	reg.Delta = reg.Candidate.Rate - reg.Baseline.Rate
+	reg.DeltaLow, reg.DeltaHigh = d.Low, d.High
 	if reg.Pairs == 0 {
 		reg.Delta = 0
 		reg.Warnings = append(reg.Warnings, fmt.Errorf("no item was scored for both models: no regression can be measured"))
+	} else if reg.Discordant == 0 {
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("the models agree on all %d pairs: the delta's interval is the single point 0", reg.Pairs))
 	}
 	if reg.Unpaired > 0 {
 		reg.Warnings = append(reg.Warnings, fmt.Errorf("%d results have no partner in the other model's results and were left out", reg.Unpaired))
+	}
+	if repeated {
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("pairs include repeated samples of the same items, which are not independent: the delta's interval and McNemar's test are too optimistic"))
+	}
+	for i, col := range columns {
+		for _, v := range sortedKeys(byGroup[i]) {
+			pc := *byGroup[i][v]
+			n := pc.N()
+			gd := GroupDelta{Column: col, Value: v, Pairs: n, Counts: pc,
+				Candidate: NewProportion(pc.BothRight+pc.WrongToRight, n, opts.Level),
+				Baseline:  NewProportion(pc.BothRight+pc.RightToWrong, n, opts.Level),
+				Delta:     pairedDelta(pc, opts.Level, reg.Resamples, newSource(opts.Seed, "regression/"+col+"="+v)),
+				McNemarP:  McNemarExact(pc.RightToWrong, pc.WrongToRight),
+				Small:     n < opts.MinGroupSize,
+			}
+			if gd.Small {
+				reg.Warnings = append(reg.Warnings, fmt.Errorf("group %s=%q has %d pairs, fewer than min_group_size %d: its delta is shown but too uncertain to judge", col, v, n, opts.MinGroupSize))
+			}
+			reg.ByGroup = append(reg.ByGroup, gd)
+		}
 	}
 	sort.Strings(reg.RightToWrong)
 	sort.Strings(reg.WrongToRight)

@@ -1,0 +1,272 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/evalgate/evalgate/datasets"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// LeastConsistentLimit caps Repeats.LeastConsistent.
+const LeastConsistentLimit = 20
+
+// errorAnswer is the answer key of a failed call: failures agree with each
+// other but never with a real answer, even an empty one.
+const errorAnswer = "\x00error"
+
+// Repeats summarises several samples per item (repeats: k), for models that
+// do not answer the same way twice.
+type Repeats struct {
+	// Items counts items with at least one scored sample; Samples counts
+	// scored samples over all items.
+	Items   int `json:"items"`
+	Samples int `json:"samples"`
+	// MaxSamples is the largest number of scored samples of one item (the
+	// configured repeats, unless some were not scored).
+	MaxSamples int `json:"max_samples"`
+	// MeanAccuracy is the share of all samples that were correct (K of N
+	// samples). Its interval treats the item, not the sample, as the unit:
+	// samples of one item are correlated, so it is a Wilson interval at
+	// EffectiveN, the Korn–Graubard effective sample size
+	// p(1−p)/v, where v is the cluster (ratio-estimator) variance of the
+	// rate over items, kept within [Items, Samples]. With one sample per
+	// item it is the ordinary Wilson interval.
+	MeanAccuracy Proportion `json:"mean_accuracy"`
+	// EffectiveN is the sample size behind MeanAccuracy's interval, in
+	// [Items, Samples].
+	EffectiveN float64 `json:"-"`
+	// MajorityAccuracy is the share of items whose majority answer is
+	// correct, with a Wilson interval over items. The majority answer is the
+	// normalized output (Normalize) given by the most samples; a tie between
+	// two or more answers counts as incorrect, since the model has no
+	// answer it prefers. Whether the majority answer is correct is judged on
+	// the first sample (lowest Sample index) that gave it.
+	MajorityAccuracy Proportion `json:"majority_accuracy"`
+	// MeanConsistency is the mean over items of the share of the item's
+	// samples whose normalized output equals the majority answer, in
+	// [1/k, 1]; NaN when no item was scored.
+	MeanConsistency float64 `json:"-"`
+	// PassAtK holds the unbiased pass@k (Chen et al. 2021) for k = 1 up to
+	// MaxSamples, averaged over the items with at least k samples.
+	PassAtK []PassK `json:"pass_at_k"`
+	// LeastConsistent lists the items whose samples disagree (consistency
+	// below 1), least consistent first, then by id, at most
+	// LeastConsistentLimit of them.
+	LeastConsistent []ItemConsistency `json:"least_consistent"`
+	// Inconsistent counts every item with consistency below 1.
+	Inconsistent int `json:"inconsistent"`
+	// Unscored counts results with no reference answer; they are left out.
+	Unscored int      `json:"unscored"`
+	Warnings Warnings `json:"warnings"`
+}
+
+// PassK is pass@k for one k.
+type PassK struct {
+	// K is the number of samples drawn, from 1.
+	K int `json:"k"`
+	// Value is the mean over Items items of PassAtK(n_i, c_i, K), in [0, 1].
+	Value float64 `json:"value"`
+	// Items counts the items with at least K scored samples.
+	Items int `json:"items"`
+}
+
+// ItemConsistency describes how one item's samples agree.
+type ItemConsistency struct {
+	ID string `json:"id"`
+	// Consistency is the share of samples that gave the majority answer,
+	// in (0, 1].
+	Consistency float64 `json:"consistency"`
+	// Distinct counts the different normalized answers; Samples the scored
+	// samples; Correct those judged correct.
+	Distinct int `json:"distinct"`
+	Samples  int `json:"samples"`
+	Correct  int `json:"correct"`
+}
+
+// MarshalJSON adds mean_consistency, written as null when undefined.
+func (r Repeats) MarshalJSON() ([]byte, error) {
+	type plain Repeats
+	return json.Marshal(struct {
+		plain
+		MeanConsistency *float64 `json:"mean_consistency"`
+		EffectiveN      *float64 `json:"effective_n"`
+	}{plain(r), Finite(r.MeanConsistency), Finite(r.EffectiveN)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Repeats) UnmarshalJSON(b []byte) error {
+	type plain Repeats
+	var w struct {
+		plain
+		MeanConsistency *float64 `json:"mean_consistency"`
+		EffectiveN      *float64 `json:"effective_n"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = Repeats(w.plain)
+	r.MeanConsistency = OrNaN(w.MeanConsistency)
+	r.EffectiveN = OrNaN(w.EffectiveN)
+	return nil
+}
+
+// repeatItem gathers one item's samples.
+type repeatItem struct {
+	n, correct int
+	counts     map[string]int
+	// first holds, per answer, the correctness of its lowest-index sample.
+	first map[string]sampleJudgement
+}
+
+type sampleJudgement struct {
+	sample  int
+	correct bool
+}
+
+// ComputeRepeats summarises results holding several samples per item
+// (Result.Sample 0..k−1) under opts: mean and majority-vote accuracy,
+// per-item consistency, pass@k and the least consistent items.
+func ComputeRepeats(results []datasets.Result, opts Options) Repeats {
+	rep := Repeats{MeanConsistency: math.NaN(), PassAtK: []PassK{}, LeastConsistent: []ItemConsistency{}, Warnings: Warnings{}}
+	items := map[string]*repeatItem{}
+	for _, r := range results {
+		scored, correct := opts.judge(r)
+		if !scored {
+			rep.Unscored++
+			continue
+		}
+		it := items[r.ID]
+		if it == nil {
+			it = &repeatItem{counts: map[string]int{}, first: map[string]sampleJudgement{}}
+			items[r.ID] = it
+		}
+		answer := Normalize(r.Output)
+		if r.Error != "" {
+			answer = errorAnswer
+		}
+		it.n++
+		if correct {
+			it.correct++
+		}
+		it.counts[answer]++
+		if f, ok := it.first[answer]; !ok || r.Sample < f.sample {
+			it.first[answer] = sampleJudgement{r.Sample, correct}
+		}
+	}
+	rep.Items = len(items)
+	if rep.Items == 0 {
+		rep.MeanAccuracy = NewProportion(0, 0, opts.Level)
+		rep.MajorityAccuracy = NewProportion(0, 0, opts.Level)
+		rep.EffectiveN = math.NaN()
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("no result could be scored: no repeat statistics"))
+		return rep
+	}
+	ids := sortedKeys(items)
+	var correctSamples, majority int
+	consistencySum := 0.0
+	var all []ItemConsistency
+	for _, id := range ids {
+		it := items[id]
+		rep.Samples += it.n
+		rep.MaxSamples = max(rep.MaxSamples, it.n)
+		correctSamples += it.correct
+		best, bestAnswer, tie := 0, "", false
+		for _, a := range sortedKeys(it.counts) {
+			switch c := it.counts[a]; {
+			case c > best:
+				best, bestAnswer, tie = c, a, false
+			case c == best:
+				tie = true
+			}
+		}
+		if !tie && it.first[bestAnswer].correct {
+			majority++
+		}
+		ic := ItemConsistency{ID: id, Consistency: float64(best) / float64(it.n), Distinct: len(it.counts), Samples: it.n, Correct: it.correct}
+		consistencySum += ic.Consistency
+		if ic.Consistency < 1 {
+			all = append(all, ic)
+		}
+	}
+	rep.MeanConsistency = consistencySum / float64(rep.Items)
+	rep.MajorityAccuracy = NewProportion(majority, rep.Items, opts.Level)
+
+	// Mean accuracy with the item as the cluster.
+	p := float64(correctSamples) / float64(rep.Samples)
+	rep.EffectiveN = float64(rep.Items)
+	if rep.Items > 1 && p > 0 && p < 1 {
+		ss := 0.0
+		for _, id := range ids {
+			it := items[id]
+			d := float64(it.correct) - p*float64(it.n)
+			ss += d * d
+		}
+		total := float64(rep.Samples)
+		v := float64(rep.Items) / float64(rep.Items-1) * ss / (total * total)
+		if v > 0 {
+			rep.EffectiveN = min(total, max(float64(rep.Items), p*(1-p)/v))
+		} else {
+			rep.EffectiveN = total
+		}
+	}
+	rep.MeanAccuracy = NewProportion(correctSamples, rep.Samples, opts.Level)
+	rep.MeanAccuracy.Low, rep.MeanAccuracy.High = wilsonN(p, rep.EffectiveN, opts.Level)
+
+	for k := 1; k <= rep.MaxSamples; k++ {
+		pk := PassK{K: k}
+		sum := 0.0
+		for _, id := range ids {
+			if it := items[id]; it.n >= k {
+				sum += PassAtK(it.n, it.correct, k)
+				pk.Items++
+			}
+		}
+		pk.Value = sum / float64(pk.Items)
+		rep.PassAtK = append(rep.PassAtK, pk)
+	}
+
+	rep.Inconsistent = len(all)
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Consistency != all[j].Consistency {
+			return all[i].Consistency < all[j].Consistency
+		}
+		return all[i].ID < all[j].ID
+	})
+	rep.LeastConsistent = append(rep.LeastConsistent, all[:min(len(all), LeastConsistentLimit)]...)
+
+	if rep.MaxSamples < 2 {
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("one sample per item: consistency and pass@k need repeats of at least 2"))
+	}
+	if rep.Samples != rep.Items*rep.MaxSamples {
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("items have unequal numbers of scored samples (%d samples over %d items, at most %d each): pass@k for larger k averages over fewer items", rep.Samples, rep.Items, rep.MaxSamples))
+	}
+	if rep.Items < 2 {
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("one item: the interval of mean accuracy cannot account for the correlation of its samples"))
+	}
+	return rep
+}
+
+// wilsonN is the Wilson interval for a rate p observed over n trials, where n
+// may be fractional (an effective sample size). It returns NaN bounds unless
+// n > 0, p is in [0, 1] and level is in (0, 1).
+func wilsonN(p, n, level float64) (low, high float64) {
+	if !(n > 0) || !(p >= 0 && p <= 1) || !(level > 0 && level < 1) {
+		return math.NaN(), math.NaN()
+	}
+	z := distuv.UnitNormal.Quantile((1 + level) / 2)
+	z2 := z * z
+	denom := 1 + z2/n
+	centre := (p + z2/(2*n)) / denom
+	half := z / denom * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
+	low, high = centre-half, centre+half
+	if p == 0 {
+		low = 0
+	}
+	if p == 1 {
+		high = 1
+	}
+	return max(0, low), min(1, high)
+}
