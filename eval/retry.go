@@ -107,7 +107,7 @@ type headerTransport struct{ next http.RoundTripper }
 
 func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if resp != nil {
+	if resp != nil && resp.StatusCode >= 400 { // only failures carry retry hints
 		if s, ok := req.Context().Value(sinkKey{}).(*headerSink); ok {
 			s.set(resp.Header.Clone())
 		}
