@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,4 +194,70 @@ func TestAdaptive(t *testing.T) {
 	if st := a.Stats(); st.Final != 8 || st.Increases != 7 {
 		t.Errorf("after 100 successes: %+v, want back at 8 after 7 increases", st)
 	}
+}
+
+func TestTokensPerMinute(t *testing.T) {
+	th := NewThrottle(0, 6000) // 100 tokens a second, bursts of 1,500
+	ctx := t.Context()
+	if err := th.Wait(ctx, 1500); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := th.Wait(ctx, 50); err != nil {
+		t.Fatal(err)
+	}
+	// The burst is spent, so 50 more tokens take 0.5 s at 100 a second.
+	if waited := time.Since(start); waited < 400*time.Millisecond {
+		t.Errorf("50 tokens over budget waited %s, want about 500 ms", waited)
+	}
+}
+
+// seedProvider records the seed each request carried.
+type seedProvider struct {
+	mu    sync.Mutex
+	seeds map[string]*int
+}
+
+func (p *seedProvider) Complete(_ context.Context, req Request) (Response, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seeds[fmt.Sprintf("%s#%d", req.Item.ID, req.Sample)] = req.Seed
+	return Response{Text: "x"}, nil
+}
+func (p *seedProvider) Close() error { return nil }
+
+func TestPerSampleSeeds(t *testing.T) {
+	seven := 7
+	for _, tt := range []struct {
+		name    string
+		seed    *int
+		repeats int
+		want    []any // seeds of samples 0.., nil meaning no seed sent
+	}{
+		{"no seed, one sample", nil, 1, []any{nil}},
+		{"no seed, repeats", nil, 3, []any{0, 1, 2}},
+		{"seed, repeats", &seven, 3, []any{7, 8, 9}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			prov := &seedProvider{seeds: map[string]*int{}}
+			prompt, _ := NewPrompt("", "{{.Input}}")
+			r := &Runner{Provider: prov, Prompt: prompt, Concurrency: 2, Repeats: tt.repeats, Params: Params{Seed: tt.seed}}
+			if _, err := r.Run(t.Context(), &sliceSource{items: items(2)}); err != nil {
+				t.Fatal(err)
+			}
+			for s, want := range tt.want {
+				got := prov.seeds[fmt.Sprintf("q001#%d", s)]
+				if (want == nil) != (got == nil) || (got != nil && *got != want.(int)) {
+					t.Errorf("sample %d sent seed %v, want %v", s, deref(got), want)
+				}
+			}
+		})
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -181,7 +181,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\", grace: 1m}\n", exampleSet, srv.URL))
 	cmd := exec.Command(os.Args[0], "run", "-c", cfg, "--out", out, "--quiet")
 	cmd.Env = append(os.Environ(), "EVALGATE_TEST_MAIN=1")
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -219,4 +219,37 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	if res.code != exitOK || strings.Contains(res.stderr, "torn") && strings.Contains(res.stderr, "error") {
 		t.Errorf("resume after the hard exit: exit %d, stderr %q", res.code, res.stderr)
 	}
+}
+
+func TestDeadline(t *testing.T) {
+	srv := newSlowServer(t, 20*time.Millisecond)
+	out := t.TempDir()
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 2, cache: \"off\", deadline: 300ms, grace: 1s}\n", exampleSet, srv.URL))
+	res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", out, "--quiet")
+	if res.code != exitRunFail || !strings.Contains(res.stderr, "run.deadline of 300ms reached") {
+		t.Fatalf("exit %d, stderr %q: want 3 and the deadline named", res.code, res.stderr)
+	}
+	rep := readReport(t, out)
+	if rep.Status != "INCOMPLETE" || rep.Candidate.Calls == 0 || rep.Candidate.Calls >= 400 {
+		t.Errorf("status %s with %d calls; want INCOMPLETE with some of the 400", rep.Status, rep.Candidate.Calls)
+	}
+}
+
+// lockedBuffer is a strings.Builder safe to read while a child process's
+// output is copied into it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
