@@ -19,6 +19,8 @@ type Input struct {
 	// model's, nil when the config names none.
 	Candidate  ModelResults
 	Production *ModelResults
+	// Cache, when not nil, counts response-cache lookups.
+	Cache *eval.CacheStats
 	// Incomplete, when not empty, marks the run INCOMPLETE with this reason.
 	Incomplete string
 	Timing     Timing
@@ -54,6 +56,7 @@ func Build(in Input) *Report {
 		Dataset:       in.Dataset,
 		Candidate:     modelRun(cfg.Candidate, in.Candidate, opts),
 		Timing:        in.Timing,
+		Cache:         in.Cache,
 	}
 	if in.Incomplete != "" {
 		r.Status, r.StatusReason = Incomplete, in.Incomplete

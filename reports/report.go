@@ -45,6 +45,10 @@ type Report struct {
 	// names one, is the model it is compared with.
 	Candidate  ModelRun  `json:"candidate"`
 	Production *ModelRun `json:"production,omitempty"`
+	// Cache counts response-cache lookups across both models (corrupt
+	// entries were ignored and the call made again); nil when the cache was
+	// off.
+	Cache *eval.CacheStats `json:"cache,omitempty"`
 	// Metrics holds what was measured.
 	Metrics Metrics `json:"metrics"`
 	// Gate is every rule with its outcome.

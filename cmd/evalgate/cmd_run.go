@@ -272,6 +272,10 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if len(incomplete) > 0 {
 		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
 	}
+	if p.cache != nil {
+		st := p.cache.Stats()
+		in.Cache = &st
+	}
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.Build(in)

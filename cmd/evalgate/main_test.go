@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -413,5 +414,44 @@ func TestDryRunMakesNoCall(t *testing.T) {
 	}
 	if !strings.Contains(res.stdout, "first prompt") || !strings.Contains(res.stdout, "candidate: openai test-model: 400 calls, about") {
 		t.Errorf("dry run output:\n%s", res.stdout)
+	}
+}
+
+func TestCacheAndJSONProgress(t *testing.T) {
+	srv, count := fakeOpenAI(t, func(int64) int { return 0 }, nil)
+	env := map[string]string{"TEST_KEY": secretKey, "XDG_CACHE_HOME": t.TempDir()}
+	cfg := openaiConfig(t, srv.URL, "")
+	res := runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", t.TempDir(), "--json-progress")
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	var last struct {
+		Done  int  `json:"done"`
+		Total int  `json:"total"`
+		Final bool `json:"final"`
+	}
+	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || !last.Final || last.Done != 400 || last.Total != 400 {
+		t.Errorf("last progress line %q (%v): want final JSON with 400/400", lines[len(lines)-1], err)
+	}
+	made := count.Load()
+	// A fresh output directory: nothing to resume, everything in the cache.
+	out := t.TempDir()
+	res = runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", out, "--quiet")
+	if res.code != exitOK || count.Load() != made {
+		t.Errorf("re-run: exit %d, %d more calls; want 0 and none", res.code, count.Load()-made)
+	}
+	if rep := readReport(t, out); rep.Cache == nil || rep.Cache.Hits != 400 || rep.Candidate.Cached != 400 {
+		t.Errorf("report cache %+v, candidate cached %d; want 400 hits", rep.Cache, rep.Candidate.Cached)
+	}
+	// --no-cache calls for every item, even those whose prompt repeats an
+	// earlier item's (the cache answered those in the first run).
+	res = runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", t.TempDir(), "--quiet", "--no-cache")
+	if res.code != exitOK || count.Load()-made != 400 {
+		t.Errorf("--no-cache: exit %d, %d calls; want 400", res.code, count.Load()-made)
+	}
+	assertNoSecret(t, out, res)
+	if b, _ := exec.Command("grep", "-rl", secretKey, env["XDG_CACHE_HOME"]).Output(); len(b) > 0 {
+		t.Errorf("the API key is in the cache: %s", b)
 	}
 }
