@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,6 +92,10 @@ type Model struct {
 	Seed *int `yaml:"seed"`
 	// Prices, when set, turn token counts into a cost in the report.
 	Prices *Prices `yaml:"prices"`
+	// ArtifactSHA256, when set, is the SHA-256 of the model artifact
+	// (weights, or a registry manifest) in lowercase hex; a signed report
+	// names it as a subject, so the verdict is bound to those exact bytes.
+	ArtifactSHA256 string `yaml:"artifact_sha256"`
 }
 
 // Prices are a model's list prices, in any one currency per million tokens.
@@ -180,6 +185,15 @@ type Scoring struct {
 	F1Threshold float64 `yaml:"f1_threshold"`
 	// Confidence is the level of every interval, in (0, 1). Default 0.95.
 	Confidence float64 `yaml:"confidence"`
+	// PositiveLabel, for classification sets, is the label counted as a
+	// positive decision: with it, fairness reports selection rate, TPR, FPR
+	// and FNR per group. Default: none.
+	PositiveLabel string `yaml:"positive_label"`
+	// Resamples is the number of bootstrap resamples behind every gap,
+	// ratio and delta interval, 100 to 1,000,000. Default 2000.
+	Resamples int `yaml:"resamples"`
+	// Seed seeds the bootstrap; the report records it. Default 1.
+	Seed *uint64 `yaml:"seed"`
 }
 
 // Fairness configures the per-group breakdown.
@@ -189,6 +203,9 @@ type Fairness struct {
 	// MinGroupSize is the smallest group, in items, that takes part in the
 	// gap; smaller groups are shown with a warning. Default 30.
 	MinGroupSize int `yaml:"min_group_size"`
+	// Intersections lists combinations of group columns to break accuracy
+	// down by as well, such as [gender, age_band]. Default: none.
+	Intersections [][]string `yaml:"intersections"`
 }
 
 // Rule is one gate rule: the metric at path Metric must be at least Min
@@ -215,6 +232,10 @@ const (
 	MethodNormalized = "normalized"
 	MethodContains   = "contains"
 	MethodF1         = "f1"
+	// MethodLabel is classification: the output, normalized, must equal the
+	// expected label; the report adds a confusion matrix and per-class
+	// precision, recall and F1.
+	MethodLabel = "label"
 )
 
 // Methods lists the scoring methods in report order.
@@ -362,6 +383,13 @@ func (c *Config) applyDefaults() {
 	if c.Scoring.Confidence == 0 {
 		c.Scoring.Confidence = 0.95
 	}
+	if c.Scoring.Resamples == 0 {
+		c.Scoring.Resamples = 2000
+	}
+	if c.Scoring.Seed == nil {
+		one := uint64(1)
+		c.Scoring.Seed = &one
+	}
 	if c.Fairness.MinGroupSize == 0 {
 		c.Fairness.MinGroupSize = 30
 	}
@@ -438,9 +466,22 @@ func (c *Config) validate(root *yaml.Node) Errors {
 		bad("run.error_window", "run.error_window must be at least 1, got %d", c.Run.ErrorWindow)
 	}
 	switch c.Scoring.Method {
-	case MethodExact, MethodNormalized, MethodContains, MethodF1:
+	case MethodExact, MethodNormalized, MethodContains, MethodF1, MethodLabel:
 	default:
-		bad("scoring.method", "scoring.method must be one of %s, got %q", strings.Join(Methods(), ", "), c.Scoring.Method)
+		bad("scoring.method", "scoring.method must be one of %s, label, got %q", strings.Join(Methods(), ", "), c.Scoring.Method)
+	}
+	if r := c.Scoring.Resamples; r < 100 || r > 1_000_000 {
+		bad("scoring.resamples", "scoring.resamples must be 100 to 1000000, got %d", r)
+	}
+	for i, combo := range c.Fairness.Intersections {
+		if len(combo) < 2 {
+			bad(fmt.Sprintf("fairness.intersections.%d", i), "fairness.intersections entry %d needs at least two columns", i+1)
+		}
+		for _, col := range combo {
+			if !slices.Contains(c.Fairness.Groups, col) {
+				bad(fmt.Sprintf("fairness.intersections.%d", i), "fairness.intersections entry %d names %q, which is not in fairness.groups", i+1, col)
+			}
+		}
 	}
 	if t := c.Scoring.F1Threshold; !(t > 0 && t <= 1) {
 		bad("scoring.f1_threshold", "scoring.f1_threshold must be in (0, 1], got %g", t)
@@ -488,6 +529,11 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 	case strings.HasPrefix(m.Provider, "builtin:") && len(m.Provider) > len("builtin:"):
 	default:
 		bad(role+".provider", "%s.provider %q is unknown: use openai, replay or builtin:<name>", role, m.Provider)
+	}
+	if a := m.ArtifactSHA256; a != "" {
+		if _, err := hex.DecodeString(a); err != nil || len(a) != 64 {
+			bad(role+".artifact_sha256", "%s.artifact_sha256 must be 64 hex digits", role)
+		}
 	}
 	if m.Provider == "openai" {
 		if m.Model == "" {
