@@ -72,7 +72,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key and bad value together", minimal + "run: {concurency: 3}\nscoring: {method: fuzzy}\n", []string{`eval.yaml:3: unknown key "run.concurency"`, "eval.yaml:4: scoring.method must be one of"}},
 		{"api key in config", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: m\n  api_key: sk-live-123456\n", []string{"eval.yaml:5:", "api_key_env"}},
 		{"key value in api_key_env", "dataset: {path: s}\ncandidate: {provider: openai, model: m, api_key_env: sk-abc-123}\n", []string{"eval.yaml:2:", "must be an environment variable name"}},
-		{"unknown method", minimal + "scoring: {method: fuzzy}\n", []string{"eval.yaml:3:", `scoring.method must be one of exact, normalized, contains, f1, got "fuzzy"`}},
+		{"unknown method", minimal + "scoring: {method: fuzzy}\n", []string{"eval.yaml:3:", `scoring.method must be one of exact, normalized, contains, f1, label, got "fuzzy"`}},
 		{"unknown provider", "dataset: {path: s}\ncandidate: {provider: anthropic}\n", []string{"eval.yaml:2:", `candidate.provider "anthropic" is unknown`}},
 		{"no dataset", "candidate: {provider: replay}\n", []string{"dataset.path is required"}},
 		{"rule without bound", minimal + "gate:\n  - {metric: accuracy}\n", []string{"eval.yaml:4:", "gate rule 1 (accuracy) needs min or max"}},
