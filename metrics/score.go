@@ -148,8 +148,13 @@ func ScoreAll(output string, refs []string) map[string]float64 {
 
 // Correct reports whether scores (from ScoreAll) make the item correct under
 // method: the binary score is 1, or for method f1, the F1 is at least
-// f1Threshold. Unscored items (nil scores) are not correct.
+// f1Threshold; method label is judged by the normalized score. Unscored items (nil scores) are not correct.
 func Correct(scores map[string]float64, method string, f1Threshold float64) bool {
+	if method == "label" {
+		// A label is right when it equals the expected label once
+		// normalized: the normalized score.
+		method = "normalized"
+	}
 	s, ok := scores[method]
 	if !ok {
 		return false

@@ -47,6 +47,8 @@ func Build(in Input) *Report {
 		F1Threshold:  cfg.Scoring.F1Threshold,
 		Level:        cfg.Scoring.Confidence,
 		MinGroupSize: cfg.Fairness.MinGroupSize,
+		Resamples:    cfg.Scoring.Resamples,
+		Seed:         *cfg.Scoring.Seed,
 	}
 	r := &Report{
 		SchemaVersion: SchemaVersion,
@@ -62,12 +64,22 @@ func Build(in Input) *Report {
 		r.Status, r.StatusReason = Incomplete, in.Incomplete
 	}
 	r.Metrics.Accuracy = r.Candidate.Accuracy
-	r.Metrics.Fairness = metrics.ComputeFairness(in.Candidate.Results, cfg.Fairness.Groups, opts)
+	r.Metrics.Fairness = metrics.ComputeGroupFairness(in.Candidate.Results, cfg.Fairness.Groups, metrics.FairnessOptions{
+		Options: opts, PositiveLabel: cfg.Scoring.PositiveLabel, Intersections: cfg.Fairness.Intersections,
+	})
 	if in.Production != nil && cfg.Production != nil {
 		p := modelRun(*cfg.Production, *in.Production, opts)
 		r.Production = &p
-		reg := metrics.Compare(in.Candidate.Results, in.Production.Results, opts)
+		reg := metrics.CompareByGroup(in.Candidate.Results, in.Production.Results, cfg.Fairness.Groups, opts)
 		r.Metrics.Regression = &reg
+	}
+	if cfg.Scoring.Method == configs.MethodLabel {
+		l := metrics.ComputeLabels(metrics.LabelPairs(in.Candidate.Results), opts.Level)
+		r.Metrics.Labels = &l
+	}
+	if cfg.Run.Repeats > 1 {
+		rep := metrics.ComputeRepeats(in.Candidate.Results, opts)
+		r.Metrics.Repeats = &rep
 	}
 	ApplyGate(r, cfg.Gate)
 	return r

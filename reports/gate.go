@@ -3,7 +3,9 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -84,52 +86,95 @@ func point(v float64) Value { return Value{v, math.NaN(), math.NaN()} }
 
 func prop(p metrics.Proportion) Value { return Value{p.Rate, p.Low, p.High} }
 
-// metricDoc describes one metric path for --list-metrics.
+// metricDoc describes one metric path for --list-metrics. Paths with an
+// interval also answer with the suffixes .ci_low and .ci_high.
 type metricDoc struct {
 	path, doc string
+	interval  bool
 }
 
 // MetricPaths lists every metric path a gate rule may use under cfg, with a
-// one-line description each. Paths with <task> accept any task name.
+// one-line description each. Paths with <task> accept any task name, and
+// <k> any number of samples up to run.repeats.
 func MetricPaths(cfg *configs.Config) []string {
-	docs := metricDocs(cfg)
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = fmt.Sprintf("%-44s %s", d.path, d.doc)
+	var out []string
+	for _, d := range metricDocs(cfg) {
+		out = append(out, fmt.Sprintf("%-52s %s", d.path, d.doc))
+		if d.interval {
+			out = append(out, fmt.Sprintf("%-52s %s", d.path+".ci_low", "lower bound of its interval"), fmt.Sprintf("%-52s %s", d.path+".ci_high", "upper bound of its interval"))
+		}
 	}
 	return out
 }
 
-func metricDocs(cfg *configs.Config) []metricDoc {
-	docs := []metricDoc{
-		{"accuracy", "share of candidate results correct under scoring.method"},
-		{"accuracy.ci_low", "lower bound of accuracy's Wilson interval"},
-		{"accuracy.ci_high", "upper bound of accuracy's Wilson interval"},
+// fairnessColumns names the fairness columns a config produces: each group
+// column, then each intersection joined with ×.
+func fairnessColumns(cfg *configs.Config) []string {
+	cols := slices.Clone(cfg.Fairness.Groups)
+	for _, combo := range cfg.Fairness.Intersections {
+		cols = append(cols, strings.Join(combo, metrics.IntersectionSep))
 	}
+	return cols
+}
+
+func metricDocs(cfg *configs.Config) []metricDoc {
+	docs := []metricDoc{{"accuracy", "share of candidate results correct under scoring.method", true}}
 	for _, m := range configs.Methods() {
-		docs = append(docs, metricDoc{"accuracy." + m, "share correct under method " + m})
+		docs = append(docs, metricDoc{"accuracy." + m, "share correct under method " + m, true})
 	}
 	docs = append(docs,
-		metricDoc{"accuracy.f1.mean", "mean token F1, 0 to 1"},
-		metricDoc{"accuracy.task.<task>", "accuracy on one task slice"},
-		metricDoc{"errors.rate", "share of candidate calls that failed"},
-		metricDoc{"errors.count", "number of candidate calls that failed"},
-		metricDoc{"tokens.total", "candidate prompt + completion tokens"},
-		metricDoc{"fairness.accuracy.gap", "largest accuracy gap between groups, over all group columns"},
-		metricDoc{"fairness.accuracy.ratio", "smallest min/max accuracy ratio, over all group columns"},
+		metricDoc{"accuracy.f1.mean", "mean token F1, 0 to 1", false},
+		metricDoc{"accuracy.task.<task>", "accuracy on one task slice", true},
+		metricDoc{"errors.rate", "share of candidate calls that failed", true},
+		metricDoc{"errors.count", "number of candidate calls that failed", false},
+		metricDoc{"tokens.total", "candidate prompt + completion tokens", false},
+		metricDoc{"fairness.accuracy.gap", "largest accuracy gap (max − min) between groups, over all group columns", true},
+		metricDoc{"fairness.accuracy.ratio", "smallest accuracy ratio (min / max) between groups, over all group columns", true},
 	)
-	for _, g := range cfg.Fairness.Groups {
+	positive := cfg.Scoring.PositiveLabel != ""
+	if positive {
 		docs = append(docs,
-			metricDoc{"fairness." + g + ".accuracy.gap", "accuracy gap between " + g + " groups"},
-			metricDoc{"fairness." + g + ".accuracy.ratio", "min/max accuracy ratio between " + g + " groups"},
+			metricDoc{"fairness.demographic_parity_difference", "largest selection-rate gap, over all group columns", true},
+			metricDoc{"fairness.disparate_impact", "smallest selection-rate ratio, over all group columns (four-fifths rule: ≥ 0.8)", true},
+			metricDoc{"fairness.equalized_odds_difference", "largest of the TPR and FPR gaps, over all group columns", true},
 		)
 	}
+	for _, c := range fairnessColumns(cfg) {
+		docs = append(docs,
+			metricDoc{"fairness." + c + ".accuracy.gap", "accuracy gap between " + c + " groups", true},
+			metricDoc{"fairness." + c + ".accuracy.ratio", "accuracy ratio between " + c + " groups", true},
+		)
+		if positive {
+			docs = append(docs,
+				metricDoc{"fairness." + c + ".demographic_parity_difference", "selection-rate gap between " + c + " groups", true},
+				metricDoc{"fairness." + c + ".disparate_impact", "selection-rate ratio between " + c + " groups", true},
+				metricDoc{"fairness." + c + ".equalized_odds_difference", "larger of the TPR and FPR gaps between " + c + " groups", true},
+			)
+		}
+	}
 	docs = append(docs,
-		metricDoc{"production.accuracy", "production model's accuracy (needs production)"},
-		metricDoc{"regression.accuracy.delta", "candidate − production accuracy on paired items (needs production)"},
-		metricDoc{"regression.right_to_wrong", "items production got right and the candidate wrong (needs production)"},
-		metricDoc{"regression.wrong_to_right", "items production got wrong and the candidate right (needs production)"},
+		metricDoc{"production.accuracy", "production model's accuracy (needs production)", true},
+		metricDoc{"regression.accuracy.delta", "candidate − production accuracy on paired items, paired bootstrap interval (needs production)", true},
+		metricDoc{"regression.mcnemar_p", "two-sided exact McNemar p-value on the discordant pairs (needs production)", false},
+		metricDoc{"regression.right_to_wrong", "items production got right and the candidate wrong (needs production)", false},
+		metricDoc{"regression.wrong_to_right", "items production got wrong and the candidate right (needs production)", false},
+		metricDoc{"regression.group.min_delta", "the most negative accuracy delta of any group of min_group_size or more (needs production)", true},
 	)
+	if cfg.Scoring.Method == configs.MethodLabel {
+		docs = append(docs,
+			metricDoc{"labels.accuracy", "share of predicted labels equal to the true label", true},
+			metricDoc{"labels.macro_f1", "unweighted mean of the per-class F1", false},
+			metricDoc{"labels.f1.<class>", "one class's F1", false},
+		)
+	}
+	if cfg.Run.Repeats > 1 {
+		docs = append(docs,
+			metricDoc{"repeats.mean_accuracy", "accuracy averaged over samples (items as the unit)", true},
+			metricDoc{"repeats.majority_accuracy", "accuracy of each item's majority answer", true},
+			metricDoc{"repeats.consistency", "mean share of samples agreeing with their item's majority answer", false},
+			metricDoc{"repeats.pass_at_<k>", "unbiased pass@k (Chen et al. 2021), k = 1 to run.repeats", false},
+		)
+	}
 	return docs
 }
 
@@ -138,21 +183,29 @@ func metricDocs(cfg *configs.Config) []metricDoc {
 // the run.
 func CheckRules(cfg *configs.Config) error {
 	known := map[string]bool{}
+	var patterns []string
 	for _, d := range metricDocs(cfg) {
-		known[d.path] = true
+		paths := []string{d.path}
+		if d.interval {
+			paths = append(paths, d.path+".ci_low", d.path+".ci_high")
+		}
+		for _, p := range paths {
+			if strings.Contains(p, "<") {
+				patterns = append(patterns, p)
+			} else {
+				known[p] = true
+			}
+		}
 	}
 	var bad []string
 	for i, r := range cfg.Gate {
-		if known[r.Metric] {
-			continue
-		}
-		if task, ok := strings.CutPrefix(r.Metric, "accuracy.task."); ok && task != "" {
+		if known[r.Metric] || slices.ContainsFunc(patterns, func(p string) bool { return matchPattern(p, r.Metric) }) {
 			continue
 		}
 		hint := ""
 		if rest, ok := strings.CutPrefix(r.Metric, "fairness."); ok {
 			col, _, _ := strings.Cut(rest, ".")
-			if col != "accuracy" && !contains(cfg.Fairness.Groups, col) {
+			if !slices.Contains(fairnessColumns(cfg), col) && !known["fairness."+col+".accuracy.gap"] && col != "accuracy" {
 				hint = fmt.Sprintf(" (%q is not in fairness.groups)", col)
 			}
 		}
@@ -164,24 +217,26 @@ func CheckRules(cfg *configs.Config) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// matchPattern reports whether path matches a documented pattern, where one
+// <placeholder> stands for any non-empty text.
+func matchPattern(pattern, path string) bool {
+	open := strings.Index(pattern, "<")
+	end := strings.Index(pattern, ">")
+	if open < 0 || end < open {
+		return pattern == path
 	}
-	return false
+	prefix, suffix := pattern[:open], pattern[end+1:]
+	return len(path) > len(prefix)+len(suffix) && strings.HasPrefix(path, prefix) && strings.HasSuffix(path, suffix)
 }
 
 // Values returns every metric of r by path. Metrics that could not be
-// computed are absent or NaN.
+// computed are absent or NaN. A value with an interval also appears under
+// path.ci_low and path.ci_high.
 func Values(r *Report) map[string]Value {
 	v := map[string]Value{}
 	acc := r.Metrics.Accuracy
 	if acc.Overall.N > 0 {
 		v["accuracy"] = prop(acc.Overall)
-		v["accuracy.ci_low"] = point(acc.Overall.Low)
-		v["accuracy.ci_high"] = point(acc.Overall.High)
 		for m, p := range acc.ByMethod {
 			v["accuracy."+m] = prop(p)
 		}
@@ -196,29 +251,81 @@ func Values(r *Report) map[string]Value {
 	}
 	v["errors.count"] = point(float64(c.Errors))
 	v["tokens.total"] = point(float64(c.PromptTokens + c.CompletionTokens))
-	gap, ratio := math.NaN(), math.NaN()
-	for _, g := range r.Metrics.Fairness {
-		v["fairness."+g.Column+".accuracy.gap"] = point(g.Gap)
-		v["fairness."+g.Column+".accuracy.ratio"] = point(g.Ratio)
-		if !math.IsNaN(g.Gap) && (math.IsNaN(gap) || g.Gap > gap) {
-			gap = g.Gap
+
+	// Across columns, a gap takes the largest and a ratio the smallest,
+	// with that column's interval.
+	worst := map[string]Value{}
+	keep := func(name string, e metrics.Estimate, larger bool) {
+		if math.IsNaN(e.Value) {
+			return
 		}
-		if !math.IsNaN(g.Ratio) && (math.IsNaN(ratio) || g.Ratio < ratio) {
-			ratio = g.Ratio
+		cur, ok := worst[name]
+		if !ok || (larger && e.Value > cur.V) || (!larger && e.Value < cur.V) {
+			worst[name] = est(e)
 		}
 	}
-	v["fairness.accuracy.gap"] = point(gap)
-	v["fairness.accuracy.ratio"] = point(ratio)
+	for _, col := range r.Metrics.Fairness {
+		for _, d := range col.Disparities {
+			if d.Metric == "accuracy" {
+				v["fairness."+col.Column+".accuracy.gap"] = est(d.Gap)
+				v["fairness."+col.Column+".accuracy.ratio"] = est(d.Ratio)
+				keep("fairness.accuracy.gap", d.Gap, true)
+				keep("fairness.accuracy.ratio", d.Ratio, false)
+			}
+		}
+		if col.PositiveLabel != "" {
+			v["fairness."+col.Column+".demographic_parity_difference"] = est(col.DemographicParityDifference)
+			v["fairness."+col.Column+".disparate_impact"] = est(col.DisparateImpact)
+			v["fairness."+col.Column+".equalized_odds_difference"] = est(col.EqualizedOddsDifference)
+			keep("fairness.demographic_parity_difference", col.DemographicParityDifference, true)
+			keep("fairness.disparate_impact", col.DisparateImpact, false)
+			keep("fairness.equalized_odds_difference", col.EqualizedOddsDifference, true)
+		}
+	}
+	maps.Copy(v, worst)
+
 	if p := r.Production; p != nil && p.Accuracy.Overall.N > 0 {
 		v["production.accuracy"] = prop(p.Accuracy.Overall)
 	}
 	if reg := r.Metrics.Regression; reg != nil && reg.Pairs > 0 {
-		v["regression.accuracy.delta"] = point(reg.Delta)
+		v["regression.accuracy.delta"] = Value{reg.Delta, reg.DeltaLow, reg.DeltaHigh}
+		v["regression.mcnemar_p"] = point(reg.McNemarP)
 		v["regression.right_to_wrong"] = point(float64(len(reg.RightToWrong)))
 		v["regression.wrong_to_right"] = point(float64(len(reg.WrongToRight)))
+		for _, g := range reg.ByGroup {
+			if g.Small || math.IsNaN(g.Delta.Value) {
+				continue
+			}
+			if cur, ok := v["regression.group.min_delta"]; !ok || g.Delta.Value < cur.V {
+				v["regression.group.min_delta"] = est(g.Delta)
+			}
+		}
+	}
+	if l := r.Metrics.Labels; l != nil {
+		v["labels.accuracy"] = prop(l.Accuracy)
+		v["labels.macro_f1"] = point(l.MacroF1)
+		for _, cm := range l.PerClass {
+			v["labels.f1."+cm.Class] = point(cm.F1)
+		}
+	}
+	if rp := r.Metrics.Repeats; rp != nil {
+		v["repeats.mean_accuracy"] = prop(rp.MeanAccuracy)
+		v["repeats.majority_accuracy"] = prop(rp.MajorityAccuracy)
+		v["repeats.consistency"] = point(rp.MeanConsistency)
+		for _, pk := range rp.PassAtK {
+			v[fmt.Sprintf("repeats.pass_at_%d", pk.K)] = point(pk.Value)
+		}
+	}
+	for path, val := range maps.Clone(v) {
+		if !math.IsNaN(val.Low) {
+			v[path+".ci_low"] = point(val.Low)
+			v[path+".ci_high"] = point(val.High)
+		}
 	}
 	return v
 }
+
+func est(e metrics.Estimate) Value { return Value{e.Value, e.Low, e.High} }
 
 // ApplyGate checks every rule against the report's metrics, fills r.Gate,
 // and sets r.Verdict: ALLOW when the run is complete and no rule failed or

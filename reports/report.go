@@ -143,11 +143,17 @@ type Metrics struct {
 	// Accuracy is the candidate's accuracy (a copy of Candidate.Accuracy,
 	// kept here so that every gate metric lives under metrics).
 	Accuracy metrics.Accuracy `json:"accuracy"`
-	// Fairness is the per-group breakdown for each configured group column.
-	Fairness []metrics.GroupColumn `json:"fairness"`
-	// Regression compares the candidate with production; nil without a
-	// production model.
+	// Fairness is the per-group breakdown for each configured group column
+	// and intersection, with bootstrap intervals on every gap and ratio.
+	Fairness []metrics.FairnessColumn `json:"fairness"`
+	// Regression compares the candidate with production, overall and per
+	// group; nil without a production model.
 	Regression *metrics.Regression `json:"regression,omitempty"`
+	// Labels holds classification metrics; nil unless scoring.method is
+	// label.
+	Labels *metrics.Labels `json:"labels,omitempty"`
+	// Repeats summarises non-determinism; nil unless run.repeats is above 1.
+	Repeats *metrics.Repeats `json:"repeats,omitempty"`
 }
 
 // Timing holds a run's wall-clock times, in UTC.

@@ -46,25 +46,63 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if r.Candidate.Cost != nil || prod.Cost != nil {
 		row(withProd([]string{"cost at list price", costText(r.Candidate.Cost)}, costText(prod.Cost))...)
 	}
+	level := fmt.Sprintf("%.0f%%", acc.Overall.Level*100)
 	for _, g := range r.Metrics.Fairness {
 		row()
-		row("group "+g.Column, fmt.Sprintf("accuracy, %.0f%% interval", acc.Overall.Level*100))
+		row(withProd([]string{"group " + g.Column, "accuracy, " + level + " interval"}, "production")...)
 		for _, grp := range g.Groups {
 			flag := ""
 			if grp.Small {
 				flag = "  (small: not gated)"
 			}
-			row("  "+grp.Value, grp.Accuracy.String()+flag)
+			row(withProd([]string{"  " + grp.Value, grp.Accuracy.String() + flag}, groupBaseline(r.Metrics.Regression, g.Column, grp.Value))...)
 		}
-		if !math.IsNaN(g.Gap) {
-			row("  gap", fmt.Sprintf("%.3f (%s − %s), ratio %.3f", g.Gap, g.Highest, g.Lowest, g.Ratio))
+		for _, d := range g.Disparities {
+			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
+				row("  accuracy gap", fmt.Sprintf("%s (%s − %s), ratio %s", estText(d.Gap), d.Highest, d.Lowest, estText(d.Ratio)))
+			}
+		}
+		if g.PositiveLabel != "" {
+			four := ""
+			if g.MeetsFourFifths != nil && !*g.MeetsFourFifths {
+				four = "  (below four-fifths)"
+			}
+			row("  demographic parity diff.", estText(g.DemographicParityDifference))
+			row("  disparate impact", estText(g.DisparateImpact)+four)
+			row("  equalized odds diff.", estText(g.EqualizedOddsDifference))
 		}
 	}
 	if reg := r.Metrics.Regression; reg != nil {
 		row()
-		row("regression vs production", fmt.Sprintf("%+.3f accuracy on %d paired results", reg.Delta, reg.Pairs))
+		row("regression vs production", fmt.Sprintf("%s accuracy on %d paired results, McNemar p = %s",
+			estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), reg.Pairs, pText(reg.McNemarP)))
 		row("  right → wrong", fmt.Sprint(len(reg.RightToWrong)))
 		row("  wrong → right", fmt.Sprint(len(reg.WrongToRight)))
+		var worst *metrics.GroupDelta
+		for i, gd := range reg.ByGroup {
+			if !gd.Small && !math.IsNaN(gd.Delta.Value) && (worst == nil || gd.Delta.Value < worst.Delta.Value) {
+				worst = &reg.ByGroup[i]
+			}
+		}
+		if worst != nil {
+			row("  weakest group", fmt.Sprintf("%s=%s: %s", worst.Column, worst.Value, estText(worst.Delta)))
+		}
+	}
+	if l := r.Metrics.Labels; l != nil {
+		row()
+		row("labels", fmt.Sprintf("macro-F1 %.3f, accuracy %s", l.MacroF1, l.Accuracy))
+		for _, cm := range l.PerClass {
+			row("  "+cm.Class, fmt.Sprintf("precision %.3f  recall %.3f  F1 %.3f  (support %d)", cm.Precision, cm.Recall, cm.F1, cm.Support))
+		}
+	}
+	if rp := r.Metrics.Repeats; rp != nil {
+		row()
+		row(fmt.Sprintf("repeats (%d samples)", rp.MaxSamples), fmt.Sprintf("mean accuracy %s", rp.MeanAccuracy))
+		row("  majority vote", rp.MajorityAccuracy.String())
+		row("  consistency", fmt.Sprintf("%.3f (%d items not unanimous)", rp.MeanConsistency, rp.Inconsistent))
+		for _, pk := range rp.PassAtK {
+			row(fmt.Sprintf("  pass@%d", pk.K), fmt.Sprintf("%.3f", pk.Value))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -107,6 +145,16 @@ func collectWarnings(r *Report) []string {
 	for _, g := range r.Metrics.Fairness {
 		for _, e := range g.Warnings {
 			out = append(out, "fairness: "+e.Error())
+		}
+	}
+	if l := r.Metrics.Labels; l != nil {
+		for _, e := range l.Warnings {
+			out = append(out, "labels: "+e.Error())
+		}
+	}
+	if rp := r.Metrics.Repeats; rp != nil {
+		for _, e := range rp.Warnings {
+			out = append(out, "repeats: "+e.Error())
 		}
 	}
 	if reg := r.Metrics.Regression; reg != nil {
@@ -156,4 +204,39 @@ func costText(c *Cost) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.4f %s", c.Total, c.Currency)
+}
+
+// estText formats an estimate as "0.178 [0.090, 0.266]".
+func estText(e metrics.Estimate) string {
+	if math.IsNaN(e.Value) {
+		return "n/a"
+	}
+	if math.IsNaN(e.Low) {
+		return fmt.Sprintf("%+.3f", e.Value)
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", e.Value, e.Low, e.High)
+}
+
+// pText formats a p-value.
+func pText(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "n/a"
+	case p < 1e-4:
+		return fmt.Sprintf("%.1e", p)
+	}
+	return fmt.Sprintf("%.4f", p)
+}
+
+// groupBaseline is production's accuracy in one group, from the regression.
+func groupBaseline(reg *metrics.Regression, column, value string) string {
+	if reg == nil {
+		return "-"
+	}
+	for _, gd := range reg.ByGroup {
+		if gd.Column == column && gd.Value == value {
+			return gd.Baseline.String()
+		}
+	}
+	return "-"
 }
