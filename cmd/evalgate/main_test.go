@@ -398,8 +398,8 @@ func TestRegressionDemoBlocks(t *testing.T) {
 			failed[r.Metric] = true
 		}
 	}
-	if !failed["regression.accuracy.delta"] || !failed["accuracy"] {
-		t.Errorf("failed rules %v, want accuracy and regression.accuracy.delta among them", failed)
+	if !failed["regression.accuracy.delta.ci_low"] || !failed["accuracy"] {
+		t.Errorf("failed rules %v, want accuracy and regression.accuracy.delta.ci_low among them", failed)
 	}
 }
 
