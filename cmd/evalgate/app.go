@@ -50,6 +50,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
+		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
+		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
 		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
 		{"version", "print evalgate's version", cmdVersion},

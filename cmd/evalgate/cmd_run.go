@@ -251,7 +251,7 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 				incomplete = append(incomplete, fmt.Sprintf("%s: every call failed; the first error: %s", role, firstError(o.results)))
 			}
 		}
-		sum, err := writeResults(filepath.Join(outDir, file), o.results, cfg, m)
+		sum, err := writeResults(filepath.Join(outDir, file), o.results, cfg, m, p.info)
 		if err != nil {
 			return reports.ModelResults{}, runErr(err)
 		}
@@ -403,13 +403,16 @@ func firstError(results []datasets.Result) string {
 
 // writeResults writes results to path atomically and returns the file's
 // SHA-256.
-func writeResults(path string, results []datasets.Result, cfg *configs.Config, m configs.Model) (string, error) {
+func writeResults(path string, results []datasets.Result, cfg *configs.Config, m configs.Model, ds datasets.Info) (string, error) {
 	var buf bytes.Buffer
 	meta := map[string]string{
-		"evalgate.model":          m.Version,
-		"evalgate.provider":       m.Provider,
-		"evalgate.config_sha256":  cfg.SHA256,
-		"evalgate.scoring_method": cfg.Scoring.Method,
+		"evalgate.model":           m.Version,
+		"evalgate.provider":        m.Provider,
+		"evalgate.config_sha256":   cfg.SHA256,
+		"evalgate.scoring_method":  cfg.Scoring.Method,
+		"evalgate.dataset_sha256":  ds.SHA256,
+		"evalgate.dataset_name":    ds.Name,
+		"evalgate.dataset_version": ds.Version,
 	}
 	if err := datasets.WriteResults(&buf, results, cfg.Fairness.Groups, configs.Methods(), meta); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
