@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -83,6 +84,30 @@ func journalLines(t *testing.T, path string) int {
 	return max(n, 0)
 }
 
+// startChild starts this test binary as the evalgate command with args.
+func startChild(t *testing.T, stderr io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "EVALGATE_TEST_MAIN=1")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// awaitJournal waits until the journal holds at least n calls, killing the
+// child and failing after 30 s without them.
+func awaitJournal(t *testing.T, cmd *exec.Cmd, journal string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); journalLines(t, journal) < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the child made no progress in 30 s")
+		}
+	}
+}
+
 // TestSIGKILLAndResume kills a real evalgate process with SIGKILL in the
 // middle of a run, resumes it, and checks at the server that the resumed run
 // made exactly the calls the journal did not hold, and that the results
@@ -95,20 +120,9 @@ func TestSIGKILLAndResume(t *testing.T) {
 	out := t.TempDir()
 	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\"}\nprompt: {template: \"{{.ID}}: {{.Input}}\"}\n", exampleSet, srv.URL))
 
-	cmd := exec.Command(os.Args[0], "run", "-c", cfg, "--out", out, "--quiet")
-	cmd.Env = append(os.Environ(), "EVALGATE_TEST_MAIN=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, nil, "run", "-c", cfg, "--out", out, "--quiet")
 	journal := filepath.Join(out, "journal-candidate.jsonl")
-	deadline := time.Now().Add(30 * time.Second)
-	for journalLines(t, journal) < 100 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the child made no progress in 30 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitJournal(t, cmd, journal, 100)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -179,20 +193,9 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	out := t.TempDir()
 	// A long grace: only the second signal can end the run quickly.
 	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\", grace: 1m}\n", exampleSet, srv.URL))
-	cmd := exec.Command(os.Args[0], "run", "-c", cfg, "--out", out, "--quiet")
-	cmd.Env = append(os.Environ(), "EVALGATE_TEST_MAIN=1")
 	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	journal := filepath.Join(out, "journal-candidate.jsonl")
-	for deadline := time.Now().Add(30 * time.Second); journalLines(t, journal) < 20; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the child made no progress in 30 s")
-		}
-	}
+	cmd := startChild(t, &stderr, "run", "-c", cfg, "--out", out, "--quiet")
+	awaitJournal(t, cmd, filepath.Join(out, "journal-candidate.jsonl"), 20)
 	cmd.Process.Signal(os.Interrupt)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "stopping"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
