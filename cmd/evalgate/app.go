@@ -54,6 +54,9 @@ func commands() []command {
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
 		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
+		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
+		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
+		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},
 		{"version", "print evalgate's version", cmdVersion},
 	}
 }

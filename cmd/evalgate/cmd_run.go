@@ -19,12 +19,14 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress]"
+const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing]"
 
 // runOptions are run's flags beyond the config.
 type runOptions struct {
 	resume, noCache bool
 	progress        progressMode
+	// signer, when not nil, signs the report as report.dsse.json.
+	signer *reports.Signer
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -38,6 +40,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&opts.noCache, "no-cache", false, "neither read nor write the response cache")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	jsonProgress := fs.Bool("json-progress", false, "print progress as JSON lines on stderr, for tools that wrap evalgate")
+	keyPath := fs.String("key", "", "sign the report with the private key in `file` (PKCS#8 PEM); default: the PEM in $"+signingKeyEnv+", if set")
+	requireSigning := fs.Bool("require-signing", false, "fail (exit 2) unless a signing key is configured")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +59,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if *cfgPath == "" {
 		return usageErr("run: -c CONFIG is required (usage: evalgate %s)", runUsage)
+	}
+	if opts.signer, err = loadSigner(e, *keyPath); err != nil {
+		return err
+	}
+	if *requireSigning && opts.signer == nil {
+		return usageErr("run: --require-signing: no signing key (give --key FILE or set %s)", signingKeyEnv)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -287,11 +297,35 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if err := writeFileAtomic(reportPath, buf.Bytes()); err != nil {
 		return runErr(err)
 	}
+	written := writtenFiles(outDir, in)
+	for _, rf := range []struct{ name, format string }{{"report.md", reports.FormatMarkdown}, {"report.html", reports.FormatHTML}, {"report.junit.xml", reports.FormatJUnit}} {
+		var b bytes.Buffer
+		if err := reports.Render(&b, rep, rf.format); err != nil {
+			return runErr(err)
+		}
+		if err := writeFileAtomic(filepath.Join(outDir, rf.name), b.Bytes()); err != nil {
+			return runErr(err)
+		}
+		written = append(written, filepath.Join(outDir, rf.name))
+	}
+	if s := p.opts.signer; s != nil {
+		env, err := reports.SignReport(s, rep, cfg.Candidate.ArtifactSHA256)
+		if err != nil {
+			return runErr(err)
+		}
+		if err := writeFileAtomic(filepath.Join(outDir, "report.dsse.json"), env); err != nil {
+			return runErr(err)
+		}
+		written = append(written, filepath.Join(outDir, "report.dsse.json"))
+	}
 	fmt.Fprintln(e.stdout)
 	if err := reports.WriteSummary(e.stdout, rep); err != nil {
 		return runErr(err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(writtenFiles(outDir, in), ", "))
+	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(written, ", "))
+	if p.opts.signer != nil {
+		fmt.Fprintf(e.stdout, "signed with key %s\n", p.opts.signer.KeyID)
+	}
 	switch {
 	case rep.Status != reports.Complete:
 		return &exitError{exitRunFail, fmt.Errorf("run incomplete: %s", rep.StatusReason)}

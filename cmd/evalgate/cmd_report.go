@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/evalgate/evalgate/reports"
+)
+
+const reportUsage = "report render REPORT.json --format md|html|junit [--out FILE]"
+
+// cmdReport re-renders a report.json as Markdown, HTML or JUnit XML.
+func cmdReport(_ context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "render" {
+		if len(args) == 0 {
+			return usageErr("report: missing subcommand (usage: evalgate %s)", reportUsage)
+		}
+		return usageErr("report: unknown subcommand %q (usage: evalgate %s)", args[0], reportUsage)
+	}
+	fs := newFlags(e, "report render", reportUsage)
+	format := fs.String("format", "", "output `format`: "+strings.Join(reports.Formats(), ", ")+" (required)")
+	out := fs.String("out", "", "write to `file` instead of stdout")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch {
+	case *format == "":
+		return usageErr("report render: --format is required (one of %s)", strings.Join(reports.Formats(), ", "))
+	case !slices.Contains(reports.Formats(), *format):
+		return usageErr("report render: --format %q is not one of %s", *format, strings.Join(reports.Formats(), ", "))
+	case len(pos) != 1:
+		return usageErr("report render: want exactly one REPORT.json, got %d arguments (usage: evalgate %s)", len(pos), reportUsage)
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return inputErr(fmt.Errorf("read report: %w", err))
+	}
+	defer f.Close()
+	rep, err := reports.ReadJSON(f)
+	if err != nil {
+		return inputErr(fmt.Errorf("%s: %w", pos[0], err))
+	}
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, rep, *format); err != nil {
+		return runErr(err)
+	}
+	if *out == "" {
+		_, err := e.stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return runErr(err)
+	}
+	return nil
+}

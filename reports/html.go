@@ -1,0 +1,519 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/evalgate/evalgate/metrics"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplateText string
+
+// maxHTMLFlips is how many flipped item ids report.html lists per
+// direction; report.json has them all.
+const maxHTMLFlips = 500
+
+// WriteHTML writes r as one self-contained HTML page that opens offline:
+// the verdict banner, every gate rule with a picture of its value,
+// interval and threshold, per-task and per-group charts with interval
+// whiskers (inline SVG), the regression against production with the items
+// that flipped, and the run's details. Every string is escaped by
+// html/template, and a Content-Security-Policy forbids scripts, so text
+// from a config, a dataset or a model cannot run in a reader's browser.
+func WriteHTML(w io.Writer, r *Report) error {
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"add": func(a, b float64) float64 { return a + b },
+		"sub": func(a, b float64) float64 { return a - b },
+	}).Parse(htmlTemplateText)
+	if err != nil {
+		return fmt.Errorf("parse html template: %w", err)
+	}
+	if err := t.Execute(w, newHTMLView(r)); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	return nil
+}
+
+// htmlView is what the template shows; every string in it is plain text
+// that the template escapes.
+type htmlView struct {
+	Title, Verdict, Headline string
+	Allow, Incomplete        bool
+	StatusReason             string
+	Intro                    string
+	Identity                 []htmlKV
+	Rules                    []htmlRule
+	Passed, Total            int
+	Accuracy                 htmlSection
+	Fairness                 []htmlChart
+	FairnessNotes            []string
+	HasProduction            bool
+	Regression               *htmlRegression
+	Run                      []htmlRunRow
+	Timing                   string
+	Warnings                 []string
+	Evidence                 []htmlKV3
+	Harness                  string
+}
+
+type htmlKV struct{ Key, Value string }
+
+type htmlKV3 struct{ A, B, C string }
+
+type htmlRule struct {
+	Metric, Description, Observed, Interval, Threshold, Reason, Criterion, Outcome, Class string
+	Chart                                                                                 *ruleChart
+}
+
+// ruleChart pictures one rule on a 240×28 strip: the allowed zone, the
+// threshold and the observed value with its interval, all in pixels.
+type ruleChart struct {
+	ZoneX, ZoneW, ThrX1, ThrX2 float64
+	HasThr2                    bool
+	X, Lo, Hi                  float64
+	HasCI                      bool
+	LoLabel, HiLabel           string
+	Class                      string
+}
+
+type htmlSection struct {
+	Summary string
+	Chart   *htmlChart
+}
+
+// htmlChart is a dot-and-whisker chart: one row per slice, up to two marks
+// per row (candidate, production), on a shared axis; coordinates are
+// pixels.
+type htmlChart struct {
+	Title, Caption string
+	Width, Height  float64
+	PlotX, PlotW   float64
+	Ticks          []htmlTick
+	Ref            *float64
+	Rows           []htmlRow
+	Legend         bool
+}
+
+type htmlTick struct {
+	X     float64
+	Label string
+}
+
+type htmlRow struct {
+	Y            float64
+	Label, Value string
+	Muted        bool
+	Marks        []htmlMark
+}
+
+type htmlMark struct {
+	X, Lo, Hi, Y float64
+	HasCI        bool
+	Class        string
+}
+
+type htmlRegression struct {
+	Summary                                          string
+	BothRight, RightToWrong, WrongToRight, BothWrong int
+	Flips                                            []htmlFlips
+	Chart                                            *htmlChart
+}
+
+type htmlFlips struct {
+	Title, Explain string
+	Count          int
+	IDs            []string
+	More           int
+}
+
+type htmlRunRow struct {
+	Model, Calls, Errors, Tokens, Counts, Latency, Cost string
+}
+
+func newHTMLView(r *Report) htmlView {
+	v := htmlView{
+		Title:         fmt.Sprintf("evalgate %s: %s", r.Verdict, ModelIdentity(r.Candidate)),
+		Verdict:       r.Verdict,
+		Headline:      headline(r),
+		Allow:         r.Verdict == Allow,
+		Incomplete:    r.Status != Complete,
+		StatusReason:  r.StatusReason,
+		Passed:        r.Gate.Passed,
+		Total:         len(r.Gate.Rules),
+		HasProduction: r.Production != nil,
+		Harness:       fmt.Sprintf("%s %s, report schema %s", r.Harness.Name, r.Harness.Version, r.SchemaVersion),
+		Warnings:      collectWarnings(r),
+	}
+	v.Intro = fmt.Sprintf("evalgate sent each of the %d test items in the eval set %s %s to the candidate model", r.Dataset.Rows, orDash(r.Dataset.Name), orDash(r.Dataset.Version))
+	if r.Production != nil {
+		v.Intro += " and to the model now in production"
+	}
+	v.Intro += ", scored every answer, and checked the results against the gate rules in the config. " +
+		"ALLOW means every rule passed and the candidate may be promoted; BLOCK means at least one did not. " +
+		"Each measured rate comes with a 95% interval (the range the true value is likely in, given how many items were tested): in the charts, a dot is the measurement and the line through it is its interval."
+	v.Identity = []htmlKV{{"Candidate", modelLine(r.Candidate)}}
+	if p := r.Production; p != nil {
+		v.Identity = append(v.Identity, htmlKV{"Production", modelLine(*p)})
+	}
+	v.Identity = append(v.Identity,
+		htmlKV{"Eval set", fmt.Sprintf("%s %s, %d items, sha256 %s", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, r.Dataset.SHA256)},
+		htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", r.Config.Path, r.Config.SHA256)},
+		htmlKV{"Results", fmt.Sprintf("%s, sha256 %s", r.Candidate.ResultsFile, r.Candidate.ResultsSHA256)},
+	)
+	for _, rr := range r.Gate.Rules {
+		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: fmtNum(rr.Observed), Interval: interval(rr.Low, rr.High),
+			Threshold: threshold(rr), Reason: rr.Reason, Criterion: Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
+		if blocks(rr) {
+			hr.Class = "fail"
+		} else if rr.Outcome != Pass {
+			hr.Class = "skip"
+		}
+		hr.Chart = newRuleChart(rr, hr.Class)
+		v.Rules = append(v.Rules, hr)
+	}
+	v.Accuracy = htmlAccuracy(r)
+	for _, col := range r.Metrics.Fairness {
+		v.Fairness = append(v.Fairness, fairnessChart(r, col))
+		for _, d := range col.Disparities {
+			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
+				v.FairnessNotes = append(v.FairnessNotes, fmt.Sprintf("%s: the accuracy gap between %s (highest) and %s (lowest) is %s points, 95%% interval %s to %s points; ratio %s.",
+					col.Column, d.Highest, d.Lowest, points(d.Gap.Value), points(d.Gap.Low), points(d.Gap.High), fmtNum(d.Ratio.Value)))
+			}
+		}
+		if col.PositiveLabel != "" {
+			v.FairnessNotes = append(v.FairnessNotes, fmt.Sprintf("%s, positive label %s: demographic parity difference %s, disparate impact %s, equalized odds difference %s.",
+				col.Column, col.PositiveLabel, estText(col.DemographicParityDifference), estText(col.DisparateImpact), estText(col.EqualizedOddsDifference)))
+		}
+	}
+	if reg := r.Metrics.Regression; reg != nil {
+		v.Regression = htmlRegress(reg)
+	}
+	models := []ModelRun{r.Candidate}
+	names := []string{"candidate"}
+	if r.Production != nil {
+		models, names = append(models, *r.Production), append(names, "production")
+	}
+	for i, m := range models {
+		v.Run = append(v.Run, htmlRunRow{names[i] + ": " + ModelIdentity(m), fmt.Sprint(m.Calls), fmt.Sprint(m.Errors), fmt.Sprint(m.PromptTokens + m.CompletionTokens), callCounts(m), latencyText(m.Latency), costText(m.Cost)})
+	}
+	v.Timing = fmt.Sprintf("Started %s, finished %s (%.1f s).", r.Timing.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.Seconds)
+	measured := func(ok bool, where string) string {
+		if ok {
+			return where
+		}
+		return "not measured in this run"
+	}
+	v.Evidence = []htmlKV3{
+		{"PI1 processing integrity", "Does the model process inputs completely and accurately, for every group of users?", "Accuracy and fairness sections; gate rules marked PI1; error rate under Run"},
+		{"CC8.1 change management", "Was the change tested against what runs in production before release?", measured(r.Metrics.Regression != nil, "Regression against production section; gate rules marked CC8.1")},
+		{"CC7 system monitoring", "Are inputs and outputs drifting from what was tested?", "not measured in this run (evalgate drift)"},
+		{"C1 / P confidentiality and privacy", "Does the model leak personal or confidential data?", "not measured in this run"},
+	}
+	return v
+}
+
+// points formats a rate difference as percentage points.
+func points(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", 100*v)
+}
+
+// axis maps values in [lo, hi] onto pixels [x0, x0+w].
+type axis struct{ lo, hi, x0, w float64 }
+
+func (a axis) px(v float64) float64 {
+	if a.hi == a.lo {
+		return a.x0 + a.w/2
+	}
+	return a.x0 + (math.Max(a.lo, math.Min(a.hi, v))-a.lo)/(a.hi-a.lo)*a.w
+}
+
+func newRuleChart(rr RuleResult, class string) *ruleChart {
+	if math.IsNaN(rr.Observed) {
+		return nil
+	}
+	vals := []float64{rr.Observed}
+	for _, x := range []float64{rr.Low, rr.High} {
+		if !math.IsNaN(x) {
+			vals = append(vals, x)
+		}
+	}
+	for _, b := range []*float64{rr.Min, rr.Max} {
+		if b != nil {
+			vals = append(vals, *b)
+		}
+	}
+	lo, hi := slicesMin(vals), slicesMax(vals)
+	pad := (hi - lo) * 0.15
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)*0.1, 0.05)
+	}
+	a := axis{lo - pad, hi + pad, 8, 224}
+	c := &ruleChart{X: a.px(rr.Observed), Class: class}
+	if !math.IsNaN(rr.Low) {
+		c.HasCI, c.Lo, c.Hi = true, a.px(rr.Low), a.px(rr.High)
+	}
+	zl, zh := a.x0, a.x0+a.w
+	switch {
+	case rr.Min != nil && rr.Max != nil:
+		zl, zh, c.ThrX1, c.ThrX2, c.HasThr2 = a.px(*rr.Min), a.px(*rr.Max), a.px(*rr.Min), a.px(*rr.Max), true
+	case rr.Min != nil:
+		zl, c.ThrX1 = a.px(*rr.Min), a.px(*rr.Min)
+	case rr.Max != nil:
+		zh, c.ThrX1 = a.px(*rr.Max), a.px(*rr.Max)
+	default:
+		return nil
+	}
+	c.ZoneX, c.ZoneW = zl, zh-zl
+	return c
+}
+
+func slicesMin(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func slicesMax(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// chart geometry, in pixels.
+const (
+	chartW     = 940.0
+	chartPlotX = 220.0
+	chartPlotW = 440.0
+	chartRowH  = 30.0
+	chartTop   = 12.0
+)
+
+// rateAxis picks an axis for rates: from the lowest interval bound rounded
+// down to a tenth, up to 1.
+func rateAxis(props ...metrics.Proportion) axis {
+	lo := 1.0
+	for _, p := range props {
+		if p.N > 0 && !math.IsNaN(p.Low) {
+			lo = math.Min(lo, p.Low)
+		}
+	}
+	lo = math.Max(0, math.Floor(lo*10-1e-9)/10)
+	if lo >= 1 {
+		lo = 0
+	}
+	return axis{lo, 1, chartPlotX, chartPlotW}
+}
+
+func ticks(a axis, step float64, label func(float64) string) []htmlTick {
+	var out []htmlTick
+	start := math.Ceil(a.lo/step-1e-9) * step
+	for v := start; v <= a.hi+1e-9; v += step {
+		out = append(out, htmlTick{a.px(v), label(v)})
+	}
+	return out
+}
+
+func pctTick(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+
+func propMark(a axis, p metrics.Proportion, y float64, class string) (htmlMark, bool) {
+	if p.N == 0 || math.IsNaN(p.Rate) {
+		return htmlMark{}, false
+	}
+	m := htmlMark{X: a.px(p.Rate), Y: y, Class: class}
+	if !math.IsNaN(p.Low) {
+		m.HasCI, m.Lo, m.Hi = true, a.px(p.Low), a.px(p.High)
+	}
+	return m, true
+}
+
+// newChart sizes a chart of n rows.
+func newChart(title, caption string, n int) *htmlChart {
+	return &htmlChart{Title: title, Caption: caption, Width: chartW, PlotX: chartPlotX, PlotW: chartPlotW,
+		Height: chartTop + chartRowH*float64(n) + 28}
+}
+
+// addRateRow adds a row with the candidate's rate and, when given, the
+// production model's.
+func addRateRow(c *htmlChart, a axis, label string, cand metrics.Proportion, prod *metrics.Proportion, muted bool) {
+	y := chartTop + chartRowH*float64(len(c.Rows)) + chartRowH/2
+	row := htmlRow{Y: y, Label: label, Value: propText(cand), Muted: muted}
+	candY := y
+	if prod != nil {
+		candY = y - 5
+		if m, ok := propMark(a, *prod, y+5, "prod"); ok {
+			row.Marks = append(row.Marks, m)
+		}
+	}
+	if m, ok := propMark(a, cand, candY, "cand"); ok {
+		if muted {
+			m.Class = "muted"
+		}
+		row.Marks = append(row.Marks, m)
+	}
+	c.Rows = append(c.Rows, row)
+}
+
+func htmlAccuracy(r *Report) htmlSection {
+	acc := r.Metrics.Accuracy
+	s := htmlSection{Summary: fmt.Sprintf("The candidate answered %s of %d items correctly (scoring method %s), 95%% interval %s to %s.",
+		pct(acc.Overall.Rate), acc.Overall.N, acc.Method, pct(acc.Overall.Low), pct(acc.Overall.High))}
+	if r.Production != nil {
+		p := r.Production.Accuracy.Overall
+		s.Summary += fmt.Sprintf(" The production model answered %s correctly.", pct(p.Rate))
+	}
+	props := []metrics.Proportion{acc.Overall}
+	for _, t := range acc.ByTask {
+		props = append(props, t.Accuracy)
+	}
+	var prodBy map[string]metrics.Proportion
+	if r.Production != nil {
+		props = append(props, r.Production.Accuracy.Overall)
+		prodBy = map[string]metrics.Proportion{}
+		for _, t := range r.Production.Accuracy.ByTask {
+			prodBy[t.Name] = t.Accuracy
+			props = append(props, t.Accuracy)
+		}
+	}
+	a := rateAxis(props...)
+	c := newChart("Accuracy overall and per task", "", 1+len(acc.ByTask))
+	c.Legend = r.Production != nil
+	var prodOverall *metrics.Proportion
+	if r.Production != nil {
+		prodOverall = &r.Production.Accuracy.Overall
+	}
+	addRateRow(c, a, "overall", acc.Overall, prodOverall, false)
+	for _, t := range acc.ByTask {
+		var pp *metrics.Proportion
+		if p, ok := prodBy[t.Name]; ok {
+			pp = &p
+		}
+		addRateRow(c, a, "task "+t.Name, t.Accuracy, pp, false)
+	}
+	c.Ticks = ticks(a, 0.1, pctTick)
+	s.Chart = c
+	return s
+}
+
+func fairnessChart(r *Report, col metrics.FairnessColumn) htmlChart {
+	var props []metrics.Proportion
+	for _, g := range col.Groups {
+		props = append(props, g.Accuracy)
+	}
+	base := map[string]metrics.Proportion{}
+	if reg := r.Metrics.Regression; reg != nil {
+		for _, gd := range reg.ByGroup {
+			if gd.Column == col.Column {
+				base[gd.Value] = gd.Baseline
+				props = append(props, gd.Baseline)
+			}
+		}
+	}
+	a := rateAxis(props...)
+	c := newChart("Accuracy by "+col.Column, "", len(col.Groups))
+	c.Legend = len(base) > 0
+	for _, g := range col.Groups {
+		var pp *metrics.Proportion
+		if p, ok := base[g.Value]; ok {
+			pp = &p
+		}
+		label := g.Value
+		if g.Small {
+			label += " (small, not gated)"
+		}
+		addRateRow(c, a, label, g.Accuracy, pp, g.Small)
+	}
+	c.Ticks = ticks(a, 0.1, pctTick)
+	return *c
+}
+
+func htmlRegress(reg *metrics.Regression) *htmlRegression {
+	h := &htmlRegression{
+		Summary: fmt.Sprintf("On the %d items both models answered, the candidate's accuracy is %s points %s the production model's (95%% interval %s to %s points). "+
+			"McNemar's exact test on the %d items where the two disagree gives p = %s.",
+			reg.Pairs, points(math.Abs(reg.Delta)), map[bool]string{true: "above", false: "below"}[reg.Delta >= 0], points(reg.DeltaLow), points(reg.DeltaHigh), reg.Discordant, pText(reg.McNemarP)),
+		BothRight: reg.Counts.BothRight, RightToWrong: reg.Counts.RightToWrong, WrongToRight: reg.Counts.WrongToRight, BothWrong: reg.Counts.BothWrong,
+	}
+	flips := func(title, explain string, ids []string) htmlFlips {
+		f := htmlFlips{Title: title, Explain: explain, Count: len(ids), IDs: ids}
+		if len(ids) > maxHTMLFlips {
+			f.IDs, f.More = ids[:maxHTMLFlips], len(ids)-maxHTMLFlips
+		}
+		return f
+	}
+	h.Flips = []htmlFlips{
+		flips("Regressions: right → wrong", "items production answered correctly and the candidate does not; review these first", reg.RightToWrong),
+		flips("Fixes: wrong → right", "items production got wrong and the candidate gets right", reg.WrongToRight),
+	}
+	if len(reg.ByGroup) == 0 {
+		return h
+	}
+	lo, hi := 0.0, 0.0
+	for _, g := range reg.ByGroup {
+		for _, x := range []float64{g.Delta.Value, g.Delta.Low, g.Delta.High} {
+			if !math.IsNaN(x) {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	lim := math.Max(math.Ceil(math.Max(-lo, hi)*10-1e-9)/10, 0.1)
+	a := axis{-lim, lim, chartPlotX, chartPlotW}
+	c := newChart("Change in accuracy per group (candidate − production)", "", len(reg.ByGroup))
+	zero := a.px(0)
+	c.Ref = &zero
+	for _, g := range reg.ByGroup {
+		y := chartTop + chartRowH*float64(len(c.Rows)) + chartRowH/2
+		label := g.Column + " = " + g.Value
+		if g.Small {
+			label += " (small)"
+		}
+		row := htmlRow{Y: y, Label: label, Value: signedPoints(g.Delta), Muted: g.Small}
+		if !math.IsNaN(g.Delta.Value) {
+			m := htmlMark{X: a.px(g.Delta.Value), Y: y, Class: "cand"}
+			if g.Small {
+				m.Class = "muted"
+			}
+			if !math.IsNaN(g.Delta.Low) {
+				m.HasCI, m.Lo, m.Hi = true, a.px(g.Delta.Low), a.px(g.Delta.High)
+			}
+			row.Marks = append(row.Marks, m)
+		}
+		c.Rows = append(c.Rows, row)
+	}
+	step := 0.1
+	if lim > 0.5 {
+		step = 0.25
+	}
+	c.Ticks = ticks(a, step, func(v float64) string {
+		if math.Abs(v) < 1e-9 {
+			return "0"
+		}
+		return fmt.Sprintf("%+.0f", 100*v)
+	})
+	h.Chart = c
+	return h
+}
+
+// signedPoints formats a delta and its interval in percentage points.
+func signedPoints(e metrics.Estimate) string {
+	if math.IsNaN(e.Value) {
+		return "n/a"
+	}
+	s := fmt.Sprintf("%+.1f pts", 100*e.Value)
+	if !math.IsNaN(e.Low) {
+		s += fmt.Sprintf(" [%+.1f, %+.1f]", 100*e.Low, 100*e.High)
+	}
+	return strings.TrimSpace(s)
+}

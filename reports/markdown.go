@@ -1,0 +1,346 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/evalgate/evalgate/metrics"
+)
+
+// MarkdownLimit is the largest report.md WriteMarkdown writes, in bytes:
+// GitHub's limit on a comment or step summary (65,536 characters, and a
+// character is at least a byte).
+const MarkdownLimit = 65536
+
+// maxFlips is how many flipped item ids the Markdown lists per direction.
+const maxFlips = 50
+
+// WriteMarkdown writes r as GitHub-flavoured Markdown for pull-request
+// comments and $GITHUB_STEP_SUMMARY: the verdict and the failing rules
+// first, then every rule, then the details in <details> blocks. The output
+// stays under MarkdownLimit; when something has to go, a note at the end
+// says what was cut. Every string from the config, the dataset or a model
+// is escaped.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	_, err := io.WriteString(w, markdown(r, MarkdownLimit))
+	return err
+}
+
+// mdSection is a block of Markdown lines; open and close are kept whole
+// when lines are cut.
+type mdSection struct {
+	title string
+	// required sections (the verdict and the rules) come first and get
+	// all the room they need.
+	required    bool
+	open, close string
+	lines       []string
+}
+
+// size is the section's length in bytes when written whole.
+func (s mdSection) size() int {
+	n := len(s.open) + len(s.close)
+	for _, l := range s.lines {
+		n += len(l) + 1
+	}
+	return n
+}
+
+// markdown renders r within limit bytes.
+func markdown(r *Report, limit int) string {
+	const reserve = 1024 // room for the truncation note
+	var b strings.Builder
+	var cut []string
+	sections := mdSections(r)
+	// Later sections keep up to laterShare bytes each, so that one huge
+	// table does not crowd out the sections after it.
+	const laterShare = 4096
+	later := make([]int, len(sections)+1)
+	for i := len(sections) - 1; i >= 0; i-- {
+		later[i] = later[i+1] + min(sections[i].size(), laterShare)
+	}
+	for i, s := range sections {
+		room := limit - reserve - b.Len() - len(s.open) - len(s.close)
+		if !s.required {
+			room -= later[i+1]
+		}
+		n, size := 0, 0
+		for _, l := range s.lines {
+			if size+len(l)+1 > room {
+				break
+			}
+			size += len(l) + 1
+			n++
+		}
+		switch {
+		case n == 0 && len(s.lines) > 0:
+			cut = append(cut, fmt.Sprintf("%s (left out, %d lines)", s.title, len(s.lines)))
+			continue
+		case n < len(s.lines):
+			cut = append(cut, fmt.Sprintf("%s (cut after %d of %d lines)", s.title, n, len(s.lines)))
+		}
+		b.WriteString(s.open)
+		for _, l := range s.lines[:n] {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+		b.WriteString(s.close)
+	}
+	if len(cut) > 0 {
+		note := fmt.Sprintf("\n> [!WARNING]\n> This summary was truncated to %d characters (GitHub's limit is %d). Cut: %s. report.html and report.json hold the full report.\n", limit, MarkdownLimit, strings.Join(cut, "; "))
+		if b.Len()+len(note) > limit {
+			note = "\n> [!WARNING]\n> This summary was truncated to fit GitHub's limit; report.html and report.json hold the full report.\n"
+		}
+		b.WriteString(note)
+	}
+	return b.String()
+}
+
+func mdSections(r *Report) []mdSection {
+	var out []mdSection
+	icon := "✅"
+	if r.Verdict != Allow {
+		icon = "❌"
+	}
+	head := mdSection{title: "summary", required: true, open: fmt.Sprintf("## %s evalgate: %s\n\n**%s**\n\n", icon, r.Verdict, md(headline(r)))}
+	head.lines = append(head.lines, "| | |", "| --- | --- |", "| candidate | "+md(modelLine(r.Candidate))+" |")
+	if p := r.Production; p != nil {
+		head.lines = append(head.lines, "| production | "+md(modelLine(*p))+" |")
+	}
+	head.lines = append(head.lines,
+		fmt.Sprintf("| dataset | %s %s, %d rows, sha256 `%s` |", md(orDash(r.Dataset.Name)), md(orDash(r.Dataset.Version)), r.Dataset.Rows, short(r.Dataset.SHA256)),
+		fmt.Sprintf("| config | %s, sha256 `%s` |", md(r.Config.Path), short(r.Config.SHA256)),
+		fmt.Sprintf("| evalgate | %s, report schema %s |", md(r.Harness.Version), r.SchemaVersion),
+	)
+	out = append(out, head)
+
+	var failing []RuleResult
+	for _, rr := range r.Gate.Rules {
+		if blocks(rr) {
+			failing = append(failing, rr)
+		}
+	}
+	if len(failing) > 0 {
+		s := mdSection{title: "failing rules", required: true, open: "\n### Failing rules\n\n"}
+		s.lines = append(s.lines, "| rule | observed | interval | threshold | why |", "| --- | --- | --- | --- | --- |")
+		for _, rr := range failing {
+			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s |", mdCode(rr.Metric), fmtNum(rr.Observed), interval(rr.Low, rr.High), threshold(rr), md(rr.Reason)))
+		}
+		out = append(out, s)
+	}
+
+	gate := mdSection{title: "gate rules", required: true, open: fmt.Sprintf("\n### Gate rules: %d of %d passed\n\n", r.Gate.Passed, len(r.Gate.Rules))}
+	if len(r.Gate.Rules) == 0 {
+		gate.lines = append(gate.lines, "The config has no gate rules: the gate allows everything.")
+	} else {
+		gate.lines = append(gate.lines, "| outcome | rule | observed | interval | threshold | SOC 2 | description |", "| --- | --- | --- | --- | --- | --- | --- |")
+	}
+	for _, rr := range r.Gate.Rules {
+		gate.lines = append(gate.lines, fmt.Sprintf("| %s | `%s` | %s | %s | %s | %s | %s |", outcomeMark(rr), mdCode(rr.Metric), fmtNum(rr.Observed), interval(rr.Low, rr.High), threshold(rr), Criterion(rr.Metric), md(rr.Description)))
+	}
+	if r.Status != Complete {
+		gate.lines = append(gate.lines, "", "**The run is "+r.Status+":** "+md(r.StatusReason))
+	}
+	out = append(out, gate)
+
+	out = append(out, mdAccuracy(r))
+	if len(r.Metrics.Fairness) > 0 {
+		out = append(out, mdFairness(r))
+	}
+	if r.Metrics.Regression != nil {
+		out = append(out, mdRegression(r))
+	}
+	if l := r.Metrics.Labels; l != nil {
+		s := details("Labels", SOC2ProcessingIntegrity)
+		s.lines = append(s.lines, fmt.Sprintf("macro-F1 %.3f, accuracy %s", l.MacroF1, l.Accuracy), "", "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |")
+		for _, cm := range l.PerClass {
+			s.lines = append(s.lines, fmt.Sprintf("| %s | %.3f | %.3f | %.3f | %d |", md(cm.Class), cm.Precision, cm.Recall, cm.F1, cm.Support))
+		}
+		out = append(out, s)
+	}
+	if rp := r.Metrics.Repeats; rp != nil {
+		s := details("Repeats (non-determinism)", SOC2ProcessingIntegrity)
+		s.lines = append(s.lines, "| measure | value |", "| --- | --- |",
+			fmt.Sprintf("| mean accuracy over %d samples | %s |", rp.MaxSamples, rp.MeanAccuracy),
+			fmt.Sprintf("| majority-vote accuracy | %s |", rp.MajorityAccuracy),
+			fmt.Sprintf("| consistency | %.3f (%d items not unanimous) |", rp.MeanConsistency, rp.Inconsistent))
+		for _, pk := range rp.PassAtK {
+			s.lines = append(s.lines, fmt.Sprintf("| pass@%d | %.3f |", pk.K, pk.Value))
+		}
+		out = append(out, s)
+	}
+	out = append(out, mdRun(r))
+	if ws := collectWarnings(r); len(ws) > 0 {
+		s := mdSection{title: "warnings", open: fmt.Sprintf("\n<details><summary><b>Statistical warnings</b> (%d)</summary>\n\n", len(ws)), close: "\n</details>\n"}
+		for _, w := range ws {
+			s.lines = append(s.lines, "- "+md(w))
+		}
+		out = append(out, s)
+	}
+	out = append(out, mdSection{title: "evidence map", open: "\n", lines: []string{
+		"<sub>SOC 2 evidence: accuracy, fairness and errors → PI1 processing integrity; regression against production → CC8.1 change management; " +
+			"drift → CC7 monitoring; PII → C1/P. Groundedness, drift and PII are not measured in this report. " +
+			"Rendered by evalgate from report.json; verify the signed copy with `evalgate verify`.</sub>",
+	}})
+	return out
+}
+
+func details(title, criterion string) mdSection {
+	return mdSection{
+		title: strings.ToLower(title),
+		open:  fmt.Sprintf("\n<details><summary><b>%s</b> — evidence for %s</summary>\n\n", title, criterionName(criterion)),
+		close: "\n</details>\n",
+	}
+}
+
+func mdAccuracy(r *Report) mdSection {
+	acc := r.Metrics.Accuracy
+	s := details("Accuracy", SOC2ProcessingIntegrity)
+	var prod metrics.Accuracy
+	hasProd := r.Production != nil
+	if hasProd {
+		prod = r.Production.Accuracy
+	}
+	row := func(name string, c, p string) string {
+		if hasProd {
+			return fmt.Sprintf("| %s | %s | %s |", name, c, p)
+		}
+		return fmt.Sprintf("| %s | %s |", name, c)
+	}
+	level := fmt.Sprintf("%.0f%%", 100*acc.Overall.Level)
+	s.lines = append(s.lines, fmt.Sprintf("Scoring method `%s`; each rate with its %s Wilson interval.", mdCode(acc.Method), level), "")
+	if hasProd {
+		s.lines = append(s.lines, "| slice | candidate | production |", "| --- | --- | --- |")
+	} else {
+		s.lines = append(s.lines, "| slice | candidate |", "| --- | --- |")
+	}
+	s.lines = append(s.lines, row("**overall**", propText(acc.Overall), propText(prod.Overall)))
+	for _, t := range acc.ByTask {
+		s.lines = append(s.lines, row("task "+md(t.Name), propText(t.Accuracy), taskProp(prod.ByTask, t.Name)))
+	}
+	if acc.Unscored > 0 {
+		s.lines = append(s.lines, "", fmt.Sprintf("%d results had no reference and were not scored.", acc.Unscored))
+	}
+	return s
+}
+
+func mdFairness(r *Report) mdSection {
+	s := details("Fairness by group", SOC2ProcessingIntegrity)
+	s.lines = append(s.lines, "Accuracy per group; groups smaller than the configured minimum are shown but do not decide the gate.")
+	for _, col := range r.Metrics.Fairness {
+		s.lines = append(s.lines, "", fmt.Sprintf("**%s**", md(col.Column)), "", "| group | n | accuracy | |", "| --- | --- | --- | --- |")
+		for _, g := range col.Groups {
+			flag := ""
+			if g.Small {
+				flag = "small: not gated"
+			}
+			s.lines = append(s.lines, fmt.Sprintf("| %s | %d | %s | %s |", md(g.Value), g.N, propText(g.Accuracy), flag))
+		}
+		for _, d := range col.Disparities {
+			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
+				s.lines = append(s.lines, "", fmt.Sprintf("Accuracy gap %s between %s (highest) and %s (lowest); ratio %s.", estText(d.Gap), md(d.Highest), md(d.Lowest), estText(d.Ratio)))
+			}
+		}
+		if col.PositiveLabel != "" {
+			s.lines = append(s.lines, "", fmt.Sprintf("Positive label %s: demographic parity difference %s, disparate impact %s, equalized odds difference %s.",
+				md(col.PositiveLabel), estText(col.DemographicParityDifference), estText(col.DisparateImpact), estText(col.EqualizedOddsDifference)))
+		}
+	}
+	return s
+}
+
+func mdRegression(r *Report) mdSection {
+	reg := r.Metrics.Regression
+	s := details("Regression against production", SOC2ChangeManagement)
+	s.lines = append(s.lines,
+		fmt.Sprintf("On %d items answered by both models, accuracy changed by %s (paired bootstrap interval), McNemar p = %s.",
+			reg.Pairs, estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), pText(reg.McNemarP)),
+		"", "| | candidate right | candidate wrong |", "| --- | --- | --- |",
+		fmt.Sprintf("| **production right** | %d | %d (regressions) |", reg.Counts.BothRight, reg.Counts.RightToWrong),
+		fmt.Sprintf("| **production wrong** | %d (fixes) | %d |", reg.Counts.WrongToRight, reg.Counts.BothWrong),
+	)
+	flips := func(name string, ids []string) {
+		s.lines = append(s.lines, "", fmt.Sprintf("%s (%d): %s", name, len(ids), idList(ids, maxFlips)))
+	}
+	flips("Right → wrong", reg.RightToWrong)
+	flips("Wrong → right", reg.WrongToRight)
+	if len(reg.ByGroup) > 0 {
+		s.lines = append(s.lines, "", "| group | pairs | production | candidate | change |", "| --- | --- | --- | --- | --- |")
+		for _, g := range reg.ByGroup {
+			flag := ""
+			if g.Small {
+				flag = " (small)"
+			}
+			s.lines = append(s.lines, fmt.Sprintf("| %s = %s%s | %d | %s | %s | %s |", md(g.Column), md(g.Value), flag, g.Pairs, propText(g.Baseline), propText(g.Candidate), estText(g.Delta)))
+		}
+	}
+	return s
+}
+
+func mdRun(r *Report) mdSection {
+	s := mdSection{title: "run", open: "\n<details><summary><b>Run</b>: calls, errors, tokens, latency</summary>\n\n", close: "\n</details>\n"}
+	models := []ModelRun{r.Candidate}
+	names := []string{"candidate"}
+	if r.Production != nil {
+		models, names = append(models, *r.Production), append(names, "production")
+	}
+	s.lines = append(s.lines, "| model | calls | errors | tokens | retries / cached / resumed | latency p50 / p95 / p99 ms | cost |", "| --- | --- | --- | --- | --- | --- | --- |")
+	for i, m := range models {
+		s.lines = append(s.lines, fmt.Sprintf("| %s | %d | %d | %d | %s | %s | %s |", names[i], m.Calls, m.Errors, m.PromptTokens+m.CompletionTokens, callCounts(m), latencyText(m.Latency), costText(m.Cost)))
+	}
+	s.lines = append(s.lines, "", fmt.Sprintf("Started %s, finished %s (%.1f s).", r.Timing.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.Seconds))
+	return s
+}
+
+// idList formats up to max ids as code spans, saying how many more exist.
+func idList(ids []string, max int) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, id := range ids {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more (see report.json)", len(ids)-max))
+			break
+		}
+		parts = append(parts, "`"+mdCode(id)+"`")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// propText formats a proportion as "87.8% [84.2%, 90.6%] (351/400)".
+func propText(p metrics.Proportion) string {
+	if p.N == 0 || math.IsNaN(p.Rate) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%s [%s, %s] (%d/%d)", pct(p.Rate), pct(p.Low), pct(p.High), p.K, p.N)
+}
+
+// mdEscaper makes text inert in GitHub Markdown: HTML and table syntax are
+// escaped, and emphasis, links and code marks are backslash-escaped.
+var mdEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|",
+	"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
+	"#", "\\#", "!", "\\!", "~", "\\~", "\r", " ", "\n", " ",
+)
+
+// md escapes text from the report for Markdown.
+func md(s string) string { return mdEscaper.Replace(s) }
+
+// mdCodeEscaper makes text safe inside a single-backtick code span in a
+// table: backticks, pipes and newlines would end it.
+var mdCodeEscaper = strings.NewReplacer("`", "'", "|", "\\|", "\r", " ", "\n", " ")
+
+func mdCode(s string) string { return mdCodeEscaper.Replace(s) }
+
+// taskProp formats one task's accuracy from slices, "-" when absent.
+func taskProp(slices []metrics.Slice, name string) string {
+	for _, s := range slices {
+		if s.Name == name {
+			return propText(s.Accuracy)
+		}
+	}
+	return "-"
+}

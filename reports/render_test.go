@@ -1,0 +1,162 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestRenderGolden(t *testing.T) {
+	r := Build(testInput(t))
+	for _, tt := range []struct{ format, file string }{
+		{FormatMarkdown, "report.md"},
+		{FormatHTML, "report.html"},
+		{FormatJUnit, "report.junit.xml"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			var a, b bytes.Buffer
+			if err := Render(&a, r, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, a.Bytes())
+			// From report.json, as `evalgate report render` does.
+			var js bytes.Buffer
+			WriteJSON(&js, r)
+			back, err := ReadJSON(&js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			Render(&b, back, tt.format)
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Error("rendering the decoded report.json gives other bytes")
+			}
+		})
+	}
+}
+
+func TestRenderUnknownFormat(t *testing.T) {
+	err := Render(&bytes.Buffer{}, Build(testInput(t)), "pdf")
+	if err == nil || !strings.Contains(err.Error(), `unknown format "pdf"`) {
+		t.Errorf("error %v, want unknown format", err)
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	r := Build(testInput(t))
+	var b bytes.Buffer
+	WriteMarkdown(&b, r)
+	md := b.String()
+	verdict, failing, details := strings.Index(md, "BLOCK"), strings.Index(md, "### Failing rules"), strings.Index(md, "<details>")
+	if !(verdict >= 0 && verdict < failing && failing < details) {
+		t.Errorf("want the verdict, then the failing rules, then <details>; got positions %d, %d, %d", verdict, failing, details)
+	}
+	if strings.Contains(md, "<b>answer</b>") {
+		t.Error("report.md repeats model output")
+	}
+}
+
+func TestMarkdownTruncation(t *testing.T) {
+	r := Build(testInput(t))
+	// Many flips and groups, as a big eval set would have.
+	for i := range 20000 {
+		r.Metrics.Regression.RightToWrong = append(r.Metrics.Regression.RightToWrong, fmt.Sprintf("item-%06d", i))
+	}
+	col := r.Metrics.Fairness[0]
+	for i := range 3000 {
+		g := col.Groups[0]
+		g.Value = fmt.Sprintf("group-%04d", i)
+		col.Groups = append(col.Groups, g)
+	}
+	r.Metrics.Fairness[0] = col
+	tests := []struct {
+		name  string
+		limit int
+		want  []string
+	}{
+		{"GitHub limit", MarkdownLimit, []string{"Fairness by group", "fairness by group (cut after", "more (see report.json)", "Regression against production", "SOC 2 evidence"}},
+		{"small limit", 4000, []string{"## ❌ evalgate: BLOCK", "### Failing rules", "truncated", "accuracy (left out"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := markdown(r, tt.limit)
+			if len(md) > tt.limit {
+				t.Errorf("%d bytes, over the limit of %d", len(md), tt.limit)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(md, w) {
+					t.Errorf("lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"},
+		{"a|b", `a\|b`},
+		{"**bold** [link](x)", `\*\*bold\*\* \[link\](x)`},
+		{"line\nbreak", "line break"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := md(tt.in); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestJUnit(t *testing.T) {
+	in := testInput(t)
+	tests := []struct {
+		name                     string
+		incomplete               string
+		requireRefunds           bool
+		tests, failures, skipped int
+		failing                  []string
+	}{
+		{"gate as configured", "", false, 6, 1, 1, []string{"accuracy.ci_low >= 0.9 [SOC 2 PI1]"}},
+		{"not evaluated, not optional", "", true, 6, 2, 0, []string{"accuracy.ci_low >= 0.9 [SOC 2 PI1]", "accuracy.task.refunds >= 0.1 [SOC 2 PI1]"}},
+		{"incomplete run", "interrupted", false, 7, 2, 1, []string{"accuracy.ci_low >= 0.9 [SOC 2 PI1]", "run completed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc struct {
+				Tests    int `xml:"tests,attr"`
+				Failures int `xml:"failures,attr"`
+				Skipped  int `xml:"skipped,attr"`
+				Suites   []struct {
+					Cases []struct {
+						Name    string    `xml:"name,attr"`
+						Failure *struct{} `xml:"failure"`
+						Skipped *struct{} `xml:"skipped"`
+					} `xml:"testcase"`
+				} `xml:"testsuite"`
+			}
+			in.Incomplete = tt.incomplete
+			in.Config.Gate[4].Optional = !tt.requireRefunds
+			var b bytes.Buffer
+			if err := WriteJUnit(&b, Build(in)); err != nil {
+				t.Fatal(err)
+			}
+			if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+				t.Fatalf("not XML: %v\n%s", err, b.String())
+			}
+			if doc.Tests != tt.tests || doc.Failures != tt.failures || doc.Skipped != tt.skipped {
+				t.Errorf("tests/failures/skipped %d/%d/%d, want %d/%d/%d", doc.Tests, doc.Failures, doc.Skipped, tt.tests, tt.failures, tt.skipped)
+			}
+			var failing []string
+			for _, c := range doc.Suites[0].Cases {
+				if c.Failure != nil {
+					failing = append(failing, c.Name)
+				}
+			}
+			if strings.Join(failing, "; ") != strings.Join(tt.failing, "; ") {
+				t.Errorf("failing cases %q, want %q", failing, tt.failing)
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// compileSchema compiles report.schema.json, asserting formats.
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	raw, err := os.ReadFile("report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("report.schema.json: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("report.schema.json")
+	if err != nil {
+		t.Fatalf("compile report.schema.json: %v", err)
+	}
+	return s
+}
+
+func TestSchema(t *testing.T) {
+	s := compileSchema(t)
+	golden, err := os.ReadFile("testdata/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noProd bytes.Buffer
+	in := testInput(t)
+	in.Production, in.Config.Production = nil, nil
+	if err := WriteJSON(&noProd, Build(in)); err != nil {
+		t.Fatal(err)
+	}
+	mutate := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(golden, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	tests := []struct {
+		name  string
+		doc   []byte
+		valid bool
+		want  string
+	}{
+		{"golden report", golden, true, ""},
+		{"report without production", noProd.Bytes(), true, ""},
+		{"unknown verdict", mutate(func(m map[string]any) { m["verdict"] = "MAYBE" }), false, "/verdict"},
+		{"unknown top-level field", mutate(func(m map[string]any) { m["extra"] = 1 }), false, "extra"},
+		{"rate above 1", mutate(func(m map[string]any) {
+			m["metrics"].(map[string]any)["accuracy"].(map[string]any)["overall"].(map[string]any)["rate"] = 1.5
+		}), false, "/metrics/accuracy/overall/rate"},
+		{"bad digest", mutate(func(m map[string]any) { m["dataset"].(map[string]any)["sha256"] = "XYZ" }), false, "/dataset/sha256"},
+		{"missing gate", mutate(func(m map[string]any) { delete(m, "gate") }), false, "gate"},
+		{"bad timestamp", mutate(func(m map[string]any) { m["timing"].(map[string]any)["started_at"] = "yesterday" }), false, "/timing/started_at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Validate(inst)
+			switch {
+			case tt.valid && err != nil:
+				t.Errorf("valid report rejected: %v", err)
+			case !tt.valid && err == nil:
+				t.Error("invalid report accepted")
+			case !tt.valid && !strings.Contains(err.Error(), tt.want):
+				t.Errorf("error %v does not name %q", err, tt.want)
+			}
+		})
+	}
+}
