@@ -7,5 +7,12 @@
 // → reports). report.json is the canonical form: its schema is versioned by
 // SchemaVersion, its bytes are deterministic for the same inputs (struct
 // fields in a fixed order, map keys sorted, timestamps kept apart under
-// "timing"), and every other rendering is made from it.
+// "timing"), and every other rendering is made from it: the terminal
+// summary, report.md for pull requests, the self-contained report.html (every
+// string escaped by html/template), and report.junit.xml for CI test
+// reporters.
+//
+// SignReport wraps a report in a DSSE v1 envelope around an in-toto Statement
+// whose subjects are the files the verdict is about, and VerifyReport checks one;
+// the standard library does the cryptography (Ed25519, ECDSA P-256).
 package reports
