@@ -14,9 +14,12 @@
 //   - validation (Validate) that lists every problem in a file with its
 //     position, and description (Inspect) of any Parquet file;
 //   - Freeze, which stamps a name and version into a set;
-//   - writers for eval sets (WriteItems) and for the per-call results file
-//     (WriteResults, ReadResults), whose columns DuckDB, Spark and pandas
-//     read directly.
+//   - writers for eval sets (WriteItems, or ItemWriter one item at a time)
+//     and for the per-call results file (WriteResults, or ResultsWriter one
+//     result at a time), whose columns DuckDB, Spark and pandas read
+//     directly; and readers of results files (ReadResults, or the streaming
+//     OpenResults, ResultsReader.Scan, ResultsReader.Result,
+//     ResultsReader.Err).
 //
 // The reader accepts the physical shapes that other tools write: plain or
 // dictionary-encoded BYTE_ARRAY strings with or without a STRING (UTF8)

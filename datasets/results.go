@@ -78,13 +78,91 @@ func resultColumns() []resultColumn {
 // string that is not valid UTF-8 is an error. The same input always gives
 // the same bytes.
 func WriteResults(w io.Writer, results []Result, groups []string, scores []string, meta map[string]string) error {
-	if err := writeResults(w, results, groups, scores, meta); err != nil {
-		return fmt.Errorf("write results: %w", err)
+	rw, err := NewResultsWriter(w, groups, scores, meta)
+	if err != nil {
+		return err
 	}
+	for i := range results {
+		if err := rw.Write(&results[i]); err != nil {
+			return err
+		}
+	}
+	return rw.Close()
+}
+
+// ResultsWriter writes results.parquet one result at a time, as
+// WriteResults does, holding at most one batch of rows and the Parquet
+// writer's current row group in memory. Errors are wrapped as
+// "write results: …".
+type ResultsWriter struct {
+	pw     *parquet.Writer
+	groups []string
+	scores []string
+	rows   []parquet.Row
+	n      int64
+	err    error
+}
+
+// NewResultsWriter starts a results file on w with the columns
+// WriteResults describes; it checks groups and scores as WriteResults
+// does. Call Close to write the footer; it does not close w.
+func NewResultsWriter(w io.Writer, groups []string, scores []string, meta map[string]string) (*ResultsWriter, error) {
+	pw, err := newResultsParquetWriter(w, groups, scores, meta)
+	if err != nil {
+		return nil, fmt.Errorf("write results: %w", err)
+	}
+	return &ResultsWriter{pw: pw, groups: slices.Clone(groups), scores: slices.Clone(scores), rows: make([]parquet.Row, 0, batchRows)}, nil
+}
+
+// Write appends one result. After an error every later call fails.
+func (rw *ResultsWriter) Write(r *Result) error {
+	if rw.err != nil {
+		return rw.err
+	}
+	row, err := resultRow(rw.n, r, rw.groups, rw.scores)
+	rw.n++
+	if err == nil {
+		rw.rows = append(rw.rows, row)
+		if len(rw.rows) == cap(rw.rows) {
+			err = rw.flush()
+		}
+	}
+	if err != nil {
+		rw.err = fmt.Errorf("write results: %w", err)
+	}
+	return rw.err
+}
+
+func (rw *ResultsWriter) flush() error {
+	if len(rw.rows) == 0 {
+		return nil
+	}
+	err := protect(func() error {
+		_, err := rw.pw.WriteRows(rw.rows)
+		return err
+	})
+	rw.rows = rw.rows[:0]
+	return err
+}
+
+// Close flushes the buffered rows and writes the footer.
+func (rw *ResultsWriter) Close() error {
+	if rw.err != nil {
+		return rw.err
+	}
+	err := rw.flush()
+	if err == nil {
+		err = protect(rw.pw.Close)
+	}
+	if err != nil {
+		rw.err = fmt.Errorf("write results: %w", err)
+		return rw.err
+	}
+	rw.err = fmt.Errorf("write results: %w", errClosed)
 	return nil
 }
 
-func writeResults(w io.Writer, results []Result, groups []string, scores []string, meta map[string]string) error {
+func newResultsParquetWriter(w io.Writer, groups []string, scores []string, meta map[string]string) (*parquet.Writer, error) {
 	fixed := resultColumns()
 	fields := make([]parquet.Field, 0, len(fixed)+len(groups)+len(scores))
 	used := make(map[string]string, cap(fields))
@@ -107,13 +185,13 @@ func writeResults(w io.Writer, results []Result, groups []string, scores []strin
 	}
 	for _, g := range groups {
 		if err := claim("group", g, g); err != nil {
-			return err
+			return nil, err
 		}
 		fields = append(fields, namedNode{optionalString(true), g})
 	}
 	for _, s := range scores {
 		if err := claim("score", s, ScorePrefix+s); err != nil {
-			return err
+			return nil, err
 		}
 		fields = append(fields, namedNode{parquet.Optional(parquet.Leaf(parquet.DoubleType)), ScorePrefix + s})
 	}
@@ -124,35 +202,9 @@ func writeResults(w io.Writer, results []Result, groups []string, scores []strin
 		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	rows := make([]parquet.Row, 0, batchRows)
-	flush := func() error {
-		err := protect(func() error {
-			_, err := pw.WriteRows(rows)
-			return err
-		})
-		rows = rows[:0]
-		return err
-	}
-	for i := range results {
-		row, err := resultRow(int64(i), &results[i], groups, scores)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
-		if len(rows) == cap(rows) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if len(rows) > 0 {
-		if err := flush(); err != nil {
-			return err
-		}
-	}
-	return protect(pw.Close)
+	return pw, nil
 }
 
 // resultRow encodes one result; idx is its position, for errors.
@@ -232,13 +284,21 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 // the results in file order and the file's key-value metadata. Errors wrap
 // a *RowError naming the file, row and column.
 //
-// Unlike Open, ReadResults holds every result in memory.
+// Unlike OpenResults, ReadResults holds every result in memory.
 func ReadResults(path string) ([]Result, map[string]string, error) {
-	res, meta, err := readResults(path)
+	r, err := OpenResults(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read results: %w", err)
+		return nil, nil, err
 	}
-	return res, meta, nil
+	defer r.Close()
+	var out []Result
+	for r.Scan() {
+		out = append(out, r.Result())
+	}
+	if err := r.Err(); err != nil {
+		return nil, nil, err
+	}
+	return out, r.Info().Metadata, nil
 }
 
 // resultUse is one column ReadResults decodes.
@@ -249,28 +309,24 @@ type resultUse struct {
 	score bool
 }
 
-func readResults(path string) ([]Result, map[string]string, error) {
-	src, err := openSource(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.close()
-
+// resultUses resolves the columns of a results file that ReadResults
+// decodes, checking the fixed columns' types.
+func resultUses(path string, fields []field) ([]resultUse, error) {
 	fixed := make(map[string]fieldKind)
 	for _, c := range resultColumns() {
 		fixed[c.name] = c.kind
 	}
 	var uses []resultUse
 	seen := make(map[string]bool)
-	for i := range src.fields {
-		f := &src.fields[i]
+	for i := range fields {
+		f := &fields[i]
 		if seen[f.Name] {
-			return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: the column name appears more than once", ErrUnsupported)}
+			return nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: the column name appears more than once", ErrUnsupported)}
 		}
 		seen[f.Name] = true
 		if want, ok := fixed[f.Name]; ok {
 			if f.kind != want {
-				return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want %s, found %s", ErrWrongType, kindName(want), f.Type)}
+				return nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want %s, found %s", ErrWrongType, kindName(want), f.Type)}
 			}
 			uses = append(uses, resultUse{field: f, name: f.Name})
 			continue
@@ -279,69 +335,15 @@ func readResults(path string) ([]Result, map[string]string, error) {
 		case strings.HasPrefix(f.Name, ScorePrefix) && f.kind == kindFloat:
 			uses = append(uses, resultUse{field: f, name: strings.TrimPrefix(f.Name, ScorePrefix), score: true})
 		case strings.HasPrefix(f.Name, ScorePrefix) && f.kind != kindString:
-			return nil, nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want double, found %s", ErrWrongType, f.Type)}
+			return nil, &RowError{File: path, Row: -1, Column: f.Name, Err: fmt.Errorf("%w: want double, found %s", ErrWrongType, f.Type)}
 		case f.kind == kindString:
 			uses = append(uses, resultUse{field: f, name: f.Name, group: true})
 		}
 	}
 	if !seen[resID] {
-		return nil, nil, &RowError{File: path, Row: -1, Column: resID, Err: ErrMissingColumn}
+		return nil, &RowError{File: path, Row: -1, Column: resID, Err: ErrMissingColumn}
 	}
-	var groups, scores int
-	leaves := make([]int, len(uses))
-	byLeaf := make(map[int]int, len(uses))
-	for i, u := range uses {
-		leaves[i] = u.field.leaf
-		byLeaf[u.field.leaf] = i
-		switch {
-		case u.group:
-			groups++
-		case u.score:
-			scores++
-		}
-	}
-
-	var out []Result
-	spans := make([][]parquet.Value, len(uses))
-	stream := newRowStream(src, leaves)
-	defer stream.close()
-	for {
-		row, idx, ok := stream.next()
-		if !ok {
-			break
-		}
-		clear(spans)
-		for i := 0; i < len(row); {
-			leaf := row[i].Column()
-			j := i + 1
-			for j < len(row) && row[j].Column() == leaf {
-				j++
-			}
-			u, ok := byLeaf[leaf]
-			if !ok || spans[u] != nil {
-				return nil, nil, corruptf(path, idx, "unexpected values of leaf column %d", leaf)
-			}
-			spans[u] = row[i:j]
-			i = j
-		}
-		var r Result
-		if groups > 0 {
-			r.Groups = make(map[string]string, groups)
-		}
-		if scores > 0 {
-			r.Scores = make(map[string]float64, scores)
-		}
-		for i, u := range uses {
-			if err := decodeResultColumn(&r, u, spans[i]); err != nil {
-				return nil, nil, &RowError{File: path, Row: idx, Column: u.field.Name, Err: err}
-			}
-		}
-		out = append(out, r)
-	}
-	if stream.err != nil {
-		return nil, nil, stream.err
-	}
-	return out, src.info.Metadata, nil
+	return uses, nil
 }
 
 // decodeResultColumn stores one column's value of a row into r.
@@ -438,3 +440,6 @@ func kindName(k fieldKind) string {
 	}
 	return "other"
 }
+
+// errClosed is the error of a write after Close.
+var errClosed = errors.New("the writer is closed")

@@ -105,9 +105,23 @@ func (l *Labels) UnmarshalJSON(b []byte) error {
 // The definitions are scikit-learn's precision_recall_fscore_support,
 // f1_score(average="macro") and confusion_matrix with labels sorted.
 func ComputeLabels(pairs []LabelPair, level float64) Labels {
+	counts := map[LabelPair]int{}
+	for _, p := range pairs {
+		counts[p]++
+	}
+	return LabelsFromCounts(counts, level)
+}
+
+// LabelsFromCounts is ComputeLabels from the number of times each label
+// pair occurs, for callers that stream results and keep only the counts.
+// Pairs with a count of 0 or less are ignored.
+func LabelsFromCounts(counts map[LabelPair]int, level float64) Labels {
 	l := Labels{Classes: []string{}, Confusion: [][]int{}, PerClass: []ClassMetrics{}, MacroF1: math.NaN(), Warnings: Warnings{}}
 	index := map[string]int{}
-	for _, p := range pairs {
+	for p, n := range counts {
+		if n <= 0 {
+			continue
+		}
 		index[p.Predicted] = 0
 		index[p.Actual] = 0
 	}
@@ -119,15 +133,19 @@ func ComputeLabels(pairs []LabelPair, level float64) Labels {
 	for i := range l.Confusion {
 		l.Confusion[i] = make([]int, len(l.Classes))
 	}
-	correct := 0
-	for _, p := range pairs {
-		l.Confusion[index[p.Actual]][index[p.Predicted]]++
+	correct, total := 0, 0
+	for p, n := range counts {
+		if n <= 0 {
+			continue
+		}
+		l.Confusion[index[p.Actual]][index[p.Predicted]] += n
+		total += n
 		if p.Actual == p.Predicted {
-			correct++
+			correct += n
 		}
 	}
-	l.Accuracy = NewProportion(correct, len(pairs), level)
-	if len(pairs) == 0 {
+	l.Accuracy = NewProportion(correct, total, level)
+	if total == 0 {
 		l.Warnings = append(l.Warnings, fmt.Errorf("no labelled results: no classification metric can be computed"))
 		return l
 	}

@@ -1,10 +1,6 @@
 package reports
 
 import (
-	"sort"
-
-	"gonum.org/v1/gonum/stat"
-
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
@@ -42,14 +38,7 @@ type ModelResults struct {
 // the report. It does no I/O.
 func Build(in Input) *Report {
 	cfg := in.Config
-	opts := metrics.Options{
-		Method:       cfg.Scoring.Method,
-		F1Threshold:  cfg.Scoring.F1Threshold,
-		Level:        cfg.Scoring.Confidence,
-		MinGroupSize: cfg.Fairness.MinGroupSize,
-		Resamples:    cfg.Scoring.Resamples,
-		Seed:         *cfg.Scoring.Seed,
-	}
+	opts := MetricOptions(cfg)
 	r := &Report{
 		SchemaVersion: SchemaVersion,
 		Status:        Complete,
@@ -85,40 +74,76 @@ func Build(in Input) *Report {
 	return r
 }
 
+// MetricOptions are the metrics options the config sets: scoring method and
+// threshold, confidence level, minimum group size and the bootstrap's
+// resamples and seed.
+func MetricOptions(cfg *configs.Config) metrics.Options {
+	return metrics.Options{
+		Method:       cfg.Scoring.Method,
+		F1Threshold:  cfg.Scoring.F1Threshold,
+		Level:        cfg.Scoring.Confidence,
+		MinGroupSize: cfg.Fairness.MinGroupSize,
+		Resamples:    cfg.Scoring.Resamples,
+		Seed:         *cfg.Scoring.Seed,
+	}
+}
+
 func modelRun(m configs.Model, mr ModelResults, opts metrics.Options) ModelRun {
+	c := runCounts{Calls: len(mr.Results), ErrorKinds: map[string]int{}}
+	for _, res := range mr.Results {
+		c.add(&res)
+	}
+	return describeRun(m, mr, c, latency(mr.Results), metrics.ComputeAccuracy(mr.Results, opts), opts)
+}
+
+// runCounts are the totals of a model's results that ModelRun reports.
+type runCounts struct {
+	Calls, Errors                  int
+	ErrorKinds                     map[string]int
+	PromptTokens, CompletionTokens int
+}
+
+// add counts one result's error and tokens; Calls is counted by the caller.
+func (c *runCounts) add(res *datasets.Result) {
+	if res.Error != "" {
+		c.Errors++
+		c.ErrorKinds[res.ErrorKind]++
+	}
+	c.PromptTokens += res.PromptTokens
+	c.CompletionTokens += res.CompletionTokens
+}
+
+// describeRun is the ModelRun of model m from its totals; mr gives the
+// file, stats and adaptive history (its Results are not read).
+func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc metrics.Accuracy, opts metrics.Options) ModelRun {
 	run := ModelRun{
-		Provider:      m.Provider,
-		Model:         m.Model,
-		Version:       m.Version,
-		Temperature:   m.Temperature,
-		MaxTokens:     m.MaxTokens,
-		Seed:          m.Seed,
-		ResultsFile:   mr.ResultsFile,
-		ResultsSHA256: mr.ResultsSHA256,
-		Calls:         len(mr.Results),
-		ErrorKinds:    map[string]int{},
+		Provider:         m.Provider,
+		Model:            m.Model,
+		Version:          m.Version,
+		Temperature:      m.Temperature,
+		MaxTokens:        m.MaxTokens,
+		Seed:             m.Seed,
+		ResultsFile:      mr.ResultsFile,
+		ResultsSHA256:    mr.ResultsSHA256,
+		Calls:            c.Calls,
+		Errors:           c.Errors,
+		ErrorKinds:       c.ErrorKinds,
+		PromptTokens:     c.PromptTokens,
+		CompletionTokens: c.CompletionTokens,
 	}
 	if m.Provider == "openai" {
 		run.BaseURL = m.BaseURL
 	}
-	for _, res := range mr.Results {
-		if res.Error != "" {
-			run.Errors++
-			run.ErrorKinds[res.ErrorKind]++
-		}
-		run.PromptTokens += res.PromptTokens
-		run.CompletionTokens += res.CompletionTokens
-	}
 	run.ErrorRate = metrics.NewProportion(run.Errors, run.Calls, opts.Level)
 	run.Retries, run.Cached, run.Resumed = mr.Stats.Retries, mr.Stats.Cached, mr.Stats.Resumed
 	run.Adaptive = mr.Adaptive
-	run.Latency = latency(mr.Results)
+	run.Latency = lat
 	if p := m.Prices; p != nil {
 		in := float64(run.PromptTokens) * p.InputPerMTok / 1e6
 		out := float64(run.CompletionTokens) * p.OutputPerMTok / 1e6
 		run.Cost = &Cost{Currency: p.Currency, Input: in, Output: out, Total: in + out}
 	}
-	run.Accuracy = metrics.ComputeAccuracy(mr.Results, opts)
+	run.Accuracy = acc
 	return run
 }
 
@@ -130,12 +155,5 @@ func latency(results []datasets.Result) Latency {
 			ms = append(ms, r.LatencyMS)
 		}
 	}
-	l := Latency{Calls: len(ms)}
-	if len(ms) == 0 {
-		return l
-	}
-	sort.Float64s(ms)
-	q := func(p float64) *float64 { return metrics.Finite(stat.Quantile(p, stat.Empirical, ms, nil)) }
-	l.P50, l.P95, l.P99, l.Max = q(0.50), q(0.95), q(0.99), metrics.Finite(ms[len(ms)-1])
-	return l
+	return latencyOf(ms)
 }

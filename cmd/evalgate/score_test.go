@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +40,24 @@ func TestScoreRescoresWithoutCalls(t *testing.T) {
 		after.Metrics.Regression.Delta != before.Metrics.Regression.Delta {
 		t.Errorf("re-scored accuracy %v verdict %s, want %v %s", after.Metrics.Accuracy.Overall, after.Verdict, before.Metrics.Accuracy.Overall, before.Verdict)
 	}
+	// Streaming gives the whole metrics section and gate that the run
+	// built from slices.
+	for _, part := range []struct {
+		name          string
+		before, after any
+	}{
+		{"metrics", before.Metrics, after.Metrics},
+		{"gate", before.Gate, after.Gate},
+		{"candidate accuracy", before.Candidate.Accuracy, after.Candidate.Accuracy},
+		{"candidate latency", before.Candidate.Latency, after.Candidate.Latency},
+		{"production error rate", before.Production.ErrorRate, after.Production.ErrorRate},
+	} {
+		b, _ := json.Marshal(part.before)
+		a, _ := json.Marshal(part.after)
+		if !bytes.Equal(a, b) {
+			t.Errorf("re-scored %s:\ngot  %s\nwant %s", part.name, a, b)
+		}
+	}
 	// A stricter method re-scores to a lower accuracy and blocks.
 	strict := filepath.Join(t.TempDir(), "strict.yaml")
 	b, _ := os.ReadFile(filepath.Join("..", "..", "configs", "quickstart.yaml"))
@@ -46,6 +67,82 @@ func TestScoreRescoresWithoutCalls(t *testing.T) {
 	res = runCLI(t, context.Background(), nil, "score", "-c", strict, "--results", filepath.Join(out, "results.parquet"), "--out", t.TempDir())
 	if res.code != exitBlock {
 		t.Errorf("exact re-score: exit %d, want BLOCK\n%s", res.code, res.stdout)
+	}
+}
+
+// TestScoreOrder checks the join of results with the eval set's
+// references: results in the set's order are merge-joined; results in
+// another order give the same counts, with a note that the references
+// were held in memory; a result whose id is not in the set is bad input.
+func TestScoreOrder(t *testing.T) {
+	out := quickstartRun(t)
+	results, meta, err := datasets.ReadResults(filepath.Join(out, "results.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, rs []datasets.Result) string {
+		path := filepath.Join(t.TempDir(), name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := datasets.WriteResults(f, rs, []string{"channel", "customer_tier", "region"}, []string{"exact", "normalized", "contains", "f1"}, meta); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return path
+	}
+	// Odd positions, then even ones: one rewind, still a merge join.
+	var twoPass []datasets.Result
+	for start := 1; start >= 0; start-- {
+		for i := start; i < len(results); i += 2 {
+			twoPass = append(twoPass, results[i])
+		}
+	}
+	reversed := slices.Clone(results)
+	slices.Reverse(reversed)
+	unknown := slices.Clone(results)
+	unknown[7].ID = "no-such-item"
+	cfg := filepath.Join("..", "..", "configs", "quickstart.yaml")
+	want := readReport(t, out)
+	for _, tc := range []struct {
+		name     string
+		results  []datasets.Result
+		code     int
+		note     bool
+		inStderr string
+	}{
+		{name: "same order", results: results, code: exitOK},
+		{name: "two passes", results: twoPass, code: exitOK},
+		{name: "reversed", results: reversed, code: exitOK, note: true, inStderr: "held in memory"},
+		{name: "unknown id", results: unknown, code: exitUsage, inStderr: `result "no-such-item": no item of the eval set has this id`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			res := runCLI(t, context.Background(), nil, "score", "-c", cfg, "--results", write("results.parquet", tc.results),
+				"--baseline", filepath.Join(out, "production-results.parquet"), "--out", dir)
+			if res.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", res.code, tc.code, res.stdout, res.stderr)
+			}
+			if got := strings.Contains(res.stderr, "held in memory"); got != tc.note {
+				t.Errorf("note in stderr: got %v, want %v: %q", got, tc.note, res.stderr)
+			}
+			if !strings.Contains(res.stderr, tc.inStderr) {
+				t.Errorf("stderr %q lacks %q", res.stderr, tc.inStderr)
+			}
+			if tc.code != exitOK {
+				return
+			}
+			got := readReport(t, dir)
+			if got.Metrics.Accuracy.Overall != want.Metrics.Accuracy.Overall || got.Metrics.Regression.Counts != want.Metrics.Regression.Counts {
+				t.Errorf("accuracy %v, pairs %v, want %v, %v", got.Metrics.Accuracy.Overall, got.Metrics.Regression.Counts, want.Metrics.Accuracy.Overall, want.Metrics.Regression.Counts)
+			}
+			g, _ := json.Marshal(got.Metrics.Fairness)
+			w, _ := json.Marshal(want.Metrics.Fairness)
+			if !bytes.Equal(g, w) {
+				t.Errorf("fairness:\ngot  %s\nwant %s", g, w)
+			}
+		})
 	}
 }
 

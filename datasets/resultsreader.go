@@ -1,0 +1,170 @@
+package datasets
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// ResultsReader streams the results of a results file, one row group at a
+// time and a bounded batch of rows at a time, so its memory does not grow
+// with the number of rows. Use it as
+//
+//	r, err := datasets.OpenResults(path)
+//	if err != nil { ... }
+//	defer r.Close()
+//	for r.Scan() {
+//		res := r.Result()
+//		...
+//	}
+//	if err := r.Err(); err != nil { ... }
+//
+// It reads the columns ReadResults reads, the same way. A ResultsReader is
+// not safe for concurrent use.
+type ResultsReader struct {
+	// SkipScores, set before the first Scan, leaves the score columns
+	// unread: Result.Scores is nil. A caller that re-scores outputs saves
+	// decoding them.
+	SkipScores bool
+
+	src    *source
+	uses   []resultUse
+	byLeaf map[int]int
+	groups []string
+	scores []string
+	stream *rowStream
+	spans  [][]parquet.Value
+	res    Result
+	err    error
+}
+
+// OpenResults opens the results file at path: it computes the SHA-256 of
+// the file's bytes (streaming them), reads the footer and resolves the
+// columns. It fails, with a *RowError naming the file and column, when id
+// is missing, a fixed column has the wrong type or a column name repeats.
+// Errors are wrapped as "read results: …". The caller must Close the
+// ResultsReader.
+func OpenResults(path string) (*ResultsReader, error) {
+	src, err := openSource(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	uses, err := resultUses(path, src.fields)
+	if err != nil {
+		src.close()
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	r := &ResultsReader{src: src, uses: uses}
+	for _, u := range uses {
+		switch {
+		case u.group:
+			r.groups = append(r.groups, u.name)
+		case u.score:
+			r.scores = append(r.scores, u.name)
+		}
+	}
+	return r, nil
+}
+
+// start projects the columns to read, honouring SkipScores, and starts
+// the row stream.
+func (r *ResultsReader) start() {
+	if r.SkipScores {
+		r.uses = slices.DeleteFunc(r.uses, func(u resultUse) bool { return u.score })
+		r.scores = nil
+	}
+	r.byLeaf = make(map[int]int, len(r.uses))
+	r.spans = make([][]parquet.Value, len(r.uses))
+	leaves := make([]int, len(r.uses))
+	for i, u := range r.uses {
+		leaves[i] = u.field.leaf
+		r.byLeaf[u.field.leaf] = i
+	}
+	r.stream = newRowStream(r.src, leaves)
+}
+
+// Info describes the file: identity, digest, row count, columns and
+// key-value metadata.
+func (r *ResultsReader) Info() Info { return r.src.info }
+
+// Groups lists the file's group columns in file order.
+func (r *ResultsReader) Groups() []string { return append([]string(nil), r.groups...) }
+
+// Scores lists the names of the file's score columns (without
+// ScorePrefix) in file order; none once SkipScores has taken effect.
+func (r *ResultsReader) Scores() []string { return append([]string(nil), r.scores...) }
+
+// Scan advances to the next result, which Result then returns. It returns
+// false at the end of the file or at the first error, which Err reports.
+func (r *ResultsReader) Scan() bool {
+	if r.err != nil || r.src.file == nil {
+		return false
+	}
+	if r.stream == nil {
+		r.start()
+	}
+	row, idx, ok := r.stream.next()
+	if !ok {
+		if r.stream.err != nil {
+			r.err = fmt.Errorf("read results: %w", r.stream.err)
+		}
+		return false
+	}
+	if err := r.decode(row, idx); err != nil {
+		r.err = fmt.Errorf("read results: %w", err)
+		r.res = Result{}
+		return false
+	}
+	return true
+}
+
+// decode fills r.res from one row.
+func (r *ResultsReader) decode(row parquet.Row, idx int64) error {
+	clear(r.spans)
+	for i := 0; i < len(row); {
+		leaf := row[i].Column()
+		j := i + 1
+		for j < len(row) && row[j].Column() == leaf {
+			j++
+		}
+		u, ok := r.byLeaf[leaf]
+		if !ok || r.spans[u] != nil {
+			return corruptf(r.src.path, idx, "unexpected values of leaf column %d", leaf)
+		}
+		r.spans[u] = row[i:j]
+		i = j
+	}
+	r.res = Result{}
+	if len(r.groups) > 0 {
+		r.res.Groups = make(map[string]string, len(r.groups))
+	}
+	if len(r.scores) > 0 {
+		r.res.Scores = make(map[string]float64, len(r.scores))
+	}
+	for i, u := range r.uses {
+		if err := decodeResultColumn(&r.res, u, r.spans[i]); err != nil {
+			return &RowError{File: r.src.path, Row: idx, Column: u.field.Name, Err: err}
+		}
+	}
+	return nil
+}
+
+// Result returns the result that the last successful Scan read. Its maps
+// are not reused by later calls.
+func (r *ResultsReader) Result() Result { return r.res }
+
+// Err returns the error that stopped Scan, or nil at the end of the file.
+// It wraps a *RowError giving the file, row and column.
+func (r *ResultsReader) Err() error { return r.err }
+
+// Close releases the file. It is safe to call more than once.
+func (r *ResultsReader) Close() error {
+	if r.stream != nil {
+		r.stream.close()
+	}
+	if err := r.src.close(); err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	return nil
+}
