@@ -95,10 +95,9 @@ func WriteResults(w io.Writer, results []Result, groups []string, scores []strin
 // writer's current row group in memory. Errors are wrapped as
 // "write results: …".
 type ResultsWriter struct {
-	pw     *parquet.Writer
+	rowBatch
 	groups []string
 	scores []string
-	rows   []parquet.Row
 	n      int64
 	err    error
 }
@@ -111,7 +110,7 @@ func NewResultsWriter(w io.Writer, groups []string, scores []string, meta map[st
 	if err != nil {
 		return nil, fmt.Errorf("write results: %w", err)
 	}
-	return &ResultsWriter{pw: pw, groups: slices.Clone(groups), scores: slices.Clone(scores), rows: make([]parquet.Row, 0, batchRows)}, nil
+	return &ResultsWriter{rowBatch: newRowBatch(pw), groups: slices.Clone(groups), scores: slices.Clone(scores)}, nil
 }
 
 // Write appends one result. After an error every later call fails.
@@ -122,10 +121,7 @@ func (rw *ResultsWriter) Write(r *Result) error {
 	row, err := resultRow(rw.n, r, rw.groups, rw.scores)
 	rw.n++
 	if err == nil {
-		rw.rows = append(rw.rows, row)
-		if len(rw.rows) == cap(rw.rows) {
-			err = rw.flush()
-		}
+		err = rw.add(row)
 	}
 	if err != nil {
 		rw.err = fmt.Errorf("write results: %w", err)
@@ -133,27 +129,12 @@ func (rw *ResultsWriter) Write(r *Result) error {
 	return rw.err
 }
 
-func (rw *ResultsWriter) flush() error {
-	if len(rw.rows) == 0 {
-		return nil
-	}
-	err := protect(func() error {
-		_, err := rw.pw.WriteRows(rw.rows)
-		return err
-	})
-	rw.rows = rw.rows[:0]
-	return err
-}
-
 // Close flushes the buffered rows and writes the footer.
 func (rw *ResultsWriter) Close() error {
 	if rw.err != nil {
 		return rw.err
 	}
-	err := rw.flush()
-	if err == nil {
-		err = protect(rw.pw.Close)
-	}
+	err := rw.close()
 	if err != nil {
 		rw.err = fmt.Errorf("write results: %w", err)
 		return rw.err

@@ -142,9 +142,8 @@ func WriteItems(w io.Writer, items []Item, extraColumns []string, meta map[strin
 // itemWriter writes items one at a time, so that tests and generators can
 // write sets larger than memory.
 type itemWriter struct {
-	w     *parquet.Writer
+	rowBatch
 	extra []string
-	rows  []parquet.Row
 }
 
 func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (*itemWriter, error) {
@@ -173,7 +172,7 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 	}); err != nil {
 		return nil, err
 	}
-	return &itemWriter{w: pw, extra: slices.Clone(extraColumns), rows: make([]parquet.Row, 0, batchRows)}, nil
+	return &itemWriter{rowBatch: newRowBatch(pw), extra: slices.Clone(extraColumns)}, nil
 }
 
 // write appends one item; idx is its position, for error messages.
@@ -247,31 +246,47 @@ func (iw *itemWriter) write(idx int64, it *Item) error {
 	if err != nil {
 		return err
 	}
-	iw.rows = append(iw.rows, row)
-	if len(iw.rows) == cap(iw.rows) {
-		return iw.flush()
+	return iw.add(row)
+}
+
+// rowBatch buffers rows for a Parquet writer and hands them over batchRows
+// at a time.
+type rowBatch struct {
+	w    *parquet.Writer
+	rows []parquet.Row
+}
+
+func newRowBatch(w *parquet.Writer) rowBatch {
+	return rowBatch{w: w, rows: make([]parquet.Row, 0, batchRows)}
+}
+
+// add appends row, flushing when the batch is full.
+func (b *rowBatch) add(row parquet.Row) error {
+	b.rows = append(b.rows, row)
+	if len(b.rows) == cap(b.rows) {
+		return b.flush()
 	}
 	return nil
 }
 
 // flush hands the buffered rows to the Parquet writer.
-func (iw *itemWriter) flush() error {
-	if len(iw.rows) == 0 {
+func (b *rowBatch) flush() error {
+	if len(b.rows) == 0 {
 		return nil
 	}
 	err := protect(func() error {
-		_, err := iw.w.WriteRows(iw.rows)
+		_, err := b.w.WriteRows(b.rows)
 		return err
 	})
-	iw.rows = iw.rows[:0]
+	b.rows = b.rows[:0]
 	return err
 }
 
 // close flushes the rows and writes the footer; it does not close the
 // underlying io.Writer.
-func (iw *itemWriter) close() error {
-	if err := iw.flush(); err != nil {
+func (b *rowBatch) close() error {
+	if err := b.flush(); err != nil {
 		return err
 	}
-	return protect(iw.w.Close)
+	return protect(b.w.Close)
 }

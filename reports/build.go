@@ -39,20 +39,11 @@ type ModelResults struct {
 func Build(in Input) *Report {
 	cfg := in.Config
 	opts := MetricOptions(cfg)
-	r := &Report{
-		SchemaVersion: SchemaVersion,
-		Status:        Complete,
-		Harness:       Harness{Name: "evalgate", Version: Version},
-		Config:        ConfigInfo{Path: cfg.Path, SHA256: cfg.SHA256},
-		Dataset:       in.Dataset,
-		Candidate:     modelRun(cfg.Candidate, in.Candidate, opts),
-		Timing:        in.Timing,
-		Cache:         in.Cache,
-	}
+	r := newReport(cfg, in.Dataset, modelRun(cfg.Candidate, in.Candidate, opts), in.Timing)
+	r.Cache = in.Cache
 	if in.Incomplete != "" {
 		r.Status, r.StatusReason = Incomplete, in.Incomplete
 	}
-	r.Metrics.Accuracy = r.Candidate.Accuracy
 	r.Metrics.Fairness = metrics.ComputeGroupFairness(in.Candidate.Results, cfg.Fairness.Groups, metrics.FairnessOptions{
 		Options: opts, PositiveLabel: cfg.Scoring.PositiveLabel, Intersections: cfg.Fairness.Intersections,
 	})
@@ -71,6 +62,22 @@ func Build(in Input) *Report {
 		r.Metrics.Repeats = &rep
 	}
 	ApplyGate(r, cfg.Gate)
+	return r
+}
+
+// newReport starts a complete report of the candidate's run; the builders
+// add the rest of the metrics and apply the gate.
+func newReport(cfg *configs.Config, ds DatasetInfo, candidate ModelRun, timing Timing) *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Status:        Complete,
+		Harness:       Harness{Name: "evalgate", Version: Version},
+		Config:        ConfigInfo{Path: cfg.Path, SHA256: cfg.SHA256},
+		Dataset:       ds,
+		Candidate:     candidate,
+		Timing:        timing,
+	}
+	r.Metrics.Accuracy = candidate.Accuracy
 	return r
 }
 

@@ -78,16 +78,7 @@ type StreamInput struct {
 func BuildFromTallies(in StreamInput) *Report {
 	cfg := in.Config
 	opts := MetricOptions(cfg)
-	r := &Report{
-		SchemaVersion: SchemaVersion,
-		Status:        Complete,
-		Harness:       Harness{Name: "evalgate", Version: Version},
-		Config:        ConfigInfo{Path: cfg.Path, SHA256: cfg.SHA256},
-		Dataset:       in.Dataset,
-		Candidate:     in.Candidate.run(cfg.Candidate, opts),
-		Timing:        in.Timing,
-	}
-	r.Metrics.Accuracy = r.Candidate.Accuracy
+	r := newReport(cfg, in.Dataset, in.Candidate.run(cfg.Candidate, opts), in.Timing)
 	r.Metrics.Fairness = in.Candidate.metrics.Fairness()
 	if in.Production != nil && cfg.Production != nil {
 		p := in.Production.run(*cfg.Production, opts)
