@@ -34,6 +34,7 @@ type ResultsReader struct {
 	groups []string
 	scores []string
 	stream *rowStream
+	pipe   *columnPipe
 	spans  [][]parquet.Value
 	res    Result
 	err    error
@@ -81,6 +82,10 @@ func (r *ResultsReader) start() {
 		leaves[i] = u.field.leaf
 		r.byLeaf[u.field.leaf] = i
 	}
+	if fastResults(r.uses) {
+		r.pipe = r.startPipe()
+		return
+	}
 	r.stream = newRowStream(r.src, leaves)
 }
 
@@ -101,8 +106,16 @@ func (r *ResultsReader) Scan() bool {
 	if r.err != nil || r.src.file == nil {
 		return false
 	}
-	if r.stream == nil {
+	if r.stream == nil && r.pipe == nil {
 		r.start()
+	}
+	if r.pipe != nil {
+		ok, err := r.pipe.next(&r.res)
+		if err != nil {
+			r.err = err
+			r.res = Result{}
+		}
+		return ok
 	}
 	row, idx, ok := r.stream.next()
 	if !ok {
@@ -160,6 +173,9 @@ func (r *ResultsReader) Err() error { return r.err }
 
 // Close releases the file. It is safe to call more than once.
 func (r *ResultsReader) Close() error {
+	if r.pipe != nil {
+		r.pipe.close()
+	}
 	if r.stream != nil {
 		r.stream.close()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -203,6 +204,7 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 					kept = append(kept, slim)
 				}
 			}
+			b.recycle()
 		}
 		return nil
 	})
@@ -230,12 +232,28 @@ type scoreBatch struct {
 	done    chan struct{}
 }
 
-func newScoreBatch() *scoreBatch {
+// scoreBatches recycles tallied batches, which saves allocating and
+// collecting a batch's slices for each 1,024 results.
+var scoreBatches = sync.Pool{New: func() any {
 	return &scoreBatch{
 		results: make([]datasets.Result, 0, scoreBatchSize),
 		refs:    make([]itemRefs, 0, scoreBatchSize),
-		done:    make(chan struct{}),
 	}
+}}
+
+func newScoreBatch() *scoreBatch {
+	b := scoreBatches.Get().(*scoreBatch)
+	b.done = make(chan struct{})
+	return b
+}
+
+// recycle empties a tallied batch, dropping its references to results,
+// and returns it to scoreBatches.
+func (b *scoreBatch) recycle() {
+	clear(b.results)
+	clear(b.refs)
+	b.results, b.refs, b.done = b.results[:0], b.refs[:0], nil
+	scoreBatches.Put(b)
 }
 
 // itemRefs is what scoring needs of an eval-set item.
