@@ -177,15 +177,7 @@ func newResultsParquetWriter(w io.Writer, groups []string, scores []string, meta
 		fields = append(fields, namedNode{parquet.Optional(parquet.Leaf(parquet.DoubleType)), ScorePrefix + s})
 	}
 
-	schema := parquet.NewSchema("evalgate_results", orderedGroup(fields))
-	var pw *parquet.Writer
-	if err := protect(func() error {
-		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return pw, nil
+	return newParquetWriter(w, "evalgate_results", fields, meta)
 }
 
 // resultRow encodes one result; idx is its position, for errors.

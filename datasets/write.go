@@ -164,12 +164,8 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 		seen[name] = true
 		fields = append(fields, namedNode{optionalString(true), name})
 	}
-	schema := parquet.NewSchema("evalgate_eval_set", orderedGroup(fields))
-	var pw *parquet.Writer
-	if err := protect(func() error {
-		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
-		return nil
-	}); err != nil {
+	pw, err := newParquetWriter(w, "evalgate_eval_set", fields, meta)
+	if err != nil {
 		return nil, err
 	}
 	return &itemWriter{rowBatch: newRowBatch(pw), extra: slices.Clone(extraColumns)}, nil
@@ -247,6 +243,18 @@ func (iw *itemWriter) write(idx int64, it *Item) error {
 		return err
 	}
 	return iw.add(row)
+}
+
+// newParquetWriter starts a file on w with the named schema of fields, in
+// their order, and this package's writer options.
+func newParquetWriter(w io.Writer, name string, fields []parquet.Field, meta map[string]string) (*parquet.Writer, error) {
+	schema := parquet.NewSchema(name, orderedGroup(fields))
+	var pw *parquet.Writer
+	err := protect(func() error {
+		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
+		return nil
+	})
+	return pw, err
 }
 
 // rowBatch buffers rows for a Parquet writer and hands them over batchRows
