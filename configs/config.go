@@ -39,6 +39,16 @@ type Config struct {
 	Scoring Scoring `yaml:"scoring"`
 	// Fairness names the group columns to break accuracy down by.
 	Fairness Fairness `yaml:"fairness"`
+	// Groundedness checks outputs against the row's context.
+	Groundedness Groundedness `yaml:"groundedness"`
+	// Boundaries are rules no output may break.
+	Boundaries Boundaries `yaml:"boundaries"`
+	// Review routes uncertain or failing answers to people.
+	Review Review `yaml:"review"`
+	// PII detects and optionally redacts personal data.
+	PII PII `yaml:"pii"`
+	// Drift sets the thresholds of evalgate drift.
+	Drift Drift `yaml:"drift"`
 	// Gate lists the rules that must all pass for the verdict to be ALLOW.
 	// An empty gate always allows; Load warns about nothing, but the report
 	// says the gate is empty.
@@ -96,6 +106,10 @@ type Model struct {
 	// (weights, or a registry manifest) in lowercase hex; a signed report
 	// names it as a subject, so the verdict is bound to those exact bytes.
 	ArtifactSHA256 string `yaml:"artifact_sha256"`
+	// Logprobs asks the endpoint for token log-probabilities; the answer's
+	// confidence (geometric mean of token probabilities) goes in the
+	// results. Default false.
+	Logprobs bool `yaml:"logprobs"`
 }
 
 // Prices are a model's list prices, in any one currency per million tokens.
@@ -393,6 +407,7 @@ func (c *Config) applyDefaults() {
 	if c.Fairness.MinGroupSize == 0 {
 		c.Fairness.MinGroupSize = 30
 	}
+	c.defaultIntegrity()
 }
 
 func defaultModel(m *Model) {
@@ -502,6 +517,7 @@ func (c *Config) validate(root *yaml.Node) Errors {
 		}
 		seen[g] = true
 	}
+	c.validateIntegrity(bad)
 	for i, r := range c.Gate {
 		at := fmt.Sprintf("gate.%d", i)
 		switch {
