@@ -57,6 +57,9 @@ type Result struct {
 	// PromptTokens and CompletionTokens are the usage the endpoint reported.
 	PromptTokens     int
 	CompletionTokens int
+	// Confidence is the geometric mean of the output's token probabilities,
+	// in (0, 1], when the model returned logprobs; 0 when it was not measured.
+	Confidence float64
 	// Task and Expected are copied from the item.
 	Task     string
 	Expected string
