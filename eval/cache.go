@@ -77,10 +77,11 @@ type cacheEntry struct {
 }
 
 type cachedResponse struct {
-	Text             string `json:"text"`
-	PromptTokens     int    `json:"prompt_tokens"`
-	CompletionTokens int    `json:"completion_tokens"`
-	Model            string `json:"model"`
+	Text             string  `json:"text"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	Model            string  `json:"model"`
+	Confidence       float64 `json:"confidence,omitempty"`
 }
 
 func (c *Cache) path(key string) string {
@@ -109,12 +110,12 @@ func (c *Cache) Get(key string) (Response, bool) {
 		return Response{}, false
 	}
 	c.hits.Add(1)
-	return Response{Text: r.Text, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Model: r.Model}, true
+	return Response{Text: r.Text, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Model: r.Model, Confidence: r.Confidence}, true
 }
 
 // Put stores resp under key.
 func (c *Cache) Put(key string, resp Response) error {
-	body, err := json.Marshal(cachedResponse{resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Model})
+	body, err := json.Marshal(cachedResponse{resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Model, resp.Confidence})
 	if err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,6 +390,118 @@ func TestCacheAnswersRepeatRuns(t *testing.T) {
 	for i := range first {
 		if first[i].Output != second[i].Output {
 			t.Errorf("item %d: cached output %q, first %q", i, second[i].Output, first[i].Output)
+		}
+	}
+}
+
+// TestLogprobsConfidence checks that a confidence comes back from the
+// endpoint's logprobs as their geometric mean, through journal and cache.
+func TestLogprobsConfidence(t *testing.T) {
+	var asked atomic.Int64
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) bool {
+		var req struct {
+			Logprobs bool `json:"logprobs"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.Logprobs {
+			asked.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		// ln 0.5 and ln 0.125: geometric mean 0.25.
+		fmt.Fprint(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a b"},
+"logprobs":{"content":[{"token":"a","logprob":-0.6931471805599453,"bytes":[97],"top_logprobs":[]},{"token":" b","logprob":-2.0794415416798357,"bytes":[32,98],"top_logprobs":[]}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}`)
+		return true
+	})
+	s := testSetup(t, srv.URL)
+	s.Model.Logprobs = true
+	prov, err := NewProvider("candidate", s.Model, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prov.Close()
+	s.Provider = prov
+	cache, err := NewCache(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cache = cache
+	for run := range 2 {
+		s.OutDir = t.TempDir() // the second run has only the cache
+		res, r, err := runSetup(t, s, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range res {
+			if math.Abs(x.Confidence-0.25) > 1e-12 {
+				t.Errorf("run %d, %s: confidence %v, want 0.25", run, x.ID, x.Confidence)
+			}
+		}
+		if run == 1 && r.Stats().Cached != 3 {
+			t.Errorf("second run: %d cached, want 3", r.Stats().Cached)
+		}
+	}
+	if asked.Load() != 3 {
+		t.Errorf("%d requests asked for logprobs, want 3", asked.Load())
+	}
+}
+
+// TestRedactBeforeStorage checks that with Redact set, what the model said
+// is redacted before the journal, the cache and the results see it, and
+// that the prompt is sent as is unless RedactPrompts.
+func TestRedactBeforeStorage(t *testing.T) {
+	const secret = "jane.doe@example.com"
+	var sent []string
+	var mu sync.Mutex
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) bool {
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		mu.Lock()
+		sent = append(sent, req.Messages[len(req.Messages)-1].Content)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"write to %s"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}`, secret)
+		return true
+	})
+	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[EMAIL]") }
+	for _, prompts := range []bool{false, true} {
+		s := testSetup(t, srv.URL)
+		s.Redact, s.RedactPrompts = redact, prompts
+		cacheDir := filepath.Join(t.TempDir(), "cache")
+		cache, err := NewCache(cacheDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Cache = cache
+		r, _, err := s.Runner()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []datasets.Item{{ID: "q1", Input: "mail " + secret}}
+		res, err := r.Run(context.Background(), &sliceSource{items: in})
+		r.Journal.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Output != "write to [EMAIL]" {
+			t.Errorf("redact_prompts=%v: output %q", prompts, res[0].Output)
+		}
+		for _, dir := range []string{s.OutDir, cacheDir} {
+			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if b, _ := os.ReadFile(path); strings.Contains(string(b), secret) {
+						t.Errorf("redact_prompts=%v: %s holds the address", prompts, path)
+					}
+				}
+				return nil
+			})
+		}
+		mu.Lock()
+		last := sent[len(sent)-1]
+		mu.Unlock()
+		if got := strings.Contains(last, secret); got == prompts {
+			t.Errorf("redact_prompts=%v: prompt sent %q", prompts, last)
 		}
 	}
 }

@@ -43,6 +43,7 @@ type journalEntry struct {
 	LatencyMS        float64 `json:"latency_ms"`
 	PromptTokens     int     `json:"prompt_tokens"`
 	CompletionTokens int     `json:"completion_tokens"`
+	Confidence       float64 `json:"confidence,omitempty"`
 	Cached           bool    `json:"cached,omitempty"`
 }
 
@@ -142,7 +143,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 			ok = complete && json.Unmarshal(body, &e) == nil && e.ID != ""
 			if ok {
 				rec.Done[Key{e.ID, e.Sample}] = datasets.Result{
-					ID: e.ID, Sample: e.Sample, Model: e.Model, Output: e.Output, Attempts: e.Attempts,
+					ID: e.ID, Sample: e.Sample, Model: e.Model, Output: e.Output, Attempts: e.Attempts, Confidence: e.Confidence,
 					LatencyMS: e.LatencyMS, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens,
 				}
 			}
@@ -163,7 +164,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 func (j *Journal) Append(r datasets.Result, cached bool) error {
 	return j.writeLine(journalEntry{
 		ID: r.ID, Sample: r.Sample, Model: r.Model, Output: r.Output, Attempts: r.Attempts, LatencyMS: r.LatencyMS,
-		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Cached: cached,
+		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Confidence: r.Confidence, Cached: cached,
 	})
 }
 

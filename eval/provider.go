@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -41,6 +42,9 @@ type Response struct {
 	CompletionTokens int
 	// Model is the model name the endpoint says answered.
 	Model string
+	// Confidence is the geometric mean of the output tokens' probabilities,
+	// in (0, 1], when the endpoint returned logprobs; otherwise 0.
+	Confidence float64
 }
 
 // Provider answers model calls. Implementations must be safe for concurrent
@@ -167,6 +171,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		Temperature: float32(p.model.Temperature),
 		MaxTokens:   p.model.MaxTokens,
 		Seed:        p.model.Seed,
+		LogProbs:    p.model.Logprobs,
 	}
 	if req.Seed != nil {
 		creq.Seed = req.Seed
@@ -186,7 +191,28 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		PromptTokens:     resp.Usage.PromptTokens,
 		CompletionTokens: resp.Usage.CompletionTokens,
 		Model:            resp.Model,
+		Confidence:       confidence(resp.Choices[0].LogProbs),
 	}, nil
+}
+
+// confidence is exp of the mean token log-probability: the geometric mean
+// of the tokens' probabilities. It is 0 (not measured) without logprobs,
+// and ignores tokens whose logprob is not a finite non-positive number.
+func confidence(lp *openai.LogProbs) float64 {
+	if lp == nil {
+		return 0
+	}
+	sum, n := 0.0, 0
+	for _, t := range lp.Content {
+		if t.LogProb <= 0 && !math.IsInf(t.LogProb, -1) && !math.IsNaN(t.LogProb) {
+			sum += t.LogProb
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return math.Exp(sum / float64(n))
 }
 
 // classify turns a client error into a CallError with secrets scrubbed.

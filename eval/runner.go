@@ -66,6 +66,14 @@ type Runner struct {
 	Done map[Key]datasets.Result
 	// Grace is how long calls in flight may finish once ctx is cancelled.
 	Grace time.Duration
+	// Redact, when set, rewrites every output and error message as soon as
+	// it arrives — from the endpoint or the cache — before it is scored,
+	// cached, journalled or returned (pii.redact).
+	Redact func(string) string
+	// RedactPrompts applies Redact to the messages sent as well
+	// (pii.redact_prompts); the cache key is then that of the redacted
+	// messages.
+	RedactPrompts bool
 
 	final Stats // the counters when Run returned
 }
@@ -82,6 +90,9 @@ type Params struct {
 	// Seed, when set, is sent as Seed+sample; with Repeats above 1 and no
 	// Seed, sample i is sent seed i.
 	Seed *int
+	// Logprobs is set when the calls ask for logprobs; a cached answer
+	// without a confidence is then not used.
+	Logprobs bool
 }
 
 // Stats counts a run's progress so far.
@@ -260,6 +271,14 @@ func (r *Runner) complete(item *datasets.Item, res datasets.Result) datasets.Res
 	return res
 }
 
+// redact applies Redact, when set.
+func (r *Runner) redact(s string) string {
+	if r.Redact == nil {
+		return s
+	}
+	return r.Redact(s)
+}
+
 func (r *Runner) seed(sample int) *int {
 	switch {
 	case r.Params.Seed != nil:
@@ -280,13 +299,18 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		res.Error, res.ErrorKind = err.Error(), "prompt"
 		return r.complete(j.item, res), false, nil
 	}
+	if r.Redact != nil && r.RedactPrompts {
+		for i := range msgs {
+			msgs[i].Content = r.Redact(msgs[i].Content)
+		}
+	}
 	seed := r.seed(j.sample)
 	key := ""
 	if r.Cache != nil {
 		key = CacheKey(r.Params.Model, r.Params.Temperature, r.Params.MaxTokens, seed, msgs, j.sample)
-		if resp, ok := r.Cache.Get(key); ok {
+		if resp, ok := r.Cache.Get(key); ok && (!r.Params.Logprobs || resp.Confidence > 0) {
 			c.cached.Add(1)
-			res.Output, res.PromptTokens, res.CompletionTokens = resp.Text, resp.PromptTokens, resp.CompletionTokens
+			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = r.redact(resp.Text), resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			return r.complete(j.item, res), true, nil
 		}
 	}
@@ -323,7 +347,8 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if err == nil {
 			r.Breaker.Record(nil)
 			r.Throttle.Settle(estimate, resp.PromptTokens+resp.CompletionTokens)
-			res.Output, res.PromptTokens, res.CompletionTokens = resp.Text, resp.PromptTokens, resp.CompletionTokens
+			resp.Text = r.redact(resp.Text)
+			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			res.Error, res.ErrorKind, res.HTTPStatus = "", "", 0 // earlier attempts' failures are history
 			if r.Cache != nil {
 				r.Cache.Put(key, resp) // a cache that cannot be written only costs a future call
@@ -336,7 +361,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if r.Breaker.Record(ce) {
 			stopRun(r.Breaker.Tripped())
 		}
-		res.Error, res.ErrorKind, res.HTTPStatus = ce.Msg, ce.Kind, ce.Status
+		res.Error, res.ErrorKind, res.HTTPStatus = r.redact(ce.Msg), ce.Kind, ce.Status
 		if !Retryable(ce) || attempt > r.MaxRetries || runCtx.Err() != nil {
 			if runCtx.Err() != nil && Retryable(ce) {
 				return res, false, ErrAbandoned // the stopped run did not give up on it

@@ -37,6 +37,11 @@ type Setup struct {
 	// Score and Progress are passed to the Runner.
 	Score    func(item *datasets.Item, output string) map[string]float64
 	Progress func(Stats)
+	// Redact and RedactPrompts are passed to the Runner (pii.redact and
+	// pii.redact_prompts); whether they are set is part of the fingerprint,
+	// so a redacted journal never resumes an unredacted run or back.
+	Redact        func(string) string
+	RedactPrompts bool
 }
 
 // JournalPath is where s's journal lives.
@@ -55,8 +60,9 @@ func (s Setup) Fingerprint() string {
 		Seed                              *int
 		System, Template                  string
 		Repeats                           int
+		Logprobs, Redact, RedactPrompts   bool `json:",omitempty"`
 	}{s.DatasetSHA256, s.Model.Provider, s.Model.Model, s.Model.BaseURL, s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
-		s.Prompts.System, s.Prompts.Template, s.Run.Repeats})
+		s.Prompts.System, s.Prompts.Template, s.Run.Repeats, s.Model.Logprobs, s.Redact != nil, s.RedactPrompts})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -79,7 +85,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Groups:      s.Groups,
 		Score:       s.Score,
 		Progress:    s.Progress,
-		Params:      Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed},
+		Params:      Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs},
 		MaxRetries:  *s.Run.MaxRetries,
 		BackoffBase: s.Run.BackoffBase,
 		BackoffMax:  s.Run.BackoffMax,
@@ -88,6 +94,9 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Journal:     j,
 		Done:        rec.Done,
 		Grace:       s.Run.Grace,
+
+		Redact:        s.Redact,
+		RedactPrompts: s.RedactPrompts,
 	}
 	if s.Run.RPM > 0 || s.Run.TPM > 0 {
 		r.Throttle = NewThrottle(s.Run.RPM, s.Run.TPM)

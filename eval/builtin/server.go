@@ -91,6 +91,7 @@ type chatRequest struct {
 	N                   *int            `json:"n"`
 	Stream              bool            `json:"stream"`
 	Stop                json.RawMessage `json:"stop"`
+	Logprobs            bool            `json:"logprobs"`
 }
 
 type chatMessage struct {
@@ -110,6 +111,7 @@ type chatResponse struct {
 type chatChoice struct {
 	Index        int             `json:"index"`
 	Message      responseMessage `json:"message"`
+	Logprobs     *choiceLogprobs `json:"logprobs"`
 	FinishReason string          `json:"finish_reason"`
 }
 
@@ -251,10 +253,15 @@ func complete(body []byte) (*chatResponse, *requestError) {
 		Object: "chat.completion",
 		Model:  model.Name(),
 	}
+	var lp *choiceLogprobs
+	if req.Logprobs {
+		lp = answerLogprobs(answer, Confidence(question, answer))
+	}
 	for i := range n {
 		resp.Choices = append(resp.Choices, chatChoice{
 			Index:        i,
 			Message:      responseMessage{Role: "assistant", Content: answer},
+			Logprobs:     lp,
 			FinishReason: finish,
 		})
 	}

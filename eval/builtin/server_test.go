@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -425,5 +426,59 @@ func BenchmarkHandler(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestLogprobs checks that logprobs come back only when asked, one entry
+// per token, with the geometric mean equal to the model's confidence.
+func TestLogprobs(t *testing.T) {
+	client := newClient(t)
+	q := "How long does standard shipping take?"
+	for _, ask := range []bool{false, true} {
+		resp, err := client.CreateChatCompletion(context.Background(), openai.ChatCompletionRequest{
+			Model: "extractive-v2", Messages: quickstartMessages(q, testPassages), LogProbs: ask,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp := resp.Choices[0].LogProbs
+		if !ask {
+			if lp != nil {
+				t.Errorf("logprobs not asked, got %+v", lp)
+			}
+			continue
+		}
+		answer := resp.Choices[0].Message.Content
+		if lp == nil || len(lp.Content) != len(strings.Fields(answer)) {
+			t.Fatalf("answer %q: logprobs %+v", answer, lp)
+		}
+		sum := 0.0
+		for _, tok := range lp.Content {
+			sum += tok.LogProb
+		}
+		got := math.Exp(sum / float64(len(lp.Content)))
+		if want := builtin.Confidence(q, answer); math.Abs(got-want) > 1e-9 || want <= 0.5 {
+			t.Errorf("confidence %v, want %v (> 0.5 for an answer holding the question's words)", got, want)
+		}
+	}
+}
+
+func TestConfidence(t *testing.T) {
+	tests := []struct {
+		name, q, a string
+		want       float64
+	}{
+		{"all question words", "standard shipping time", "Standard shipping time is 5 days.", 0.95},
+		{"none", "refund policy", "Express shipping costs $14.99.", 0.05},
+		{"half", "refund shipping", "Shipping is free.", 0.5},
+		{"abstains", "refund", builtin.IDontKnow, 0.5},
+		{"no content words", "what is it?", "It is.", 0.5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := builtin.Confidence(tt.q, tt.a); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
