@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evalgate/evalgate/reports"
+)
+
+const historyUsage = "history DIR --key PUB.pem [--reference N | --reference-until DATE] [--metrics M1,M2] [--out DIR]"
+
+const historyHelp = `
+Reads every signed report (*.dsse.json) under DIR, verifies each with the
+public key, and draws a control chart of each metric over time: p-charts for
+rates (accuracy, errors.rate, ...), individuals charts for the rest (fairness
+gaps, ...), flagged with the Western Electric rules 1 to 4. Unsigned reports
+(a report.json with no envelope beside it), tampered ones and those signed by
+another key are listed and left out. Writes history.md, history.html and
+history.json to --out.
+
+exit codes: 0 the newest report is in control on every metric; 1 a rule fires
+on the newest report, or no report under DIR verifies; 2 bad usage or input.
+`
+
+// cmdHistory charts the metrics of the signed reports in a folder against
+// control limits and says whether the newest report is in control: exit 0
+// when it is, 1 when a rule fires on it (what a weekly cron wants) or when
+// no report verifies, 2 on bad usage or input.
+func cmdHistory(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "history", historyUsage)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		io.WriteString(e.stderr, historyHelp)
+	}
+	keyPath := fs.String("key", "", "the signer's public key `file` (PKIX PEM; required)")
+	refN := fs.Int("reference", 0, "fit the limits on the first `N` reports by time (default: all reports)")
+	until := fs.String("reference-until", "", "fit the limits on the reports finished by `DATE`: YYYY-MM-DD (that whole day, UTC) or RFC 3339")
+	names := fs.String("metrics", "", "chart these comma-separated metric `paths` (default: accuracy, errors.rate, groundedness, fairness gaps that every report has)")
+	out := fs.String("out", filepath.Join("evalgate-out", "history"), "write history.md, history.html and history.json to `dir`")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	refSet := false
+	fs.Visit(func(f *flag.Flag) { refSet = refSet || f.Name == "reference" })
+	opt := reports.HistoryOptions{Reference: *refN}
+	switch {
+	case *keyPath == "":
+		return usageErr("history: --key PUB.pem is required (usage: evalgate %s)", historyUsage)
+	case len(pos) != 1:
+		return usageErr("history: want one DIR of signed reports, got %d arguments (usage: evalgate %s)", len(pos), historyUsage)
+	case refSet && *refN < 1:
+		return usageErr("history: --reference %d: want 1 or more reports", *refN)
+	case refSet && *until != "":
+		return usageErr("history: --reference and --reference-until both choose the reference period; give one")
+	case *out == "":
+		return usageErr("history: --out is empty")
+	}
+	if *until != "" {
+		if opt.Until, err = parseUntil(*until); err != nil {
+			return usageErr("history: --reference-until %q: %v", *until, err)
+		}
+	}
+	if *names != "" {
+		for _, m := range strings.Split(*names, ",") {
+			if m = strings.TrimSpace(m); m == "" {
+				return usageErr("history: --metrics %q: empty metric path", *names)
+			}
+			opt.Metrics = append(opt.Metrics, m)
+		}
+	}
+	pub, err := os.ReadFile(*keyPath)
+	if err != nil {
+		return inputErr(fmt.Errorf("history: --key: %w", err))
+	}
+	v, err := reports.ParsePublicKey(pub)
+	if err != nil {
+		return inputErr(fmt.Errorf("history: --key %s: %w", *keyPath, err))
+	}
+	dir := pos[0]
+	if st, err := os.Stat(dir); err != nil {
+		return inputErr(fmt.Errorf("history: %w", err))
+	} else if !st.IsDir() {
+		return inputErr(fmt.Errorf("history: %s is not a directory", dir))
+	}
+	set, err := reports.ReadSignedReports(os.DirFS(dir), v)
+	if err != nil {
+		return inputErr(fmt.Errorf("history: %s: %w", dir, err))
+	}
+	if len(set.Reports) == 0 {
+		if len(set.Excluded) == 0 {
+			return inputErr(fmt.Errorf("history: no signed report (*.dsse.json) under %s", dir))
+		}
+		for _, x := range set.Excluded {
+			fmt.Fprintf(e.stderr, "  %s: %s: %s\n", x.Path, x.Reason, x.Detail)
+		}
+		return &exitError{exitBlock, fmt.Errorf("history: none of the %d report files under %s verifies with key %s", len(set.Excluded), dir, v.KeyID)}
+	}
+	h, err := reports.NewHistory(set, opt)
+	if err != nil {
+		return inputErr(err)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return inputErr(fmt.Errorf("history: --out: %w", err))
+	}
+	var written []string
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer, *reports.History) error
+	}{{"history.md", reports.WriteHistoryMarkdown}, {"history.html", reports.WriteHistoryHTML}, {"history.json", reports.WriteHistoryJSON}} {
+		var b bytes.Buffer
+		if err := f.write(&b, h); err != nil {
+			return runErr(err)
+		}
+		p := filepath.Join(*out, f.name)
+		if err := writeFileAtomic(p, b.Bytes()); err != nil {
+			return runErr(err)
+		}
+		written = append(written, p)
+	}
+	if err := reports.WriteHistorySummary(e.stdout, h); err != nil {
+		return runErr(err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(written, ", "))
+	var bad []string
+	for _, p := range h.Latest() {
+		if p.OutOfControl() {
+			bad = append(bad, p.Metric)
+		}
+	}
+	if len(bad) > 0 {
+		return &exitError{exitBlock, errors.New("history: the newest report is out of control on " + strings.Join(bad, ", "))}
+	}
+	return nil
+}
+
+// parseUntil reads --reference-until: a date means the end of that day,
+// UTC.
+func parseUntil(s string) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.Add(24*time.Hour - time.Nanosecond), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("want YYYY-MM-DD or an RFC 3339 time")
+	}
+	return t, nil
+}

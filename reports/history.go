@@ -1,0 +1,547 @@
+package reports
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evalgate/evalgate/metrics"
+)
+
+// Why a file of a history folder is left out of the series.
+const (
+	// ExcludedUnsigned is a report with no signature: a report.json with no
+	// *.dsse.json beside it, or a *.dsse.json that holds a plain report.
+	ExcludedUnsigned = "unsigned"
+	// ExcludedTampered is an envelope that names the given key but whose
+	// signature does not verify over its payload: the payload or the
+	// signature was changed after signing.
+	ExcludedTampered = "tampered"
+	// ExcludedBadSignature is an envelope whose signature does not verify
+	// with the given key and that does not name it: another key signed it,
+	// or it was altered.
+	ExcludedBadSignature = "bad_signature"
+	// ExcludedInvalid is a file that is not a well-formed envelope of an
+	// evalgate report (or could not be read).
+	ExcludedInvalid = "invalid"
+	// ExcludedDuplicate is an envelope with the same signed statement as a
+	// file listed before it.
+	ExcludedDuplicate = "duplicate"
+)
+
+// Exclusion is a file of a history folder that is not in the series, and
+// why.
+type Exclusion struct {
+	// Path is slash-separated and relative to the folder.
+	Path string `json:"path"`
+	// Reason is one of the Excluded… constants.
+	Reason string `json:"reason"`
+	// Detail says what was found, in a sentence.
+	Detail string `json:"detail"`
+}
+
+// SignedReport is a report whose envelope verified.
+type SignedReport struct {
+	// Path is the envelope's path, slash-separated and relative to the
+	// folder.
+	Path string
+	// Time is when the run finished: the report's Timing.FinishedAt, or the
+	// statement's timeVerified when that is zero.
+	Time time.Time
+	// Report is the signed report.
+	Report *Report
+}
+
+// SignedSet is what ReadSignedReports found in a folder: the reports that
+// verified and the files left out.
+type SignedSet struct {
+	// Reports are in the order the folder was walked (lexical paths).
+	Reports []SignedReport
+	// Excluded are the files left out, in the same order.
+	Excluded []Exclusion
+	// KeyID and KeyFingerprint identify the key the reports verified with
+	// (see Verifier).
+	KeyID, KeyFingerprint string
+}
+
+// ReadSignedReports walks fsys for signed reports: every file named
+// *.dsse.json is verified with v, and every report.json with no
+// *.dsse.json in its directory is listed as unsigned (a report.json beside
+// an envelope is the plain copy a signed run writes, and is skipped). A
+// file that does not verify is listed in Excluded with the reason, and
+// nothing from its payload is used. Only an error walking the folder is
+// returned as an error.
+func ReadSignedReports(fsys fs.FS, v *Verifier) (*SignedSet, error) {
+	set := &SignedSet{KeyID: v.KeyID, KeyFingerprint: v.Fingerprint}
+	var envelopes, plain []string
+	signedDirs := map[string]bool{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch name := d.Name(); {
+		case d.IsDir():
+		case strings.HasSuffix(name, ".dsse.json"):
+			envelopes = append(envelopes, p)
+			signedDirs[path.Dir(p)] = true
+		case name == "report.json":
+			plain = append(plain, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read signed reports: %w", err)
+	}
+	seen := map[[32]byte]string{}
+	for _, p := range envelopes {
+		sr, ex := readSigned(fsys, p, v, seen)
+		if ex != nil {
+			set.Excluded = append(set.Excluded, *ex)
+			continue
+		}
+		set.Reports = append(set.Reports, sr)
+	}
+	for _, p := range plain {
+		if !signedDirs[path.Dir(p)] {
+			set.Excluded = append(set.Excluded, Exclusion{p, ExcludedUnsigned, "a report with no signature envelope beside it"})
+		}
+	}
+	slices.SortFunc(set.Excluded, func(a, b Exclusion) int { return strings.Compare(a.Path, b.Path) })
+	return set, nil
+}
+
+// readSigned verifies one envelope; seen maps the SHA-256 of each payload
+// already read to its path.
+func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (SignedReport, *Exclusion) {
+	exclude := func(reason, format string, args ...any) (SignedReport, *Exclusion) {
+		return SignedReport{}, &Exclusion{p, reason, fmt.Sprintf(format, args...)}
+	}
+	raw, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return exclude(ExcludedInvalid, "cannot be read: %v", err)
+	}
+	env, err := DecodeEnvelope(raw)
+	if err != nil {
+		var head struct {
+			SchemaVersion string `json:"schema_version"`
+		}
+		if json.Unmarshal(raw, &head) == nil && head.SchemaVersion != "" {
+			return exclude(ExcludedUnsigned, "a plain report, not a signature envelope")
+		}
+		return exclude(ExcludedInvalid, "%v", err)
+	}
+	st, err := VerifyReport(v, raw)
+	switch {
+	case errors.Is(err, ErrSignature) && slices.ContainsFunc(env.Signatures, func(s Signature) bool { return s.KeyID == v.KeyID }):
+		return exclude(ExcludedTampered, "the envelope names key %s, but its signature does not verify over its payload: the payload or the signature was changed after signing", v.KeyID)
+	case errors.Is(err, ErrSignature):
+		return exclude(ExcludedBadSignature, "%v", err)
+	case err != nil:
+		return exclude(ExcludedInvalid, "%v", err)
+	}
+	sum := sha256.Sum256(env.Payload)
+	if first, ok := seen[sum]; ok {
+		return exclude(ExcludedDuplicate, "the same signed report as %s", first)
+	}
+	seen[sum] = p
+	r := st.Predicate.Report
+	t := r.Timing.FinishedAt
+	if t.IsZero() {
+		if t, err = time.Parse(time.RFC3339, st.Predicate.TimeVerified); err != nil {
+			return exclude(ExcludedInvalid, "the report has no finish time and timeVerified %q is not RFC 3339", st.Predicate.TimeVerified)
+		}
+	}
+	return SignedReport{Path: p, Time: t.UTC(), Report: r}, nil
+}
+
+// HistoryOptions choose what a History charts and which reports its limits
+// come from.
+type HistoryOptions struct {
+	// Metrics are the metric paths to chart, in this order (see Values for
+	// the paths). Empty means the defaults: the headline rates accuracy,
+	// labels.accuracy, repeats.majority_accuracy, groundedness and
+	// errors.rate, and the fairness gaps fairness.accuracy.gap,
+	// fairness.demographic_parity_difference and
+	// fairness.equalized_odds_difference, each where every report has it.
+	Metrics []string
+	// Reference, when above 0, fits the limits on the Reference earliest
+	// reports.
+	Reference int
+	// Until, when not zero, fits the limits on the reports that finished at
+	// or before it. Reference and Until cannot both be set; with neither,
+	// the limits come from every report.
+	Until time.Time
+}
+
+// History is a control chart of each metric over a series of signed
+// reports.
+type History struct {
+	// KeyID and KeyFingerprint identify the key the reports verified with.
+	KeyID, KeyFingerprint string
+	// Reports are the verified reports, oldest first (by finish time, then
+	// path).
+	Reports []HistoryReport
+	// Excluded are the files left out of the series.
+	Excluded []Exclusion
+	// Reference is the period the limits come from.
+	Reference HistoryReference
+	// Metrics are the charts, in HistoryOptions.Metrics order.
+	Metrics []MetricHistory
+}
+
+// HistoryReport identifies one report of a history.
+type HistoryReport struct {
+	// Path is the envelope's path relative to the folder.
+	Path string
+	// Time is when the run finished, UTC.
+	Time time.Time
+	// Model is the candidate's NAME@VERSION.
+	Model string
+	// Verdict is the report's ALLOW or BLOCK.
+	Verdict string
+	// Dataset is the eval set's name and version.
+	Dataset string
+	// ResultsSHA256 is the digest of the candidate's results file, which
+	// with Time identifies the run.
+	ResultsSHA256 string
+}
+
+// How a reference period was chosen.
+const (
+	ReferenceAll   = "all"
+	ReferenceFirst = "first"
+	ReferenceUntil = "until"
+)
+
+// HistoryReference is the period a history's limits come from: always the
+// earliest Reports reports.
+type HistoryReference struct {
+	// By is ReferenceAll, ReferenceFirst (HistoryOptions.Reference) or
+	// ReferenceUntil (HistoryOptions.Until).
+	By string
+	// Reports is how many of the earliest reports the period holds, ≥ 1.
+	Reports int
+	// Until is HistoryOptions.Until when By is ReferenceUntil.
+	Until time.Time
+	// From and To are the finish times of the first and last reference
+	// reports.
+	From, To time.Time
+}
+
+// String describes the period: "all 12 reports, 2026-01-05 to 2026-03-23".
+func (r HistoryReference) String() string {
+	span := r.From.Format(time.DateOnly) + " to " + r.To.Format(time.DateOnly)
+	switch r.By {
+	case ReferenceFirst:
+		return fmt.Sprintf("the first %d reports, %s", r.Reports, span)
+	case ReferenceUntil:
+		return fmt.Sprintf("the %d reports up to %s, %s", r.Reports, r.Until.UTC().Format(time.RFC3339), span)
+	}
+	return fmt.Sprintf("all %d reports, %s", r.Reports, span)
+}
+
+// MetricHistory is one metric's control chart.
+type MetricHistory struct {
+	// Metric is the metric path.
+	Metric string
+	// Chart is a p-chart when every report that has the metric also gives
+	// its count of trials (see HistoryCounts), an individuals chart
+	// otherwise.
+	Chart metrics.ControlChart
+	// Reports holds, for each chart point, the index of its report in
+	// History.Reports; a report without the metric has no point.
+	Reports []int
+}
+
+// Errors of NewHistory, for errors.Is.
+var (
+	// ErrNoReports marks a history with no verified report.
+	ErrNoReports = errors.New("no verified report")
+	// ErrHistoryOptions marks options the reports cannot satisfy: a
+	// reference period with no report, a metric in no report.
+	ErrHistoryOptions = errors.New("history options")
+)
+
+// NewHistory orders the verified reports by finish time and fits a control
+// chart to each metric, with the limits from the reference period opt
+// chooses.
+func NewHistory(set *SignedSet, opt HistoryOptions) (*History, error) {
+	reps := slices.Clone(set.Reports)
+	if len(reps) == 0 {
+		return nil, fmt.Errorf("history: %w", ErrNoReports)
+	}
+	slices.SortStableFunc(reps, func(a, b SignedReport) int {
+		return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.Path, b.Path))
+	})
+	h := &History{KeyID: set.KeyID, KeyFingerprint: set.KeyFingerprint, Excluded: slices.Clone(set.Excluded)}
+	for _, sr := range reps {
+		r := sr.Report
+		h.Reports = append(h.Reports, HistoryReport{Path: sr.Path, Time: sr.Time, Model: ModelIdentity(r.Candidate), Verdict: r.Verdict,
+			Dataset: strings.TrimSpace(r.Dataset.Name + " " + r.Dataset.Version), ResultsSHA256: r.Candidate.ResultsSHA256})
+	}
+	ref, err := referencePeriod(h.Reports, opt)
+	if err != nil {
+		return nil, err
+	}
+	h.Reference = ref
+	values := make([]map[string]Value, len(reps))
+	counts := make([]map[string]metrics.Proportion, len(reps))
+	for i, sr := range reps {
+		values[i], counts[i] = Values(sr.Report), HistoryCounts(sr.Report)
+	}
+	names := opt.Metrics
+	if len(names) == 0 {
+		if names = defaultHistoryMetrics(values); len(names) == 0 {
+			return nil, fmt.Errorf("history: %w: no default metric is in every report; name some with Metrics", ErrHistoryOptions)
+		}
+	}
+	for _, name := range names {
+		m, err := metricHistory(name, values, counts, ref.Reports)
+		if err != nil {
+			return nil, err
+		}
+		h.Metrics = append(h.Metrics, m)
+	}
+	return h, nil
+}
+
+func referencePeriod(reps []HistoryReport, opt HistoryOptions) (HistoryReference, error) {
+	ref := HistoryReference{By: ReferenceAll, Reports: len(reps)}
+	switch {
+	case opt.Reference < 0:
+		return ref, fmt.Errorf("history: %w: reference %d reports; want 1 or more", ErrHistoryOptions, opt.Reference)
+	case opt.Reference > 0 && !opt.Until.IsZero():
+		return ref, fmt.Errorf("history: %w: a reference period by count and by date at once", ErrHistoryOptions)
+	case opt.Reference > len(reps):
+		return ref, fmt.Errorf("history: %w: reference %d reports, and only %d verified", ErrHistoryOptions, opt.Reference, len(reps))
+	case opt.Reference > 0:
+		ref.By, ref.Reports = ReferenceFirst, opt.Reference
+	case !opt.Until.IsZero():
+		n := 0
+		for n < len(reps) && !reps[n].Time.After(opt.Until) {
+			n++
+		}
+		if n == 0 {
+			return ref, fmt.Errorf("history: %w: no report finished by %s; the first finished %s", ErrHistoryOptions, opt.Until.UTC().Format(time.RFC3339), reps[0].Time.Format(time.RFC3339))
+		}
+		ref.By, ref.Reports, ref.Until = ReferenceUntil, n, opt.Until
+	}
+	ref.From, ref.To = reps[0].Time, reps[ref.Reports-1].Time
+	return ref, nil
+}
+
+// metricHistory fits the chart of one metric; refReports is how many of
+// the earliest reports are the reference period.
+func metricHistory(name string, values []map[string]Value, counts []map[string]metrics.Proportion, refReports int) (MetricHistory, error) {
+	m := MetricHistory{Metric: name}
+	var x []float64
+	var k, n []int
+	withCounts, ref := true, 0
+	for i := range values {
+		v, ok := values[i][name]
+		if !ok || math.IsNaN(v.V) || math.IsInf(v.V, 0) {
+			continue
+		}
+		c, ok := counts[i][name]
+		withCounts = withCounts && ok && c.N > 0
+		m.Reports = append(m.Reports, i)
+		x, k, n = append(x, v.V), append(k, c.K), append(n, c.N)
+		if i < refReports {
+			ref++
+		}
+	}
+	switch {
+	case len(m.Reports) == 0:
+		return m, fmt.Errorf("history: %w: metric %q is in none of the %d reports (evalgate gate --list-metrics lists metric paths)", ErrHistoryOptions, name, len(values))
+	case ref == 0:
+		return m, fmt.Errorf("history: %w: metric %q has no value in the reference period", ErrHistoryOptions, name)
+	}
+	var err error
+	if withCounts {
+		m.Chart, err = metrics.PChart(k, n, ref)
+	} else {
+		m.Chart, err = metrics.XmRChart(x, ref)
+	}
+	if err != nil {
+		return m, fmt.Errorf("history: metric %q: %w", name, err)
+	}
+	if missing := len(values) - len(m.Reports); missing > 0 {
+		m.Chart.Warnings = append(m.Chart.Warnings, fmt.Errorf("%d of the %d reports have no value for %s", missing, len(values), name))
+	}
+	return m, nil
+}
+
+// HistoryCounts returns the successes and trials behind each of r's rate
+// metrics, by metric path (the paths of Values), which a p-chart needs:
+// accuracy and its methods and tasks, errors.rate, production.accuracy,
+// labels.accuracy and repeats.majority_accuracy. repeats.mean_accuracy is
+// left out: its samples cluster by item, so they are not independent
+// trials, and it gets an individuals chart.
+func HistoryCounts(r *Report) map[string]metrics.Proportion {
+	c := map[string]metrics.Proportion{}
+	add := func(path string, p metrics.Proportion) {
+		if p.N > 0 {
+			c[path] = p
+		}
+	}
+	if acc := r.Metrics.Accuracy; acc.Overall.N > 0 {
+		add("accuracy", acc.Overall)
+		for m, p := range acc.ByMethod {
+			add("accuracy."+m, p)
+		}
+		for _, s := range acc.ByTask {
+			add("accuracy.task."+s.Name, s.Accuracy)
+		}
+	}
+	if r.Candidate.Calls > 0 {
+		add("errors.rate", r.Candidate.ErrorRate)
+	}
+	if p := r.Production; p != nil {
+		add("production.accuracy", p.Accuracy.Overall)
+	}
+	if l := r.Metrics.Labels; l != nil {
+		add("labels.accuracy", l.Accuracy)
+	}
+	if rp := r.Metrics.Repeats; rp != nil {
+		add("repeats.majority_accuracy", rp.MajorityAccuracy)
+	}
+	return c
+}
+
+// defaultHistoryMetrics picks the default metrics (see
+// HistoryOptions.Metrics) that every report has.
+func defaultHistoryMetrics(values []map[string]Value) []string {
+	var out []string
+	for _, p := range []string{"accuracy", "labels.accuracy", "repeats.majority_accuracy", "groundedness", "errors.rate",
+		"fairness.accuracy.gap", "fairness.demographic_parity_difference", "fairness.equalized_odds_difference"} {
+		if !slices.ContainsFunc(values, func(v map[string]Value) bool { x, ok := v[p]; return !ok || math.IsNaN(x.V) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ControlPosition is where one report's metric sits on a history's
+// control chart: its value, the limits at its n, and the rules that fire
+// when it is judged after the history's earlier points.
+type ControlPosition struct {
+	// Metric is the metric path.
+	Metric string
+	// Chart is metrics.ChartP or metrics.ChartXmR.
+	Chart string
+	// Value is the report's value; N its trials on a p-chart, else 0.
+	Value float64
+	N     int
+	// LCL, Center and UCL are the control limits at this point; LCL and
+	// UCL are NaN (null) when the chart has none.
+	LCL, Center, UCL float64
+	// Signals are the Western Electric rules that fire at this point.
+	Signals []metrics.Signal
+	// Reference says which reports the limits come from.
+	Reference string
+}
+
+// OutOfControl reports whether any rule fires at the position.
+func (p ControlPosition) OutOfControl() bool { return len(p.Signals) > 0 }
+
+type controlPositionJSON struct {
+	Metric    string           `json:"metric"`
+	Chart     string           `json:"chart"`
+	Value     *float64         `json:"value"`
+	N         int              `json:"n"`
+	LCL       *float64         `json:"lcl"`
+	Center    *float64         `json:"center"`
+	UCL       *float64         `json:"ucl"`
+	Signals   []metrics.Signal `json:"signals"`
+	Reference string           `json:"reference"`
+}
+
+// MarshalJSON writes undefined values as null and no signals as [].
+func (p ControlPosition) MarshalJSON() ([]byte, error) {
+	sig := p.Signals
+	if sig == nil {
+		sig = []metrics.Signal{}
+	}
+	return json.Marshal(controlPositionJSON{p.Metric, p.Chart, metrics.Finite(p.Value), p.N, metrics.Finite(p.LCL), metrics.Finite(p.Center), metrics.Finite(p.UCL), sig, p.Reference})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *ControlPosition) UnmarshalJSON(b []byte) error {
+	var w controlPositionJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = ControlPosition{w.Metric, w.Chart, metrics.OrNaN(w.Value), w.N, metrics.OrNaN(w.LCL), metrics.OrNaN(w.Center), metrics.OrNaN(w.UCL), w.Signals, w.Reference}
+	if len(p.Signals) == 0 {
+		p.Signals = nil
+	}
+	return nil
+}
+
+func (h *History) position(m MetricHistory, p metrics.ControlPoint) ControlPosition {
+	return ControlPosition{Metric: m.Metric, Chart: m.Chart.Kind, Value: p.Value, N: p.N, LCL: p.LCL, Center: m.Chart.Center, UCL: p.UCL,
+		Signals: p.Signals, Reference: h.Reference.String()}
+}
+
+// Latest returns the newest report's position on each chart that has a
+// point for it.
+func (h *History) Latest() []ControlPosition {
+	var out []ControlPosition
+	newest := len(h.Reports) - 1
+	for _, m := range h.Metrics {
+		if j := len(m.Reports) - 1; j >= 0 && m.Reports[j] == newest {
+			out = append(out, h.position(m, m.Chart.Points[j]))
+		}
+	}
+	return out
+}
+
+// HistoryPosition returns r's position on each of h's charts, for a run's
+// report to show where this week sits. When r is one of h's reports (same
+// finish time and results digest) its points are returned as charted;
+// otherwise r is judged as a new point placed by its finish time after the
+// reports that finished before it, against h's limits (which it does not
+// change). Metrics r lacks, or whose count of trials it lacks on a
+// p-chart, are left out.
+func HistoryPosition(h *History, r *Report) []ControlPosition {
+	values, counts := Values(r), HistoryCounts(r)
+	at := r.Timing.FinishedAt.UTC()
+	self := slices.IndexFunc(h.Reports, func(hr HistoryReport) bool {
+		return hr.ResultsSHA256 != "" && hr.ResultsSHA256 == r.Candidate.ResultsSHA256 && hr.Time.Equal(at)
+	})
+	var out []ControlPosition
+	for _, m := range h.Metrics {
+		if j := slices.Index(m.Reports, self); self >= 0 && j >= 0 {
+			out = append(out, h.position(m, m.Chart.Points[j]))
+			continue
+		}
+		v, ok := values[m.Metric]
+		if !ok || math.IsNaN(v.V) || math.IsInf(v.V, 0) {
+			continue
+		}
+		x, n := v.V, 0
+		if m.Chart.Kind == metrics.ChartP {
+			c, ok := counts[m.Metric]
+			if !ok {
+				continue
+			}
+			x, n = float64(c.K)/float64(c.N), c.N
+		}
+		before := 0
+		for before < len(m.Reports) && !h.Reports[m.Reports[before]].Time.After(at) {
+			before++
+		}
+		chart := m.Chart
+		chart.Points = chart.Points[:before]
+		out = append(out, h.position(m, chart.Next(x, n)))
+	}
+	return out
+}
