@@ -361,7 +361,7 @@ func facts() []fact {
 			passage: []string{
 				"Every product carries a {V} limited warranty against defects in materials and workmanship.",
 				"The warranty does not cover accidental damage or normal wear.",
-				"To make a warranty claim, contact support with your order number.",
+				"To make a warranty claim, email warranty@help.example.com with your order number.",
 			},
 			values: []value{v("1-year", "1 year", "one year", "12 months"), v("2-year", "2 year", "two year", "24 months"), v("90-day", "90 days", "ninety days"), v("6-month", "6 months", "six months")},
 			direct: []string{
@@ -533,7 +533,7 @@ func facts() []fact {
 			key: "pending-charge-clear", task: "billing",
 			passage: []string{
 				"A pending charge from a declined or edited order disappears within {V}.",
-				"If two charges remain on your statement, contact our billing team with the last four digits of your card.",
+				"If two charges remain on your statement, call our billing team at +1 (415) 555-0142 with the last four digits of your card.",
 			},
 			values: []value{v("3 business days", "three business days"), v("5 business days", "five business days"), v("2 business days", "two business days"), v("4 business days", "four business days")},
 			direct: []string{

@@ -49,7 +49,7 @@ const (
 	Name = "support-qa"
 	// Version is the eval set's version, stored as evalgate.version. Bump
 	// it whenever the generator's output changes.
-	Version = "1.0.0"
+	Version = "1.1.0"
 	// DefaultSeed is the seed of the committed support-qa.parquet.
 	DefaultSeed uint64 = 1
 	// Generator names the program that writes the set, stored as
@@ -96,7 +96,28 @@ func Items(seed uint64) []datasets.Item {
 		items[i].Row = int64(i)
 		items[i].ID = fmt.Sprintf("sqa-%03d", i+1)
 	}
+	addContactDetails(items, seed)
 	return items
+}
+
+// addContactDetails signs some messages the way customers do, with their
+// email address or phone number, so that the set carries the personal data
+// real support traffic does. It draws from its own random source, so the
+// questions themselves do not depend on it.
+func addContactDetails(items []datasets.Item, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0xc0ffee))
+	first := []string{"sam", "alex", "priya", "jonas", "mei", "carlos", "fatima", "liam"}
+	last := []string{"lee", "novak", "sharma", "berg", "chen", "ortiz", "haddad", "walsh"}
+	for i := range items {
+		it := &items[i]
+		name := first[rng.IntN(len(first))] + "." + last[rng.IntN(len(last))]
+		switch u := rng.Float64(); {
+		case it.Extra["channel"] == "email" && u < 0.30:
+			it.Input += fmt.Sprintf("\n\n%s@mail.example.org", name)
+		case it.Extra["channel"] == "chat" && u < 0.10:
+			it.Input += fmt.Sprintf(" (call me back on +1 212-555-01%02d)", rng.IntN(100))
+		}
+	}
 }
 
 // makeItem builds the item that asks fact i of a store whose help-center
