@@ -53,6 +53,7 @@ func commands() []command {
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
 		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
+		{"sample", "draw a seeded random sample of production logs into an eval set (sample --from LOGS --n N --seed S --out FILE)", cmdSample},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
 		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},

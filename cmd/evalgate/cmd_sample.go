@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evalgate/evalgate/datasets"
+)
+
+const sampleUsage = "sample --from LOGS.parquet --n N --seed S --out FILE [--stratify COLUMN] [--since TIME] [--until TIME] [--time-column NAME] [--name NAME] [--version V]"
+
+func cmdSample(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sample", sampleUsage)
+	from := fs.String("from", "", "the production log `file` (Parquet) to sample (required)")
+	n := fs.Int("n", 0, "the number of `rows` to draw, at least 1 (required)")
+	seed := fs.Uint64("seed", 0, "`seed` of the random source: the same log and flags give the same bytes (required)")
+	out := fs.String("out", "", "write the eval set to `file` (required)")
+	stratify := fs.String("stratify", "", "allocate n across the values of `column` in proportion to their rows")
+	since := fs.String("since", "", "only rows whose timestamp is at or after `time` (RFC 3339, or YYYY-MM-DD for midnight UTC)")
+	until := fs.String("until", "", "only rows whose timestamp is before `time` (RFC 3339, or YYYY-MM-DD for midnight UTC)")
+	timeCol := fs.String("time-column", datasets.DefaultTimeColumn, "the timestamp `column` that --since and --until apply to")
+	name := fs.String("name", "", "the eval set's `name` (default: the log's base name and -sample)")
+	version := fs.String("version", "", "the eval set's `version` (default: the log's digest prefix and the seed)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("sample: unexpected argument %q (usage: evalgate %s)", pos[0], sampleUsage)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var missing []string
+	for _, f := range []string{"from", "n", "seed", "out"} {
+		if !given[f] {
+			missing = append(missing, "--"+f)
+		}
+	}
+	switch {
+	case len(missing) == 1:
+		return usageErr("sample: %s is required (usage: evalgate %s)", missing[0], sampleUsage)
+	case len(missing) > 1:
+		return usageErr("sample: %s are required (usage: evalgate %s)", strings.Join(missing, ", "), sampleUsage)
+	case *n < 1:
+		return usageErr("sample: --n is %d; want at least 1", *n)
+	case *from == "" || *out == "":
+		return usageErr("sample: --from and --out must name files")
+	}
+	opts := datasets.SampleOptions{N: *n, Seed: *seed, Stratify: *stratify, TimeColumn: *timeCol, Name: *name, Version: *version}
+	for _, b := range []struct {
+		flag  string
+		value string
+		t     *time.Time
+	}{{"since", *since, &opts.Since}, {"until", *until, &opts.Until}} {
+		if b.value == "" {
+			continue
+		}
+		if *b.t, err = datasets.ParseTime(b.value); err != nil {
+			return usageErr("sample: --%s: %v", b.flag, err)
+		}
+	}
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
+		return usageErr("sample: --since %s is not before --until %s", *since, *until)
+	}
+	if same, _ := sameFile(*from, *out); same {
+		return usageErr("sample: --out %s is the log file itself", *out)
+	}
+
+	res, digest, err := writeSampleFile(*from, *out, opts)
+	if err != nil {
+		var we *writeError
+		if errors.As(err, &we) {
+			return runErr(err)
+		}
+		return inputErr(err)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "evalgate: warning: %v\n", w)
+	}
+	md := res.Metadata
+	fmt.Fprintf(e.stdout, "sampled %d of %d eligible rows (%d in the log) from %s, %s, seed %d\n",
+		res.RowsSampled, res.RowsEligible, res.RowsSeen, *from, res.Method, *seed)
+	if len(res.Strata) > 0 {
+		fmt.Fprintf(e.stdout, "strata of %s (sampled / eligible):\n", *stratify)
+		for _, st := range res.Strata {
+			label := st.Value
+			if st.Null {
+				label = "(null)"
+			}
+			fmt.Fprintf(e.stdout, "  %-20s %d / %d\n", label, st.Sampled, st.Eligible)
+		}
+	}
+	fmt.Fprintf(e.stdout, "wrote %s as %s %s: %d rows, sha256 %s\n", *out, md[datasets.MetaName], md[datasets.MetaVersion], res.RowsSampled, digest)
+	return nil
+}
+
+// writeError is a failure to write the output file, as opposed to a
+// problem with the input; it exits 3.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// recordingWriter passes writes on and remembers the first error.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// writeSampleFile samples from into a temporary file beside out and
+// renames it to out once it is complete, so that out is never left
+// half-written. It returns the output's SHA-256.
+func writeSampleFile(from, out string, opts datasets.SampleOptions) (*datasets.SampleResult, string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", fmt.Errorf("sample: --out %s: cannot create a file in %s: %w", out, filepath.Dir(out), err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	h := sha256.New()
+	buf := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	rec := &recordingWriter{w: buf}
+	res, err := datasets.Sample(from, rec, opts)
+	if err == nil {
+		err = buf.Flush()
+		if err != nil {
+			rec.err = err
+		}
+	}
+	if err == nil {
+		if err = tmp.Chmod(0o644); err == nil {
+			err = tmp.Sync()
+		}
+		if err != nil {
+			rec.err = err
+		}
+	}
+	if cerr := tmp.Close(); cerr != nil && err == nil {
+		err, rec.err = cerr, cerr
+	}
+	if err == nil {
+		if err = os.Rename(tmp.Name(), out); err != nil {
+			rec.err = err
+		}
+	}
+	if err != nil {
+		if rec.err != nil {
+			return nil, "", &writeError{fmt.Errorf("write %s: %w", out, err)}
+		}
+		return nil, "", err
+	}
+	return res, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sameFile reports whether a and b name the same existing file.
+func sameFile(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(sa, sb), nil
+}
