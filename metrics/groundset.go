@@ -1,0 +1,223 @@
+package metrics
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+)
+
+// GroundedAnswer is one answer's groundedness check with what identifies
+// it: the input of ComputeGroundedness.
+type GroundedAnswer struct {
+	// ID is the item's id and Sample its 0-based repeat index.
+	ID     string
+	Sample int
+	// Task is the item's task; empty when it has none.
+	Task string
+	// Groups maps each fairness group column to the item's value; a
+	// missing or empty value is counted under MissingGroup.
+	Groups map[string]string
+	// Grounding is the result of Grounder.Ground or GroundingFromVerdicts.
+	Grounding Grounding
+	// Error, when not empty, says why the answer could not be checked (for
+	// example "judge error: …" or a failed model call). Such an answer is
+	// left out of every rate and counted in Groundedness.Errors.
+	Error string
+}
+
+// GroundednessSlice is the groundedness of one subset of answers: a task,
+// or one value of a group column.
+type GroundednessSlice struct {
+	// Name is the task or group value ("(none)" for no task, MissingGroup
+	// for no group value).
+	Name string `json:"name"`
+	// Rate is the share of checked answers that are grounded (no
+	// unsupported claim; abstentions included), with its Wilson interval.
+	Rate Proportion `json:"rate"`
+	// Abstained counts the grounded answers that abstained; Hallucinated
+	// the checked answers with at least one unsupported claim.
+	Abstained    int `json:"abstained"`
+	Hallucinated int `json:"hallucinated"`
+}
+
+// GroundednessColumn breaks groundedness down by the values of one group
+// column, sorted by value.
+type GroundednessColumn struct {
+	// Column is the group column's name.
+	Column string `json:"column"`
+	// Groups holds one slice per value of the column.
+	Groups []GroundednessSlice `json:"groups"`
+}
+
+// HallucinatedAnswer is the evidence for one answer found hallucinated.
+type HallucinatedAnswer struct {
+	// ID, Sample and Task identify the answer, as in GroundedAnswer.
+	ID     string `json:"id"`
+	Sample int    `json:"sample"`
+	Task   string `json:"task"`
+	// Score is the answer's hallucination score in [0, 1].
+	Score float64 `json:"hallucination_score"`
+	// SupportedFraction is the share of its claims that are supported, in
+	// [0, 1].
+	SupportedFraction float64 `json:"supported_fraction"`
+	// Unsupported are its unsupported claims, with their evidence.
+	Unsupported []Claim `json:"unsupported"`
+}
+
+// Groundedness summarises how often answers stayed within their context.
+type Groundedness struct {
+	// Method is the method of the checks (GroundLexical or GroundJudge);
+	// "mixed" when answers were checked with more than one, and empty when
+	// none was checked.
+	Method string `json:"method"`
+	// Rate is grounded answers over checked answers, in [0, 1], with its
+	// Wilson interval; NaN (null) when no answer was checked. An answer is
+	// grounded when none of its claims is unsupported; an answer that
+	// abstains, or has no checkable claim, is grounded.
+	Rate Proportion `json:"rate"`
+	// Abstained counts the checked answers that abstained (they are in
+	// Rate.K); NoClaims the checked answers with no checkable claim (also
+	// in Rate.K); Errors the answers that could not be checked (left out
+	// of Rate).
+	Abstained int `json:"abstained"`
+	NoClaims  int `json:"no_claims"`
+	Errors    int `json:"errors"`
+	// ByTask breaks Rate down by task, sorted by task name; answers with
+	// no task are under "(none)".
+	ByTask []GroundednessSlice `json:"by_task"`
+	// ByGroup breaks Rate down by each group column, in the order asked
+	// for.
+	ByGroup []GroundednessColumn `json:"by_group"`
+	// Hallucinated lists the hallucinated answers, highest Score first
+	// (ties by ID, then Sample).
+	Hallucinated []HallucinatedAnswer `json:"hallucinated"`
+	// Warnings are caveats about these numbers.
+	Warnings Warnings `json:"warnings"`
+}
+
+// groundTally counts one subset.
+type groundTally struct{ grounded, checked, abstained, hallucinated int }
+
+func (t *groundTally) add(g Grounding) {
+	t.checked++
+	if g.Hallucinated {
+		t.hallucinated++
+		return
+	}
+	t.grounded++
+	if g.Abstained {
+		t.abstained++
+	}
+}
+
+func (t groundTally) slice(name string, level float64) GroundednessSlice {
+	return GroundednessSlice{Name: name, Rate: NewProportion(t.grounded, t.checked, level), Abstained: t.abstained, Hallucinated: t.hallucinated}
+}
+
+// ComputeGroundedness summarises per-answer groundedness checks: the
+// groundedness rate with its Wilson interval at level (for example 0.95),
+// overall, per task and per value of each of groups, the abstentions, and
+// the hallucinated answers with their unsupported claims.
+func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float64) Groundedness {
+	out := Groundedness{Warnings: Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{}, Hallucinated: []HallucinatedAnswer{}}
+	var all groundTally
+	byTask := map[string]*groundTally{}
+	byGroup := make([]map[string]*groundTally, len(groups))
+	for i := range byGroup {
+		byGroup[i] = map[string]*groundTally{}
+	}
+	methods := map[string]bool{}
+	samples := 0
+	firstError := ""
+	for _, a := range answers {
+		if a.Error != "" {
+			if out.Errors == 0 {
+				firstError = a.Error
+			}
+			out.Errors++
+			continue
+		}
+		g := a.Grounding
+		methods[g.Method] = true
+		samples = max(samples, a.Sample+1)
+		all.add(g)
+		if len(g.Claims) == 0 {
+			out.NoClaims++
+		}
+		task := a.Task
+		if task == "" {
+			task = "(none)"
+		}
+		groundTallyOf(byTask, task).add(g)
+		for i, col := range groups {
+			v := a.Groups[col]
+			if v == "" {
+				v = MissingGroup
+			}
+			groundTallyOf(byGroup[i], v).add(g)
+		}
+		if g.Hallucinated {
+			out.Hallucinated = append(out.Hallucinated, HallucinatedAnswer{
+				ID: a.ID, Sample: a.Sample, Task: a.Task, Score: g.Score,
+				SupportedFraction: g.SupportedFraction, Unsupported: g.Unsupported(),
+			})
+		}
+	}
+	out.Rate = NewProportion(all.grounded, all.checked, level)
+	out.Abstained = all.abstained
+	for _, name := range slices.Sorted(maps.Keys(byTask)) {
+		out.ByTask = append(out.ByTask, byTask[name].slice(name, level))
+	}
+	for i, col := range groups {
+		c := GroundednessColumn{Column: col, Groups: []GroundednessSlice{}}
+		for _, v := range slices.Sorted(maps.Keys(byGroup[i])) {
+			c.Groups = append(c.Groups, byGroup[i][v].slice(v, level))
+		}
+		out.ByGroup = append(out.ByGroup, c)
+	}
+	sort.SliceStable(out.Hallucinated, func(i, j int) bool {
+		a, b := out.Hallucinated[i], out.Hallucinated[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return a.Sample < b.Sample
+	})
+	switch names := slices.Sorted(maps.Keys(methods)); len(names) {
+	case 0:
+	case 1:
+		out.Method = names[0]
+	default:
+		out.Method = "mixed"
+		out.Warnings = append(out.Warnings, fmt.Errorf("answers were checked with different methods (%v): the rates mix them", names))
+	}
+
+	if all.checked == 0 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("no answer could be checked: groundedness is undefined"))
+	}
+	if out.Errors > 0 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d answers could not be checked and are left out of the rates (first: %s)", out.Errors, len(answers), firstError))
+	}
+	if out.Abstained > 0 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d grounded answers abstained: abstaining is grounded, so read this rate beside accuracy", out.Abstained, all.grounded))
+	}
+	if out.NoClaims > 0 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d answers had no checkable claim (empty or no content words) and count as grounded", out.NoClaims))
+	}
+	if samples > 1 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d samples per item: intervals treat samples as independent, so they are too narrow", samples))
+	}
+	return out
+}
+
+func groundTallyOf(m map[string]*groundTally, key string) *groundTally {
+	t := m[key]
+	if t == nil {
+		t = &groundTally{}
+		m[key] = t
+	}
+	return t
+}
