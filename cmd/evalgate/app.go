@@ -52,6 +52,7 @@ func commands() []command {
 		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
+		{"drift", "compare the distributions of two Parquet files: PSI, KS, chi-square (drift --reference A --current B)", cmdDrift},
 		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
 		{"sample", "draw a seeded random sample of production logs into an eval set (sample --from LOGS --n N --seed S --out FILE)", cmdSample},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},

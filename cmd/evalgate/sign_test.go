@@ -107,7 +107,7 @@ func TestSignedRunVerifies(t *testing.T) {
 			}
 			opensslVerify(t, tt.typ, env, pub)
 			for _, want := range []string{"signature: good", "matches subject results.parquet", "matches subject support-qa.parquet", "matches subject quickstart.yaml",
-				"verdict: ALLOW", "candidate: extractive-v2@extractive-v2", "dataset: support-qa 1.0.0, 400 rows", "OK"} {
+				"verdict: ALLOW", "candidate: extractive-v2@extractive-v2", "dataset: support-qa 1.1.0, 400 rows", "OK"} {
 				if !strings.Contains(res.stdout, want) {
 					t.Errorf("verify output lacks %q:\n%s", want, res.stdout)
 				}
