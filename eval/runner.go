@@ -258,7 +258,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 
 // complete fills in what a result copies from its item, and its scores.
 func (r *Runner) complete(item *datasets.Item, res datasets.Result) datasets.Result {
-	res.Task, res.Expected = item.Task, item.Expected
+	res.Task, res.Expected = item.Task, r.redact(item.Expected)
 	if len(r.Groups) > 0 {
 		res.Groups = make(map[string]string, len(r.Groups))
 		for _, g := range r.Groups {

@@ -441,29 +441,82 @@ type BoundaryViolations struct {
 // checked (Boundaries.Rules), so that rules nobody broke are reported with
 // a zero count.
 func ComputeBoundaries(rules []string, items []BoundaryItem, groups []string) BoundaryReport {
-	r := BoundaryReport{Checked: len(items), Rules: []BoundaryRuleCount{}, Groups: []BoundaryGroupColumn{}, Items: []BoundaryViolations{}}
-	byRule := map[string]int{}
+	t := NewBoundaryTally(rules, groups)
 	for _, it := range items {
-		if len(it.Violations) == 0 {
-			continue
+		t.Add(it)
+	}
+	return t.Result()
+}
+
+// BoundaryTally is ComputeBoundaries one output at a time: it keeps counts
+// and the violating items only, so its memory does not grow with the
+// outputs that broke no rule.
+type BoundaryTally struct {
+	rules   []string
+	groups  []string
+	checked int
+	byRule  map[string]int
+	byValue []map[string]*BoundaryGroupValue
+	items   []BoundaryViolations
+	total   int
+}
+
+// NewBoundaryTally returns an empty tally of the rules checked, broken
+// down by the group columns groups.
+func NewBoundaryTally(rules, groups []string) *BoundaryTally {
+	t := &BoundaryTally{rules: rules, groups: groups, byRule: map[string]int{}, byValue: make([]map[string]*BoundaryGroupValue, len(groups))}
+	for i := range t.byValue {
+		t.byValue[i] = map[string]*BoundaryGroupValue{}
+	}
+	return t
+}
+
+// Add counts one checked output; it is kept only when it broke a rule.
+func (t *BoundaryTally) Add(it BoundaryItem) {
+	t.checked++
+	for i, col := range t.groups {
+		v := it.Groups[col]
+		if v == "" {
+			v = MissingGroup
 		}
-		r.Violations += len(it.Violations)
-		r.ViolatingItems++
-		for _, v := range it.Violations {
-			byRule[v.Rule]++
+		g := t.byValue[i][v]
+		if g == nil {
+			g = &BoundaryGroupValue{Value: v}
+			t.byValue[i][v] = g
 		}
-		r.Items = append(r.Items, BoundaryViolations{ID: it.ID, Sample: it.Sample, Task: it.Task, Violations: slices.Clone(it.Violations)})
+		g.Checked++
+		if n := len(it.Violations); n > 0 {
+			g.Violations += n
+			g.ViolatingItems++
+		}
+	}
+	if len(it.Violations) == 0 {
+		return
+	}
+	t.total += len(it.Violations)
+	for _, v := range it.Violations {
+		t.byRule[v.Rule]++
+	}
+	t.items = append(t.items, BoundaryViolations{ID: it.ID, Sample: it.Sample, Task: it.Task, Violations: slices.Clone(it.Violations)})
+}
+
+// Result reports the outputs added so far.
+func (t *BoundaryTally) Result() BoundaryReport {
+	r := BoundaryReport{Checked: t.checked, Violations: t.total, ViolatingItems: len(t.items), Rules: []BoundaryRuleCount{},
+		Groups: []BoundaryGroupColumn{}, Items: slices.Clone(t.items)}
+	if r.Items == nil {
+		r.Items = []BoundaryViolations{}
 	}
 	listed := map[string]bool{}
-	for _, rule := range rules {
+	for _, rule := range t.rules {
 		if !listed[rule] {
 			listed[rule] = true
-			r.Rules = append(r.Rules, BoundaryRuleCount{rule, byRule[rule]})
+			r.Rules = append(r.Rules, BoundaryRuleCount{rule, t.byRule[rule]})
 		}
 	}
-	for _, rule := range slices.Sorted(maps.Keys(byRule)) {
+	for _, rule := range slices.Sorted(maps.Keys(t.byRule)) {
 		if !listed[rule] {
-			r.Rules = append(r.Rules, BoundaryRuleCount{rule, byRule[rule]})
+			r.Rules = append(r.Rules, BoundaryRuleCount{rule, t.byRule[rule]})
 		}
 	}
 	slices.SortStableFunc(r.Items, func(a, b BoundaryViolations) int {
@@ -472,27 +525,10 @@ func ComputeBoundaries(rules []string, items []BoundaryItem, groups []string) Bo
 		}
 		return a.Sample - b.Sample
 	})
-	for _, col := range groups {
-		byValue := map[string]*BoundaryGroupValue{}
-		for _, it := range items {
-			v := it.Groups[col]
-			if v == "" {
-				v = MissingGroup
-			}
-			g := byValue[v]
-			if g == nil {
-				g = &BoundaryGroupValue{Value: v}
-				byValue[v] = g
-			}
-			g.Checked++
-			if n := len(it.Violations); n > 0 {
-				g.Violations += n
-				g.ViolatingItems++
-			}
-		}
+	for i, col := range t.groups {
 		c := BoundaryGroupColumn{Column: col, Values: []BoundaryGroupValue{}}
-		for _, v := range slices.Sorted(maps.Keys(byValue)) {
-			c.Values = append(c.Values, *byValue[v])
+		for _, v := range slices.Sorted(maps.Keys(t.byValue[i])) {
+			c.Values = append(c.Values, *t.byValue[i][v])
 		}
 		r.Groups = append(r.Groups, c)
 	}

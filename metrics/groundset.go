@@ -120,59 +120,97 @@ func (t groundTally) slice(name string, level float64) GroundednessSlice {
 // overall, per task and per value of each of groups, the abstentions, and
 // the hallucinated answers with their unsupported claims.
 func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float64) Groundedness {
-	out := Groundedness{Warnings: Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{}, Hallucinated: []HallucinatedAnswer{}}
-	var all groundTally
-	byTask := map[string]*groundTally{}
-	byGroup := make([]map[string]*groundTally, len(groups))
-	for i := range byGroup {
-		byGroup[i] = map[string]*groundTally{}
-	}
-	methods := map[string]bool{}
-	samples := 0
-	firstError := ""
+	t := NewGroundednessTally(groups, level)
 	for _, a := range answers {
-		if a.Error != "" {
-			if out.Errors == 0 {
-				firstError = a.Error
-			}
-			out.Errors++
-			continue
-		}
-		g := a.Grounding
-		methods[g.Method] = true
-		samples = max(samples, a.Sample+1)
-		all.add(g)
-		if len(g.Claims) == 0 {
-			out.NoClaims++
-		}
-		task := a.Task
-		if task == "" {
-			task = "(none)"
-		}
-		groundTallyOf(byTask, task).add(g)
-		for i, col := range groups {
-			v := a.Groups[col]
-			if v == "" {
-				v = MissingGroup
-			}
-			groundTallyOf(byGroup[i], v).add(g)
-		}
-		if g.Hallucinated {
-			out.Hallucinated = append(out.Hallucinated, HallucinatedAnswer{
-				ID: a.ID, Sample: a.Sample, Task: a.Task, Score: g.Score,
-				SupportedFraction: g.SupportedFraction, Unsupported: g.Unsupported(),
-			})
-		}
+		t.Add(a)
 	}
+	return t.Result()
+}
+
+// GroundednessTally is ComputeGroundedness one answer at a time: it keeps
+// counts per task and group value and the hallucinated answers only, so
+// its memory does not grow with the grounded answers.
+type GroundednessTally struct {
+	groups     []string
+	level      float64
+	all        groundTally
+	byTask     map[string]*groundTally
+	byGroup    []map[string]*groundTally
+	methods    map[string]bool
+	samples    int
+	answers    int
+	errors     int
+	noClaims   int
+	firstError string
+	halluc     []HallucinatedAnswer
+}
+
+// NewGroundednessTally returns an empty tally over the group columns
+// groups, with intervals at level.
+func NewGroundednessTally(groups []string, level float64) *GroundednessTally {
+	t := &GroundednessTally{groups: groups, level: level, byTask: map[string]*groundTally{},
+		byGroup: make([]map[string]*groundTally, len(groups)), methods: map[string]bool{}}
+	for i := range t.byGroup {
+		t.byGroup[i] = map[string]*groundTally{}
+	}
+	return t
+}
+
+// Add counts one answer; a is not kept unless it is hallucinated.
+func (t *GroundednessTally) Add(a GroundedAnswer) {
+	t.answers++
+	if a.Error != "" {
+		if t.errors == 0 {
+			t.firstError = a.Error
+		}
+		t.errors++
+		return
+	}
+	g := a.Grounding
+	t.methods[g.Method] = true
+	t.samples = max(t.samples, a.Sample+1)
+	t.all.add(g)
+	if len(g.Claims) == 0 {
+		t.noClaims++
+	}
+	task := a.Task
+	if task == "" {
+		task = "(none)"
+	}
+	groundTallyOf(t.byTask, task).add(g)
+	for i, col := range t.groups {
+		v := a.Groups[col]
+		if v == "" {
+			v = MissingGroup
+		}
+		groundTallyOf(t.byGroup[i], v).add(g)
+	}
+	if g.Hallucinated {
+		t.halluc = append(t.halluc, HallucinatedAnswer{
+			ID: a.ID, Sample: a.Sample, Task: a.Task, Score: g.Score,
+			SupportedFraction: g.SupportedFraction, Unsupported: g.Unsupported(),
+		})
+	}
+}
+
+// Result summarises the answers added so far.
+func (t *GroundednessTally) Result() Groundedness {
+	level := t.level
+	out := Groundedness{Warnings: Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{},
+		Hallucinated: slices.Clone(t.halluc), Errors: t.errors, NoClaims: t.noClaims}
+	if out.Hallucinated == nil {
+		out.Hallucinated = []HallucinatedAnswer{}
+	}
+	all := t.all
 	out.Rate = NewProportion(all.grounded, all.checked, level)
 	out.Abstained = all.abstained
-	for _, name := range slices.Sorted(maps.Keys(byTask)) {
-		out.ByTask = append(out.ByTask, byTask[name].slice(name, level))
+	for _, name := range slices.Sorted(maps.Keys(t.byTask)) {
+		out.ByTask = append(out.ByTask, t.byTask[name].slice(name, level))
 	}
-	for i, col := range groups {
+	for i, col := range t.groups {
 		c := GroundednessColumn{Column: col, Groups: []GroundednessSlice{}}
-		for _, v := range slices.Sorted(maps.Keys(byGroup[i])) {
-			c.Groups = append(c.Groups, byGroup[i][v].slice(v, level))
+		for _, v := range slices.Sorted(maps.Keys(t.byGroup[i])) {
+			c.Groups = append(c.Groups, t.byGroup[i][v].slice(v, level))
 		}
 		out.ByGroup = append(out.ByGroup, c)
 	}
@@ -186,7 +224,7 @@ func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float6
 		}
 		return a.Sample < b.Sample
 	})
-	switch names := slices.Sorted(maps.Keys(methods)); len(names) {
+	switch names := slices.Sorted(maps.Keys(t.methods)); len(names) {
 	case 0:
 	case 1:
 		out.Method = names[0]
@@ -199,7 +237,7 @@ func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float6
 		out.Warnings = append(out.Warnings, fmt.Errorf("no answer could be checked: groundedness is undefined"))
 	}
 	if out.Errors > 0 {
-		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d answers could not be checked and are left out of the rates (first: %s)", out.Errors, len(answers), firstError))
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d answers could not be checked and are left out of the rates (first: %s)", out.Errors, t.answers, t.firstError))
 	}
 	if out.Abstained > 0 {
 		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d grounded answers abstained: abstaining is grounded, so read this rate beside accuracy", out.Abstained, all.grounded))
@@ -207,8 +245,8 @@ func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float6
 	if out.NoClaims > 0 {
 		out.Warnings = append(out.Warnings, fmt.Errorf("%d answers had no checkable claim (empty or no content words) and count as grounded", out.NoClaims))
 	}
-	if samples > 1 {
-		out.Warnings = append(out.Warnings, fmt.Errorf("%d samples per item: intervals treat samples as independent, so they are too narrow", samples))
+	if t.samples > 1 {
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d samples per item: intervals treat samples as independent, so they are too narrow", t.samples))
 	}
 	return out
 }

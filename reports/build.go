@@ -17,6 +17,16 @@ type Input struct {
 	Production *ModelResults
 	// Cache, when not nil, counts response-cache lookups.
 	Cache *eval.CacheStats
+	// Integrity, when not nil, is what the groundedness, boundary and PII
+	// checks found, and the answers routed to review.
+	Integrity *metrics.Integrity
+	// Judge, when not nil, identifies the groundedness judge.
+	Judge *JudgeRun
+	// Redacted marks a run with pii.redact.
+	Redacted bool
+	// History, when not nil, holds the control charts of earlier signed
+	// reports to place this one on.
+	History *History
 	// Incomplete, when not empty, marks the run INCOMPLETE with this reason.
 	Incomplete string
 	Timing     Timing
@@ -61,8 +71,23 @@ func Build(in Input) *Report {
 		rep := metrics.ComputeRepeats(in.Candidate.Results, opts)
 		r.Metrics.Repeats = &rep
 	}
-	ApplyGate(r, cfg.Gate)
+	finish(r, in)
 	return r
+}
+
+// finish adds what both builders share — the integrity checks, the judge,
+// the history — and applies the gate.
+func finish(r *Report, in Input) {
+	if ig := in.Integrity; ig != nil {
+		r.Metrics.Groundedness, r.Metrics.Boundaries, r.Metrics.PII = ig.Groundedness, ig.Boundaries, ig.PII
+		review := ig.Review
+		r.Review = &review
+	}
+	r.Judge, r.Redacted = in.Judge, in.Redacted
+	if in.History != nil {
+		r.History = HistoryPosition(in.History, r)
+	}
+	ApplyGate(r, in.Config.Gate)
 }
 
 // newReport starts a complete report of the candidate's run; the builders

@@ -104,7 +104,7 @@ func MetricPaths(cfg *configs.Config) []string {
 			out = append(out, fmt.Sprintf("%-52s %s", d.path+".ci_low", "lower bound of its interval"), fmt.Sprintf("%-52s %s", d.path+".ci_high", "upper bound of its interval"))
 		}
 	}
-	return out
+	return append(out, DriftMetricPaths()...)
 }
 
 // fairnessColumns names the fairness columns a config produces: each group
@@ -167,6 +167,28 @@ func metricDocs(cfg *configs.Config) []metricDoc {
 			metricDoc{"labels.f1.<class>", "one class's F1", false},
 		)
 	}
+	if cfg.Groundedness.Method != configs.GroundOff {
+		docs = append(docs,
+			metricDoc{"groundedness", "share of answers (with context) whose every claim the context supports; abstentions count as grounded", true},
+			metricDoc{"groundedness.hallucinated", "number of answers with an unsupported claim", false},
+			metricDoc{"groundedness.task.<task>", "groundedness on one task slice", true},
+		)
+		if cfg.Groundedness.Method == configs.GroundJudge {
+			docs = append(docs, metricDoc{"groundedness.judge_errors", "answers the judge could not verify (failed call or unparseable reply)", false})
+		}
+	}
+	docs = append(docs,
+		metricDoc{"boundaries.violations", "boundary rules broken, summed over outputs", false},
+		metricDoc{"boundaries.violating_items", "outputs that broke at least one boundary rule", false},
+		metricDoc{"boundaries.rule.<rule>", "violations of one rule (for example boundaries.rule.max_chars)", false},
+		metricDoc{"review.routed", "answers routed to human review", false},
+	)
+	if cfg.PII.DetectPII() {
+		docs = append(docs,
+			metricDoc{"pii.total", "personal data values found in prompts, contexts and outputs", false},
+			metricDoc{"pii.output", "personal data values found in model outputs", false},
+		)
+	}
 	if cfg.Run.Repeats > 1 {
 		docs = append(docs,
 			metricDoc{"repeats.mean_accuracy", "accuracy averaged over samples (items as the unit)", true},
@@ -197,9 +219,12 @@ func CheckRules(cfg *configs.Config) error {
 			}
 		}
 	}
+	if err := CheckDriftRules(cfg); err != nil {
+		return err
+	}
 	var bad []string
 	for i, r := range cfg.Gate {
-		if known[r.Metric] || slices.ContainsFunc(patterns, func(p string) bool { return matchPattern(p, r.Metric) }) {
+		if IsDriftMetric(r.Metric) || known[r.Metric] || slices.ContainsFunc(patterns, func(p string) bool { return matchPattern(p, r.Metric) }) {
 			continue
 		}
 		hint := ""
@@ -316,6 +341,7 @@ func Values(r *Report) map[string]Value {
 			v[fmt.Sprintf("repeats.pass_at_%d", pk.K)] = point(pk.Value)
 		}
 	}
+	integrityValues(r, v)
 	for path, val := range maps.Clone(v) {
 		if !math.IsNaN(val.Low) {
 			v[path+".ci_low"] = point(val.Low)
@@ -327,6 +353,40 @@ func Values(r *Report) map[string]Value {
 
 func est(e metrics.Estimate) Value { return Value{e.Value, e.Low, e.High} }
 
+// integrityValues adds the groundedness, boundary, review and PII metrics.
+func integrityValues(r *Report, v map[string]Value) {
+	if g := r.Metrics.Groundedness; g != nil {
+		// The counts exist even when no answer could be checked: that is
+		// when judge_errors matters most.
+		v["groundedness.hallucinated"] = point(float64(len(g.Hallucinated)))
+		v["groundedness.judge_errors"] = point(float64(g.Errors))
+		if g.Rate.N > 0 {
+			v["groundedness"] = prop(g.Rate)
+			for _, s := range g.ByTask {
+				v["groundedness.task."+s.Name] = prop(s.Rate)
+			}
+		}
+	}
+	if b := r.Metrics.Boundaries; b != nil {
+		v["boundaries.violations"] = point(float64(b.Violations))
+		v["boundaries.violating_items"] = point(float64(b.ViolatingItems))
+		for _, rc := range b.Rules {
+			v["boundaries.rule."+rc.Rule] = point(float64(rc.Violations))
+		}
+	}
+	if rv := r.Review; rv != nil {
+		v["review.routed"] = point(float64(rv.Routed))
+	}
+	if p := r.Metrics.PII; p != nil {
+		v["pii.total"] = point(float64(p.Total))
+		for _, l := range p.Locations {
+			if l.Location == metrics.PIIOutput.String() {
+				v["pii.output"] = point(float64(l.Total))
+			}
+		}
+	}
+}
+
 // ApplyGate checks every rule against the report's metrics, fills r.Gate,
 // and sets r.Verdict: ALLOW when the run is complete and no rule failed or
 // went unevaluated without being optional, BLOCK otherwise.
@@ -334,6 +394,9 @@ func ApplyGate(r *Report, rules []configs.Rule) {
 	values := Values(r)
 	g := Gate{Rules: make([]RuleResult, 0, len(rules))}
 	for _, rule := range rules {
+		if IsDriftMetric(rule.Metric) {
+			continue // evalgate drift applies these
+		}
 		rr := RuleResult{Metric: rule.Metric, Min: rule.Min, Max: rule.Max, Optional: rule.Optional, Description: rule.Description,
 			Observed: math.NaN(), Low: math.NaN(), High: math.NaN()}
 		val, ok := values[rule.Metric]

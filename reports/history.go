@@ -103,11 +103,12 @@ func ReadSignedReports(fsys fs.FS, v *Verifier) (*SignedSet, error) {
 	seen := map[[32]byte]string{}
 	for _, p := range envelopes {
 		sr, ex := readSigned(fsys, p, v, seen)
-		if ex != nil {
+		switch {
+		case ex != nil:
 			set.Excluded = append(set.Excluded, *ex)
-			continue
+		case sr.Report != nil:
+			set.Reports = append(set.Reports, sr)
 		}
-		set.Reports = append(set.Reports, sr)
 	}
 	for _, p := range plain {
 		if !signedDirs[path.Dir(p)] {
@@ -137,6 +138,9 @@ func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (Si
 			return exclude(ExcludedUnsigned, "a plain report, not a signature envelope")
 		}
 		return exclude(ExcludedInvalid, "%v", err)
+	}
+	if st, err := VerifyStatement(v, raw); err == nil && st.PredicateType == DriftPredicateType {
+		return SignedReport{}, nil // a signed drift report: evidence, but not a point on these charts
 	}
 	st, err := VerifyReport(v, raw)
 	switch {
@@ -382,7 +386,8 @@ func metricHistory(name string, values []map[string]Value, counts []map[string]m
 // HistoryCounts returns the successes and trials behind each of r's rate
 // metrics, by metric path (the paths of Values), which a p-chart needs:
 // accuracy and its methods and tasks, errors.rate, production.accuracy,
-// labels.accuracy and repeats.majority_accuracy. repeats.mean_accuracy is
+// labels.accuracy, repeats.majority_accuracy and groundedness.
+// repeats.mean_accuracy is
 // left out: its samples cluster by item, so they are not independent
 // trials, and it gets an individuals chart.
 func HistoryCounts(r *Report) map[string]metrics.Proportion {
@@ -412,6 +417,9 @@ func HistoryCounts(r *Report) map[string]metrics.Proportion {
 	}
 	if rp := r.Metrics.Repeats; rp != nil {
 		add("repeats.majority_accuracy", rp.MajorityAccuracy)
+	}
+	if g := r.Metrics.Groundedness; g != nil {
+		add("groundedness", g.Rate)
 	}
 	return c
 }

@@ -18,13 +18,33 @@ var htmlTemplateText string
 // direction; report.json has them all.
 const maxHTMLFlips = 500
 
+// Caps on the lists report.html shows; report.json has them all, and
+// review.parquet every routed answer.
+const (
+	// maxHTMLHallucinated answers are listed, with at most maxHTMLClaims
+	// unsupported claims each.
+	maxHTMLHallucinated = 200
+	maxHTMLClaims       = 20
+	// maxHTMLViolations outputs that broke a boundary rule are listed.
+	maxHTMLViolations = 500
+	// maxHTMLReview routed answers are listed.
+	maxHTMLReview = 500
+	// htmlClip is the longest claim shown, in code points.
+	htmlClip = 1000
+)
+
 // WriteHTML writes r as one self-contained HTML page that opens offline:
 // the verdict banner, every gate rule with a picture of its value,
 // interval and threshold, per-task and per-group charts with interval
 // whiskers (inline SVG), the regression against production with the items
-// that flipped, and the run's details. Every string is escaped by
-// html/template, and a Content-Security-Policy forbids scripts, so text
-// from a config, a dataset or a model cannot run in a reader's browser.
+// that flipped, groundedness with the hallucinated answers and the
+// evidence against each claim, boundary violations, personal data by kind
+// and location, the answers routed to human review, this report's
+// position on the control charts of earlier reports, and the run's
+// details. Every string is escaped by html/template, and a
+// Content-Security-Policy forbids scripts, so text from a config, a
+// dataset or a model cannot run in a reader's browser; control characters
+// in the integrity sections' text are shown as escapes (\x1b, \u202e).
 func WriteHTML(w io.Writer, r *Report) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
@@ -55,6 +75,11 @@ type htmlView struct {
 	FairnessNotes            []string
 	HasProduction            bool
 	Regression               *htmlRegression
+	Groundedness             *htmlGround
+	Boundaries               *htmlBounds
+	Review                   *htmlReview
+	PII                      *htmlPII
+	History                  *htmlHistory
 	Run                      []htmlRunRow
 	Timing                   string
 	Warnings                 []string
@@ -136,6 +161,114 @@ type htmlRunRow struct {
 	Model, Calls, Errors, Tokens, Counts, Latency, Cost string
 }
 
+// htmlGround is the groundedness section.
+type htmlGround struct {
+	Method, Summary, Judge string
+	// Level is the intervals' confidence level, "95%".
+	Level        string
+	Chart        *htmlChart
+	Slices       []htmlGroundSlice
+	Hallucinated []htmlHallucinated
+	More, Total  int
+}
+
+type htmlGroundSlice struct {
+	Name, Rate, Interval             string
+	Checked, Hallucinated, Abstained int
+	Overall                          bool
+}
+
+// htmlHallucinated is one hallucinated answer with its unsupported claims.
+type htmlHallucinated struct {
+	ID, Sample, Task, Score, Supported string
+	Claims                             []htmlClaim
+	MoreClaims                         int
+}
+
+// htmlClaim is one unsupported claim with the evidence against it.
+type htmlClaim struct {
+	Text                             string
+	Missing, Contradicted, Uncovered []string
+	Passage, Snippet, Reason         string
+}
+
+// htmlBounds is the boundaries section.
+type htmlBounds struct {
+	Summary     string
+	Rules       []htmlCount
+	Groups      []htmlBoundGroup
+	Items       []htmlViolating
+	More, Total int
+}
+
+type htmlCount struct {
+	Name  string
+	Count int
+}
+
+type htmlViolating struct {
+	ID, Sample, Task string
+	Violations       []htmlKV
+}
+
+type htmlBoundGroup struct {
+	Column string
+	Values []metrics.BoundaryGroupValue
+}
+
+// htmlReview is the section of answers routed to human review.
+type htmlReview struct {
+	Summary     string
+	Reasons     []htmlCount
+	Items       []htmlReviewItem
+	More, Total int
+}
+
+type htmlReviewItem struct {
+	ID, Sample, Task, Confidence string
+	Reasons                      []string
+}
+
+// htmlPII is the personal-data section: a kind × location table.
+type htmlPII struct {
+	Summary, Note string
+	Redacted      bool
+	Locations     []string
+	Rows          []htmlPIIRow
+	Items         []string
+}
+
+type htmlPIIRow struct {
+	Kind   string
+	Counts []int
+	Total  int
+	All    bool
+}
+
+// htmlHistory is this report's position on earlier reports' control
+// charts.
+type htmlHistory struct {
+	Summary string
+	Rows    []htmlControl
+}
+
+type htmlControl struct {
+	Metric, Chart, Value, N, LCL, Center, UCL string
+	Signals                                   []string
+	Class                                     string
+	Strip                                     *controlStrip
+}
+
+// controlStrip pictures one control-chart position on a 240×28 strip: the
+// zone between the limits, the center line and the value, in pixels.
+type controlStrip struct {
+	HasZone      bool
+	ZoneX, ZoneW float64
+	HasCenter    bool
+	CenterX, X   float64
+	Class        string
+}
+
 func newHTMLView(r *Report) htmlView {
 	v := htmlView{
 		Title:         fmt.Sprintf("evalgate %s: %s", r.Verdict, ModelIdentity(r.Candidate)),
@@ -154,7 +287,24 @@ func newHTMLView(r *Report) htmlView {
 	if r.Production != nil {
 		v.Intro += " and to the model now in production"
 	}
-	v.Intro += ", scored every answer, and checked the results against the gate rules in the config. " +
+	v.Intro += ", scored every answer"
+	var checks []string
+	if r.Metrics.Groundedness != nil {
+		checks = append(checks, "against its item's retrieved context (groundedness)")
+	}
+	if r.Metrics.Boundaries != nil {
+		checks = append(checks, "against the config's output rules (boundaries)")
+	}
+	if r.Metrics.PII != nil {
+		checks = append(checks, "for personal data")
+	}
+	switch n := len(checks); {
+	case n == 1:
+		v.Intro += ", checked each answer " + checks[0]
+	case n > 1:
+		v.Intro += ", checked each answer " + strings.Join(checks[:n-1], ", ") + " and " + checks[n-1]
+	}
+	v.Intro += ", and checked the results against the gate rules in the config. " +
 		"ALLOW means every rule passed and the candidate may be promoted; BLOCK means at least one did not. " +
 		"Each measured rate comes with a 95% interval (the range the true value is likely in, given how many items were tested): in the charts, a dot is the measurement and the line through it is its interval."
 	v.Identity = []htmlKV{{"Candidate", modelLine(r.Candidate)}}
@@ -166,6 +316,12 @@ func newHTMLView(r *Report) htmlView {
 		htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", r.Config.Path, r.Config.SHA256)},
 		htmlKV{"Results", fmt.Sprintf("%s, sha256 %s", r.Candidate.ResultsFile, r.Candidate.ResultsSHA256)},
 	)
+	if j := r.Judge; j != nil {
+		v.Identity = append(v.Identity, htmlKV{"Groundedness judge", visible(judgeLine(j))})
+	}
+	if r.Redacted {
+		v.Identity = append(v.Identity, htmlKV{"Personal data", "redacted (pii.redact): typed placeholders replace every value in the files this run wrote"})
+	}
 	for _, rr := range r.Gate.Rules {
 		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: fmtNum(rr.Observed), Interval: interval(rr.Low, rr.High),
 			Threshold: threshold(rr), Reason: rr.Reason, Criterion: Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
@@ -194,6 +350,21 @@ func newHTMLView(r *Report) htmlView {
 	if reg := r.Metrics.Regression; reg != nil {
 		v.Regression = htmlRegress(reg)
 	}
+	if g := r.Metrics.Groundedness; g != nil {
+		v.Groundedness = htmlGroundedness(g, r.Judge)
+	}
+	if b := r.Metrics.Boundaries; b != nil {
+		v.Boundaries = htmlBoundaries(b)
+	}
+	if rv := r.Review; rv != nil {
+		v.Review = htmlReviewSection(rv)
+	}
+	if p := r.Metrics.PII; p != nil {
+		v.PII = htmlPIISection(p, r.Redacted)
+	}
+	if len(r.History) > 0 {
+		v.History = htmlHistorySection(r.History)
+	}
 	models := []ModelRun{r.Candidate}
 	names := []string{"candidate"}
 	if r.Production != nil {
@@ -202,6 +373,9 @@ func newHTMLView(r *Report) htmlView {
 	for i, m := range models {
 		v.Run = append(v.Run, htmlRunRow{names[i] + ": " + ModelIdentity(m), fmt.Sprint(m.Calls), fmt.Sprint(m.Errors), fmt.Sprint(m.PromptTokens + m.CompletionTokens), callCounts(m), latencyText(m.Latency), costText(m.Cost)})
 	}
+	if j := r.Judge; j != nil {
+		v.Run = append(v.Run, htmlRunRow{visible("groundedness judge: " + j.Model + "@" + j.Version), fmt.Sprint(j.Calls), fmt.Sprint(j.Errors), "-", fmt.Sprintf("- / %d / -", j.Cached), "-", "-"})
+	}
 	v.Timing = fmt.Sprintf("Started %s, finished %s (%.1f s).", r.Timing.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.Seconds)
 	measured := func(ok bool, where string) string {
 		if ok {
@@ -209,11 +383,29 @@ func newHTMLView(r *Report) htmlView {
 		}
 		return "not measured in this run"
 	}
+	notCC7 := ""
+	if len(r.History) == 0 {
+		notCC7 = " (evalgate drift; evalgate run --history DIR)"
+	}
+	pi1 := "Accuracy and fairness sections; gate rules marked PI1; error rate under Run"
+	var pi1More []string
+	if r.Metrics.Groundedness != nil {
+		pi1More = append(pi1More, "Groundedness")
+	}
+	if r.Metrics.Boundaries != nil {
+		pi1More = append(pi1More, "Boundaries")
+	}
+	if r.Review != nil {
+		pi1More = append(pi1More, "Routed to human review")
+	}
+	if len(pi1More) > 0 {
+		pi1 += "; " + strings.Join(pi1More, ", ") + " sections"
+	}
 	v.Evidence = []htmlKV3{
-		{"PI1 processing integrity", "Does the model process inputs completely and accurately, for every group of users?", "Accuracy and fairness sections; gate rules marked PI1; error rate under Run"},
+		{"PI1 processing integrity", "Does the model process inputs completely and accurately, for every group of users, without making things up or breaking the output rules?", pi1},
 		{"CC8.1 change management", "Was the change tested against what runs in production before release?", measured(r.Metrics.Regression != nil, "Regression against production section; gate rules marked CC8.1")},
-		{"CC7 system monitoring", "Are inputs and outputs drifting from what was tested?", "not measured in this run (evalgate drift)"},
-		{"C1 / P confidentiality and privacy", "Does the model leak personal or confidential data?", "not measured in this run"},
+		{"CC7 system monitoring", "Are the model's results drifting from what was measured before?", measured(len(r.History) > 0, "Control charts section (this report against earlier signed reports); drift: evalgate drift") + notCC7},
+		{"C1 / P confidentiality and privacy", "Does the model leak personal or confidential data?", measured(r.Metrics.PII != nil, "Personal data section; gate rules marked C1/P")},
 	}
 	return v
 }
@@ -326,7 +518,12 @@ func ticks(a axis, step float64, label func(float64) string) []htmlTick {
 	return out
 }
 
-func pctTick(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+func pctTick(v float64) string {
+	if math.Abs(v) < 1e-9 {
+		v = 0 // not "-0%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}
 
 func propMark(a axis, p metrics.Proportion, y float64, class string) (htmlMark, bool) {
 	if p.N == 0 || math.IsNaN(p.Rate) {
@@ -516,4 +713,232 @@ func signedPoints(e metrics.Estimate) string {
 		s += fmt.Sprintf(" [%+.1f, %+.1f]", 100*e.Low, 100*e.High)
 	}
 	return strings.TrimSpace(s)
+}
+
+func htmlGroundedness(g *metrics.Groundedness, j *JudgeRun) *htmlGround {
+	h := &htmlGround{Method: visible(orDash(g.Method)), Summary: groundLead(g), Level: fmt.Sprintf("%.0f%%", 100*g.Rate.Level), Total: len(g.Hallucinated)}
+	if j != nil {
+		h.Judge = visible(fmt.Sprintf("Each claim was verified by the judge %s: %s.", judgeLine(j), judgeCalls(j)))
+	}
+	slice := func(name string, p metrics.Proportion, hall, abst int, overall bool) {
+		h.Slices = append(h.Slices, htmlGroundSlice{Name: visible(name), Rate: pct(p.Rate), Interval: pctInterval(p), Checked: p.N, Hallucinated: hall, Abstained: abst, Overall: overall})
+	}
+	props := []metrics.Proportion{g.Rate}
+	slice("overall", g.Rate, len(g.Hallucinated), g.Abstained, true)
+	for _, t := range g.ByTask {
+		slice("task "+t.Name, t.Rate, t.Hallucinated, t.Abstained, false)
+		props = append(props, t.Rate)
+	}
+	for _, col := range g.ByGroup {
+		for _, v := range col.Groups {
+			slice(col.Column+" = "+v.Name, v.Rate, v.Hallucinated, v.Abstained, false)
+			props = append(props, v.Rate)
+		}
+	}
+	if g.Rate.N > 0 {
+		a := rateAxis(props...)
+		c := newChart("Groundedness overall, per task and per group", "", len(h.Slices))
+		addRateRow(c, a, "overall", g.Rate, nil, false)
+		for _, t := range g.ByTask {
+			addRateRow(c, a, visible("task "+t.Name), t.Rate, nil, false)
+		}
+		for _, col := range g.ByGroup {
+			for _, v := range col.Groups {
+				addRateRow(c, a, visible(col.Column+" = "+v.Name), v.Rate, nil, false)
+			}
+		}
+		c.Ticks = ticks(a, 0.1, pctTick)
+		h.Chart = c
+	}
+	hs := g.Hallucinated
+	if len(hs) > maxHTMLHallucinated {
+		hs, h.More = hs[:maxHTMLHallucinated], len(hs)-maxHTMLHallucinated
+	}
+	show := anySample(len(hs), func(i int) int { return hs[i].Sample })
+	for _, a := range hs {
+		ha := htmlHallucinated{ID: visible(a.ID), Sample: strings.TrimSpace(sampleText(a.Sample, show)), Task: visible(orDash(a.Task)),
+			Score: fmt.Sprintf("%.2f", a.Score), Supported: pct(a.SupportedFraction)}
+		claims := a.Unsupported
+		if len(claims) > maxHTMLClaims {
+			claims, ha.MoreClaims = claims[:maxHTMLClaims], len(claims)-maxHTMLClaims
+		}
+		for _, c := range claims {
+			hc := htmlClaim{Text: visible(clip(c.Text, htmlClip)), Missing: visibleAll(c.Missing), Contradicted: visibleAll(c.Contradicted), Reason: visible(c.Reason)}
+			if len(c.Missing) == 0 && len(c.Contradicted) == 0 {
+				hc.Uncovered = visibleAll(c.Uncovered)
+			}
+			if c.Snippet != "" {
+				hc.Passage, hc.Snippet = passageText(c), visible(c.Snippet)
+			}
+			ha.Claims = append(ha.Claims, hc)
+		}
+		h.Hallucinated = append(h.Hallucinated, ha)
+	}
+	return h
+}
+
+func htmlBoundaries(b *metrics.BoundaryReport) *htmlBounds {
+	h := &htmlBounds{
+		Summary: fmt.Sprintf("Output rules from the config that no answer may break. %s in %d of %d checked outputs.",
+			plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked),
+		Total: len(b.Items),
+	}
+	for _, col := range b.Groups {
+		g := htmlBoundGroup{Column: visible(col.Column)}
+		for _, v := range col.Values {
+			v.Value = visible(v.Value)
+			g.Values = append(g.Values, v)
+		}
+		h.Groups = append(h.Groups, g)
+	}
+	for _, rc := range b.Rules {
+		h.Rules = append(h.Rules, htmlCount{visible(rc.Rule), rc.Violations})
+	}
+	items := b.Items
+	if len(items) > maxHTMLViolations {
+		items, h.More = items[:maxHTMLViolations], len(items)-maxHTMLViolations
+	}
+	show := anySample(len(items), func(i int) int { return items[i].Sample })
+	for _, it := range items {
+		hv := htmlViolating{ID: visible(it.ID), Sample: strings.TrimSpace(sampleText(it.Sample, show)), Task: visible(orDash(it.Task))}
+		for _, v := range it.Violations {
+			hv.Violations = append(hv.Violations, htmlKV{visible(v.Rule), visible(v.Detail)})
+		}
+		h.Items = append(h.Items, hv)
+	}
+	return h
+}
+
+func htmlReviewSection(rv *metrics.Review) *htmlReview {
+	h := &htmlReview{Summary: reviewLead(rv), Total: len(rv.Items)}
+	for _, rc := range rv.ByReason {
+		h.Reasons = append(h.Reasons, htmlCount{visible(rc.Reason), rc.Count})
+	}
+	items := rv.Items
+	if len(items) > maxHTMLReview {
+		items, h.More = items[:maxHTMLReview], len(items)-maxHTMLReview
+	}
+	show := anySample(len(items), func(i int) int { return items[i].Sample })
+	for _, it := range items {
+		h.Items = append(h.Items, htmlReviewItem{ID: visible(it.ID), Sample: strings.TrimSpace(sampleText(it.Sample, show)), Task: visible(orDash(it.Task)),
+			Confidence: confidenceText(it.Confidence), Reasons: visibleAll(it.Reasons)})
+	}
+	return h
+}
+
+// piiKindNames name the kinds of personal data for people.
+var piiKindNames = [metrics.NumPIIKinds]string{
+	metrics.PIIEmail: "email address", metrics.PIIPhone: "phone number", metrics.PIISSN: "US social security number",
+	metrics.PIICard: "payment card number", metrics.PIIIBAN: "IBAN", metrics.PIIIPv4: "IPv4 address", metrics.PIIIPv6: "IPv6 address",
+}
+
+func htmlPIISection(p *metrics.PIISummary, redacted bool) *htmlPII {
+	h := &htmlPII{Redacted: redacted, Note: piiRedactionNote(redacted),
+		Summary: fmt.Sprintf("evalgate looked for email addresses, phone numbers, US social security numbers, payment card numbers, IBANs and IP addresses in the prompts, the retrieved contexts and the model's outputs, and found %s.",
+			plural(p.Total, "value", "values"))}
+	for _, l := range p.Locations {
+		h.Locations = append(h.Locations, visible(l.Location))
+		h.Items = append(h.Items, fmt.Sprintf("%d of %d", l.ItemsWithPII, l.Items))
+	}
+	for k := range metrics.NumPIIKinds {
+		row := htmlPIIRow{Kind: piiKindNames[k], Total: p.Counts[k]}
+		for _, l := range p.Locations {
+			row.Counts = append(row.Counts, l.Counts[k])
+		}
+		h.Rows = append(h.Rows, row)
+	}
+	all := htmlPIIRow{Kind: "all kinds", Total: p.Total, All: true}
+	for _, l := range p.Locations {
+		all.Counts = append(all.Counts, l.Total)
+	}
+	h.Rows = append(h.Rows, all)
+	return h
+}
+
+func htmlHistorySection(ps []ControlPosition) *htmlHistory {
+	bad := outOfControl(ps)
+	h := &htmlHistory{}
+	h.Summary = "Where this report falls on control charts fitted to earlier signed reports"
+	if refs := historyReferences(ps); len(refs) > 0 {
+		h.Summary += " (limits from " + visible(strings.Join(refs, "; ")) + ")"
+	}
+	h.Summary += ". Rates with a count behind them are on p-charts (limits p̄ ± 3σ at this report's n), other metrics on individuals (X-mR) charts (mean ± 2.66 × the mean moving range). " +
+		"A signal names the Western Electric rule that fired: a change to investigate even when every gate rule passed."
+	if len(bad) == 0 {
+		h.Summary += " This report is in control on " + plural(len(ps), "metric.", "metrics.")
+	} else {
+		h.Summary += fmt.Sprintf(" This report is out of control on %d of %d metrics.", len(bad), len(ps))
+	}
+	for _, p := range ps {
+		c := htmlControl{Metric: visible(p.Metric), Chart: visible(chartKind(p.Chart)), Value: fmtNum(p.Value), N: "-", LCL: fmtNum(p.LCL), Center: fmtNum(p.Center), UCL: fmtNum(p.UCL), Class: "pass"}
+		if p.N > 0 {
+			c.N = fmt.Sprint(p.N)
+		}
+		if p.OutOfControl() {
+			c.Class = "fail"
+			for _, sg := range p.Signals {
+				c.Signals = append(c.Signals, sg.String())
+			}
+		}
+		c.Strip = newControlStrip(p, c.Class)
+		h.Rows = append(h.Rows, c)
+	}
+	return h
+}
+
+// newControlStrip pictures a position, or returns nil when its value is
+// undefined.
+func newControlStrip(p ControlPosition, class string) *controlStrip {
+	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+		return nil
+	}
+	var vals []float64
+	for _, x := range []float64{p.Value, p.LCL, p.Center, p.UCL} {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			vals = append(vals, x)
+		}
+	}
+	lo, hi := slicesMin(vals), slicesMax(vals)
+	pad := (hi - lo) * 0.15
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)*0.1, 0.05)
+	}
+	a := axis{lo - pad, hi + pad, 8, 224}
+	s := &controlStrip{X: a.px(p.Value), Class: class}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	if finite(p.LCL) || finite(p.UCL) {
+		zl, zh := a.x0, a.x0+a.w
+		if finite(p.LCL) {
+			zl = a.px(p.LCL)
+		}
+		if finite(p.UCL) {
+			zh = a.px(p.UCL)
+		}
+		s.HasZone, s.ZoneX, s.ZoneW = true, zl, zh-zl
+	}
+	if finite(p.Center) {
+		s.HasCenter, s.CenterX = true, a.px(p.Center)
+	}
+	return s
+}
+
+// visibleAll is visible on each string, in a new slice.
+func visibleAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, x := range ss {
+		out[i] = visible(x)
+	}
+	return out
+}
+
+// pctInterval formats a proportion's interval as "35.4% to 84.8%", or "-"
+// without one.
+func pctInterval(p metrics.Proportion) string {
+	if p.N == 0 || math.IsNaN(p.Low) {
+		return "-"
+	}
+	return pct(p.Low) + " to " + pct(p.High)
 }

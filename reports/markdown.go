@@ -17,9 +17,29 @@ const MarkdownLimit = 65536
 // maxFlips is how many flipped item ids the Markdown lists per direction.
 const maxFlips = 50
 
+// Caps on the lists report.md shows; report.html and report.json have
+// more, and review.parquet has every routed answer.
+const (
+	// maxMDHallucinated answers are listed, and at most maxMDClaims of
+	// each one's unsupported claims.
+	maxMDHallucinated = 10
+	maxMDClaims       = 2
+	// maxMDViolations outputs that broke a boundary rule are listed.
+	maxMDViolations = 20
+	// maxMDReview routed answers are listed.
+	maxMDReview = 20
+	// mdClip is the longest claim, passage snippet or detail shown, in
+	// code points.
+	mdClip = 160
+)
+
 // WriteMarkdown writes r as GitHub-flavoured Markdown for pull-request
 // comments and $GITHUB_STEP_SUMMARY: the verdict and the failing rules
-// first, then every rule, then the details in <details> blocks. The output
+// first, then every rule, then the details in <details> blocks (accuracy,
+// fairness, regression, groundedness and the hallucinated answers,
+// boundaries, the answers routed to review, personal data, the position on
+// earlier reports' control charts, the run), long lists capped with a
+// count of the rest. The output
 // stays under MarkdownLimit; when something has to go, a note at the end
 // says what was cut. Every string from the config, the dataset or a model
 // is escaped.
@@ -114,6 +134,12 @@ func mdSections(r *Report) []mdSection {
 		fmt.Sprintf("| config | %s, sha256 `%s` |", md(r.Config.Path), short(r.Config.SHA256)),
 		fmt.Sprintf("| evalgate | %s, report schema %s |", md(r.Harness.Version), r.SchemaVersion),
 	)
+	if j := r.Judge; j != nil {
+		head.lines = append(head.lines, "| groundedness judge | "+mdText(judgeLine(j))+" |")
+	}
+	if r.Redacted {
+		head.lines = append(head.lines, "| personal data | redacted (pii.redact): typed placeholders replace every value in the files this run wrote |")
+	}
 	out = append(out, head)
 
 	var failing []RuleResult
@@ -171,6 +197,24 @@ func mdSections(r *Report) []mdSection {
 		}
 		out = append(out, s)
 	}
+	if r.Metrics.Groundedness != nil {
+		out = append(out, mdGroundedness(r))
+		if len(r.Metrics.Groundedness.Hallucinated) > 0 {
+			out = append(out, mdHallucinated(r.Metrics.Groundedness))
+		}
+	}
+	if b := r.Metrics.Boundaries; b != nil {
+		out = append(out, mdBoundaries(b))
+	}
+	if rv := r.Review; rv != nil {
+		out = append(out, mdReview(rv))
+	}
+	if p := r.Metrics.PII; p != nil {
+		out = append(out, mdPII(p, r.Redacted))
+	}
+	if len(r.History) > 0 {
+		out = append(out, mdHistory(r.History))
+	}
 	out = append(out, mdRun(r))
 	if ws := collectWarnings(r); len(ws) > 0 {
 		s := mdSection{title: "warnings", open: fmt.Sprintf("\n<details><summary><b>Statistical warnings</b> (%d)</summary>\n\n", len(ws)), close: "\n</details>\n"}
@@ -180,17 +224,46 @@ func mdSections(r *Report) []mdSection {
 		out = append(out, s)
 	}
 	out = append(out, mdSection{title: "evidence map", open: "\n", lines: []string{
-		"<sub>SOC 2 evidence: accuracy, fairness and errors → PI1 processing integrity; regression against production → CC8.1 change management; " +
-			"drift → CC7 monitoring; PII → C1/P. Groundedness, drift and PII are not measured in this report. " +
+		"<sub>SOC 2 evidence: accuracy, fairness, groundedness, boundaries, review routing and errors → PI1 processing integrity; regression against production → CC8.1 change management; " +
+			"drift and control limits over earlier reports → CC7 monitoring; PII → C1 confidentiality / P privacy. " + notMeasured(r) +
 			"Rendered by evalgate from report.json; verify the signed copy with `evalgate verify`.</sub>",
 	}})
 	return out
 }
 
+// notMeasured says which evidence this report lacks, as a sentence
+// followed by a space.
+func notMeasured(r *Report) string {
+	var not []string
+	if r.Metrics.Groundedness == nil {
+		not = append(not, "groundedness")
+	}
+	if r.Metrics.Boundaries == nil {
+		not = append(not, "boundaries")
+	}
+	if r.Metrics.PII == nil {
+		not = append(not, "PII")
+	}
+	if len(r.History) == 0 {
+		not = append(not, "control limits")
+	}
+	not = append(not, "drift (evalgate drift)")
+	return "Not measured in this report: " + strings.Join(not, ", ") + ". "
+}
+
 func details(title, criterion string) mdSection {
+	return detailsNote(title, "", criterion)
+}
+
+// detailsNote is details with a note after the title, which the collapsed
+// section shows: the headline numbers. note is trusted text.
+func detailsNote(title, note, criterion string) mdSection {
+	if note != "" {
+		note = ": " + note
+	}
 	return mdSection{
 		title: strings.ToLower(title),
-		open:  fmt.Sprintf("\n<details><summary><b>%s</b> — evidence for %s</summary>\n\n", title, criterionName(criterion)),
+		open:  fmt.Sprintf("\n<details><summary><b>%s</b>%s — evidence for %s</summary>\n\n", title, note, criterionName(criterion)),
 		close: "\n</details>\n",
 	}
 }
@@ -279,6 +352,208 @@ func mdRegression(r *Report) mdSection {
 	return s
 }
 
+func mdGroundedness(r *Report) mdSection {
+	g := r.Metrics.Groundedness
+	note := "no answer checked"
+	if g.Rate.N > 0 {
+		note = fmt.Sprintf("%s grounded, %d hallucinated", pct(g.Rate.Rate), len(g.Hallucinated))
+	}
+	s := detailsNote("Groundedness", note, SOC2ProcessingIntegrity)
+	s.lines = append(s.lines, fmt.Sprintf("Method `%s`. %s", mdCode(orDash(g.Method)), groundLead(g)))
+	if j := r.Judge; j != nil {
+		s.lines = append(s.lines, "", fmt.Sprintf("Claims verified by the judge %s: %s.", mdText(judgeLine(j)), judgeCalls(j)))
+	}
+	s.lines = append(s.lines, "", "| slice | grounded | hallucinated | abstained |", "| --- | --- | --- | --- |",
+		fmt.Sprintf("| **overall** | %s | %d | %d |", propText(g.Rate), len(g.Hallucinated), g.Abstained))
+	for _, t := range g.ByTask {
+		s.lines = append(s.lines, fmt.Sprintf("| task %s | %s | %d | %d |", mdText(t.Name), propText(t.Rate), t.Hallucinated, t.Abstained))
+	}
+	for _, col := range g.ByGroup {
+		for _, v := range col.Groups {
+			s.lines = append(s.lines, fmt.Sprintf("| %s = %s | %s | %d | %d |", mdText(col.Column), mdText(v.Name), propText(v.Rate), v.Hallucinated, v.Abstained))
+		}
+	}
+	return s
+}
+
+// mdHallucinated lists the hallucinated answers, worst first, with their
+// unsupported claims and the evidence against each.
+func mdHallucinated(g *metrics.Groundedness) mdSection {
+	hs := g.Hallucinated
+	s := detailsNote("Hallucinated answers", fmt.Sprint(len(hs)), SOC2ProcessingIntegrity)
+	s.lines = append(s.lines, "Highest hallucination score (0 to 1) first; each unsupported claim with what gave it away and the closest passage of the context.", "",
+		"| answer | score | unsupported claim | evidence |", "| --- | --- | --- | --- |")
+	show := anySample(len(hs), func(i int) int { return hs[i].Sample })
+	for i, h := range hs {
+		if i == maxMDHallucinated {
+			s.lines = append(s.lines, "", fmt.Sprintf("… and %s (see report.html, report.json and review.parquet).", plural(len(hs)-i, "more hallucinated answer", "more hallucinated answers")))
+			break
+		}
+		ref := "`" + mdCode(h.ID) + "`" + sampleText(h.Sample, show)
+		score := fmt.Sprintf("%.2f", h.Score)
+		for k, c := range h.Unsupported {
+			if k == maxMDClaims {
+				s.lines = append(s.lines, fmt.Sprintf("| | | … and %s | |", plural(len(h.Unsupported)-k, "more unsupported claim", "more unsupported claims")))
+				break
+			}
+			s.lines = append(s.lines, fmt.Sprintf("| %s | %s | “%s” | %s |", ref, score, mdText(clip(c.Text, mdClip)), mdEvidence(c)))
+			ref, score = "", ""
+		}
+	}
+	return s
+}
+
+// mdEvidence is the evidence against one unsupported claim.
+func mdEvidence(c metrics.Claim) string {
+	var parts []string
+	for _, w := range claimWhy(c) {
+		parts = append(parts, mdText(clip(w, mdClip)))
+	}
+	if p := passageText(c); p != "" && c.Snippet != "" {
+		parts = append(parts, p+": “"+mdText(clip(c.Snippet, mdClip))+"”")
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "<br>")
+}
+
+func mdBoundaries(b *metrics.BoundaryReport) mdSection {
+	s := detailsNote("Boundaries", fmt.Sprintf("%s in %d of %d outputs", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked), SOC2ProcessingIntegrity)
+	s.lines = append(s.lines, fmt.Sprintf("Output rules from the config that no answer may break: %s in %d of %d checked outputs.", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked))
+	if len(b.Rules) > 0 {
+		s.lines = append(s.lines, "", "| rule | violations |", "| --- | --- |")
+		for _, rc := range b.Rules {
+			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %d |", mdCode(rc.Rule), rc.Violations))
+		}
+	}
+	for _, col := range b.Groups {
+		s.lines = append(s.lines, "", fmt.Sprintf("| %s | checked | violating outputs | violations |", mdText(col.Column)), "| --- | --- | --- | --- |")
+		for _, v := range col.Values {
+			s.lines = append(s.lines, fmt.Sprintf("| %s | %d | %d | %d |", mdText(v.Value), v.Checked, v.ViolatingItems, v.Violations))
+		}
+	}
+	if len(b.Items) > 0 {
+		s.lines = append(s.lines, "", "| output | rule | detail |", "| --- | --- | --- |")
+		show := anySample(len(b.Items), func(i int) int { return b.Items[i].Sample })
+		for i, it := range b.Items {
+			if i == maxMDViolations {
+				s.lines = append(s.lines, "", fmt.Sprintf("… and %s (see report.html, report.json and review.parquet).", plural(len(b.Items)-i, "more output", "more outputs")))
+				break
+			}
+			ref := "`" + mdCode(it.ID) + "`" + sampleText(it.Sample, show)
+			for _, v := range it.Violations {
+				s.lines = append(s.lines, fmt.Sprintf("| %s | `%s` | %s |", ref, mdCode(v.Rule), mdText(clip(v.Detail, mdClip))))
+				ref = ""
+			}
+		}
+	}
+	return s
+}
+
+func mdReview(rv *metrics.Review) mdSection {
+	s := detailsNote("Routed to human review", plural(rv.Routed, "answer", "answers"), SOC2ProcessingIntegrity)
+	s.lines = append(s.lines, reviewLead(rv))
+	if len(rv.ByReason) > 0 {
+		s.lines = append(s.lines, "", "| reason | answers |", "| --- | --- |")
+		for _, rc := range rv.ByReason {
+			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %d |", mdCode(rc.Reason), rc.Count))
+		}
+	}
+	if len(rv.Items) > 0 {
+		s.lines = append(s.lines, "", "| answer | task | reasons | confidence |", "| --- | --- | --- | --- |")
+		show := anySample(len(rv.Items), func(i int) int { return rv.Items[i].Sample })
+		for i, it := range rv.Items {
+			if i == maxMDReview {
+				s.lines = append(s.lines, "", fmt.Sprintf("… and %d more (see review.parquet and report.json).", len(rv.Items)-i))
+				break
+			}
+			reasons := make([]string, len(it.Reasons))
+			for k, x := range it.Reasons {
+				reasons[k] = "`" + mdCode(x) + "`"
+			}
+			s.lines = append(s.lines, fmt.Sprintf("| `%s`%s | %s | %s | %s |", mdCode(it.ID), sampleText(it.Sample, show), mdText(orDash(it.Task)), strings.Join(reasons, " "), confidenceText(it.Confidence)))
+		}
+	}
+	return s
+}
+
+// confidenceText formats a measured confidence, "-" when there is none.
+func confidenceText(c *float64) string {
+	if c == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *c)
+}
+
+func mdPII(p *metrics.PIISummary, redacted bool) mdSection {
+	s := detailsNote("Personal data (PII)", plural(p.Total, "value found", "values found"), SOC2Privacy)
+	kinds := piiKinds(p)
+	if p.Total == 0 {
+		var where []string
+		for _, l := range p.Locations {
+			where = append(where, fmt.Sprintf("%d %ss", l.Items, mdText(l.Location)))
+		}
+		s.lines = append(s.lines, "No email address, phone number, US SSN, payment card, IBAN or IP address found in "+strings.Join(where, ", ")+".")
+	} else {
+		head, rule := "| where | items | items with PII |", "| --- | --- | --- |"
+		for _, k := range kinds {
+			head, rule = head+" "+k.String()+" |", rule+" --- |"
+		}
+		s.lines = append(s.lines, "Values found by kind and by where they were, in every item counted.", "", head+" total |", rule+" --- |")
+		for _, l := range p.Locations {
+			row := fmt.Sprintf("| %s | %d | %d |", mdText(l.Location), l.Items, l.ItemsWithPII)
+			for _, k := range kinds {
+				row += fmt.Sprintf(" %d |", l.Counts[k])
+			}
+			s.lines = append(s.lines, row+fmt.Sprintf(" %d |", l.Total))
+		}
+		row := "| **all** | | |"
+		for _, k := range kinds {
+			row += fmt.Sprintf(" %d |", p.Counts[k])
+		}
+		s.lines = append(s.lines, row+fmt.Sprintf(" **%d** |", p.Total))
+	}
+	s.lines = append(s.lines, "", piiRedactionNote(redacted))
+	return s
+}
+
+// piiRedactionNote says whether the values reached the files the run
+// wrote.
+func piiRedactionNote(redacted bool) string {
+	if redacted {
+		return "pii.redact was on: every value was replaced with a typed placeholder ([EMAIL], [PHONE], …) in the files this run wrote (results, journal, cache, review file and this report); placeholders count as values."
+	}
+	return "pii.redact was off: values the model wrote are stored as written in results.parquet and review.parquet."
+}
+
+func mdHistory(ps []ControlPosition) mdSection {
+	bad := outOfControl(ps)
+	note := fmt.Sprintf("in control on %s", plural(len(ps), "metric", "metrics"))
+	if len(bad) > 0 {
+		note = fmt.Sprintf("⚠ %d of %d metrics out of control", len(bad), len(ps))
+	}
+	s := detailsNote("Control charts", note, SOC2Monitoring)
+	lead := "Where this report falls on control charts of earlier signed reports"
+	if refs := historyReferences(ps); len(refs) > 0 {
+		lead += " (limits from " + mdText(strings.Join(refs, "; ")) + ")"
+	}
+	s.lines = append(s.lines, lead+". Rates with a count behind them are on p-charts, other metrics on individuals (X-mR) charts; a signal names the Western Electric rule that fired.", "",
+		"| metric | chart | value | n | LCL | center | UCL | signals |", "| --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, p := range ps {
+		value, flags := fmtNum(p.Value), "in control"
+		if p.OutOfControl() {
+			value, flags = "**"+value+"**", "⚠ "+mdText(signalsList(p.Signals))
+		}
+		n := "-"
+		if p.N > 0 {
+			n = fmt.Sprint(p.N)
+		}
+		s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", mdCode(p.Metric), mdText(chartKind(p.Chart)), value, n, fmtNum(p.LCL), fmtNum(p.Center), fmtNum(p.UCL), flags))
+	}
+	return s
+}
+
 func mdRun(r *Report) mdSection {
 	s := mdSection{title: "run", open: "\n<details><summary><b>Run</b>: calls, errors, tokens, latency</summary>\n\n", close: "\n</details>\n"}
 	models := []ModelRun{r.Candidate}
@@ -289,6 +564,9 @@ func mdRun(r *Report) mdSection {
 	s.lines = append(s.lines, "| model | calls | errors | tokens | retries / cached / resumed | latency p50 / p95 / p99 ms | cost |", "| --- | --- | --- | --- | --- | --- | --- |")
 	for i, m := range models {
 		s.lines = append(s.lines, fmt.Sprintf("| %s | %d | %d | %d | %s | %s | %s |", names[i], m.Calls, m.Errors, m.PromptTokens+m.CompletionTokens, callCounts(m), latencyText(m.Latency), costText(m.Cost)))
+	}
+	if j := r.Judge; j != nil {
+		s.lines = append(s.lines, fmt.Sprintf("| groundedness judge | %d | %d | - | - / %d / - | - | - |", j.Calls, j.Errors, j.Cached))
 	}
 	s.lines = append(s.lines, "", fmt.Sprintf("Started %s, finished %s (%.1f s).", r.Timing.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC"), r.Timing.Seconds))
 	return s
@@ -326,14 +604,21 @@ var mdEscaper = strings.NewReplacer(
 	"#", "\\#", "!", "\\!", "~", "\\~", "\r", " ", "\n", " ",
 )
 
-// md escapes text from the report for Markdown.
-func md(s string) string { return mdEscaper.Replace(s) }
+// md escapes text from the report for Markdown. Control characters are
+// written as visible escapes first (see visible): a raw ESC would reach
+// the terminal of whoever prints report.md.
+func md(s string) string { return mdEscaper.Replace(visible(s)) }
+
+// mdText escapes text a model or a dataset wrote for Markdown, as md, and
+// follows each @ with a zero-width space, so that an answer cannot mention
+// (and notify) a user or team in a pull-request comment.
+func mdText(s string) string { return strings.ReplaceAll(md(s), "@", "@&#8203;") }
 
 // mdCodeEscaper makes text safe inside a single-backtick code span in a
 // table: backticks, pipes and newlines would end it.
 var mdCodeEscaper = strings.NewReplacer("`", "'", "|", "\\|", "\r", " ", "\n", " ")
 
-func mdCode(s string) string { return mdCodeEscaper.Replace(s) }
+func mdCode(s string) string { return mdCodeEscaper.Replace(visible(s)) }
 
 // taskProp formats one task's accuracy from slices, "-" when absent.
 func taskProp(slices []metrics.Slice, name string) string {

@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/evalgate/evalgate/metrics"
 )
 
 // Formats that Render writes.
@@ -40,18 +45,23 @@ const (
 )
 
 // Criterion returns the SOC 2 criterion a gate metric path gives evidence
-// for: CC8.1 for the regression against production, CC7 for drift, C1/P
-// for privacy (PII), and PI1 processing integrity for everything else
-// (accuracy, fairness, groundedness, boundaries, errors).
+// for: CC8.1 for the regression against production, CC7 for drift and
+// control limits, C1/P for personal data (pii.*), and PI1 processing
+// integrity for what the run measured about the candidate's answers:
+// accuracy, fairness, groundedness (groundedness, groundedness.*),
+// boundaries (boundaries.*), review routing (review.*), labels, repeats and
+// errors. A path it does not know is PI1.
 func Criterion(metric string) string {
 	head, _, _ := strings.Cut(metric, ".")
 	switch head {
 	case "regression", "production":
 		return SOC2ChangeManagement
-	case "drift":
+	case "drift", "history":
 		return SOC2Monitoring
 	case "pii", "privacy":
 		return SOC2Privacy
+	case "accuracy", "fairness", "groundedness", "boundaries", "review", "labels", "repeats", "errors":
+		return SOC2ProcessingIntegrity
 	}
 	return SOC2ProcessingIntegrity
 }
@@ -142,4 +152,224 @@ func modelLine(m ModelRun) string {
 		s += " version " + m.Version
 	}
 	return s + " (" + m.Provider + ")"
+}
+
+// clip shortens s to at most n code points, ending with "…" when cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := 0; k < n-1; k++ {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	return s[:i] + "…"
+}
+
+// anySample reports whether an answer with a repeat index above 0 is
+// among n answers, whose indices sample returns: only then do references
+// to answers name their sample.
+func anySample(n int, sample func(i int) int) bool {
+	for i := range n {
+		if sample(i) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sampleText is " sample k" when show, else "".
+func sampleText(sample int, show bool) string {
+	if !show {
+		return ""
+	}
+	return fmt.Sprintf(" sample %d", sample)
+}
+
+// claimWhy lists what gave an unsupported claim away, for people: the
+// hard evidence (numbers and names the context lacks, attributes it
+// contradicts), else the words its closest passage lacks, and the judge's
+// reason. The claim's words are untrusted text.
+func claimWhy(c metrics.Claim) []string {
+	var why []string
+	if len(c.Missing) > 0 {
+		why = append(why, "not in the context: "+strings.Join(c.Missing, ", "))
+	}
+	if len(c.Contradicted) > 0 {
+		why = append(why, "contradicted by the context: "+strings.Join(c.Contradicted, ", "))
+	}
+	if len(c.Uncovered) > 0 && len(why) == 0 {
+		why = append(why, "words the closest passage lacks: "+strings.Join(c.Uncovered, ", "))
+	}
+	if c.Reason != "" {
+		why = append(why, "judge: "+c.Reason)
+	}
+	return why
+}
+
+// passageText names a claim's closest passage, counting from 1 as people
+// do (report.json counts from 0), or "" when there is none.
+func passageText(c metrics.Claim) string {
+	if c.Passage < 0 {
+		return ""
+	}
+	return fmt.Sprintf("closest context passage %d", c.Passage+1)
+}
+
+// judgeLine names the judge model for people, as modelLine does.
+func judgeLine(j *JudgeRun) string {
+	return modelLine(ModelRun{Provider: j.Provider, Model: j.Model, Version: j.Version})
+}
+
+// judgeCalls counts a judge's calls: "40 calls, 1 error, 3 cached".
+func judgeCalls(j *JudgeRun) string {
+	return fmt.Sprintf("%s, %s, %d cached", plural(j.Calls, "call", "calls"), plural(j.Errors, "error", "errors"), j.Cached)
+}
+
+// plural formats "1 call" or "2 calls".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// chartKind names a control chart kind for people.
+func chartKind(kind string) string {
+	switch kind {
+	case metrics.ChartP:
+		return "p-chart"
+	case metrics.ChartXmR:
+		return "X-mR"
+	}
+	return kind
+}
+
+// outOfControl returns the positions on which a rule fires.
+func outOfControl(ps []ControlPosition) []ControlPosition {
+	var out []ControlPosition
+	for _, p := range ps {
+		if p.OutOfControl() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// historyReferences lists the distinct reference periods of positions, in
+// order of first appearance.
+func historyReferences(ps []ControlPosition) []string {
+	var out []string
+	for _, p := range ps {
+		if p.Reference != "" && !slices.Contains(out, p.Reference) {
+			out = append(out, p.Reference)
+		}
+	}
+	return out
+}
+
+// piiKinds returns the kinds of personal data found at least once, in kind
+// order.
+func piiKinds(p *metrics.PIISummary) []metrics.PIIKind {
+	var out []metrics.PIIKind
+	for k := range metrics.NumPIIKinds {
+		if p.Counts[k] > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// reviewLead says why answers were routed and where the rows are.
+func reviewLead(rv *metrics.Review) string {
+	why := "hallucinated answers, judge errors and boundary violations are routed"
+	if rv.ConfidenceBelow > 0 {
+		why = fmt.Sprintf("hallucinated answers, judge errors, boundary violations and answers with confidence below %s are routed", fmtNum(rv.ConfidenceBelow))
+	}
+	return fmt.Sprintf("%s to a person (%s). review.parquet, written beside this report, holds each one with its question, reference answer, the model's answer and the evidence.",
+		plural(rv.Routed, "answer was routed", "answers were routed"), why)
+}
+
+// groundLead summarises groundedness in a sentence.
+func groundLead(g *metrics.Groundedness) string {
+	if g.Rate.N == 0 {
+		return fmt.Sprintf("No answer could be checked (%d could not be checked), so groundedness is undefined.", g.Errors)
+	}
+	s := fmt.Sprintf("%s of %d checked answers are grounded (every claim supported by the item's context), %.0f%% interval %s to %s: %d hallucinated, %d abstained (counted as grounded)",
+		pct(g.Rate.Rate), g.Rate.N, 100*g.Rate.Level, pct(g.Rate.Low), pct(g.Rate.High), len(g.Hallucinated), g.Abstained)
+	if g.NoClaims > 0 {
+		s += fmt.Sprintf(", %d had no checkable claim (counted as grounded)", g.NoClaims)
+	}
+	if g.Errors > 0 {
+		s += fmt.Sprintf(", and %d could not be checked (left out of the rate)", g.Errors)
+	}
+	return s + "."
+}
+
+// signalsList joins signals as "rule 1 (one point beyond 3σ, below); …".
+func signalsList(s []metrics.Signal) string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// termSafe makes text from a config, a dataset or a model inert on a
+// terminal: C0 and C1 control characters (which start ANSI escape
+// sequences, and include tab, newline and carriage return, which would
+// break the columns or overwrite a line), DEL, the Unicode bidirectional
+// controls and line separators are written as Go escapes (\x1b,
+// \u009b, \u202e), and so are bytes that are not UTF-8. Other text is
+// unchanged.
+func termSafe(s string) string { return escapeControls(s, false) }
+
+// visible is termSafe for renderers in which a tab, newline or carriage
+// return is only white space (Markdown table cells, HTML): those become
+// spaces, and every other control is written as an escape, so that the
+// reader sees it instead of a terminal or a bidirectional algorithm
+// acting on it.
+func visible(s string) string { return escapeControls(s, true) }
+
+func escapeControls(s string, spaces bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || termUnsafe(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case spaces && (r == '\t' || r == '\n' || r == '\r'):
+			b.WriteByte(' ')
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80 && termUnsafe(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case termUnsafe(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// termUnsafe reports whether a terminal could act on r rather than show it.
+func termUnsafe(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }

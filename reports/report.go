@@ -49,8 +49,20 @@ type Report struct {
 	// entries were ignored and the call made again); nil when the cache was
 	// off.
 	Cache *eval.CacheStats `json:"cache,omitempty"`
+	// Judge identifies the model that judged groundedness and counts its
+	// calls; nil unless groundedness.method is judge.
+	Judge *JudgeRun `json:"judge,omitempty"`
+	// Redacted is set when pii.redact replaced personal data with typed
+	// placeholders in every file the run wrote.
+	Redacted bool `json:"redacted,omitempty"`
 	// Metrics holds what was measured.
 	Metrics Metrics `json:"metrics"`
+	// Review lists the answers routed to human review: low confidence,
+	// hallucinated, judge errors and boundary violations.
+	Review *metrics.Review `json:"review,omitempty"`
+	// History places this report on the control charts of earlier signed
+	// reports; nil unless the run was given a history folder.
+	History []ControlPosition `json:"history,omitempty"`
 	// Gate is every rule with its outcome.
 	Gate Gate `json:"gate"`
 	// Timing holds the wall-clock times, the only fields that differ
@@ -154,6 +166,28 @@ type Metrics struct {
 	Labels *metrics.Labels `json:"labels,omitempty"`
 	// Repeats summarises non-determinism; nil unless run.repeats is above 1.
 	Repeats *metrics.Repeats `json:"repeats,omitempty"`
+	// Groundedness is how often answers stayed within their context; nil
+	// when groundedness.method is off or no item has context.
+	Groundedness *metrics.Groundedness `json:"groundedness,omitempty"`
+	// Boundaries counts the output rules broken; nil when no rule applies.
+	Boundaries *metrics.BoundaryReport `json:"boundaries,omitempty"`
+	// PII counts personal data by kind and location; nil when pii.detect
+	// is off.
+	PII *metrics.PIISummary `json:"pii,omitempty"`
+}
+
+// JudgeRun identifies the judge model and counts its calls.
+type JudgeRun struct {
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	Version  string `json:"version"`
+	BaseURL  string `json:"base_url,omitempty"`
+	// Calls counts the answers sent to the judge; Errors the calls that
+	// failed or whose reply could not be parsed; Cached those answered from
+	// the response cache.
+	Calls  int `json:"calls"`
+	Errors int `json:"errors"`
+	Cached int `json:"cached"`
 }
 
 // Timing holds a run's wall-clock times, in UTC.

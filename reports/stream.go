@@ -68,7 +68,10 @@ type StreamInput struct {
 	Production *ModelTally
 	Regression *metrics.Regression
 	Repeats    *metrics.Repeats
-	Timing     Timing
+	// Integrity, when not nil, is what the groundedness, boundary and PII
+	// checks found.
+	Integrity *metrics.Integrity
+	Timing    Timing
 }
 
 // BuildFromTallies is Build for results that were streamed into tallies:
@@ -92,7 +95,7 @@ func BuildFromTallies(in StreamInput) *Report {
 	if cfg.Run.Repeats > 1 {
 		r.Metrics.Repeats = in.Repeats
 	}
-	ApplyGate(r, cfg.Gate)
+	finish(r, Input{Config: cfg, Integrity: in.Integrity})
 	return r
 }
 

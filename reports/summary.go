@@ -11,11 +11,20 @@ import (
 )
 
 // WriteSummary writes the terminal summary of r: identities, the headline
-// metrics with intervals, the per-group and per-task tables, the regression,
-// every gate rule and the verdict. Model-written text never appears in it.
+// metrics with intervals, the per-group and per-task tables, the
+// regression, groundedness, boundary violations, personal data, the
+// answers routed to review, the control-chart flags, every gate rule and
+// the verdict. Text from a config, a dataset or a model (names, claims,
+// details) goes through termSafe, so that it cannot move the cursor,
+// recolour or retitle the terminal, or break the columns.
 func WriteSummary(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
+	row := func(cells ...string) {
+		for i, c := range cells {
+			cells[i] = termSafe(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
 	withProd := func(cells []string, prod string) []string {
 		if r.Production != nil {
 			cells = append(cells, prod)
@@ -23,7 +32,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		return cells
 	}
 
-	fmt.Fprintf(tw, "evalgate %s — %s %s (%d rows, sha256 %s)\n", r.Harness.Version, orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, short(r.Dataset.SHA256))
+	fmt.Fprintf(tw, "evalgate %s — %s %s (%d rows, sha256 %s)\n", termSafe(r.Harness.Version), termSafe(orDash(r.Dataset.Name)), termSafe(orDash(r.Dataset.Version)), r.Dataset.Rows, termSafe(short(r.Dataset.SHA256)))
 	row("candidate", r.Candidate.Provider, r.Candidate.Version)
 	if p := r.Production; p != nil {
 		row("production", p.Provider, p.Version)
@@ -104,6 +113,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 			row(fmt.Sprintf("  pass@%d", pk.K), fmt.Sprintf("%.3f", pk.Value))
 		}
 	}
+	summaryIntegrity(row, r)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -115,7 +125,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	for _, rr := range r.Gate.Rules {
 		mark := map[string]string{Pass: "PASS", Fail: "FAIL", NotEvaluated: "N/A "}[rr.Outcome]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, rr.Metric, rr.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(rr.Reason))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -124,15 +134,162 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if len(warnings) > 0 {
 		fmt.Fprintf(w, "\nwarnings\n")
 		for _, m := range warnings {
-			fmt.Fprintf(w, "  - %s\n", m)
+			fmt.Fprintf(w, "  - %s\n", termSafe(m))
 		}
 	}
 	status := ""
 	if r.Status != Complete {
-		status = fmt.Sprintf(" (run %s: %s)", r.Status, r.StatusReason)
+		status = fmt.Sprintf(" (run %s: %s)", termSafe(r.Status), termSafe(r.StatusReason))
 	}
-	_, err := fmt.Fprintf(w, "\nverdict: %s — %d of %d gate rules passed%s\n", r.Verdict, r.Gate.Passed, len(r.Gate.Rules), status)
+	_, err := fmt.Fprintf(w, "\nverdict: %s — %d of %d gate rules passed%s\n", termSafe(r.Verdict), r.Gate.Passed, len(r.Gate.Rules), status)
 	return err
+}
+
+// maxTermExamples is how many hallucinated answers and boundary
+// violations the terminal summary quotes. termClip is the longest quote,
+// termName the longest rule, reason or metric name and termID the longest
+// item id it prints, in code points, so that one long string does not
+// widen a column past the screen.
+const (
+	maxTermExamples = 3
+	termClip        = 100
+	termName        = 48
+	termID          = 24
+)
+
+// summaryIntegrity writes the groundedness, boundary, PII, review and
+// control-chart lines of the terminal summary; row makes every cell
+// terminal-safe.
+func summaryIntegrity(row func(...string), r *Report) {
+	if g := r.Metrics.Groundedness; g != nil {
+		row()
+		rate := "n/a (no answer checked)"
+		if g.Rate.N > 0 {
+			rate = g.Rate.String()
+		}
+		counts := fmt.Sprintf("%d hallucinated, %d abstained", len(g.Hallucinated), g.Abstained)
+		if g.Errors > 0 {
+			counts += fmt.Sprintf(", %d not checked", g.Errors)
+		}
+		row("groundedness ("+orDash(g.Method)+")", rate+"  "+counts)
+		if j := r.Judge; j != nil {
+			row("  judge", ModelIdentity(ModelRun{Model: j.Model, Version: j.Version})+" ("+j.Provider+"): "+judgeCalls(j))
+		}
+		if worst := weakestGroundSlice(g); worst != "" {
+			row("  weakest slice", worst)
+		}
+		for i, h := range g.Hallucinated {
+			if i == maxTermExamples {
+				row("", fmt.Sprintf("… and %s in report.html", plural(len(g.Hallucinated)-i, "more hallucinated answer", "more hallucinated answers")))
+				break
+			}
+			claim := "(no claim listed)"
+			if len(h.Unsupported) > 0 {
+				c := h.Unsupported[0]
+				claim = "“" + clip(c.Text, termClip) + "”"
+				if why := claimWhy(c); len(why) > 0 {
+					claim += " — " + clip(why[0], termClip)
+				}
+			}
+			row("  "+clip(h.ID, termID), fmt.Sprintf("score %.2f  %s", h.Score, claim))
+		}
+	}
+	if b := r.Metrics.Boundaries; b != nil {
+		row()
+		row("boundaries", fmt.Sprintf("%s in %d of %d outputs", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked))
+		for _, rc := range b.Rules {
+			if rc.Violations > 0 {
+				row("  "+clip(rc.Rule, termName), fmt.Sprint(rc.Violations))
+			}
+		}
+		shown := 0
+		for _, it := range b.Items {
+			for _, v := range it.Violations {
+				if shown < maxTermExamples {
+					row("  "+clip(it.ID, termID), clip(v.Rule, termName)+": "+clip(v.Detail, termClip))
+				}
+				shown++
+			}
+		}
+		if shown > maxTermExamples {
+			row("", fmt.Sprintf("… and %s in report.html", plural(shown-maxTermExamples, "more violation", "more violations")))
+		}
+	}
+	if p := r.Metrics.PII; p != nil {
+		row()
+		var where []string
+		for _, l := range p.Locations {
+			where = append(where, fmt.Sprintf("%s %d", l.Location, l.Total))
+		}
+		line := plural(p.Total, "value", "values") + " (" + strings.Join(where, ", ") + ")"
+		if r.Redacted {
+			line += ", redacted in every file written"
+		}
+		row("personal data (pii)", line)
+		if kinds := piiKinds(p); len(kinds) > 0 {
+			var by []string
+			for _, k := range kinds {
+				by = append(by, fmt.Sprintf("%s %d", k, p.Counts[k]))
+			}
+			row("  by kind", strings.Join(by, ", "))
+		}
+	}
+	if rv := r.Review; rv != nil {
+		row()
+		line := plural(rv.Routed, "answer", "answers")
+		if rv.Routed > 0 {
+			line += " (review.parquet)"
+		}
+		row("routed to review", line)
+		for _, rc := range rv.ByReason {
+			row("  "+clip(rc.Reason, termName), fmt.Sprint(rc.Count))
+		}
+	}
+	if ps := r.History; len(ps) > 0 {
+		row()
+		bad := outOfControl(ps)
+		if len(bad) == 0 {
+			row("control charts", fmt.Sprintf("in control on %s", plural(len(ps), "metric", "metrics")))
+		} else {
+			row("control charts", fmt.Sprintf("%d of %d metrics OUT OF CONTROL", len(bad), len(ps)))
+		}
+		for _, p := range bad {
+			row("  "+clip(p.Metric, termName), fmt.Sprintf("%s, limits [%s, %s], center %s: %s", fmtNum(p.Value), fmtNum(p.LCL), fmtNum(p.UCL), fmtNum(p.Center), signalsList(p.Signals)))
+		}
+	}
+}
+
+// weakestGroundSlice names the task or group value with the lowest
+// groundedness rate, or "" when there is no slice or only one.
+func weakestGroundSlice(g *metrics.Groundedness) string {
+	type slice struct {
+		name string
+		rate metrics.Proportion
+	}
+	var all []slice
+	for _, t := range g.ByTask {
+		all = append(all, slice{"task " + t.Name, t.Rate})
+	}
+	for _, col := range g.ByGroup {
+		for _, v := range col.Groups {
+			all = append(all, slice{col.Column + "=" + v.Name, v.Rate})
+		}
+	}
+	var worst *slice
+	n := 0
+	for i := range all {
+		if all[i].rate.N == 0 || math.IsNaN(all[i].rate.Rate) {
+			continue
+		}
+		n++
+		if worst == nil || all[i].rate.Rate < worst.rate.Rate {
+			worst = &all[i]
+		}
+	}
+	if worst == nil || n < 2 || worst.rate.Rate == g.Rate.Rate {
+		return ""
+	}
+	return worst.name + ": " + worst.rate.String()
 }
 
 // collectWarnings gathers every statistical caveat in the report, in a
@@ -155,6 +312,11 @@ func collectWarnings(r *Report) []string {
 	if rp := r.Metrics.Repeats; rp != nil {
 		for _, e := range rp.Warnings {
 			out = append(out, "repeats: "+e.Error())
+		}
+	}
+	if g := r.Metrics.Groundedness; g != nil {
+		for _, e := range g.Warnings {
+			out = append(out, "groundedness: "+e.Error())
 		}
 	}
 	if reg := r.Metrics.Regression; reg != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalgate/evalgate/metrics"
 )
 
 // Payloads that, if they ran, would mark the document: set its title and
@@ -23,9 +25,11 @@ const (
 )
 
 // hostileReport plants the payloads in every string of a report that
-// reaches report.html from a config, a dataset or a model.
+// reaches report.html from a config, a dataset or a model, the integrity
+// sections (claims and their evidence, boundary details, review reasons,
+// PII locations, control-chart positions, the judge) included.
 func hostileReport(t *testing.T) *Report {
-	r := Build(testInput(t))
+	r := Build(integrityInput(t))
 	all := xssImg + xssScript + xssAttr + xssSVG
 	r.Candidate.Model, r.Candidate.Version = "m"+xssImg, "v"+xssScript
 	r.Production.Model, r.Production.Version = "p"+xssAttr, "v"+xssSVG
@@ -53,7 +57,48 @@ func hostileReport(t *testing.T) *Report {
 	r.Gate.Rules[1].Reason = "reason" + xssImg
 	r.Metrics.Accuracy.Warnings = append(r.Metrics.Accuracy.Warnings, errors.New("warning"+xssScript))
 	r.Status, r.StatusReason = Incomplete, "stopped"+xssImg
+
+	g := r.Metrics.Groundedness
+	g.Method = "lexical" + xssAttr
+	g.ByTask[0].Name = "task" + xssSVG
+	g.ByGroup[0].Column = "region" + xssAttr
+	g.ByGroup[0].Groups[0].Name = "group" + xssImg
+	g.Warnings = append(g.Warnings, errors.New("warning"+xssSVG))
+	h := &g.Hallucinated[0]
+	h.ID, h.Task = "item"+xssImg, "task"+xssScript
+	c := &h.Unsupported[0]
+	c.Text, c.Snippet, c.Reason = "claim"+all, "snippet"+all, "judge"+xssSVG
+	c.Missing, c.Contradicted = []string{xssImg, xssScript}, []string{xssAttr, xssSVG}
+	c = &g.Hallucinated[1].Unsupported[0]
+	c.Missing, c.Contradicted, c.Uncovered = nil, nil, []string{"uncovered" + xssImg, xssScript}
+	b := r.Metrics.Boundaries
+	b.Rules[0].Rule = "rule" + xssImg
+	b.Groups[0].Column = "col" + xssAttr
+	b.Groups[0].Values[0].Value = "value" + xssSVG
+	b.Items[0].ID, b.Items[0].Task = "item"+xssScript, "task"+xssAttr
+	b.Items[0].Violations[0] = metrics.Violation{Rule: "rule" + xssSVG, Detail: "detail" + all}
+	rv := r.Review
+	rv.ByReason[0].Reason = "reason" + xssImg
+	rv.Items[0].ID, rv.Items[0].Task = "item"+xssSVG, "task"+xssImg
+	rv.Items[0].Reasons = append(rv.Items[0].Reasons, "boundary:"+xssScript)
+	r.Metrics.PII.Locations[0].Location = "prompt" + xssSVG
+	r.History[0].Metric, r.History[0].Chart, r.History[0].Reference = "accuracy"+xssScript, "p"+xssAttr, "reference"+xssImg
+	r.Judge = &JudgeRun{Provider: "openai" + xssAttr, Model: "judge" + xssImg, Version: "v" + xssScript, Calls: 11, Errors: 1}
 	return r
+}
+
+// plantedText is how some of hostileReport's strings read in the DOM
+// dump when they are escaped, one or more from each section, so that the
+// test fails if a section stops showing them.
+var plantedText = []string{
+	"claim&lt;img src=x onerror=", "snippet&lt;img src=x onerror=", "judge: judge&lt;/text&gt;&lt;script&gt;",
+	"uncovered&lt;img src=x onerror=", "task&lt;script&gt;", // groundedness
+	"rule&lt;img src=x onerror=", "detail&lt;img src=x onerror=", "value&lt;/text&gt;&lt;script&gt;", "item&lt;script&gt;", // boundaries
+	"reason&lt;img src=x onerror=", "boundary:&lt;script&gt;", "item&lt;/text&gt;", // review
+	"prompt&lt;/text&gt;&lt;script&gt;",                         // PII
+	"accuracy&lt;script&gt;", "reference&lt;img src=x onerror=", // control charts
+	"judge&lt;img src=x onerror=", // judge identity
+	"warning&lt;/text&gt;",        // warnings
 }
 
 // findChromium returns a headless-capable Chromium, or "".
@@ -155,6 +200,14 @@ func TestHTMLEscapesInChromium(t *testing.T) {
 				t.Fatalf("%s; DOM:\n%s", ran, dom)
 			case !tt.wantRun && !strings.Contains(dom, "&lt;img src=x onerror=") || !tt.wantRun && !strings.Contains(dom, "&lt;script&gt;"):
 				t.Fatalf("the payloads do not appear as text, so the test planted nothing; DOM:\n%s", dom)
+			}
+			if tt.wantRun {
+				return
+			}
+			for _, p := range plantedText {
+				if !strings.Contains(dom, p) {
+					t.Errorf("%q does not appear as text: its section did not render the planted string", p)
+				}
 			}
 		})
 	}

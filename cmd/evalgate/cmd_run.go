@@ -19,7 +19,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing]"
+const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
 
 // runOptions are run's flags beyond the config.
 type runOptions struct {
@@ -42,6 +42,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	jsonProgress := fs.Bool("json-progress", false, "print progress as JSON lines on stderr, for tools that wrap evalgate")
 	keyPath := fs.String("key", "", "sign the report with the private key in `file` (PKCS#8 PEM); default: the PEM in $"+signingKeyEnv+", if set")
 	requireSigning := fs.Bool("require-signing", false, "fail (exit 2) unless a signing key is configured")
+	historyDir := fs.String("history", "", "place the report on the control charts of the signed reports under `dir` (see evalgate history)")
+	historyKey := fs.String("history-key", "", "the public key (PEM `file`) that verifies the --history reports")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -78,6 +80,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	p.opts = opts
+	if *historyDir != "" || *historyKey != "" {
+		if p.history, err = loadHistory(e, *historyDir, *historyKey); err != nil {
+			p.close()
+			return err
+		}
+	}
 	if !*dry && !opts.noCache {
 		if p.cache, err = openCache(cfg.Run.Cache, e); err != nil {
 			return inputErr(err)
@@ -110,10 +118,18 @@ type plan struct {
 	production eval.Provider
 	opts       runOptions
 	cache      *eval.Cache
+	// integrity holds the compiled groundedness, boundary, review and PII
+	// settings; judge is the groundedness judge's provider, when the
+	// method is judge.
+	integrity metrics.IntegrityOptions
+	judge     eval.Provider
+	// history, when not nil, holds the control charts this run's report is
+	// placed on.
+	history *reports.History
 }
 
 func (p *plan) close() {
-	for _, pr := range []eval.Provider{p.candidate, p.production} {
+	for _, pr := range []eval.Provider{p.candidate, p.production, p.judge} {
 		if pr != nil {
 			pr.Close()
 		}
@@ -164,8 +180,17 @@ func prepare(cfg *configs.Config, e *env) (*plan, error) {
 		return nil, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
 	}
 	p := &plan{cfg: cfg, info: info, prompt: prompt}
+	if p.integrity, err = integrityOptions(cfg); err != nil {
+		return nil, err
+	}
 	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, e.getenv); err != nil {
 		return nil, inputErr(err)
+	}
+	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Method == configs.GroundJudge {
+		if p.judge, err = eval.NewProvider("groundedness.judge", *j, e.getenv); err != nil {
+			p.close()
+			return nil, inputErr(err)
+		}
 	}
 	if cfg.Production != nil {
 		if p.production, err = eval.NewProvider("production", *cfg.Production, e.getenv); err != nil {
@@ -239,6 +264,7 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return runErr(fmt.Errorf("create output directory: %w", err))
 	}
+	var reviewFile string
 	in := reports.Input{
 		Config: cfg,
 		Dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: p.info.Name, Version: p.info.Version,
@@ -282,6 +308,19 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if len(incomplete) > 0 {
 		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
 	}
+	if len(in.Candidate.Results) > 0 {
+		ig, err := p.checkIntegrity(ctx, e, in.Candidate.Results)
+		if err != nil {
+			return err
+		}
+		in.Integrity, in.Judge = &ig.result, ig.judge
+		path, err := writeReview(outDir, ig.review, p.info)
+		if err != nil {
+			return runErr(err)
+		}
+		reviewFile = path
+	}
+	in.Redacted, in.History = cfg.PII.Redact, p.history
 	if p.cache != nil {
 		st := p.cache.Stats()
 		in.Cache = &st
@@ -298,6 +337,9 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 		return runErr(err)
 	}
 	written := writtenFiles(outDir, in)
+	if reviewFile != "" {
+		written = append(written, reviewFile)
+	}
 	for _, rf := range []struct{ name, format string }{{"report.md", reports.FormatMarkdown}, {"report.html", reports.FormatHTML}, {"report.junit.xml", reports.FormatJUnit}} {
 		var b bytes.Buffer
 		if err := reports.Render(&b, rep, rf.format); err != nil {
@@ -373,10 +415,9 @@ func (p *plan) callModel(ctx context.Context, e *env, role string, m configs.Mod
 		Role: role, Model: m, Run: p.cfg.Run, Provider: prov, Prompt: p.prompt, Prompts: p.cfg.Prompt,
 		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out,
 		Cache: cache, Resume: p.opts.resume,
-		Score: func(item *datasets.Item, output string) map[string]float64 {
-			return metrics.ScoreAll(output, metrics.Refs(item.Expected, item.ExpectedAny))
-		},
+		Score:    scorer(p.cfg),
 		Progress: progress.update,
+		Redact:   redactor(p.cfg), RedactPrompts: p.cfg.PII.RedactPrompts,
 	}
 	runner, rec, err := setup.Runner()
 	if err != nil {
@@ -414,6 +455,24 @@ func (p *plan) callModel(ctx context.Context, e *env, role string, m configs.Mod
 		return out, runErr(err)
 	}
 	return out, nil
+}
+
+// scorer scores an output against its item under cfg. With pii.redact the
+// output arrives redacted, so the references are redacted too: a
+// placeholder then meets a placeholder.
+func scorer(cfg *configs.Config) func(item *datasets.Item, output string) map[string]float64 {
+	redact := redactor(cfg)
+	return func(item *datasets.Item, output string) map[string]float64 {
+		expected, anyOf := item.Expected, item.ExpectedAny
+		if redact != nil {
+			expected = redact(expected)
+			anyOf = make([]string, len(item.ExpectedAny))
+			for i, a := range item.ExpectedAny {
+				anyOf[i] = redact(a)
+			}
+		}
+		return metrics.ScoreAll(output, metrics.Refs(expected, anyOf))
+	}
 }
 
 func failed(results []datasets.Result) int {

@@ -79,6 +79,11 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		reg := metrics.CompareByGroup(candKept, baseKept, cfg.Fairness.Groups, reports.MetricOptions(cfg))
 		in.Regression = &reg
 	}
+	ig, err := scoreIntegrity(e, cfg, *resultsPath)
+	if err != nil {
+		return err
+	}
+	in.Integrity = ig
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)

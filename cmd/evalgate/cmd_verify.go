@@ -10,7 +10,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow] [--expect-model NAME@VERSION] report.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow] [--expect-model NAME@VERSION] report.dsse.json|drift.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE's SHA-256 against the statement's subjects, then the
@@ -52,6 +52,12 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	raw, err := os.ReadFile(envPath)
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: %w", err))
+	}
+	if st, err := reports.VerifyStatement(v, raw); err == nil && st.PredicateType == reports.DriftPredicateType {
+		if *expectModel != "" {
+			return usageErr("verify: --expect-model does not apply to a drift report")
+		}
+		return verifyDrift(e, v, envPath, raw, files, *requireAllow)
 	}
 	st, err := reports.VerifyReport(v, raw)
 	if err != nil {

@@ -1,0 +1,272 @@
+package metrics
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/evalgate/evalgate/datasets"
+)
+
+// Reasons an answer is routed to human review.
+const (
+	ReviewLowConfidence = "low_confidence"
+	ReviewHallucinated  = "hallucinated"
+	ReviewJudgeError    = "judge_error"
+	// ReviewBoundary prefixes a broken rule's name: "boundary:max_chars".
+	ReviewBoundary = "boundary:"
+)
+
+// IntegrityOptions configure an IntegrityChecker.
+type IntegrityOptions struct {
+	// Grounder checks answers with the lexical method; nil turns the
+	// lexical check off (for method judge or off).
+	Grounder *Grounder
+	// Judge marks that groundedness comes from a judge: Add is then given
+	// each answer's judged grounding.
+	Judge bool
+	// Boundaries are the output rules; nil checks none.
+	Boundaries *Boundaries
+	// DetectPII counts personal data in prompts, contexts and outputs.
+	DetectPII bool
+	// Redact marks that outputs were redacted (pii.redact): the checker then
+	// redacts inputs, contexts and references too before comparing or
+	// quoting them, so that placeholders meet placeholders and no value
+	// reaches the report or the review file.
+	Redact bool
+	// ConfidenceBelow routes answers whose confidence is measured and below
+	// it; 0 turns confidence routing off.
+	ConfidenceBelow float64
+	// Groups are the fairness group columns to break counts down by.
+	Groups []string
+	// Level is the confidence level of intervals, for example 0.95.
+	Level float64
+}
+
+// Judged is a judge's verdict on one answer: the grounding built from it,
+// or why there is none ("judge error: …").
+type Judged struct {
+	Grounding Grounding
+	Err       string
+}
+
+// IntegrityChecker checks outputs beyond correctness — groundedness,
+// boundaries, PII — and routes answers to human review, one item at a time.
+// Build it with NewIntegrityChecker, call Add for every item in order, then
+// Result. It is not safe for concurrent use. Its memory grows with the
+// answers routed to review, not with the answers checked.
+type IntegrityChecker struct {
+	opts      IntegrityOptions
+	grounded  *GroundednessTally
+	bounds    *BoundaryTally
+	pii       PIITally
+	review    []ReviewItem
+	rows      []datasets.ReviewRow
+	anyGround bool
+}
+
+// NewIntegrityChecker returns a checker with opts.
+func NewIntegrityChecker(opts IntegrityOptions) *IntegrityChecker {
+	return &IntegrityChecker{opts: opts, grounded: NewGroundednessTally(opts.Groups, opts.Level),
+		bounds: NewBoundaryTally(opts.Boundaries.Rules(), opts.Groups)}
+}
+
+// Add checks the results of one item: every sample the model answered.
+// Failed calls are not checked (they count as errors elsewhere). judged,
+// when the method is judge, returns the judge's verdict on a sample; it is
+// not called otherwise.
+func (c *IntegrityChecker) Add(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) {
+	o := c.opts
+	input, system, expected, context := item.Input, item.System, item.Expected, item.Context
+	if o.Redact {
+		input, system, expected = RedactPII(input), RedactPII(system), RedactPII(expected)
+		context = make([]string, len(item.Context))
+		for i, p := range item.Context {
+			context[i] = RedactPII(p)
+		}
+	}
+	if o.DetectPII {
+		c.pii.Add(PIIPrompt, system, input)
+		if len(context) > 0 {
+			c.pii.Add(PIIContext, context...)
+		}
+	}
+	for i := range results {
+		res := &results[i]
+		if res.Error != "" {
+			continue
+		}
+		groups := make(map[string]string, len(o.Groups))
+		for _, g := range o.Groups {
+			groups[g] = item.Extra[g]
+		}
+		if o.DetectPII {
+			c.pii.Add(PIIOutput, res.Output)
+		}
+		var reasons, evidence []string
+		if o.ConfidenceBelow > 0 && res.Confidence > 0 && res.Confidence < o.ConfidenceBelow {
+			reasons = append(reasons, ReviewLowConfidence)
+		}
+		if len(item.Context) > 0 && (o.Grounder != nil || o.Judge) {
+			c.anyGround = true
+			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups}
+			if o.Judge {
+				j := judged(res.Sample)
+				ga.Grounding, ga.Error = j.Grounding, j.Err
+			} else {
+				ga.Grounding = o.Grounder.Ground(res.Output, context)
+			}
+			switch {
+			case ga.Error != "":
+				reasons = append(reasons, ReviewJudgeError)
+				evidence = append(evidence, ga.Error)
+			case ga.Grounding.Hallucinated:
+				reasons = append(reasons, ReviewHallucinated)
+				for _, cl := range ga.Grounding.Unsupported() {
+					evidence = append(evidence, "unsupported: "+claimEvidence(cl))
+				}
+			}
+			c.grounded.Add(ga)
+		}
+		if o.Boundaries != nil {
+			v := o.Boundaries.Check(res.Output, item.MustNotContain)
+			c.bounds.Add(BoundaryItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups, Violations: v})
+			for _, x := range v {
+				reasons = append(reasons, ReviewBoundary+x.Rule)
+				evidence = append(evidence, x.Rule+": "+x.Detail)
+			}
+		}
+		if len(reasons) == 0 {
+			continue
+		}
+		ri := ReviewItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Reasons: reasons}
+		row := datasets.ReviewRow{ID: item.ID, Sample: int32(res.Sample), Task: item.Task, Groups: joinGroups(o.Groups, groups),
+			Reasons: strings.Join(reasons, "; "), Input: input, Expected: expected, Output: res.Output, Evidence: strings.Join(evidence, "\n")}
+		if res.Confidence > 0 {
+			conf := res.Confidence
+			ri.Confidence, row.Confidence = &conf, &conf
+		}
+		c.review = append(c.review, ri)
+		c.rows = append(c.rows, row)
+	}
+}
+
+// claimEvidence renders one unsupported claim with what gave it away.
+func claimEvidence(cl Claim) string {
+	var why []string
+	if len(cl.Missing) > 0 {
+		why = append(why, "not in the context: "+strings.Join(cl.Missing, ", "))
+	}
+	if len(cl.Contradicted) > 0 {
+		why = append(why, "contradicted: "+strings.Join(cl.Contradicted, ", "))
+	}
+	if len(cl.Uncovered) > 0 && len(why) == 0 {
+		why = append(why, "uncovered words: "+strings.Join(cl.Uncovered, ", "))
+	}
+	if cl.Reason != "" {
+		why = append(why, "judge: "+cl.Reason)
+	}
+	if len(why) == 0 {
+		return fmt.Sprintf("%q", cl.Text)
+	}
+	return fmt.Sprintf("%q (%s)", cl.Text, strings.Join(why, "; "))
+}
+
+func joinGroups(cols []string, groups map[string]string) string {
+	parts := make([]string, 0, len(cols))
+	for _, g := range cols {
+		parts = append(parts, g+"="+cmp.Or(groups[g], MissingGroup))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Integrity is what the checks found: each part is nil when its check was
+// off or had nothing to check.
+type Integrity struct {
+	// Groundedness covers the answers whose item has context.
+	Groundedness *Groundedness `json:"groundedness,omitempty"`
+	// Boundaries counts rule violations; its Violations is the gate metric
+	// boundaries.violations.
+	Boundaries *BoundaryReport `json:"boundaries,omitempty"`
+	// PII counts personal data by kind and by where it was found.
+	PII *PIISummary `json:"pii,omitempty"`
+	// Review lists the answers routed to human review.
+	Review Review `json:"review"`
+}
+
+// Review is the answers routed to human review.
+type Review struct {
+	// ConfidenceBelow is the confidence threshold that routes an answer; 0
+	// when confidence routing is off.
+	ConfidenceBelow float64 `json:"confidence_below"`
+	// Routed counts the routed answers; ByReason counts them by reason (an
+	// answer may have several), sorted by reason.
+	Routed   int           `json:"routed"`
+	ByReason []ReasonCount `json:"by_reason"`
+	// Items are the routed answers, by id then sample.
+	Items []ReviewItem `json:"items"`
+}
+
+// ReasonCount is how many routed answers have one reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// ReviewItem is one answer routed to human review.
+type ReviewItem struct {
+	ID      string   `json:"id"`
+	Sample  int      `json:"sample"`
+	Task    string   `json:"task"`
+	Reasons []string `json:"reasons"`
+	// Confidence is the answer's confidence, when measured.
+	Confidence *float64 `json:"confidence,omitempty"`
+}
+
+// Result summarises every item added.
+func (c *IntegrityChecker) Result() Integrity {
+	o := c.opts
+	var out Integrity
+	if c.anyGround {
+		g := c.grounded.Result()
+		out.Groundedness = &g
+	}
+	if o.Boundaries != nil {
+		b := c.bounds.Result()
+		out.Boundaries = &b
+	}
+	if o.DetectPII {
+		s := c.pii.Summary()
+		out.PII = &s
+	}
+	out.Review = Review{ConfidenceBelow: o.ConfidenceBelow, Routed: len(c.review), ByReason: []ReasonCount{}, Items: slices.Clone(c.review)}
+	if out.Review.Items == nil {
+		out.Review.Items = []ReviewItem{}
+	}
+	slices.SortStableFunc(out.Review.Items, func(a, b ReviewItem) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))
+	})
+	counts := map[string]int{}
+	for _, it := range c.review {
+		for _, r := range it.Reasons {
+			counts[r]++
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(counts)) {
+		out.Review.ByReason = append(out.Review.ByReason, ReasonCount{r, counts[r]})
+	}
+	return out
+}
+
+// ReviewRows returns the routed answers as review.parquet rows, by id then
+// sample: the question, the reference, the answer and the evidence, each
+// redacted when the options say so.
+func (c *IntegrityChecker) ReviewRows() []datasets.ReviewRow {
+	rows := slices.Clone(c.rows)
+	slices.SortStableFunc(rows, func(a, b datasets.ReviewRow) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))
+	})
+	return rows
+}
