@@ -47,4 +47,10 @@
 // Compressed pages (other than snappy, whose header states its size) are
 // decompressed once under the size their page header declares, so a
 // decompression bomb is refused as ErrCorrupt.
+//
+// Production logs are read with OpenLogs (any column, timestamps in every
+// Parquet shape or as RFC 3339 strings) and sampled with Sample, reservoir
+// sampling in two streaming passes whose memory is set by the sample size;
+// OpenColumns streams chosen numeric and string columns for drift.
+// WriteReview writes the answers routed to human review.
 package datasets

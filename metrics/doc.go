@@ -21,4 +21,15 @@
 // independent of the number of results. Exact tests (BinomTest,
 // McNemarExact) follow R's binom.test; PassAtK is the unbiased estimator of
 // Chen et al. (2021); ComputeLabels follows scikit-learn's definitions.
+//
+// Beyond correctness, an IntegrityChecker checks each answer's claims against
+// its context (Grounder, the lexical method; JudgeMessages and
+// ParseJudgeReply for an LLM judge), the output rules of the config
+// (Boundaries), and personal data (FindPII, RedactPII, PIITally), and routes
+// answers to human review; it tallies online, keeping only flagged answers.
+// For production monitoring, CompareNumeric and CompareCategorical measure
+// drift (PSI over reference-quantile bins, the two-sample Kolmogorov–Smirnov
+// test as SciPy's ks_2samp computes it, the chi-square test of homogeneity),
+// and PChart and XmRChart compute control limits with the Western Electric
+// rules.
 package metrics

@@ -15,4 +15,11 @@
 // SignReport wraps a report in a DSSE v1 envelope around an in-toto Statement
 // whose subjects are the files the verdict is about, and VerifyReport checks one;
 // the standard library does the cryptography (Ed25519, ECDSA P-256).
+//
+// The same family has two more documents. BuildDrift compares two files'
+// feature distributions into a DriftReport (drift.json, .md, .html), signed
+// by SignDrift under its own predicate type. ReadSignedReports and
+// NewHistory read a folder of signed reports, leave out the unsigned and
+// tampered ones, and chart every metric over time (history.json, .md,
+// .html); HistoryPosition places a new report on those charts.
 package reports
