@@ -351,19 +351,8 @@ func ModelIdentity(m ModelRun) string { return m.Model + "@" + m.Version }
 // SignReport builds r's statement, signs it with s and returns the
 // envelope's JSON, indented, with a final newline.
 func SignReport(s *Signer, r *Report, artifactSHA256 string) ([]byte, error) {
-	payload, err := json.Marshal(NewStatement(r, artifactSHA256))
-	if err != nil {
-		return nil, fmt.Errorf("encode statement: %w", err)
-	}
-	env, err := s.SignEnvelope(payload)
-	if err != nil {
-		return nil, err
-	}
-	out, err := json.MarshalIndent(env, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode envelope: %w", err)
-	}
-	return append(out, '\n'), nil
+	st := NewStatement(r, artifactSHA256)
+	return SignStatement(s, st.Subject, st.PredicateType, st.Predicate)
 }
 
 // VerifyReport decodes a signed report envelope, checks its signature with
