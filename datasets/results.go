@@ -24,6 +24,7 @@ const (
 	resLatencyMS        = "latency_ms"
 	resPromptTokens     = "prompt_tokens"
 	resCompletionTokens = "completion_tokens"
+	resConfidence       = "confidence"
 	resTask             = "task"
 	resExpected         = "expected"
 )
@@ -41,7 +42,8 @@ type resultColumn struct {
 
 // resultColumns lists the fixed columns of results.parquet. id is a
 // required string, the other strings are optional (an empty string is
-// written as null), and the numbers are required.
+// written as null), confidence is an optional double (0, not measured, is
+// written as null) and the other numbers are required.
 func resultColumns() []resultColumn {
 	int64Node := parquet.Int(64)
 	doubleNode := parquet.Leaf(parquet.DoubleType)
@@ -57,6 +59,7 @@ func resultColumns() []resultColumn {
 		{resLatencyMS, kindFloat, doubleNode},
 		{resPromptTokens, kindInt, int64Node},
 		{resCompletionTokens, kindInt, int64Node},
+		{resConfidence, kindFloat, parquet.Optional(doubleNode)},
 		{resTask, kindString, optionalString(true)},
 		{resExpected, kindString, optionalString(true)},
 	}
@@ -65,8 +68,9 @@ func resultColumns() []resultColumn {
 // WriteResults writes results to w as results.parquet: one row per
 // result, with the fixed columns id, sample, model, output, error,
 // error_kind, http_status (0 when no response), attempts, latency_ms
-// (double, milliseconds),
-// prompt_tokens, completion_tokens, task and expected; then one optional
+// (double, milliseconds), prompt_tokens, completion_tokens, confidence
+// (a nullable double: null when Result.Confidence is 0, not measured),
+// task and expected; then one optional
 // string column per name in groups, named exactly as the group and filled
 // from Result.Groups; then one optional double column per name in scores,
 // named ScorePrefix+name and filled from Result.Scores (a missing score is
@@ -192,7 +196,7 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 			return nil, &RowError{Row: idx, Column: ScorePrefix + s, Err: errors.New("score is in Result.Scores but not in scores")}
 		}
 	}
-	row := make(parquet.Row, 0, 12+len(groups)+len(scores))
+	row := make(parquet.Row, 0, 14+len(groups)+len(scores))
 	var err error
 	str := func(name, s string, required bool) {
 		col := len(row)
@@ -229,6 +233,11 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 	f64(r.LatencyMS)
 	i64(r.PromptTokens)
 	i64(r.CompletionTokens)
+	if r.Confidence != 0 {
+		row = append(row, parquet.DoubleValue(r.Confidence).Level(0, 1, len(row)))
+	} else {
+		row = append(row, parquet.NullValue().Level(0, 0, len(row)))
+	}
 	str(resTask, r.Task, false)
 	str(resExpected, r.Expected, false)
 	for _, g := range groups {
@@ -253,7 +262,8 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 // column that is not a fixed column becomes a group (a null value reads as
 // ""); every FLOAT or DOUBLE column named ScorePrefix+name becomes a
 // score (a null is left out of Result.Scores). Other columns are ignored.
-// Fixed columns other than id may be absent and read as zero. It returns
+// Fixed columns other than id may be absent and read as zero (files
+// written before the confidence column read with Confidence 0). It returns
 // the results in file order and the file's key-value metadata. Errors wrap
 // a *RowError naming the file, row and column.
 //
@@ -394,6 +404,8 @@ func decodeResultColumn(r *Result, u resultUse, span []parquet.Value) error {
 			r.Scores[u.name] = x
 		case u.name == resLatencyMS:
 			r.LatencyMS = x
+		case u.name == resConfidence:
+			r.Confidence = x
 		}
 	}
 	return nil

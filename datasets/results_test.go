@@ -16,7 +16,7 @@ func sampleResults() []Result {
 	return []Result{
 		{
 			ID: "q-1", Sample: 0, Model: "gpt-x@2026-01", Output: "14 days", Attempts: 1, LatencyMS: 812.5,
-			PromptTokens: 120, CompletionTokens: 4, Task: "billing", Expected: "14 days",
+			PromptTokens: 120, CompletionTokens: 4, Confidence: 0.83, Task: "billing", Expected: "14 days",
 			Groups: map[string]string{"gender": "female", "age_band": "18-29"},
 			Scores: map[string]float64{"exact": 1, "f1": 1},
 		},
@@ -83,7 +83,7 @@ func TestResultsRoundTrip(t *testing.T) {
 			for _, c := range rep.Columns {
 				names = append(names, c.Name+":"+c.Type)
 			}
-			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 task:string expected:string"
+			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 confidence:double task:string expected:string"
 			for _, g := range tt.groups {
 				want += " " + g + ":string"
 			}
@@ -94,6 +94,65 @@ func TestResultsRoundTrip(t *testing.T) {
 				t.Errorf("columns\n got %s\nwant %s", got, want)
 			}
 		})
+	}
+}
+
+// TestResultsConfidence checks the confidence column: written as null
+// when Result.Confidence is 0 (not measured) and as the value otherwise,
+// read back by both the columnar decoder and row assembly; a file written
+// before the column existed reads as 0.
+func TestResultsConfidence(t *testing.T) {
+	results := []Result{
+		{ID: "a", Confidence: 0.25},
+		{ID: "b"},
+		{ID: "c", Confidence: 1},
+		{ID: "d", Confidence: math.SmallestNonzeroFloat64},
+	}
+	var buf bytes.Buffer
+	if err := WriteResults(&buf, results, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := writeBytes(t, buf.Bytes())
+	older := writeTestFile(t, "older.parquet",
+		[]parquet.Field{named("id", parquet.String()), named("latency_ms", parquet.Leaf(parquet.DoubleType))},
+		[]parquet.Row{row(str("a"), func(col int) []parquet.Value { return []parquet.Value{parquet.DoubleValue(12).Level(0, 0, col)} })})
+	for _, rows := range []bool{false, true} {
+		rowResults = rows
+		got, _, err := ReadResults(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range results {
+			if got[i].Confidence != results[i].Confidence {
+				t.Errorf("row assembly %v: result %d: confidence %v, want %v", rows, i, got[i].Confidence, results[i].Confidence)
+			}
+		}
+		old, _, err := ReadResults(older)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Result{{ID: "a", LatencyMS: 12}}; !reflect.DeepEqual(old, want) {
+			t.Errorf("row assembly %v: file without confidence: got %#v, want %#v", rows, old, want)
+		}
+	}
+	rowResults = false
+
+	// The stored column: nullable double, null exactly where Confidence is 0.
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, ok := f.Schema().Lookup("confidence")
+	if !ok || !col.Node.Optional() || col.Node.Type().Kind() != parquet.Double {
+		t.Fatalf("confidence column: found %v, optional %v", ok, ok && col.Node.Optional())
+	}
+	rows := make([]parquet.Row, len(results))
+	n, _ := f.RowGroups()[0].Rows().ReadRows(rows)
+	for i, r := range rows[:n] {
+		v := r[col.ColumnIndex]
+		if v.IsNull() != (results[i].Confidence == 0) || !v.IsNull() && v.Double() != results[i].Confidence {
+			t.Errorf("row %d: stored %v, want confidence %v (null when 0)", i, v, results[i].Confidence)
+		}
 	}
 }
 
@@ -213,7 +272,7 @@ func FuzzResultsRoundTrip(f *testing.F) {
 	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true)
 	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool) {
 		r := Result{ID: id, Sample: sample, Model: "m", Output: output, Error: errMsg, Attempts: attempts,
-			LatencyMS: latency, Groups: map[string]string{"g": group}, Scores: map[string]float64{}}
+			LatencyMS: latency, Confidence: score, Groups: map[string]string{"g": group}, Scores: map[string]float64{}}
 		if hasScore {
 			r.Scores["s"] = score
 		}
@@ -242,7 +301,12 @@ func FuzzResultsRoundTrip(f *testing.F) {
 		if !same(g.LatencyMS, latency) || gok != hasScore || (hasScore && !same(gs, score)) {
 			t.Fatalf("floats: got latency %v, score %v (%v); want %v, %v (%v)", g.LatencyMS, gs, gok, latency, score, hasScore)
 		}
+		// Confidence 0 (either sign) is "not measured", stored as null.
+		if wantConf := score; !(score == 0 && g.Confidence == 0 && !math.Signbit(g.Confidence)) && !same(g.Confidence, wantConf) {
+			t.Fatalf("confidence: got %v, want %v", g.Confidence, wantConf)
+		}
 		g.LatencyMS, r.LatencyMS = 0, 0
+		g.Confidence, r.Confidence = 0, 0
 		g.Scores, r.Scores = nil, nil
 		if !reflect.DeepEqual(g, r) {
 			t.Fatalf("got  %#v\nwant %#v", g, r)

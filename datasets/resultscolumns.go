@@ -3,12 +3,16 @@ package datasets
 // Columnar, parallel decoding of results files for ResultsReader.
 //
 // Instead of assembling a parquet.Row per result, each row group's
-// projected columns are read page by page as values and stored straight
-// into the fields of a chunk of Results, column after column. Row groups
+// projected columns are read page by page and stored straight into the
+// fields of a chunk of Results, column after column. A page is read as
+// arrays (its definition levels, and its values or dictionary indexes:
+// Page.Data) rather than one parquet.Value at a time; a page that does not
+// have the expected shape is read value by value, as before. Row groups
 // are decoded by several goroutines at once; the chunks are handed to Scan
-// in file order, so callers see exactly the sequence (and the first error)
-// a single pass would give. Memory is bounded by the number of row groups
-// in flight and the chunks each may buffer, not by the rows.
+// (or ReadChunk) in file order, so callers see exactly the sequence (and
+// the first error) a single pass would give. Memory is bounded by the
+// number of row groups in flight and the chunks each may buffer, not by
+// the rows.
 
 import (
 	"errors"
@@ -20,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 )
 
 const (
@@ -31,10 +36,19 @@ const (
 	// maxInterned bounds the distinct strings a decoder interns per row
 	// group and column.
 	maxInterned = 1024
+	// maxGroupValues is how many distinct values of each group column a
+	// decoder numbers to share Groups maps (ReadChunk); maxGroupMaps
+	// bounds the shared maps. Results beyond them get maps of their own.
+	maxGroupValues = 64
+	maxGroupMaps   = 4096
 )
 
 // rowResults, set by tests, makes ResultsReader assemble rows instead.
 var rowResults bool
+
+// valueResults, set by tests, makes the columnar decoder read every page
+// value by value.
+var valueResults bool
 
 // resultChunk is a run of consecutive decoded results; err, when set,
 // follows them and ends the stream.
@@ -43,9 +57,84 @@ type resultChunk struct {
 	err     error
 }
 
-// chunkPool recycles the chunks' slices: Scan copies each result out and
-// clears its slot, so a used chunk holds nothing.
+// chunkPool recycles the chunks' slices. A slice in the pool is cleared:
+// Scan clears each result as it copies it out, and ReleaseChunk clears
+// the chunk.
 var chunkPool = sync.Pool{New: func() any { return make([]Result, 0, chunkRows) }}
+
+// ReadChunk returns the next results of the file, in file order, as a
+// slice of at most a few thousand that the caller owns: an alternative
+// to Scan and Result (do not mix them) that saves copying each result
+// and, for results with the same group values, allocating a Groups map
+// per result. The Groups maps of a chunk's results may be shared with
+// other results and must not be modified. ReadChunk returns nil at the
+// end of the file or at the first error, which Err reports; the results
+// before the error are returned first.
+//
+// Pass each chunk to ReleaseChunk once its results are no longer needed,
+// so that its memory is reused; the strings and maps of its results stay
+// valid.
+func (r *ResultsReader) ReadChunk() []Result {
+	if r.err != nil || r.src.file == nil {
+		return nil
+	}
+	if r.stream == nil && r.pipe == nil {
+		r.start()
+		if r.pipe != nil {
+			r.pipe.shareGroups = true
+		}
+	}
+	if r.pipe != nil {
+		c, err := r.pipe.nextChunk()
+		if err != nil {
+			r.err = err
+		}
+		return c
+	}
+	c := chunkPool.Get().([]Result)
+	for len(c) < chunkRows && r.Scan() {
+		c = append(c, r.Result())
+	}
+	if len(c) == 0 {
+		chunkPool.Put(c)
+		return nil
+	}
+	return c
+}
+
+// ReleaseChunk hands a chunk from ReadChunk back for reuse.
+func (r *ResultsReader) ReleaseChunk(c []Result) {
+	if cap(c) < chunkRows {
+		return
+	}
+	clear(c)
+	chunkPool.Put(c[:0])
+}
+
+// Skip leaves the named fixed columns (for example "model" or "expected")
+// unread: the matching fields of each Result stay zero. A caller that
+// does not use them saves decoding them, and their values are not
+// checked. id cannot be skipped; other names are ignored. Call it before
+// the first Scan or ReadChunk.
+func (r *ResultsReader) Skip(columns ...string) {
+	if r.stream != nil || r.pipe != nil {
+		return
+	}
+	keep := r.uses[:0]
+	for _, u := range r.uses {
+		skip := false
+		if !u.group && !u.score && u.name != resID {
+			for _, c := range columns {
+				skip = skip || c == u.name
+			}
+		}
+		if !skip {
+			keep = append(keep, u)
+		}
+	}
+	clear(r.uses[len(keep):])
+	r.uses = keep
+}
 
 // rgJob is the decoding of one row group; its chunks arrive on out, which
 // the decoder closes when the row group is done.
@@ -56,15 +145,19 @@ type rgJob struct {
 }
 
 // columnPipe runs the decoders and hands their chunks over in file order.
+// The decoders start at the first read, so that shareGroups can be set.
 type columnPipe struct {
-	jobs    chan *rgJob // to the decoders
-	ordered chan *rgJob // to Scan, in row group order
-	quit    chan struct{}
-	wg      sync.WaitGroup
-	cur     *rgJob
-	chunk   []Result
-	pos     int
-	done    bool
+	r           *ResultsReader
+	shareGroups bool // share Groups maps between results (ReadChunk)
+	started     bool
+	jobs        chan *rgJob // to the decoders
+	ordered     chan *rgJob // to Scan, in row group order
+	quit        chan struct{}
+	wg          sync.WaitGroup
+	cur         *rgJob
+	chunk       []Result
+	pos         int
+	done        bool
 }
 
 // fastResults reports whether every projected column is a flat scalar,
@@ -86,15 +179,20 @@ func fastResults(uses []resultUse) bool {
 	return len(uses) > 0
 }
 
-// startPipe starts the decoders over every row group of the file.
+// startPipe prepares the decoders over every row group of the file; they
+// start at the first read.
 func (r *ResultsReader) startPipe() *columnPipe {
+	return &columnPipe{r: r, quit: make(chan struct{})}
+}
+
+// start starts the dispatcher and the decoders.
+func (p *columnPipe) start() {
+	p.started = true
+	r := p.r
 	groups := r.src.pf.Metadata().RowGroups
 	workers := min(max(runtime.GOMAXPROCS(0), 1), max(len(groups), 1), 8)
-	p := &columnPipe{
-		jobs:    make(chan *rgJob, workers),
-		ordered: make(chan *rgJob, workers),
-		quit:    make(chan struct{}),
-	}
+	p.jobs = make(chan *rgJob, workers)
+	p.ordered = make(chan *rgJob, workers)
 	p.wg.Add(1 + workers)
 	go func() { // dispatcher
 		defer p.wg.Done()
@@ -116,28 +214,27 @@ func (r *ResultsReader) startPipe() *columnPipe {
 	for range workers {
 		go func() {
 			defer p.wg.Done()
-			d := &rgDecoder{r: r, quit: p.quit, checker: &chunkChecker{r: r.src.file, size: r.src.info.Size}}
+			d := newRGDecoder(r, p.quit, p.shareGroups)
 			defer d.checker.close()
 			for j := range p.jobs {
 				d.run(j)
 			}
 		}()
 	}
-	return p
 }
 
-// next stores the next result in *res and returns true; at the end or on
-// an error it returns false and the error (nil at the end).
-func (p *columnPipe) next(res *Result) (bool, error) {
-	for p.pos >= len(p.chunk) {
-		if p.done {
-			return false, nil
-		}
+// nextChunk returns the next chunk of results, or nil and the error that
+// ended the stream (nil at the end).
+func (p *columnPipe) nextChunk() ([]Result, error) {
+	if !p.started {
+		p.start()
+	}
+	for !p.done {
 		if p.cur == nil {
 			j, ok := <-p.ordered
 			if !ok {
 				p.done = true
-				return false, nil
+				break
 			}
 			p.cur = j
 		}
@@ -146,19 +243,37 @@ func (p *columnPipe) next(res *Result) (bool, error) {
 			p.cur = nil
 			continue
 		}
-		if p.chunk != nil {
-			chunkPool.Put(p.chunk[:0])
-		}
-		p.chunk, p.pos = c.results, 0
 		if c.err != nil && len(c.results) == 0 {
 			p.done = true
-			return false, c.err
+			return nil, c.err
 		}
 		if c.err != nil {
 			// Hand out the results before the error, then the error.
 			p.cur = &rgJob{out: make(chan resultChunk, 1)}
 			p.cur.out <- resultChunk{err: c.err}
 		}
+		if len(c.results) == 0 {
+			chunkPool.Put(c.results)
+			continue
+		}
+		return c.results, nil
+	}
+	return nil, nil
+}
+
+// next stores the next result in *res and returns true; at the end or on
+// an error it returns false and the error (nil at the end).
+func (p *columnPipe) next(res *Result) (bool, error) {
+	for p.pos >= len(p.chunk) {
+		if p.chunk != nil {
+			chunkPool.Put(p.chunk[:0]) // each slot was cleared as it was read
+			p.chunk = nil
+		}
+		c, err := p.nextChunk()
+		if c == nil {
+			return false, err
+		}
+		p.chunk, p.pos = c, 0
 	}
 	*res = p.chunk[p.pos]
 	p.chunk[p.pos] = Result{}
@@ -182,50 +297,106 @@ type rgDecoder struct {
 	r       *ResultsReader
 	quit    chan struct{}
 	checker *chunkChecker
-	cols    []colValues
+	cols    []colCursor
+	targets []resField // what each of r.uses fills
 	vals    []parquet.Value
 	intern  []map[string]string
+
+	// Shared Groups maps (share): the chunk's values of each group column,
+	// the values of each numbered so far, and the maps by numbers.
+	share  bool
+	gcol   []int // index among the group columns of each use, or -1
+	gvals  [][]string
+	gids   [][]int16 // the number of each value in gvals, or -1
+	gnums  [][]string
+	shared map[uint64]map[string]string
 }
 
-// colValues reads one column chunk's values page by page.
-type colValues struct {
-	pages parquet.Pages
-	page  parquet.Page
-	vals  parquet.ValueReader
-	n     int64 // values read
-}
+// resField is the field of Result a column fills.
+type resField uint8
 
-// read reads up to len(buf) values of the current page, moving to the
-// next page as needed; it returns 0, io.EOF at the end of the chunk.
-func (c *colValues) read(buf []parquet.Value) (int, error) {
-	for {
-		if c.vals == nil {
-			p, err := c.pages.ReadPage()
-			if err != nil {
-				return 0, err
-			}
-			c.page, c.vals = p, p.Values()
-		}
-		n, err := c.vals.ReadValues(buf)
-		if n > 0 {
-			c.n += int64(n)
-			return n, nil
-		}
-		if err == nil {
-			return 0, io.ErrNoProgress
-		}
-		if err != io.EOF {
-			return 0, err
-		}
-		c.release()
+const (
+	fieldNone resField = iota
+	fieldID
+	fieldSample
+	fieldModel
+	fieldOutput
+	fieldError
+	fieldErrorKind
+	fieldHTTPStatus
+	fieldAttempts
+	fieldLatencyMS
+	fieldPromptTokens
+	fieldCompletionTokens
+	fieldConfidence
+	fieldTask
+	fieldExpected
+	fieldGroup
+	fieldScore
+)
+
+// targetOf returns the field of Result that u fills.
+func targetOf(u resultUse) resField {
+	switch {
+	case u.group:
+		return fieldGroup
+	case u.score:
+		return fieldScore
 	}
+	switch u.name {
+	case resID:
+		return fieldID
+	case resSample:
+		return fieldSample
+	case resModel:
+		return fieldModel
+	case resOutput:
+		return fieldOutput
+	case resError:
+		return fieldError
+	case resErrorKind:
+		return fieldErrorKind
+	case resHTTPStatus:
+		return fieldHTTPStatus
+	case resAttempts:
+		return fieldAttempts
+	case resLatencyMS:
+		return fieldLatencyMS
+	case resPromptTokens:
+		return fieldPromptTokens
+	case resCompletionTokens:
+		return fieldCompletionTokens
+	case resConfidence:
+		return fieldConfidence
+	case resTask:
+		return fieldTask
+	case resExpected:
+		return fieldExpected
+	}
+	return fieldNone
 }
 
-func (c *colValues) release() {
-	if c.page != nil {
-		parquet.Release(c.page)
-		c.page, c.vals = nil, nil
+func newRGDecoder(r *ResultsReader, quit chan struct{}, share bool) *rgDecoder {
+	d := &rgDecoder{
+		r: r, quit: quit, share: share && len(r.groups) > 0,
+		checker: &chunkChecker{r: r.src.file, size: r.src.info.Size},
+		intern:  make([]map[string]string, len(r.uses)),
+		gcol:    make([]int, len(r.uses)),
 	}
+	for i, u := range r.uses {
+		d.targets = append(d.targets, targetOf(u))
+		d.gcol[i] = -1
+		if u.group && d.share {
+			d.gcol[i] = len(d.gvals)
+			d.gvals = append(d.gvals, make([]string, chunkRows))
+			d.gids = append(d.gids, make([]int16, chunkRows))
+			d.gnums = append(d.gnums, nil)
+		}
+	}
+	if d.share {
+		d.shared = make(map[uint64]map[string]string)
+	}
+	return d
 }
 
 // send hands a chunk to Scan; it returns false when the reader closed.
@@ -264,12 +435,7 @@ func (d *rgDecoder) run(j *rgJob) {
 		fail(err)
 		return
 	}
-	if len(d.intern) < len(r.uses) {
-		d.intern = make([]map[string]string, len(r.uses))
-	}
-	for i := range d.intern {
-		d.intern[i] = nil
-	}
+	clear(d.intern)
 	var got int64
 	for {
 		n := int(min(int64(chunkRows), want-got))
@@ -277,10 +443,9 @@ func (d *rgDecoder) run(j *rgJob) {
 			break
 		}
 		results := chunkPool.Get().([]Result)[:n]
-		clear(results)
-		if len(r.groups) > 0 || len(r.scores) > 0 {
+		if !d.share && len(r.groups) > 0 || len(r.scores) > 0 {
 			for k := range results {
-				if len(r.groups) > 0 {
+				if !d.share && len(r.groups) > 0 {
 					results[k].Groups = make(map[string]string, len(r.groups))
 				}
 				if len(r.scores) > 0 {
@@ -305,7 +470,11 @@ func (d *rgDecoder) run(j *rgJob) {
 				return
 			}
 		}
+		if d.share {
+			d.shareGroups(results[:bad])
+		}
 		if rowErr != nil {
+			clear(results[bad:]) // the pool holds cleared slices
 			d.send(j, resultChunk{results: results[:bad], err: fmt.Errorf("read results: %w", rowErr)})
 			return
 		}
@@ -318,16 +487,9 @@ func (d *rgDecoder) run(j *rgJob) {
 	for ci := range d.cols {
 		var extra bool
 		err := protect(func() error {
-			c := &d.cols[ci]
-			n, err := c.read(d.vals[:1])
-			if n > 0 {
-				extra = true
-				return nil
-			}
-			if err == io.EOF {
-				return nil
-			}
-			return wrapRead(err)
+			var err error
+			extra, err = d.cols[ci].more(d.vals[:1])
+			return err
 		})
 		if err == nil && extra {
 			err = fmt.Errorf("%w: row group holds more rows than the %d it declares", ErrCorrupt, want)
@@ -357,8 +519,9 @@ func (d *rgDecoder) open(rg int) error {
 			return err
 		}
 	}
-	for _, u := range r.uses {
-		d.cols = append(d.cols, colValues{pages: chunks[u.field.leaf].Pages()})
+	for i, u := range r.uses {
+		internable := u.group || u.name == resModel || u.name == resErrorKind || u.name == resTask
+		d.cols = append(d.cols, colCursor{pages: chunks[u.field.leaf].Pages(), field: u.field, intern: internable, internTo: &d.intern[i]})
 	}
 	if d.vals == nil {
 		d.vals = make([]parquet.Value, chunkRows)
@@ -383,26 +546,51 @@ func (d *rgDecoder) column(ci int, results []Result, base int64, bad *int, rowEr
 	r := d.r
 	u := r.uses[ci]
 	c := &d.cols[ci]
-	internable := u.group || u.name == resModel || u.name == resErrorKind || u.name == resTask
+	fail := func(row int, err error) {
+		// Columns are decoded in order, so a row's earlier columns have
+		// already been checked.
+		*bad = row
+		*rowErr = &RowError{File: r.src.path, Row: base + int64(row), Column: u.field.Name, Err: err}
+	}
 	for k := 0; k < len(results); {
-		n, err := c.read(d.vals[:len(results)-k])
-		if err == io.EOF {
-			return k, nil
+		if c.page == nil {
+			if err := c.nextPage(); err != nil {
+				if err == io.EOF {
+					return k, nil
+				}
+				return 0, wrapRead(err)
+			}
 		}
-		if err != nil {
-			return 0, wrapRead(err)
+		if c.fast {
+			m := min(len(results)-k, c.left())
+			if m == 0 {
+				c.release()
+				continue
+			}
+			if row, err := d.span(ci, c, results[k:k+m], k, min(m, *bad-k)); err != nil {
+				fail(k+row, err)
+			}
+			k += m
+			continue
+		}
+		n, err := c.vals.ReadValues(d.vals[:len(results)-k])
+		if n == 0 {
+			if err == nil {
+				return 0, wrapRead(io.ErrNoProgress)
+			}
+			if err != io.EOF {
+				return 0, wrapRead(err)
+			}
+			c.release()
+			continue
 		}
 		for i := range n {
 			row := k + i
 			if row >= *bad {
 				break
 			}
-			res := &results[row]
-			if err := d.value(ci, res, u, d.vals[i:i+1], internable); err != nil {
-				// Columns are decoded in order, so a row's earlier
-				// columns have already been checked.
-				*bad = row
-				*rowErr = &RowError{File: r.src.path, Row: base + int64(row), Column: u.field.Name, Err: err}
+			if err := d.value(ci, &results[row], row, u, d.vals[i:i+1], c.intern); err != nil {
+				fail(row, err)
 				break
 			}
 		}
@@ -411,43 +599,605 @@ func (d *rgDecoder) column(ci int, results []Result, base int64, bad *int, rowEr
 	return -1, nil
 }
 
-// value stores one value of column ci into res, as decodeResultColumn
-// does, interning short repeated strings.
-func (d *rgDecoder) value(ci int, res *Result, u resultUse, span []parquet.Value, internable bool) error {
+// span decodes the next len(results) values of c's current page, which
+// is read as arrays, into results (from row first of the chunk), storing
+// only the first upto. It returns the index in results of the first bad
+// row and its error.
+func (d *rgDecoder) span(ci int, c *colCursor, results []Result, first, upto int) (int, error) {
+	target := d.targets[ci]
+	switch c.field.kind {
+	case kindString:
+		g := d.gcol[ci]
+		var gvals []string
+		var gids []int16
+		if g >= 0 {
+			gvals, gids = d.gvals[g], d.gids[g]
+		}
+		name := d.r.uses[ci].name
+		for i := range results {
+			s, null, valid, x := c.nextString()
+			if i >= upto {
+				continue
+			}
+			if !valid {
+				c.skip(len(results) - i - 1)
+				return i, utf8Error(s)
+			}
+			res := &results[i]
+			switch target {
+			case fieldID:
+				if null {
+					c.skip(len(results) - i - 1)
+					return i, ErrNullID
+				}
+				res.ID = s
+			case fieldModel:
+				res.Model = s
+			case fieldOutput:
+				res.Output = s
+			case fieldError:
+				res.Error = s
+			case fieldErrorKind:
+				res.ErrorKind = s
+			case fieldTask:
+				res.Task = s
+			case fieldExpected:
+				res.Expected = s
+			case fieldGroup:
+				if gvals != nil {
+					gvals[first+i] = s
+					gids[first+i] = d.numberAt(g, c, x, s)
+				} else {
+					res.Groups[name] = s
+				}
+			}
+		}
+	case kindInt:
+		for i := range results {
+			n := c.nextInt()
+			if i >= upto {
+				continue
+			}
+			res := &results[i]
+			switch target {
+			case fieldSample:
+				res.Sample = int(n)
+			case fieldHTTPStatus:
+				res.HTTPStatus = int(n)
+			case fieldAttempts:
+				res.Attempts = int(n)
+			case fieldPromptTokens:
+				res.PromptTokens = int(n)
+			case fieldCompletionTokens:
+				res.CompletionTokens = int(n)
+			}
+		}
+	case kindFloat:
+		name := d.r.uses[ci].name
+		for i := range results {
+			x, null := c.nextFloat()
+			if i >= upto {
+				continue
+			}
+			res := &results[i]
+			switch target {
+			case fieldScore:
+				if !null {
+					res.Scores[name] = x
+				}
+			case fieldLatencyMS:
+				res.LatencyMS = x
+			case fieldConfidence:
+				res.Confidence = x
+			}
+		}
+	}
+	return 0, nil
+}
+
+// value stores one value of column ci into res, the row-th of its chunk,
+// as decodeResultColumn does, interning short repeated strings.
+func (d *rgDecoder) value(ci int, res *Result, row int, u resultUse, span []parquet.Value, internable bool) error {
 	v := &span[0]
 	if v.RepetitionLevel() != 0 {
 		return fmt.Errorf("%w: a row continues a scalar column's previous row", ErrCorrupt)
 	}
+	g := d.gcol[ci]
 	if u.field.kind != kindString || !internable || v.IsNull() || v.DefinitionLevel() < u.field.maxDef || v.Kind() != parquet.ByteArray {
+		if g >= 0 {
+			s, _, err := stringValue(span, u.field)
+			if err == nil {
+				d.gvals[g][row], d.gids[g][row] = s, d.number(g, s)
+			}
+			return err
+		}
 		return decodeResultColumn(res, u, span)
 	}
-	b := v.ByteArray()
-	m := d.intern[ci]
-	s, ok := m[string(b)]
+	s, ok := internBytes(&d.intern[ci], v.ByteArray())
 	if !ok {
-		if !utf8.Valid(b) {
-			return utf8Error(string(b))
-		}
-		s = string(b)
-		if m == nil {
-			m = make(map[string]string)
-			d.intern[ci] = m
-		}
-		if len(m) < maxInterned {
-			m[s] = s
-		}
+		return utf8Error(string(v.ByteArray()))
 	}
-	if u.group {
+	switch {
+	case g >= 0:
+		d.gvals[g][row], d.gids[g][row] = s, d.number(g, s)
+	case u.group:
 		res.Groups[u.name] = s
-		return nil
-	}
-	switch u.name {
-	case resModel:
+	case u.name == resModel:
 		res.Model = s
-	case resErrorKind:
+	case u.name == resErrorKind:
 		res.ErrorKind = s
-	case resTask:
+	case u.name == resTask:
 		res.Task = s
 	}
 	return nil
+}
+
+// internBytes returns b as a string from *m, adding it while *m holds
+// fewer than maxInterned strings; ok is false when b is not valid UTF-8.
+func internBytes(m *map[string]string, b []byte) (s string, ok bool) {
+	if s, ok := (*m)[string(b)]; ok {
+		return s, true
+	}
+	if !utf8.Valid(b) {
+		return "", false
+	}
+	s = string(b)
+	if *m == nil {
+		*m = make(map[string]string)
+	}
+	if len(*m) < maxInterned {
+		(*m)[s] = s
+	}
+	return s, true
+}
+
+// shareGroups gives each of results the Groups map of its group values
+// (in d.gvals, numbered in d.gids), shared with the other results with
+// the same values.
+func (d *rgDecoder) shareGroups(results []Result) {
+	names := d.r.groups
+	for row := range results {
+		key, ok := uint64(0), len(names) <= 10
+		for g := 0; ok && g < len(names); g++ {
+			id := d.gids[g][row]
+			ok = id >= 0
+			key = key<<6 | uint64(id)
+		}
+		var m map[string]string
+		if ok {
+			m = d.shared[key]
+		}
+		if m == nil {
+			m = make(map[string]string, len(names))
+			for g, name := range names {
+				m[name] = d.gvals[g][row]
+			}
+			if ok && len(d.shared) < maxGroupMaps {
+				d.shared[key] = m
+			}
+		}
+		results[row].Groups = m
+	}
+	for g := range d.gvals {
+		clear(d.gvals[g])
+	}
+}
+
+// numberAt is number(g, s) for the value s at index x of c's dictionary
+// (or -1 when not from a dictionary), remembered per dictionary index.
+func (d *rgDecoder) numberAt(g int, c *colCursor, x int32, s string) int16 {
+	if x < 0 {
+		return d.number(g, s)
+	}
+	if id := c.dictNums[x]; id != -2 {
+		return id
+	}
+	id := d.number(g, s)
+	c.dictNums[x] = id
+	return id
+}
+
+// number returns the number of value v of group column g, numbering it
+// when new, or -1 when the column has maxGroupValues numbered already.
+func (d *rgDecoder) number(g int, v string) int16 {
+	nums := d.gnums[g]
+	for i, s := range nums {
+		if s == v {
+			return int16(i)
+		}
+	}
+	if len(nums) >= maxGroupValues {
+		return -1
+	}
+	d.gnums[g] = append(nums, v)
+	return int16(len(nums))
+}
+
+// colCursor reads one column chunk page by page: a page with the
+// expected shape as arrays (fast), any other value by value (vals).
+type colCursor struct {
+	pages    parquet.Pages
+	field    *field
+	intern   bool               // intern the strings (short repeated values)
+	internTo *map[string]string // the interned strings
+
+	page parquet.Page
+	fast bool
+	vals parquet.ValueReader // the page's values, when not fast
+
+	// The page as arrays: n values, the next at pos; definition levels
+	// (nil for a required column); the next non-null value at vi.
+	n, pos, vi int
+	defs       []byte
+	// Strings: plain (bytes, offs, and for strings not interned, str,
+	// a copy of the page's bytes from offs[0]) or from a dictionary.
+	bytes    []byte
+	offs     []uint32
+	str      string
+	ascii    bool
+	idx      []int32
+	dict     *dictStrings
+	lastDict parquet.Dictionary
+	dictBuf  dictStrings
+	dictNums []int16 // per dictionary value, its group number (-2: not yet)
+	// Numbers.
+	i64 []int64
+	i32 []int32
+	f64 []float64
+	f32 []float32
+}
+
+// dictStrings are a dictionary's values as strings, with their validity.
+type dictStrings struct {
+	strs  []string
+	valid []bool
+}
+
+// nextPage reads the next page of the chunk.
+func (c *colCursor) nextPage() error {
+	p, err := c.pages.ReadPage()
+	if err != nil {
+		return err
+	}
+	c.page = p
+	c.fast = !valueResults && c.arrays(p)
+	if !c.fast {
+		c.vals = p.Values()
+	}
+	return nil
+}
+
+// release returns the current page to the library.
+func (c *colCursor) release() {
+	if c.page != nil {
+		parquet.Release(c.page)
+	}
+	c.page, c.vals, c.fast = nil, nil, false
+	c.defs, c.bytes, c.offs, c.str, c.idx, c.dict = nil, nil, nil, "", nil, nil
+	c.i64, c.i32, c.f64, c.f32 = nil, nil, nil, nil
+}
+
+// left is the number of values of a fast page not read yet.
+func (c *colCursor) left() int { return c.n - c.pos }
+
+// arrays prepares reading p as arrays, and reports whether p has the
+// shape that allows it: a flat column whose definition levels, values
+// or dictionary indexes agree in number, of the column's type.
+func (c *colCursor) arrays(p parquet.Page) bool {
+	if len(p.RepetitionLevels()) != 0 {
+		return false
+	}
+	n := int(p.NumValues())
+	defs := p.DefinitionLevels()
+	present := n
+	switch c.field.maxDef {
+	case 0:
+		if len(defs) != 0 {
+			return false
+		}
+		defs = nil
+	case 1:
+		if len(defs) != n {
+			return false
+		}
+		present = 0
+		for _, d := range defs {
+			if d == 1 {
+				present++
+			}
+		}
+	default:
+		return false
+	}
+	data := p.Data()
+	dict := p.Dictionary()
+	switch c.field.kind {
+	case kindString:
+		if dict != nil {
+			if data.Kind() != encoding.Int32 {
+				return false
+			}
+			idx := data.Int32()
+			ds := c.dictionary(dict)
+			if len(idx) != present || ds == nil {
+				return false
+			}
+			for _, x := range idx {
+				if uint32(x) >= uint32(len(ds.strs)) {
+					return false
+				}
+			}
+			c.idx, c.dict = idx, ds
+			break
+		}
+		if data.Kind() != encoding.ByteArray {
+			return false
+		}
+		b, offs := data.ByteArray()
+		if len(offs) != present+1 || !validOffsets(offs, len(b)) {
+			return false
+		}
+		c.bytes, c.offs = b, offs
+		if !c.intern {
+			page := b[offs[0]:offs[present]]
+			c.str, c.ascii = string(page), isASCII(page)
+		}
+	case kindInt:
+		if dict != nil {
+			return false
+		}
+		switch data.Kind() {
+		case encoding.Int64:
+			c.i64 = data.Int64()
+			if len(c.i64) != present {
+				return false
+			}
+		case encoding.Int32:
+			c.i32 = data.Int32()
+			if len(c.i32) != present {
+				return false
+			}
+		default:
+			return false
+		}
+	case kindFloat:
+		if dict != nil {
+			return false
+		}
+		switch data.Kind() {
+		case encoding.Double:
+			c.f64 = data.Double()
+			if len(c.f64) != present {
+				return false
+			}
+		case encoding.Float:
+			c.f32 = data.Float()
+			if len(c.f32) != present {
+				return false
+			}
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	c.n, c.pos, c.vi, c.defs = n, 0, 0, defs
+	return true
+}
+
+// dictionary returns the values of a string dictionary, converting them
+// once per dictionary, or nil when it does not hold byte arrays.
+func (c *colCursor) dictionary(dict parquet.Dictionary) *dictStrings {
+	if dict == c.lastDict {
+		return &c.dictBuf
+	}
+	c.lastDict = nil
+	data := dict.Page().Data()
+	if data.Kind() != encoding.ByteArray {
+		return nil
+	}
+	b, offs := data.ByteArray()
+	n := dict.Len()
+	if n < 0 || len(offs) < n+1 || !validOffsets(offs[:n+1], len(b)) {
+		return nil
+	}
+	ds := &c.dictBuf
+	ds.strs, ds.valid = ds.strs[:0], ds.valid[:0]
+	var all string
+	if !c.intern {
+		all = string(b[offs[0]:offs[n]])
+	}
+	for i := range n {
+		v := b[offs[i]:offs[i+1]]
+		var s string
+		ok := true
+		if c.intern {
+			if s, ok = internBytes(c.internTo, v); !ok {
+				s = string(v)
+			}
+		} else {
+			s = all[offs[i]-offs[0] : offs[i+1]-offs[0]]
+			ok = utf8.ValidString(s)
+		}
+		ds.strs, ds.valid = append(ds.strs, s), append(ds.valid, ok)
+	}
+	c.lastDict = dict
+	c.dictNums = c.dictNums[:0]
+	for range n {
+		c.dictNums = append(c.dictNums, -2)
+	}
+	return ds
+}
+
+// validOffsets reports whether offs ascend within a buffer of size bytes.
+func validOffsets(offs []uint32, size int) bool {
+	if len(offs) == 0 {
+		return false
+	}
+	for i := 1; i < len(offs); i++ {
+		if offs[i] < offs[i-1] {
+			return false
+		}
+	}
+	return int64(offs[len(offs)-1]) <= int64(size)
+}
+
+// isASCII reports whether b holds only ASCII bytes.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if (uint64(b[0])|uint64(b[1])|uint64(b[2])|uint64(b[3])|uint64(b[4])|uint64(b[5])|uint64(b[6])|uint64(b[7]))&0x80 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, x := range b {
+		if x >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// present reports whether the value at pos is not null, and moves on.
+func (c *colCursor) present() bool {
+	i := c.pos
+	c.pos++
+	if c.defs != nil && c.defs[i] != 1 {
+		return false
+	}
+	return true
+}
+
+// nextString returns the next string of a fast page: "" for a null;
+// valid is false when s is not UTF-8; x is its index in the page's
+// dictionary, or -1.
+func (c *colCursor) nextString() (s string, null, valid bool, x int32) {
+	if !c.present() {
+		return "", true, true, -1
+	}
+	v := c.vi
+	c.vi++
+	if c.dict != nil {
+		x := c.idx[v]
+		return c.dict.strs[x], false, c.dict.valid[x], x
+	}
+	lo, hi := c.offs[v], c.offs[v+1]
+	if c.intern {
+		if s, ok := internBytes(c.internTo, c.bytes[lo:hi]); ok {
+			return s, false, true, -1
+		}
+		return string(c.bytes[lo:hi]), false, false, -1
+	}
+	s = c.str[lo-c.offs[0] : hi-c.offs[0]]
+	return s, false, c.ascii || utf8.ValidString(s), -1
+}
+
+// nextInt returns the next integer of a fast page, 0 for a null.
+func (c *colCursor) nextInt() int64 {
+	if !c.present() {
+		return 0
+	}
+	v := c.vi
+	c.vi++
+	if c.i64 != nil {
+		return c.i64[v]
+	}
+	return int64(c.i32[v])
+}
+
+// nextFloat returns the next number of a fast page, 0 for a null.
+func (c *colCursor) nextFloat() (x float64, null bool) {
+	if !c.present() {
+		return 0, true
+	}
+	v := c.vi
+	c.vi++
+	if c.f64 != nil {
+		return c.f64[v], false
+	}
+	return float64(c.f32[v]), false
+}
+
+// skip moves past n values of a fast page.
+func (c *colCursor) skip(n int) {
+	for range n {
+		if c.present() {
+			c.vi++
+		}
+	}
+}
+
+// more reports whether the chunk holds another value, reading it into
+// buf when the page is read value by value.
+func (c *colCursor) more(buf []parquet.Value) (bool, error) {
+	for {
+		if c.page == nil {
+			if err := c.nextPage(); err != nil {
+				if err == io.EOF {
+					return false, nil
+				}
+				return false, wrapRead(err)
+			}
+		}
+		if c.fast {
+			if c.left() > 0 {
+				return true, nil
+			}
+			c.release()
+			continue
+		}
+		n, err := c.vals.ReadValues(buf)
+		if n > 0 {
+			return true, nil
+		}
+		if err == nil {
+			return false, wrapRead(io.ErrNoProgress)
+		}
+		if err != io.EOF {
+			return false, wrapRead(err)
+		}
+		c.release()
+	}
+}
+
+// colValues reads one column chunk's values page by page, one
+// parquet.Value at a time (ColumnReader reads with it).
+type colValues struct {
+	pages parquet.Pages
+	page  parquet.Page
+	vals  parquet.ValueReader
+	n     int64 // values read
+}
+
+// read reads up to len(buf) values of the current page, moving to the
+// next page as needed; it returns 0, io.EOF at the end of the chunk.
+func (c *colValues) read(buf []parquet.Value) (int, error) {
+	for {
+		if c.vals == nil {
+			p, err := c.pages.ReadPage()
+			if err != nil {
+				return 0, err
+			}
+			c.page, c.vals = p, p.Values()
+		}
+		n, err := c.vals.ReadValues(buf)
+		if n > 0 {
+			c.n += int64(n)
+			return n, nil
+		}
+		if err == nil {
+			return 0, io.ErrNoProgress
+		}
+		if err != io.EOF {
+			return 0, err
+		}
+		c.release()
+	}
+}
+
+func (c *colValues) release() {
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page, c.vals = nil, nil
+	}
 }

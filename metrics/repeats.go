@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/evalgate/evalgate/datasets"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -113,12 +114,21 @@ func (r *Repeats) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// repeatItem gathers one item's samples.
+// repeatItem gathers one item's samples: how many, how many correct,
+// and its distinct normalized answers (the first inline, as most items
+// have one).
 type repeatItem struct {
 	n, correct int
-	counts     map[string]int
-	// first holds, per answer, the correctness of its lowest-index sample.
-	first map[string]sampleJudgement
+	first      repeatAnswer
+	more       []repeatAnswer
+}
+
+// repeatAnswer is one distinct answer of an item: how many samples gave
+// it, and the correctness of its lowest-index sample.
+type repeatAnswer struct {
+	answer string
+	count  int
+	first  sampleJudgement
 }
 
 type sampleJudgement struct {
@@ -126,36 +136,99 @@ type sampleJudgement struct {
 	correct bool
 }
 
+// RepeatsTally accumulates results one at a time and yields the Repeats
+// that ComputeRepeats computes from the same results. It keeps, per item,
+// the number of samples and of correct ones and each distinct normalized
+// answer with its count, not the results: its memory grows with the
+// items and their distinct answers. The zero RepeatsTally is not usable;
+// call NewRepeatsTally.
+type RepeatsTally struct {
+	opts     Options
+	items    map[string]*repeatItem
+	unscored int
+	norm     normalizer
+	answers  map[string]string // normalized answers, interned
+}
+
+// maxRepeatAnswers bounds the normalized answers a RepeatsTally interns.
+const maxRepeatAnswers = 1 << 16
+
+// NewRepeatsTally returns an empty tally judging results under opts.
+func NewRepeatsTally(opts Options) *RepeatsTally {
+	return &RepeatsTally{opts: opts, items: map[string]*repeatItem{}, answers: map[string]string{}}
+}
+
 // ComputeRepeats summarises results holding several samples per item
 // (Result.Sample 0..k−1) under opts: mean and majority-vote accuracy,
 // per-item consistency, pass@k and the least consistent items.
 func ComputeRepeats(results []datasets.Result, opts Options) Repeats {
-	rep := Repeats{MeanConsistency: math.NaN(), PassAtK: []PassK{}, LeastConsistent: []ItemConsistency{}, Warnings: Warnings{}}
-	items := map[string]*repeatItem{}
-	for _, r := range results {
-		scored, correct := opts.judge(r)
-		if !scored {
-			rep.Unscored++
-			continue
-		}
-		it := items[r.ID]
-		if it == nil {
-			it = &repeatItem{counts: map[string]int{}, first: map[string]sampleJudgement{}}
-			items[r.ID] = it
-		}
-		answer := Normalize(r.Output)
-		if r.Error != "" {
-			answer = errorAnswer
-		}
-		it.n++
-		if correct {
-			it.correct++
-		}
-		it.counts[answer]++
-		if f, ok := it.first[answer]; !ok || r.Sample < f.sample {
-			it.first[answer] = sampleJudgement{r.Sample, correct}
-		}
+	t := NewRepeatsTally(opts)
+	for i := range results {
+		t.Add(&results[i])
 	}
+	return t.Repeats()
+}
+
+// Add counts one result; r is read, not kept.
+func (t *RepeatsTally) Add(r *datasets.Result) {
+	scored, correct := t.opts.judge(*r)
+	if !scored {
+		t.unscored++
+		return
+	}
+	it := t.items[r.ID]
+	if it == nil {
+		it = &repeatItem{}
+		// A copy: r.ID may share memory with other strings the map must
+		// not keep alive.
+		t.items[strings.Clone(r.ID)] = it
+	}
+	answer := errorAnswer
+	if r.Error == "" {
+		answer = t.answer(r.Output)
+	}
+	it.n++
+	if correct {
+		it.correct++
+	}
+	if it.n == 1 {
+		it.first = repeatAnswer{answer: answer, count: 1, first: sampleJudgement{r.Sample, correct}}
+		return
+	}
+	a := &it.first
+	for i := 0; a.answer != answer; i++ {
+		if i == len(it.more) {
+			it.more = append(it.more, repeatAnswer{answer: answer, first: sampleJudgement{r.Sample, correct}})
+			a = &it.more[i]
+			break
+		}
+		a = &it.more[i]
+	}
+	a.count++
+	if r.Sample < a.first.sample {
+		a.first = sampleJudgement{r.Sample, correct}
+	}
+}
+
+// answer returns Normalize(output), interned.
+func (t *RepeatsTally) answer(output string) string {
+	t.norm.normalize(output)
+	b := t.norm.joined()
+	if s, ok := t.answers[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(t.answers) < maxRepeatAnswers {
+		t.answers[s] = s
+	}
+	return s
+}
+
+// Repeats is ComputeRepeats over the results added.
+func (t *RepeatsTally) Repeats() Repeats {
+	opts := t.opts
+	items := t.items
+	rep := Repeats{MeanConsistency: math.NaN(), PassAtK: []PassK{}, LeastConsistent: []ItemConsistency{}, Warnings: Warnings{}, Unscored: t.unscored}
 	rep.Items = len(items)
 	if rep.Items == 0 {
 		rep.MeanAccuracy = NewProportion(0, 0, opts.Level)
@@ -173,19 +246,22 @@ func ComputeRepeats(results []datasets.Result, opts Options) Repeats {
 		rep.Samples += it.n
 		rep.MaxSamples = max(rep.MaxSamples, it.n)
 		correctSamples += it.correct
-		best, bestAnswer, tie := 0, "", false
-		for _, a := range sortedKeys(it.counts) {
-			switch c := it.counts[a]; {
+		// The answers in sorted order, as a map's sorted keys.
+		answers := append(it.more, it.first)
+		sort.Slice(answers, func(i, j int) bool { return answers[i].answer < answers[j].answer })
+		best, bestFirst, tie := 0, sampleJudgement{}, false
+		for _, a := range answers {
+			switch c := a.count; {
 			case c > best:
-				best, bestAnswer, tie = c, a, false
+				best, bestFirst, tie = c, a.first, false
 			case c == best:
 				tie = true
 			}
 		}
-		if !tie && it.first[bestAnswer].correct {
+		if !tie && bestFirst.correct {
 			majority++
 		}
-		ic := ItemConsistency{ID: id, Consistency: float64(best) / float64(it.n), Distinct: len(it.counts), Samples: it.n, Correct: it.correct}
+		ic := ItemConsistency{ID: id, Consistency: float64(best) / float64(it.n), Distinct: len(answers), Samples: it.n, Correct: it.correct}
 		consistencySum += ic.Consistency
 		if ic.Consistency < 1 {
 			all = append(all, ic)

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/datasets"
@@ -35,6 +36,14 @@ type Tally struct {
 	groups []map[string]*GroupCounts
 	pairs  map[LabelPair]int
 
+	// Caches in front of byMethod, byTask and groups: the counts of
+	// ScoreAll's methods, and a linear scan of a few entries, whose keys
+	// are usually the very strings (same pointer) the reader interned,
+	// which costs less than hashing.
+	methods    [len(scoreMethods)]*count
+	taskCache  []countSlot
+	groupCache [][]groupSlot
+
 	positive string
 	memo     map[string]bool
 	parts    []string
@@ -42,6 +51,21 @@ type Tally struct {
 
 // count is k correct out of n.
 type count struct{ k, n int }
+
+// countSlot and groupSlot are entries of Tally's caches.
+type countSlot struct {
+	key string
+	c   *count
+}
+
+type groupSlot struct {
+	value string
+	g     *GroupCounts
+}
+
+// maxCached is the number of entries of each of Tally's caches; further
+// keys are looked up in the maps alone.
+const maxCached = 16
 
 // NewTally returns an empty tally that analyses fairness over each of
 // columns and each of opts.Intersections, as ComputeGroupFairness does.
@@ -57,6 +81,7 @@ func NewTally(columns []string, opts FairnessOptions, labels bool) *Tally {
 	}
 	t.specs = append(t.specs, opts.Intersections...)
 	t.groups = make([]map[string]*GroupCounts, len(t.specs))
+	t.groupCache = make([][]groupSlot, len(t.specs))
 	for i := range t.groups {
 		t.groups[i] = map[string]*GroupCounts{}
 	}
@@ -79,10 +104,46 @@ func (t *Tally) Add(r *datasets.Result) {
 		}
 		t.pairs[p]++
 	}
-	scored, correct := t.opts.judge(*r)
-	if !scored {
+	if r.Scores == nil {
 		t.unscored++
 		return
+	}
+	// Correctness under each method (as Correct decides it) and under the
+	// configured one (as judge does). The methods ScoreAll writes are
+	// looked up by name, which costs less than ranging over the map; any
+	// other score name is found by ranging.
+	method := t.opts.Method
+	if method == "label" {
+		method = "normalized"
+	}
+	correct, found, f1 := false, 0, 0.0
+	for i, m := range scoreMethods {
+		s, ok := r.Scores[m]
+		if !ok {
+			continue
+		}
+		found++
+		if m == "f1" {
+			ok, f1 = s >= t.opts.F1Threshold, s
+		} else {
+			ok = s == 1
+		}
+		if m == method {
+			correct = ok
+		}
+		t.countMethod(i, m, ok)
+	}
+	if found < len(r.Scores) {
+		for m := range r.Scores {
+			if slices.Contains(scoreMethods[:], m) {
+				continue
+			}
+			ok := Correct(r.Scores, m, t.opts.F1Threshold)
+			if m == method {
+				correct = ok
+			}
+			t.countMethod(-1, m, ok)
+		}
 	}
 	// Accuracy, as ComputeAccuracy.
 	t.samples = max(t.samples, r.Sample+1)
@@ -91,28 +152,13 @@ func (t *Tally) Add(r *datasets.Result) {
 	if task == "" {
 		task = "(none)"
 	}
-	tc := t.byTask[task]
-	if tc == nil {
-		tc = &count{}
-		t.byTask[task] = tc
-	}
+	tc := t.taskCount(task)
 	tc.n++
 	if correct {
 		t.overall.k++
 		tc.k++
 	}
-	for m := range r.Scores {
-		bm := t.byMethod[m]
-		if bm == nil {
-			bm = &count{}
-			t.byMethod[m] = bm
-		}
-		bm.n++
-		if Correct(r.Scores, m, t.opts.F1Threshold) {
-			bm.k++
-		}
-	}
-	t.f1Sum += r.Scores["f1"]
+	t.f1Sum += f1
 
 	// Fairness cells, as ComputeGroupFairness.
 	if len(t.specs) == 0 {
@@ -135,13 +181,76 @@ func (t *Tally) Add(r *datasets.Result) {
 			}
 			v = strings.Join(t.parts, IntersectionSep)
 		}
-		g := t.groups[i][v]
-		if g == nil {
-			g = &GroupCounts{Value: v}
-			t.groups[i][v] = g
-		}
-		g.Cells[cell]++
+		t.groupCounts(i, v).Cells[cell]++
 	}
+}
+
+// scoreMethods are the methods ScoreAll scores, in a fixed order.
+var scoreMethods = [...]string{"exact", "normalized", "contains", "f1"}
+
+// countMethod counts one result under method m (scoreMethods[i], or
+// another name when i is -1), correct or not.
+func (t *Tally) countMethod(i int, m string, ok bool) {
+	var c *count
+	if i >= 0 {
+		if c = t.methods[i]; c == nil {
+			c = t.methodCount(m)
+			t.methods[i] = c
+		}
+	} else {
+		c = t.methodCount(m)
+	}
+	c.n++
+	if ok {
+		c.k++
+	}
+}
+
+// methodCount returns the count of scoring method m, creating it.
+func (t *Tally) methodCount(m string) *count {
+	c := t.byMethod[m]
+	if c == nil {
+		c = &count{}
+		t.byMethod[m] = c
+	}
+	return c
+}
+
+// taskCount returns the count of task, creating it.
+func (t *Tally) taskCount(task string) *count {
+	for _, s := range t.taskCache {
+		if s.key == task {
+			return s.c
+		}
+	}
+	c := t.byTask[task]
+	if c == nil {
+		c = &count{}
+		t.byTask[task] = c
+	}
+	if len(t.taskCache) < maxCached {
+		t.taskCache = append(t.taskCache, countSlot{task, c})
+	}
+	return c
+}
+
+// groupCounts returns the counts of group value v of spec i, creating them.
+func (t *Tally) groupCounts(i int, v string) *GroupCounts {
+	cache := t.groupCache[i]
+	for _, s := range cache {
+		if s.value == v {
+			return s.g
+		}
+	}
+	g := t.groups[i][v]
+	if g == nil {
+		g = &GroupCounts{Value: v}
+		t.groups[i][v] = g
+	}
+	if len(cache) < maxCached {
+		t.groupCache[i] = append(cache, groupSlot{v, g})
+	}
+	return g
 }
 
 // isPositive reports whether s normalizes to the positive label, with the

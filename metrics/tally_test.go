@@ -46,6 +46,8 @@ func TestTallyMatchesBatch(t *testing.T) {
 		method  string
 		columns []string
 		opts    FairnessOptions
+		wide    bool // many distinct tasks and group values
+		odd     bool // some score maps with other methods
 	}{
 		{name: "empty", n: 0, method: "exact", columns: []string{"g1"}},
 		{name: "one", n: 1, method: "normalized", columns: []string{"g1"}},
@@ -53,9 +55,25 @@ func TestTallyMatchesBatch(t *testing.T) {
 		{name: "f1 with intersection", n: 800, method: "f1", columns: []string{"g1", "g2"}, opts: FairnessOptions{Intersections: [][]string{{"g1", "g2"}}}},
 		{name: "label with positive class", n: 1000, method: "label", columns: []string{"g1", "g2"}, opts: FairnessOptions{PositiveLabel: "yes"}},
 		{name: "no columns", n: 300, method: "exact"},
+		{name: "many groups and tasks", n: 3000, method: "contains", columns: []string{"g1", "g3"}, wide: true},
+		{name: "unusual score names", n: 600, method: "label", columns: []string{"g2"}, odd: true},
+		{name: "f1 threshold, unusual scores", n: 600, method: "f1", columns: []string{"g2"}, odd: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			results := tallyResults(tc.n, 42)
+			// More tasks and group values than Tally caches, and score
+			// maps with other methods (a "label" score, no f1), as a
+			// results file may hold.
+			for i := range results {
+				r := &results[i]
+				if tc.wide {
+					r.Task = fmt.Sprintf("task%02d", i%37)
+					r.Groups["g3"] = fmt.Sprintf("v%02d", (i*7)%41)
+				}
+				if tc.odd && r.Scores != nil && i%3 == 0 {
+					r.Scores = map[string]float64{"label": r.Scores["exact"], "normalized": r.Scores["normalized"], "custom": 0.75}
+				}
+			}
 			opts := tc.opts
 			opts.Options = base
 			opts.Method = tc.method

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -22,6 +24,13 @@ const scoreUsage = "score -c CONFIG --results results.parquet [--baseline produc
 
 // cmdScore re-scores recorded results with the config's scoring, fairness
 // and gate, so that a changed scoring method or gate costs no model call.
+//
+// The scoring streams: its memory does not grow with the results, with
+// two exceptions: with repeats, the repeat statistics keep each item's
+// distinct answers (metrics.RepeatsTally); with --baseline, results files
+// that do not list the same results in the same order are paired in
+// memory (see scorePaired). The integrity checks, when on, make a second
+// pass over the files (scoreIntegrity).
 func cmdScore(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "score", scoreUsage)
 	cfgPath := fs.String("c", "", "the config `file` (required)")
@@ -52,32 +61,69 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err := cfg.CheckDigest(info.SHA256); err != nil {
 		return inputErr(err)
 	}
+	if path := e.getenv("EVALGATE_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return runErr(err)
+		}
+		defer stop()
+	}
 	started := time.Now().UTC()
-	// Regression pairing and repeat statistics need every result of the
-	// run at once; only then are the (slimmed) results kept.
-	keepPairs := *baselinePath != ""
-	keepRepeats := cfg.Run.Repeats > 1
-	if keepPairs && cfg.Production == nil {
+	if *baselinePath != "" && cfg.Production == nil {
 		return usageErr("score: --baseline needs a production model in %s", cfg.Path)
 	}
 	in := reports.StreamInput{Config: cfg, Dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: info.Name, Version: info.Version, SHA256: info.SHA256, Rows: info.Rows}}
-	cand, candKept, err := scoreResults(ctx, e, cfg, info, *resultsPath, true, keepPairs, keepRepeats)
-	if err != nil {
-		return err
+	opts := reports.MetricOptions(cfg)
+	newRepeats := func() *metrics.RepeatsTally {
+		if cfg.Run.Repeats > 1 {
+			return metrics.NewRepeatsTally(opts)
+		}
+		return nil
 	}
-	in.Candidate = cand
-	if keepRepeats {
-		rep := metrics.ComputeRepeats(candKept, reports.MetricOptions(cfg))
-		in.Repeats = &rep
-	}
-	if keepPairs {
-		base, baseKept, err := scoreResults(ctx, e, cfg, info, *baselinePath, false, true, false)
+	var repeats *metrics.RepeatsTally
+	switch {
+	case *baselinePath != "":
+		// The two files are scored side by side and paired as they
+		// stream, which needs them to list the same results in the same
+		// order (as evalgate run writes them); otherwise they are paired
+		// in memory, below.
+		repeats = newRepeats()
+		cand, base, reg, err := scorePaired(ctx, e, cfg, info, *resultsPath, *baselinePath, repeats)
+		if err == nil {
+			in.Candidate, in.Production, in.Regression = cand, base, reg
+			break
+		}
+		if !errors.Is(err, errNotAligned) {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "evalgate: note: %s and %s do not list the same results in the same order, so their results were held in memory to pair them\n", *resultsPath, *baselinePath)
+		fallthrough
+	default:
+		repeats = newRepeats()
+		var candKept []datasets.Result
+		sink := releaseBatch
+		if *baselinePath != "" {
+			sink = keepSlim(&candKept)
+		}
+		cand, err := scoreResults(ctx, e, cfg, info, *resultsPath, true, tallyRepeats(repeats, sink))
 		if err != nil {
 			return err
 		}
-		in.Production = base
-		reg := metrics.CompareByGroup(candKept, baseKept, cfg.Fairness.Groups, reports.MetricOptions(cfg))
-		in.Regression = &reg
+		in.Candidate = cand
+		if *baselinePath != "" {
+			var baseKept []datasets.Result
+			base, err := scoreResults(ctx, e, cfg, info, *baselinePath, false, keepSlim(&baseKept))
+			if err != nil {
+				return err
+			}
+			in.Production = base
+			reg := metrics.CompareByGroup(candKept, baseKept, cfg.Fairness.Groups, opts)
+			in.Regression = &reg
+		}
+	}
+	if repeats != nil {
+		rep := repeats.Repeats()
+		in.Repeats = &rep
 	}
 	ig, err := scoreIntegrity(e, cfg, *resultsPath)
 	if err != nil {
@@ -108,34 +154,58 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// startCPUProfile writes a CPU profile of the rest of the command to
+// path (for go tool pprof); the caller calls stop when done. It is set
+// with the EVALGATE_CPUPROFILE environment variable, for benchmarks.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 // scoreResults streams the results file at path, re-scores each result
-// against the eval set's reference answers and adds it to a tally. With
-// pairs or repeats it also returns the re-scored results, slimmed to what
-// metrics.CompareByGroup (id, sample, groups, scores) or
-// metrics.ComputeRepeats (also output and error) read; otherwise it holds
-// no result after tallying it.
+// against the eval set's reference answers and adds it to a tally, then
+// hands the scored chunk, in file order, to sink, which owns it (see
+// releaseBatch, keepSlim and scorePaired): with releaseBatch, no result
+// is held after it is tallied.
 //
-// Three stages overlap: one goroutine reads results and joins their
-// references, GOMAXPROCS workers score batches of them, and the caller's
-// goroutine tallies the batches in file order, so that the tally (and its
-// floating-point sums) sees exactly the sequence a single loop would. At
-// most 3·GOMAXPROCS+2 batches are in flight.
-func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, path string, candidate, pairs, repeats bool) (*reports.ModelTally, []datasets.Result, error) {
+// The work is a pipeline over chunks of a few thousand results. The
+// results file's row groups are decoded column by column on GOMAXPROCS
+// goroutines (datasets.ResultsReader.ReadChunk), and so are the eval
+// set's reference columns (datasets.ItemColumnReader); one goroutine
+// joins each result with its item; GOMAXPROCS workers score the chunks,
+// each with a metrics.Scorer that normalizes an item's references once;
+// and one goroutine tallies the chunks in file order, so that the tally
+// (and its floating-point sums) sees exactly the sequence a single loop
+// would. At most 3·GOMAXPROCS+2 chunks are in flight, besides those sink
+// holds.
+func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, path string, candidate bool, sink func(*scoreBatch) error) (*reports.ModelTally, error) {
 	rr, err := datasets.OpenResults(path)
 	if err != nil {
-		return nil, nil, inputErr(err)
+		return nil, inputErr(err)
 	}
 	defer rr.Close()
-	rr.SkipScores = true // the scores are recomputed
+	// The scores are recomputed, and the task and expected answer come
+	// from the eval set; the tally reads none of the other skipped columns.
+	rr.SkipScores = true
+	rr.Skip("task", "expected", "model", "http_status", "confidence")
 	info := rr.Info()
 	if d := info.Metadata["evalgate.dataset_sha256"]; d != "" && d != set.SHA256 {
-		return nil, nil, inputErr(fmt.Errorf("%s was made from dataset %s, but %s is %s", path, d, set.Path, set.SHA256))
+		return nil, inputErr(fmt.Errorf("%s was made from dataset %s, but %s is %s", path, d, set.Path, set.SHA256))
 	}
-	refs := &refCursor{path: set.Path, sha256: set.SHA256}
+	refs := &refCursor{path: set.Path, sha256: set.SHA256, cur: -1}
 	defer refs.close()
 	tally := reports.NewModelTally(cfg, candidate)
 	tally.Info = reports.ModelResults{ResultsFile: filepath.Base(path), ResultsSHA256: info.SHA256}
-	var kept []datasets.Result
 
 	workers := runtime.GOMAXPROCS(0)
 	g, ctx := errgroup.WithContext(ctx)
@@ -144,8 +214,19 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 	g.Go(func() error {
 		defer close(todo)
 		defer close(ordered)
-		b := newScoreBatch()
-		send := func() error {
+		for {
+			results := rr.ReadChunk()
+			if results == nil {
+				break
+			}
+			b := newScoreBatch(rr, results)
+			for i := range results {
+				ref, err := refs.lookup(results[i].ID)
+				if err != nil {
+					return inputErr(fmt.Errorf("%s: result %q: %w", path, results[i].ID, err))
+				}
+				b.refs = append(b.refs, ref)
+			}
 			for _, ch := range []chan *scoreBatch{ordered, todo} {
 				select {
 				case ch <- b:
@@ -153,38 +234,22 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 					return ctx.Err()
 				}
 			}
-			b = newScoreBatch()
-			return nil
-		}
-		for rr.Scan() {
-			r := rr.Result()
-			item, err := refs.lookup(r.ID)
-			if err != nil {
-				return inputErr(fmt.Errorf("%s: result %q: %w", path, r.ID, err))
-			}
-			b.results = append(b.results, r)
-			b.refs = append(b.refs, item)
-			if len(b.results) == scoreBatchSize {
-				if err := send(); err != nil {
-					return err
-				}
-			}
 		}
 		if err := rr.Err(); err != nil {
 			return inputErr(err)
-		}
-		if len(b.results) > 0 {
-			return send()
 		}
 		return nil
 	})
 	for range workers {
 		g.Go(func() error {
+			var sc metrics.Scorer
+			var answers []string
 			for b := range todo {
 				for i := range b.results {
-					r := &b.results[i]
-					r.Task, r.Expected = b.refs[i].task, b.refs[i].expected
-					r.Scores = metrics.ScoreAll(r.Output, b.refs[i].refs)
+					r, ref := &b.results[i], &b.refs[i]
+					r.Task, r.Expected = ref.task, ref.expected
+					answers = ref.answers(answers[:0])
+					r.Scores = sc.Score(r.Output, answers)
 				}
 				close(b.done)
 			}
@@ -199,72 +264,211 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 				return ctx.Err()
 			}
 			for i := range b.results {
-				r := &b.results[i]
-				tally.Add(r)
-				if pairs || repeats {
-					slim := datasets.Result{ID: r.ID, Sample: r.Sample, Groups: r.Groups, Scores: r.Scores}
-					if repeats {
-						slim.Output, slim.Error = r.Output, r.Error
-					}
-					kept = append(kept, slim)
-				}
+				tally.Add(&b.results[i])
 			}
-			b.recycle()
+			if err := sink(b); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {
 		var ee *exitError
-		if !errors.As(err, &ee) {
+		if !errors.As(err, &ee) && !errors.Is(err, errNotAligned) {
 			err = runErr(err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	if refs.byID != nil {
 		fmt.Fprintf(e.stderr, "evalgate: note: %s is not in the order of %s, so its %d reference answers were held in memory\n", path, set.Path, len(refs.byID))
 	}
-	return tally, kept, nil
+	return tally, nil
 }
 
-// scoreBatchSize is the number of results a scoring worker takes at a time.
-const scoreBatchSize = 1024
+// releaseBatch is the sink of scoreResults that keeps nothing.
+func releaseBatch(b *scoreBatch) error {
+	b.release()
+	return nil
+}
 
-// scoreBatch is a run of consecutive results and their items' references;
-// done is closed once a worker has scored them.
+// keepSlim returns a sink of scoreResults that appends each result to
+// *kept, slimmed to what metrics.CompareByGroup reads (id, sample,
+// groups, scores).
+func keepSlim(kept *[]datasets.Result) func(*scoreBatch) error {
+	return func(b *scoreBatch) error {
+		for i := range b.results {
+			r := &b.results[i]
+			*kept = append(*kept, datasets.Result{ID: r.ID, Sample: r.Sample, Groups: r.Groups, Scores: r.Scores})
+		}
+		b.release()
+		return nil
+	}
+}
+
+// tallyRepeats returns sink, adding each result to repeats first when
+// it is not nil.
+func tallyRepeats(repeats *metrics.RepeatsTally, sink func(*scoreBatch) error) func(*scoreBatch) error {
+	if repeats == nil {
+		return sink
+	}
+	return func(b *scoreBatch) error {
+		for i := range b.results {
+			repeats.Add(&b.results[i])
+		}
+		return sink(b)
+	}
+}
+
+// errNotAligned reports two results files that do not list the same
+// results in the same order, which scorePaired cannot pair as they stream.
+var errNotAligned = errors.New("the results files are not aligned")
+
+// scorePaired scores the candidate's and the baseline's results files
+// side by side, each as scoreResults does, and pairs their results as
+// they stream, in a metrics.PairTally (and the candidate's in repeats,
+// when not nil): no result is held after it is paired. That gives metrics.CompareByGroup's pairs when both files list
+// the same (id, sample) keys in the same order and no key twice, which
+// it checks on the way: the keys must ascend by eval-set row then sample,
+// or by sample then row, as evalgate run writes them. Otherwise it stops
+// with errNotAligned, and the caller pairs the results in memory.
+func scorePaired(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, candPath, basePath string, repeats *metrics.RepeatsTally) (cand, base *reports.ModelTally, reg *metrics.Regression, err error) {
+	g, gctx := errgroup.WithContext(ctx)
+	candCh, baseCh := make(chan *scoreBatch, 2), make(chan *scoreBatch, 2)
+	sendTo := func(ch chan *scoreBatch) func(*scoreBatch) error {
+		return func(b *scoreBatch) error {
+			select {
+			case ch <- b:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	}
+	g.Go(func() error {
+		defer close(candCh)
+		var err error
+		cand, err = scoreResults(gctx, e, cfg, set, candPath, true, tallyRepeats(repeats, sendTo(candCh)))
+		return err
+	})
+	g.Go(func() error {
+		defer close(baseCh)
+		var err error
+		base, err = scoreResults(gctx, e, cfg, set, basePath, false, sendTo(baseCh))
+		return err
+	})
+	pairs := metrics.NewPairTally(cfg.Fairness.Groups, reports.MetricOptions(cfg))
+	g.Go(func() error { return pairUp(gctx, candCh, baseCh, pairs) })
+	if err := g.Wait(); err != nil {
+		return nil, nil, nil, err
+	}
+	r := pairs.Regression()
+	return cand, base, &r, nil
+}
+
+// pairUp pairs the results of the candidate's and baseline's batches
+// position by position, as they arrive in file order; it returns
+// errNotAligned as soon as the keys differ or do not ascend (see
+// scorePaired).
+func pairUp(ctx context.Context, candCh, baseCh <-chan *scoreBatch, pairs *metrics.PairTally) error {
+	var c, b *scoreBatch
+	var ci, bi int
+	next := func(ch <-chan *scoreBatch, cur *scoreBatch) (*scoreBatch, error) {
+		if cur != nil {
+			cur.release()
+		}
+		select {
+		case nb := <-ch:
+			return nb, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	rowMajor, sampleMajor := true, true
+	prevRow, prevSample := int64(-1), -1
+	for {
+		var err error
+		if c == nil || ci == len(c.results) {
+			if c, err = next(candCh, c); err != nil {
+				return err
+			}
+			ci = 0
+		}
+		if b == nil || bi == len(b.results) {
+			if b, err = next(baseCh, b); err != nil {
+				return err
+			}
+			bi = 0
+		}
+		switch {
+		case c == nil && b == nil:
+			return nil
+		case c == nil || b == nil:
+			return errNotAligned
+		}
+		cr, br := &c.results[ci], &b.results[bi]
+		if cr.ID != br.ID || cr.Sample != br.Sample {
+			return errNotAligned
+		}
+		row, sample := c.refs[ci].row, cr.Sample
+		rowMajor = rowMajor && (row > prevRow || row == prevRow && sample > prevSample)
+		sampleMajor = sampleMajor && (sample > prevSample || sample == prevSample && row > prevRow)
+		if !rowMajor && !sampleMajor {
+			return errNotAligned
+		}
+		prevRow, prevSample = row, sample
+		pairs.Add(cr, br)
+		ci++
+		bi++
+	}
+}
+
+// scoreBatch is a chunk of consecutive results and their items'
+// references; done is closed once a worker has scored them.
 type scoreBatch struct {
+	rr      *datasets.ResultsReader
 	results []datasets.Result
-	refs    []itemRefs
+	refs    []itemRef
 	done    chan struct{}
 }
 
-// scoreBatches recycles tallied batches, which saves allocating and
-// collecting a batch's slices for each 1,024 results.
-var scoreBatches = sync.Pool{New: func() any {
-	return &scoreBatch{
-		results: make([]datasets.Result, 0, scoreBatchSize),
-		refs:    make([]itemRefs, 0, scoreBatchSize),
-	}
-}}
+// scoreBatches recycles released batches' reference slices.
+var scoreBatches = sync.Pool{New: func() any { return &scoreBatch{} }}
 
-func newScoreBatch() *scoreBatch {
+func newScoreBatch(rr *datasets.ResultsReader, results []datasets.Result) *scoreBatch {
 	b := scoreBatches.Get().(*scoreBatch)
-	b.done = make(chan struct{})
+	b.rr, b.results, b.done = rr, results, make(chan struct{})
 	return b
 }
 
-// recycle empties a tallied batch, dropping its references to results,
-// and returns it to scoreBatches.
-func (b *scoreBatch) recycle() {
-	clear(b.results)
+// release hands the batch's results back to their reader and the batch
+// to scoreBatches; the results' strings and maps stay valid.
+func (b *scoreBatch) release() {
+	b.rr.ReleaseChunk(b.results)
 	clear(b.refs)
-	b.results, b.refs, b.done = b.results[:0], b.refs[:0], nil
+	b.rr, b.results, b.refs, b.done = nil, nil, b.refs[:0], nil
 	scoreBatches.Put(b)
 }
 
-// itemRefs is what scoring needs of an eval-set item.
-type itemRefs struct {
-	refs           []string
-	task, expected string
+// itemRef is what scoring needs of an eval-set item, and its row in the
+// set.
+type itemRef struct {
+	expected, task string
+	any            []string
+	row            int64
+}
+
+// answers appends the item's acceptable answers to dst, as metrics.Refs
+// lists them, without allocating when dst has room.
+func (r *itemRef) answers(dst []string) []string {
+	if r.expected != "" {
+		dst = append(dst, r.expected)
+	}
+	for _, a := range r.any {
+		if a != "" {
+			dst = append(dst, a)
+		}
+	}
+	return dst
 }
 
 // maxRewinds is how many times a refCursor restarts the eval set before
@@ -274,32 +478,33 @@ const maxRewinds = 16
 
 // refCursor finds the reference answers of results by id. Results that
 // evalgate writes follow the eval set's order, so it merge-joins: it reads
-// the set forward alongside the results and holds one item. When a result
-// is not ahead of the cursor it restarts the set, and after maxRewinds
-// restarts it reads every item's references into byID, one entry per item.
+// the set's reference columns forward alongside the results, one batch
+// of items at a time. When a result is not ahead of the cursor it
+// restarts the set, and after maxRewinds restarts it reads every item's
+// references into byID, one entry per item.
 type refCursor struct {
 	path, sha256 string
-	r            *datasets.Reader
-	id           string
-	cur          itemRefs
+	r            *datasets.ItemColumnReader
+	cols         *datasets.ItemColumns
+	cur          int // index in cols of the current item, or -1
 	rewinds      int
-	byID         map[string]itemRefs
+	byID         map[string]itemRef
 }
 
 // errNoItem is the error of a result whose id is not in the eval set.
 var errNoItem = errors.New("no item of the eval set has this id")
 
 // lookup returns the references of the item with id.
-func (c *refCursor) lookup(id string) (itemRefs, error) {
+func (c *refCursor) lookup(id string) (itemRef, error) {
 	if c.byID != nil {
 		it, ok := c.byID[id]
 		if !ok {
-			return itemRefs{}, errNoItem
+			return itemRef{}, errNoItem
 		}
 		return it, nil
 	}
-	if c.r != nil && c.id == id {
-		return c.cur, nil
+	if c.cols != nil && c.cols.ID[c.cur] == id {
+		return c.ref(), nil
 	}
 	for pass := 0; pass < 2; pass++ {
 		if c.r == nil {
@@ -307,28 +512,38 @@ func (c *refCursor) lookup(id string) (itemRefs, error) {
 				return c.fallback(id)
 			}
 			if err := c.open(); err != nil {
-				return itemRefs{}, err
+				return itemRef{}, err
 			}
 		}
-		for c.r.Scan() {
-			it := c.r.Item()
-			c.id, c.cur = it.ID, itemRefs{refs: metrics.Refs(it.Expected, it.ExpectedAny), task: it.Task, expected: it.Expected}
-			if c.id == id {
-				return c.cur, nil
+		for {
+			c.cur++
+			if c.cols == nil || c.cur >= c.cols.Len() {
+				if !c.r.Next() {
+					break
+				}
+				c.cols, c.cur = c.r.Columns(), 0
+			}
+			if c.cols.ID[c.cur] == id {
+				return c.ref(), nil
 			}
 		}
 		if err := c.r.Err(); err != nil {
-			return itemRefs{}, err
+			return itemRef{}, err
 		}
 		c.close()
 		c.rewinds++
 	}
-	return itemRefs{}, errNoItem
+	return itemRef{}, errNoItem
+}
+
+// ref returns the references of the current item.
+func (c *refCursor) ref() itemRef {
+	return itemRef{expected: c.cols.Expected[c.cur], task: c.cols.Task[c.cur], any: c.cols.ExpectedAny[c.cur], row: c.cols.Row + int64(c.cur)}
 }
 
 // open (re)starts the eval set, which must not have changed.
 func (c *refCursor) open() error {
-	r, err := datasets.Open(c.path)
+	r, err := datasets.OpenItemColumns(c.path)
 	if err != nil {
 		return err
 	}
@@ -336,23 +551,25 @@ func (c *refCursor) open() error {
 		r.Close()
 		return fmt.Errorf("%s changed while scoring (SHA-256 %s, was %s)", c.path, got, c.sha256)
 	}
-	c.r = r
+	c.r, c.cols, c.cur = r, nil, -1
 	return nil
 }
 
 // fallback reads every item's references into byID and looks up id.
-func (c *refCursor) fallback(id string) (itemRefs, error) {
-	c.byID = map[string]itemRefs{}
+func (c *refCursor) fallback(id string) (itemRef, error) {
+	c.byID = map[string]itemRef{}
 	if err := c.open(); err != nil {
-		return itemRefs{}, err
+		return itemRef{}, err
 	}
 	defer c.close()
-	for c.r.Scan() {
-		it := c.r.Item()
-		c.byID[it.ID] = itemRefs{refs: metrics.Refs(it.Expected, it.ExpectedAny), task: it.Task, expected: it.Expected}
+	for c.r.Next() {
+		cols := c.r.Columns()
+		for i := range cols.Len() {
+			c.byID[cols.ID[i]] = itemRef{expected: cols.Expected[i], task: cols.Task[i], any: cols.ExpectedAny[i], row: cols.Row + int64(i)}
+		}
 	}
 	if err := c.r.Err(); err != nil {
-		return itemRefs{}, err
+		return itemRef{}, err
 	}
 	return c.lookup(id)
 }
@@ -361,6 +578,6 @@ func (c *refCursor) fallback(id string) (itemRefs, error) {
 func (c *refCursor) close() {
 	if c.r != nil {
 		c.r.Close()
-		c.r = nil
+		c.r, c.cols, c.cur = nil, nil, -1
 	}
 }

@@ -74,6 +74,9 @@ func TestScoreRescoresWithoutCalls(t *testing.T) {
 // references: results in the set's order are merge-joined; results in
 // another order give the same counts, with a note that the references
 // were held in memory; a result whose id is not in the set is bad input.
+// It also checks the pairing with the baseline: results in the
+// baseline's order are paired as they stream; in another order, they are
+// paired in memory, with a note; the regression is the same.
 func TestScoreOrder(t *testing.T) {
 	out := quickstartRun(t)
 	results, meta, err := datasets.ReadResults(filepath.Join(out, "results.parquet"))
@@ -109,12 +112,13 @@ func TestScoreOrder(t *testing.T) {
 		name     string
 		results  []datasets.Result
 		code     int
-		note     bool
+		note     bool // the references were held in memory
+		pairNote bool // the results were paired in memory
 		inStderr string
 	}{
 		{name: "same order", results: results, code: exitOK},
-		{name: "two passes", results: twoPass, code: exitOK},
-		{name: "reversed", results: reversed, code: exitOK, note: true, inStderr: "held in memory"},
+		{name: "two passes", results: twoPass, code: exitOK, pairNote: true},
+		{name: "reversed", results: reversed, code: exitOK, note: true, pairNote: true, inStderr: "held in memory"},
 		{name: "unknown id", results: unknown, code: exitUsage, inStderr: `result "no-such-item": no item of the eval set has this id`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,8 +128,11 @@ func TestScoreOrder(t *testing.T) {
 			if res.code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", res.code, tc.code, res.stdout, res.stderr)
 			}
-			if got := strings.Contains(res.stderr, "held in memory"); got != tc.note {
+			if got := strings.Contains(res.stderr, "reference answers were held in memory"); got != tc.note {
 				t.Errorf("note in stderr: got %v, want %v: %q", got, tc.note, res.stderr)
+			}
+			if got := strings.Contains(res.stderr, "results were held in memory to pair them"); got != tc.pairNote {
+				t.Errorf("pairing note in stderr: got %v, want %v: %q", got, tc.pairNote, res.stderr)
 			}
 			if !strings.Contains(res.stderr, tc.inStderr) {
 				t.Errorf("stderr %q lacks %q", res.stderr, tc.inStderr)
@@ -141,6 +148,11 @@ func TestScoreOrder(t *testing.T) {
 			w, _ := json.Marshal(want.Metrics.Fairness)
 			if !bytes.Equal(g, w) {
 				t.Errorf("fairness:\ngot  %s\nwant %s", g, w)
+			}
+			g, _ = json.Marshal(got.Metrics.Regression)
+			w, _ = json.Marshal(want.Metrics.Regression)
+			if !bytes.Equal(g, w) {
+				t.Errorf("regression:\ngot  %s\nwant %s", g, w)
 			}
 		})
 	}
@@ -176,5 +188,94 @@ func TestCompare(t *testing.T) {
 	res = runCLI(t, context.Background(), nil, "compare", "--baseline", filepath.Join(out, "production-results.parquet"), "--candidate", other, "--allow-dataset-change")
 	if res.code != exitOK || !strings.Contains(res.stdout, "datasets differ: compared on the 300") {
 		t.Errorf("allowed: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestScoreRepeatsAndBaseline checks that score gives the run's repeat
+// statistics and regression for results with 3 samples per item, whether
+// the baseline is paired as it streams (same order) or in memory (the
+// candidate's results reversed), and without a baseline. (The mean F1 is
+// summed in file order, so reversed results may change its last digit.)
+func TestScoreRepeatsAndBaseline(t *testing.T) {
+	set, _ := filepath.Abs(filepath.Join("..", "..", "datasets", "examples", "support-qa.parquet"))
+	out := t.TempDir()
+	cfg := writeConfig(t, `dataset: {path: `+set+`}
+candidate: {provider: "builtin:extractive-v2"}
+production: {provider: "builtin:extractive-v1"}
+prompt:
+  template: |
+    Context:
+    {{range .Context}}- {{.}}
+    {{end}}
+    Question: {{.Input}}
+run: {concurrency: 8, repeats: 3, out: `+out+`}
+scoring: {method: contains}
+fairness: {groups: [channel, region], min_group_size: 30}
+gate:
+  - {metric: accuracy, min: 0.5}
+`)
+	if res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--quiet"); res.code != exitOK {
+		t.Fatalf("run: exit %d: %s%s", res.code, res.stdout, res.stderr)
+	}
+	want := readReport(t, out)
+	if want.Metrics.Repeats == nil || want.Metrics.Regression == nil {
+		t.Fatal("the run's report lacks repeats or regression")
+	}
+	results, meta, err := datasets.ReadResults(filepath.Join(out, "results.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shuffled := slices.Clone(results)
+	slices.Reverse(shuffled)
+	path := filepath.Join(t.TempDir(), "shuffled.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.WriteResults(f, shuffled, []string{"channel", "customer_tier", "region"}, []string{"exact", "normalized", "contains", "f1"}, meta); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, tc := range []struct {
+		name, results string
+		baseline      bool
+		pairNote      bool
+	}{
+		{"no baseline", filepath.Join(out, "results.parquet"), false, false},
+		{"baseline streamed", filepath.Join(out, "results.parquet"), true, false},
+		{"baseline paired in memory", path, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"score", "-c", cfg, "--results", tc.results, "--out", dir}
+			if tc.baseline {
+				args = append(args, "--baseline", filepath.Join(out, "production-results.parquet"))
+			}
+			res := runCLI(t, context.Background(), nil, args...)
+			if res.code != exitOK {
+				t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			if got := strings.Contains(res.stderr, "to pair them"); got != tc.pairNote {
+				t.Errorf("pairing note: got %v, want %v: %q", got, tc.pairNote, res.stderr)
+			}
+			got := readReport(t, dir)
+			parts := []struct {
+				name          string
+				before, after any
+			}{{"repeats", want.Metrics.Repeats, got.Metrics.Repeats}, {"accuracy", want.Metrics.Accuracy.Overall, got.Metrics.Accuracy.Overall}}
+			if tc.baseline {
+				parts = append(parts, struct {
+					name          string
+					before, after any
+				}{"regression", want.Metrics.Regression, got.Metrics.Regression})
+			}
+			for _, part := range parts {
+				b, _ := json.Marshal(part.before)
+				a, _ := json.Marshal(part.after)
+				if !bytes.Equal(a, b) {
+					t.Errorf("%s:\ngot  %s\nwant %s", part.name, a, b)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,724 @@
+package datasets
+
+// Columnar reading of an eval set's reference columns, for scoring.
+//
+// Scoring needs a few columns of each item (id, expected, expected_any,
+// task; groundedness and boundaries add context and must_not_contain),
+// not whole Items. ItemColumnReader reads only those, row group by row
+// group on several goroutines at once, page by page as arrays where the
+// page allows (see colCursor), and hands the row groups' batches over in
+// file order.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// ItemColumns holds some columns of a run of consecutive items of an eval
+// set, as ItemColumnReader reads them: element i of each slice belongs to
+// the item at file row Row+i. Optional columns that are absent or null
+// read as their zero value, as in Item.
+type ItemColumns struct {
+	// Row is the 0-based file index of the first item.
+	Row int64
+	// ID, Expected, ExpectedAny and Task are as in Item.
+	ID          []string
+	Expected    []string
+	ExpectedAny [][]string
+	Task        []string
+	// Context and MustNotContain are as in Item, when the reader was
+	// asked for them; nil otherwise.
+	Context        [][]string
+	MustNotContain [][]string
+	// Extra holds, for each name in ItemColumnReader.Extra, the values of
+	// that string column ("" for a null, or when the set lacks it).
+	Extra [][]string
+}
+
+// Len is the number of items.
+func (c *ItemColumns) Len() int { return len(c.ID) }
+
+// ItemColumnReader streams the reference columns of an eval set (id,
+// expected, expected_any and task, and on request context,
+// must_not_contain and other string columns) in batches of consecutive
+// items, without decoding the other columns. Its memory does not grow
+// with the number of rows: a few row groups' open pages and batches are
+// in flight. Use it as
+//
+//	r, err := datasets.OpenItemColumns(path)
+//	if err != nil { ... }
+//	defer r.Close()
+//	r.Context = true // optional, before the first Next
+//	for r.Next() {
+//		c := r.Columns()
+//		for i := range c.Len() { ... c.ID[i], c.Expected[i] ... }
+//	}
+//	if err := r.Err(); err != nil { ... }
+//
+// Next stops at the first bad row in the columns it reads (null or empty
+// id, invalid UTF-8, corrupt data), with the error Reader would give for
+// it; problems in columns it does not read (a null input, say) are not
+// seen: run Validate for those. An ItemColumnReader is not safe for
+// concurrent use.
+type ItemColumnReader struct {
+	// Context and MustNotContain, set before the first Next, also read
+	// those columns into ItemColumns.Context and MustNotContain.
+	Context, MustNotContain bool
+	// Extra, set before the first Next, names other string columns to
+	// read into ItemColumns.Extra, such as fairness group columns.
+	Extra []string
+
+	src     *source
+	cols    []itemColumn
+	pipe    *itemPipe
+	cur     *ItemColumns
+	pending error // follows cur
+	err     error
+}
+
+// itemColumn is one column ItemColumnReader decodes.
+type itemColumn struct {
+	field *field
+	role  role
+	extra int // index in Extra, for roleExtra
+}
+
+// OpenItemColumns opens the eval set at path as Open does (digest,
+// footer, schema checks, with the same errors) for reading its reference
+// columns. The caller must Close the reader.
+func OpenItemColumns(path string) (*ItemColumnReader, error) {
+	src, err := openSource(path)
+	if err != nil {
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	if probs := schemaProblems(path, src.fields); len(probs) > 0 {
+		src.close()
+		errs := make([]error, len(probs))
+		for i, p := range probs {
+			errs[i] = p
+		}
+		return nil, fmt.Errorf("read eval set: %w", errors.Join(errs...))
+	}
+	return &ItemColumnReader{src: src}, nil
+}
+
+// Info describes the file: identity, digest, row count and columns.
+func (r *ItemColumnReader) Info() Info { return r.src.info }
+
+// resolve picks the columns to decode, in schema order, so that a row's
+// first problem is reported for the same column as Reader reports it.
+func (r *ItemColumnReader) resolve() error {
+	want := map[role]bool{roleID: true, roleExpected: true, roleExpectedAny: true, roleTask: true,
+		roleContext: r.Context, roleMustNotContain: r.MustNotContain}
+	seen := map[string]bool{}
+	for i := range r.src.fields {
+		f := &r.src.fields[i]
+		if seen[f.Name] {
+			continue
+		}
+		seen[f.Name] = true
+		if ro, ok := knownRole(f.Name); ok && want[ro] {
+			if ok, _ := acceptsKind(ro, f.kind); ok {
+				r.cols = append(r.cols, itemColumn{field: f, role: ro})
+			}
+		}
+		for x, name := range r.Extra {
+			if name != f.Name {
+				continue
+			}
+			if f.kind != kindString {
+				return &RowError{File: r.src.path, Row: -1, Column: name, Err: fmt.Errorf("%w: want string, found %s", ErrWrongType, f.Type)}
+			}
+			r.cols = append(r.cols, itemColumn{field: f, role: roleExtra, extra: x})
+		}
+	}
+	return nil
+}
+
+// Next advances to the next batch of items, which Columns then returns.
+// It returns false at the end of the set or at the first error, which
+// Err reports; the items before the error are returned first.
+func (r *ItemColumnReader) Next() bool {
+	r.cur = nil
+	if r.err != nil || r.src.file == nil {
+		return false
+	}
+	if r.pending != nil {
+		r.err, r.pending = r.pending, nil
+		return false
+	}
+	if r.pipe == nil {
+		if err := r.resolve(); err != nil {
+			r.err = fmt.Errorf("read eval set: %w", err)
+			return false
+		}
+		r.pipe = r.startPipe()
+	}
+	c, err := r.pipe.next()
+	switch {
+	case c != nil:
+		r.cur, r.pending = c, err
+		return true
+	case err != nil:
+		r.err = err
+	}
+	return false
+}
+
+// Columns returns the batch that the last successful Next read. Its
+// slices are not reused by later calls.
+func (r *ItemColumnReader) Columns() *ItemColumns { return r.cur }
+
+// Err returns the error that stopped Next, or nil at the end of the set.
+// It wraps a *RowError giving the file, row and column.
+func (r *ItemColumnReader) Err() error { return r.err }
+
+// Close stops the decoding and releases the file. It is safe to call
+// more than once.
+func (r *ItemColumnReader) Close() error {
+	if r.pipe != nil {
+		r.pipe.close()
+	}
+	if err := r.src.close(); err != nil {
+		return fmt.Errorf("read eval set: %w", err)
+	}
+	return nil
+}
+
+// itemJob is the decoding of one row group; its batches arrive on out,
+// which the decoder closes when the row group is done.
+type itemJob struct {
+	index int
+	start int64
+	out   chan itemBatch
+}
+
+// itemBatch is a decoded batch; err, when set, follows it and ends the
+// stream.
+type itemBatch struct {
+	cols *ItemColumns
+	err  error
+}
+
+// itemPipe runs the decoders and hands their batches over in file order.
+type itemPipe struct {
+	ordered chan *itemJob
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	cur     *itemJob
+	done    bool
+}
+
+func (r *ItemColumnReader) startPipe() *itemPipe {
+	groups := r.src.pf.Metadata().RowGroups
+	workers := min(max(runtime.GOMAXPROCS(0), 1), max(len(groups), 1), 8)
+	p := &itemPipe{ordered: make(chan *itemJob, workers), quit: make(chan struct{})}
+	jobs := make(chan *itemJob, workers)
+	p.wg.Add(1 + workers)
+	go func() { // dispatcher
+		defer p.wg.Done()
+		defer close(jobs)
+		defer close(p.ordered)
+		var start int64
+		for i := range groups {
+			j := &itemJob{index: i, start: start, out: make(chan itemBatch, chunksAhead)}
+			start += groups[i].NumRows
+			for _, ch := range []chan *itemJob{p.ordered, jobs} {
+				select {
+				case ch <- j:
+				case <-p.quit:
+					return
+				}
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			defer p.wg.Done()
+			d := &itemColumnDecoder{r: r, quit: p.quit, checker: &chunkChecker{r: r.src.file, size: r.src.info.Size}}
+			defer d.checker.close()
+			for j := range jobs {
+				d.run(j)
+			}
+		}()
+	}
+	return p
+}
+
+// next returns the next batch and the error that follows it, or nil and
+// the error that ended the stream (nil at the end).
+func (p *itemPipe) next() (*ItemColumns, error) {
+	for !p.done {
+		if p.cur == nil {
+			j, ok := <-p.ordered
+			if !ok {
+				p.done = true
+				break
+			}
+			p.cur = j
+		}
+		b, ok := <-p.cur.out
+		if !ok {
+			p.cur = nil
+			continue
+		}
+		if b.err != nil {
+			p.done = true
+			if b.cols != nil && b.cols.Len() > 0 {
+				return b.cols, b.err
+			}
+			return nil, b.err
+		}
+		if b.cols.Len() > 0 {
+			return b.cols, nil
+		}
+	}
+	return nil, nil
+}
+
+func (p *itemPipe) close() {
+	if p.quit == nil {
+		return
+	}
+	close(p.quit)
+	p.wg.Wait()
+	p.quit = nil
+	p.done = true
+}
+
+// itemColumnDecoder decodes row groups; each decoding goroutine has its
+// own.
+type itemColumnDecoder struct {
+	r       *ItemColumnReader
+	quit    chan struct{}
+	checker *chunkChecker
+	scalars []colCursor  // by column, for scalar columns
+	lists   []listCursor // by column, for list columns
+	vals    []parquet.Value
+	intern  []map[string]string
+}
+
+func (d *itemColumnDecoder) send(j *itemJob, b itemBatch) bool {
+	select {
+	case j.out <- b:
+		return true
+	case <-d.quit:
+		return false
+	}
+}
+
+// run decodes row group j.index and closes j.out.
+func (d *itemColumnDecoder) run(j *itemJob) {
+	defer close(j.out)
+	r := d.r
+	fail := func(err error) {
+		d.send(j, itemBatch{err: fmt.Errorf("read eval set: %w", &RowError{
+			File: r.src.path,
+			Row:  -1,
+			Err:  fmt.Errorf("row group %d (rows from %d): %w", j.index, j.start, err),
+		})})
+	}
+	defer d.closeColumns()
+	want := r.src.pf.Metadata().RowGroups[j.index].NumRows
+	if err := protect(func() error { return d.open(j.index) }); err != nil {
+		fail(err)
+		return
+	}
+	var got int64
+	for {
+		n := int(min(int64(chunkRows), want-got))
+		if n <= 0 {
+			break
+		}
+		b := d.newBatch(j.start+got, n)
+		bad, rowErr := n, error(nil)
+		for ci := range r.cols {
+			var short int
+			err := protect(func() error {
+				var err error
+				short, err = d.column(ci, b, min(n, bad+1), &bad, &rowErr)
+				return err
+			})
+			if err != nil {
+				fail(err)
+				return
+			}
+			if short >= 0 && short < min(n, bad+1) {
+				fail(fmt.Errorf("%w: row group holds %d rows but declares %d", ErrCorrupt, got+int64(short), want))
+				return
+			}
+		}
+		if rowErr != nil {
+			b.truncate(bad)
+			d.send(j, itemBatch{cols: b, err: fmt.Errorf("read eval set: %w", rowErr)})
+			return
+		}
+		got += int64(n)
+		if !d.send(j, itemBatch{cols: b}) {
+			return
+		}
+	}
+	// Every column must end with the row group.
+	for ci, c := range r.cols {
+		var extra bool
+		err := protect(func() error {
+			var err error
+			if c.field.kind == kindStringList {
+				var ok bool
+				ok, err = d.lists[ci].fill()
+				extra = ok
+				return wrapReadErr(err)
+			}
+			extra, err = d.scalars[ci].more(d.vals[:1])
+			return err
+		})
+		if err == nil && extra {
+			err = fmt.Errorf("%w: row group holds more rows than the %d it declares", ErrCorrupt, want)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
+}
+
+// wrapReadErr is wrapRead for a possibly nil error.
+func wrapReadErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return wrapRead(err)
+}
+
+// newBatch allocates the slices of a batch of n items from file row start.
+func (d *itemColumnDecoder) newBatch(start int64, n int) *ItemColumns {
+	r := d.r
+	b := &ItemColumns{Row: start, ID: make([]string, n), Expected: make([]string, n), ExpectedAny: make([][]string, n), Task: make([]string, n)}
+	if r.Context {
+		b.Context = make([][]string, n)
+	}
+	if r.MustNotContain {
+		b.MustNotContain = make([][]string, n)
+	}
+	if len(r.Extra) > 0 {
+		b.Extra = make([][]string, len(r.Extra))
+		for i := range b.Extra {
+			b.Extra[i] = make([]string, n)
+		}
+	}
+	return b
+}
+
+// truncate keeps the first n items.
+func (b *ItemColumns) truncate(n int) {
+	b.ID, b.Expected, b.ExpectedAny, b.Task = b.ID[:n], b.Expected[:n], b.ExpectedAny[:n], b.Task[:n]
+	if b.Context != nil {
+		b.Context = b.Context[:n]
+	}
+	if b.MustNotContain != nil {
+		b.MustNotContain = b.MustNotContain[:n]
+	}
+	for i := range b.Extra {
+		b.Extra[i] = b.Extra[i][:n]
+	}
+}
+
+// open checks and opens the column chunks of row group rg.
+func (d *itemColumnDecoder) open(rg int) error {
+	r := d.r
+	chunks := r.src.pf.RowGroups()[rg].ColumnChunks()
+	meta := r.src.pf.Metadata().RowGroups[rg].Columns
+	for _, c := range r.cols {
+		leaf := c.field.leaf
+		if leaf < 0 || leaf >= len(chunks) || leaf >= len(meta) {
+			return fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), leaf)
+		}
+		if codec := meta[leaf].MetaData.Codec; !supportedCodec(codec) {
+			return fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
+				ErrUnsupported, strings.Join(meta[leaf].MetaData.PathInSchema, "."), codec)
+		}
+		if err := d.checker.check(&meta[leaf]); err != nil {
+			return err
+		}
+	}
+	if d.intern == nil {
+		d.intern = make([]map[string]string, len(r.cols))
+		d.scalars = make([]colCursor, len(r.cols))
+		d.lists = make([]listCursor, len(r.cols))
+		d.vals = make([]parquet.Value, chunkRows)
+	}
+	clear(d.intern)
+	for i, c := range r.cols {
+		pages := chunks[c.field.leaf].Pages()
+		if c.field.kind == kindStringList {
+			d.lists[i] = listCursor{pages: pages, buf: d.lists[i].buf, span: d.lists[i].span}
+			continue
+		}
+		intern := c.role == roleTask || c.role == roleExtra
+		d.scalars[i] = colCursor{pages: pages, field: c.field, intern: intern, internTo: &d.intern[i]}
+	}
+	return nil
+}
+
+// closeColumns releases the pages and column chunks of the row group.
+func (d *itemColumnDecoder) closeColumns() {
+	for i := range d.scalars {
+		c := &d.scalars[i]
+		c.release()
+		if c.pages != nil {
+			pages := c.pages
+			_ = protect(func() error { return pages.Close() })
+		}
+		c.pages = nil
+	}
+	for i := range d.lists {
+		c := &d.lists[i]
+		c.release()
+		if c.pages != nil {
+			pages := c.pages
+			_ = protect(func() error { return pages.Close() })
+		}
+		c.pages = nil
+	}
+}
+
+// column decodes the first n rows of column ci into b; it returns the
+// number of rows read when the column ends early, or -1. A bad row lowers
+// *bad and sets *rowErr, as rgDecoder.column does.
+func (d *itemColumnDecoder) column(ci int, b *ItemColumns, n int, bad *int, rowErr *error) (int, error) {
+	col := d.r.cols[ci]
+	fail := func(row int, err error) {
+		*bad = row
+		*rowErr = &RowError{File: d.r.src.path, Row: b.Row + int64(row), Column: col.field.Name, Err: err}
+	}
+	if col.field.kind == kindStringList {
+		c := &d.lists[ci]
+		for row := range n {
+			span, err := c.row()
+			if err != nil {
+				return 0, wrapRead(err)
+			}
+			if span == nil {
+				return row, nil
+			}
+			if row < *bad {
+				list, err := listValue(span, col.field)
+				if err != nil {
+					fail(row, err)
+				} else {
+					b.setList(col, row, list)
+				}
+			}
+			c.done()
+		}
+		return -1, nil
+	}
+	c := &d.scalars[ci]
+	for k := 0; k < n; {
+		if c.page == nil {
+			if err := c.nextPage(); err != nil {
+				if err == io.EOF {
+					return k, nil
+				}
+				return 0, wrapRead(err)
+			}
+		}
+		if c.fast {
+			m := min(n-k, c.left())
+			if m == 0 {
+				c.release()
+				continue
+			}
+			for i := range m {
+				row := k + i
+				s, null, valid, _ := c.nextString()
+				if row >= *bad {
+					continue
+				}
+				var err error
+				if !valid {
+					err = utf8Error(s)
+				} else {
+					err = b.setString(col, row, s, null)
+				}
+				if err != nil {
+					fail(row, err)
+				}
+			}
+			k += m
+			continue
+		}
+		got, err := c.vals.ReadValues(d.vals[:n-k])
+		if got == 0 {
+			if err == nil {
+				return 0, wrapRead(io.ErrNoProgress)
+			}
+			if err != io.EOF {
+				return 0, wrapRead(err)
+			}
+			c.release()
+			continue
+		}
+		for i := range got {
+			row := k + i
+			if row >= *bad {
+				break
+			}
+			v := d.vals[i : i+1]
+			if v[0].RepetitionLevel() != 0 {
+				fail(row, fmt.Errorf("%w: a row continues a scalar column's previous row", ErrCorrupt))
+				break
+			}
+			s, null, err := stringValue(v, col.field)
+			if err == nil {
+				err = b.setString(col, row, s, null)
+			}
+			if err != nil {
+				fail(row, err)
+				break
+			}
+		}
+		k += got
+	}
+	return -1, nil
+}
+
+// setString stores the value of scalar column col in row, as
+// itemDecoder.decode does.
+func (b *ItemColumns) setString(col itemColumn, row int, s string, null bool) error {
+	switch col.role {
+	case roleID:
+		switch {
+		case null:
+			return ErrNullID
+		case s == "":
+			return ErrEmptyID
+		}
+		b.ID[row] = s
+	case roleExpected:
+		b.Expected[row] = s
+	case roleTask:
+		b.Task[row] = s
+	case roleContext:
+		if !null {
+			b.Context[row] = []string{s}
+		}
+	case roleExtra:
+		b.Extra[col.extra][row] = s
+	}
+	return nil
+}
+
+// setList stores the value of list column col in row.
+func (b *ItemColumns) setList(col itemColumn, row int, list []string) {
+	switch col.role {
+	case roleExpectedAny:
+		b.ExpectedAny[row] = list
+	case roleContext:
+		b.Context[row] = list
+	case roleMustNotContain:
+		b.MustNotContain[row] = list
+	}
+}
+
+// listCursor reads a list column's values row by row: a row is its first
+// value and the values after it that continue it (repetition level above
+// 0), which may lie on the next pages.
+type listCursor struct {
+	pages   parquet.Pages
+	page    parquet.Page
+	vals    parquet.ValueReader
+	buf     []parquet.Value
+	pos, n  int
+	eof     bool
+	span    []parquet.Value
+	pending []parquet.Page // pages the current span may point into
+}
+
+// fill makes sure an unread value is buffered, reading pages as needed;
+// it returns false at the end of the column chunk.
+func (c *listCursor) fill() (bool, error) {
+	for c.pos >= c.n {
+		if c.eof {
+			return false, nil
+		}
+		if c.vals == nil {
+			p, err := c.pages.ReadPage()
+			if err == io.EOF {
+				c.eof = true
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			c.page, c.vals = p, p.Values()
+		}
+		if c.buf == nil {
+			c.buf = make([]parquet.Value, 256)
+		}
+		n, err := c.vals.ReadValues(c.buf)
+		if n > 0 {
+			c.pos, c.n = 0, n
+			return true, nil
+		}
+		if err == nil {
+			return false, io.ErrNoProgress
+		}
+		if err != io.EOF {
+			return false, err
+		}
+		// The span being built may still point into the page.
+		c.pending = append(c.pending, c.page)
+		c.page, c.vals = nil, nil
+	}
+	return true, nil
+}
+
+// row returns the values of the next row, or nil at the end of the chunk.
+// They are valid until done.
+func (c *listCursor) row() ([]parquet.Value, error) {
+	c.span = c.span[:0]
+	ok, err := c.fill()
+	if err != nil || !ok {
+		return nil, err
+	}
+	c.span = append(c.span, c.buf[c.pos])
+	c.pos++
+	for {
+		ok, err := c.fill()
+		if err != nil {
+			return nil, err
+		}
+		if !ok || c.buf[c.pos].RepetitionLevel() == 0 {
+			break
+		}
+		c.span = append(c.span, c.buf[c.pos])
+		c.pos++
+	}
+	return c.span, nil
+}
+
+// done releases the pages that only the last row pointed into.
+func (c *listCursor) done() {
+	for _, p := range c.pending {
+		parquet.Release(p)
+	}
+	c.pending = c.pending[:0]
+	clear(c.span)
+}
+
+// release returns every page to the library.
+func (c *listCursor) release() {
+	c.done()
+	if c.page != nil {
+		parquet.Release(c.page)
+	}
+	c.page, c.vals, c.pos, c.n, c.eof = nil, nil, 0, 0, false
+	clear(c.buf)
+}

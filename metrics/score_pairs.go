@@ -1,0 +1,123 @@
+package metrics
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/evalgate/evalgate/datasets"
+)
+
+// PairTally accumulates the pairs of a candidate's and a baseline's
+// results one pair at a time, for callers that stream both results files
+// side by side, and yields the Regression that CompareByGroup computes
+// from the same pairs. It keeps the counts per category and per group
+// value, and the names of the flipped items (which the Regression lists);
+// not the results.
+//
+// It is exact when the pairs are those CompareByGroup would form: each
+// (id, sample) occurs once in each file and every result has its
+// partner. The zero PairTally is not usable; call NewPairTally.
+type PairTally struct {
+	columns  []string
+	opts     Options
+	counts   PairCounts
+	byGroup  []map[string]*PairCounts
+	r2w, w2r []string
+	pairs    int
+	repeated bool
+}
+
+// NewPairTally returns an empty tally that compares within each group of
+// each of columns, as CompareByGroup does.
+func NewPairTally(columns []string, opts Options) *PairTally {
+	t := &PairTally{columns: columns, opts: opts, byGroup: make([]map[string]*PairCounts, len(columns)),
+		r2w: []string{}, w2r: []string{}}
+	for i := range t.byGroup {
+		t.byGroup[i] = map[string]*PairCounts{}
+	}
+	return t
+}
+
+// Add counts candidate c and its baseline partner b, which have the same
+// id and sample. Neither is kept.
+func (t *PairTally) Add(c, b *datasets.Result) {
+	t.pairs++
+	bScored, bCorrect := t.opts.judge(*b)
+	cScored, cCorrect := t.opts.judge(*c)
+	if !cScored || !bScored {
+		return
+	}
+	t.repeated = t.repeated || c.Sample > 0
+	t.counts.add(bCorrect, cCorrect)
+	switch {
+	case bCorrect && !cCorrect:
+		t.r2w = append(t.r2w, flipName(pairKey{c.ID, c.Sample}))
+	case !bCorrect && cCorrect:
+		t.w2r = append(t.w2r, flipName(pairKey{c.ID, c.Sample}))
+	}
+	for i, col := range t.columns {
+		v := c.Groups[col]
+		if v == "" {
+			v = b.Groups[col]
+		}
+		if v == "" {
+			v = MissingGroup
+		}
+		pc := t.byGroup[i][v]
+		if pc == nil {
+			pc = &PairCounts{}
+			t.byGroup[i][v] = pc
+		}
+		pc.add(bCorrect, cCorrect)
+	}
+}
+
+// Pairs is the number of pairs added.
+func (t *PairTally) Pairs() int { return t.pairs }
+
+// Regression is CompareByGroup over the pairs added. Its cost does not
+// depend on the number of pairs, beyond sorting the flipped items.
+func (t *PairTally) Regression() Regression {
+	opts := t.opts
+	reg := Regression{Warnings: Warnings{}, RightToWrong: t.r2w, WrongToRight: t.w2r, ByGroup: []GroupDelta{},
+		Level: opts.Level, Resamples: opts.resamples(), Seed: opts.Seed}
+	reg.Counts = t.counts
+	reg.Pairs = reg.Counts.N()
+	c := reg.Counts
+	reg.Candidate = NewProportion(c.BothRight+c.WrongToRight, reg.Pairs, opts.Level)
+	reg.Baseline = NewProportion(c.BothRight+c.RightToWrong, reg.Pairs, opts.Level)
+	reg.Discordant = c.RightToWrong + c.WrongToRight
+	reg.McNemarP = McNemarExact(c.RightToWrong, c.WrongToRight)
+	d := pairedDelta(c, opts.Level, reg.Resamples, newSource(opts.Seed, "regression"))
+	reg.Delta = reg.Candidate.Rate - reg.Baseline.Rate
+	reg.DeltaLow, reg.DeltaHigh = d.Low, d.High
+	if reg.Pairs == 0 {
+		reg.Delta = 0
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("no item was scored for both models: no regression can be measured"))
+	} else if reg.Discordant == 0 {
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("the models agree on all %d pairs: the delta's interval is the single point 0", reg.Pairs))
+	}
+	if t.repeated {
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("pairs include repeated samples of the same items, which are not independent: the delta's interval and McNemar's test are too optimistic"))
+	}
+	for i, col := range t.columns {
+		for _, v := range sortedKeys(t.byGroup[i]) {
+			pc := *t.byGroup[i][v]
+			n := pc.N()
+			gd := GroupDelta{Column: col, Value: v, Pairs: n, Counts: pc,
+				Candidate: NewProportion(pc.BothRight+pc.WrongToRight, n, opts.Level),
+				Baseline:  NewProportion(pc.BothRight+pc.RightToWrong, n, opts.Level),
+				Delta:     pairedDelta(pc, opts.Level, reg.Resamples, newSource(opts.Seed, "regression/"+col+"="+v)),
+				McNemarP:  McNemarExact(pc.RightToWrong, pc.WrongToRight),
+				Small:     n < opts.MinGroupSize,
+			}
+			if gd.Small {
+				reg.Warnings = append(reg.Warnings, fmt.Errorf("group %s=%q has %d pairs, fewer than min_group_size %d: its delta is shown but too uncertain to judge", col, v, n, opts.MinGroupSize))
+			}
+			reg.ByGroup = append(reg.ByGroup, gd)
+		}
+	}
+	sort.Strings(reg.RightToWrong)
+	sort.Strings(reg.WrongToRight)
+	return reg
+}
