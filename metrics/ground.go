@@ -205,10 +205,55 @@ func (g *Grounder) Claims(output string) []string {
 // The first word of a sentence is a name only when the next word is
 // capitalised too or it is all capitals, so that sentence case does not
 // count as a name.
+//
+// Terminal escape sequences in output (ANSI colours, OSC hyperlinks) are
+// dropped before the claims are split: their parameters are not claims or
+// numbers. Claim offsets then refer to the output without them.
 func (g *Grounder) Ground(output string, context []string) Grounding {
 	z := g.scratch()
 	defer g.pool.Put(z)
-	return z.ground(g, output, context)
+	return z.ground(g, stripEscapes(output), context)
+}
+
+// stripEscapes removes ESC-introduced terminal sequences from s: CSI
+// (ESC [ … final byte), OSC (ESC ] … BEL or ESC \) and two-byte escapes.
+// Text without ESC is returned as is, without copying.
+func stripEscapes(s string) string {
+	if strings.IndexByte(s, 0x1b) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != 0x1b {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		i++
+		if i >= len(s) {
+			break
+		}
+		switch s[i] {
+		case '[': // CSI: parameters and intermediates, then a final byte @ to ~
+			i++
+			for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
+				i++
+			}
+			i++
+		case ']': // OSC: up to BEL or ST (ESC \)
+			i++
+			for i < len(s) && s[i] != 0x07 && !(s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\') {
+				i++
+			}
+			if i < len(s) && s[i] == 0x1b {
+				i++
+			}
+			i++
+		default: // a two-byte escape
+			i++
+		}
+	}
+	return b.String()
 }
 
 func (g *Grounder) scratch() *grScratch {
