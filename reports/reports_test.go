@@ -603,6 +603,12 @@ func TestMarkdownHostile(t *testing.T) {
 func TestMarkdownIntegrityCaps(t *testing.T) {
 	r := Build(integrityInput(t))
 	g, b, rv := r.Metrics.Groundedness, r.Metrics.Boundaries, r.Review
+	// Four unsupported claims in the first answer, two over the cap.
+	first := &g.Hallucinated[0]
+	for len(first.Unsupported) < 4 {
+		first.Unsupported = append(first.Unsupported, first.Unsupported[0])
+	}
+	first.Unsupported = first.Unsupported[:4]
 	for i := range 5000 {
 		h := g.Hallucinated[0]
 		h.ID = fmt.Sprintf("h-%05d", i)
