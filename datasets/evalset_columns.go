@@ -32,8 +32,9 @@ type ItemColumns struct {
 	Expected    []string
 	ExpectedAny [][]string
 	Task        []string
-	// Context and MustNotContain are as in Item, when the reader was
-	// asked for them; nil otherwise.
+	// Input, System, Context and MustNotContain are as in Item, when the
+	// reader was asked for them; nil otherwise.
+	Input, System  []string
 	Context        [][]string
 	MustNotContain [][]string
 	// Extra holds, for each name in ItemColumnReader.Extra, the values of
@@ -45,8 +46,8 @@ type ItemColumns struct {
 func (c *ItemColumns) Len() int { return len(c.ID) }
 
 // ItemColumnReader streams the reference columns of an eval set (id,
-// expected, expected_any and task, and on request context,
-// must_not_contain and other string columns) in batches of consecutive
+// expected, expected_any and task, and on request input, system,
+// context, must_not_contain and other string columns) in batches of consecutive
 // items, without decoding the other columns. Its memory does not grow
 // with the number of rows: a few row groups' open pages and batches are
 // in flight. Use it as
@@ -67,9 +68,10 @@ func (c *ItemColumns) Len() int { return len(c.ID) }
 // seen: run Validate for those. An ItemColumnReader is not safe for
 // concurrent use.
 type ItemColumnReader struct {
-	// Context and MustNotContain, set before the first Next, also read
-	// those columns into ItemColumns.Context and MustNotContain.
-	Context, MustNotContain bool
+	// Input, System, Context and MustNotContain, set before the first
+	// Next, also read those columns into the ItemColumns fields of the
+	// same names. A null input is an error, as with Reader.
+	Input, System, Context, MustNotContain bool
 	// Extra, set before the first Next, names other string columns to
 	// read into ItemColumns.Extra, such as fairness group columns.
 	Extra []string
@@ -115,7 +117,7 @@ func (r *ItemColumnReader) Info() Info { return r.src.info }
 // first problem is reported for the same column as Reader reports it.
 func (r *ItemColumnReader) resolve() error {
 	want := map[role]bool{roleID: true, roleExpected: true, roleExpectedAny: true, roleTask: true,
-		roleContext: r.Context, roleMustNotContain: r.MustNotContain}
+		roleInput: r.Input, roleSystem: r.System, roleContext: r.Context, roleMustNotContain: r.MustNotContain}
 	seen := map[string]bool{}
 	for i := range r.src.fields {
 		f := &r.src.fields[i]
@@ -139,6 +141,21 @@ func (r *ItemColumnReader) resolve() error {
 		}
 	}
 	return nil
+}
+
+// HasExtra reports whether Item.Extra holds column name, as Reader decodes
+// the set: whether the set has a string column of that name other than
+// the columns DESIGN.md fixes. Item.Extra lacks the others, so a reader
+// that stands in for Reader should leave them out of Extra.
+func (r *ItemColumnReader) HasExtra(name string) bool {
+	for i := range r.src.fields {
+		f := &r.src.fields[i]
+		if f.Name == name {
+			_, known := knownRole(name)
+			return !known && f.kind == kindString
+		}
+	}
+	return false
 }
 
 // Next advances to the next batch of items, which Columns then returns.
@@ -400,6 +417,12 @@ func wrapReadErr(err error) error {
 func (d *itemColumnDecoder) newBatch(start int64, n int) *ItemColumns {
 	r := d.r
 	b := &ItemColumns{Row: start, ID: make([]string, n), Expected: make([]string, n), ExpectedAny: make([][]string, n), Task: make([]string, n)}
+	if r.Input {
+		b.Input = make([]string, n)
+	}
+	if r.System {
+		b.System = make([]string, n)
+	}
 	if r.Context {
 		b.Context = make([][]string, n)
 	}
@@ -418,6 +441,12 @@ func (d *itemColumnDecoder) newBatch(start int64, n int) *ItemColumns {
 // truncate keeps the first n items.
 func (b *ItemColumns) truncate(n int) {
 	b.ID, b.Expected, b.ExpectedAny, b.Task = b.ID[:n], b.Expected[:n], b.ExpectedAny[:n], b.Task[:n]
+	if b.Input != nil {
+		b.Input = b.Input[:n]
+	}
+	if b.System != nil {
+		b.System = b.System[:n]
+	}
 	if b.Context != nil {
 		b.Context = b.Context[:n]
 	}
@@ -601,6 +630,13 @@ func (b *ItemColumns) setString(col itemColumn, row int, s string, null bool) er
 			return ErrEmptyID
 		}
 		b.ID[row] = s
+	case roleInput:
+		if null {
+			return ErrNullInput
+		}
+		b.Input[row] = s
+	case roleSystem:
+		b.System[row] = s
 	case roleExpected:
 		b.Expected[row] = s
 	case roleTask:

@@ -55,7 +55,9 @@ type Judged struct {
 // IntegrityChecker checks outputs beyond correctness — groundedness,
 // boundaries, PII — and routes answers to human review, one item at a time.
 // Build it with NewIntegrityChecker, call Add for every item in order, then
-// Result. It is not safe for concurrent use. Its memory grows with the
+// Result. It is not safe for concurrent use, except for Check and
+// CheckAnswers: a pipeline checks items in parallel with those and
+// records them in order with Record. Its memory grows with the
 // answers routed to review, not with the answers checked.
 type IntegrityChecker struct {
 	opts      IntegrityOptions
@@ -76,9 +78,50 @@ func NewIntegrityChecker(opts IntegrityOptions) *IntegrityChecker {
 // Add checks the results of one item: every sample the model answered.
 // Failed calls are not checked (they count as errors elsewhere). judged,
 // when the method is judge, returns the judge's verdict on a sample; it is
-// not called otherwise.
+// not called otherwise. Add is Record(Check(item, results, judged)).
 func (c *IntegrityChecker) Add(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) {
-	o := c.opts
+	c.Record(c.Check(item, results, judged))
+}
+
+// ItemCheck is what Check found in one item and its results, for Record
+// to add to the checker's tallies.
+type ItemCheck struct {
+	item    bool // the item's prompt and context were counted
+	prompt  PIICounts
+	context *PIICounts // nil when the item has no context
+	answers []answerCheck
+}
+
+// answerCheck is what Check found in one answer.
+type answerCheck struct {
+	pii      PIICounts
+	grounded *GroundedAnswer // nil when not checked
+	bounds   *BoundaryItem   // nil when not checked
+	review   *ReviewItem     // nil when not routed
+	row      *datasets.ReviewRow
+}
+
+// Check checks one item and the results of it given, as Add does, without
+// recording anything: Record adds the returned ItemCheck to the tallies.
+// Unlike Add, Check is safe for concurrent use, so that items can be
+// checked in parallel and recorded in order. An item's results may be
+// checked in parts: Check with the first part, then CheckAnswers with each
+// of the others, recorded in that order, give the tallies one Check with
+// all of them would.
+func (c *IntegrityChecker) Check(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) ItemCheck {
+	return c.check(item, results, judged, true)
+}
+
+// CheckAnswers is Check without the item's own texts: it checks the
+// answers in results, but does not count the PII of the item's prompt and
+// context, which Check counted with the item's first results.
+func (c *IntegrityChecker) CheckAnswers(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) ItemCheck {
+	return c.check(item, results, judged, false)
+}
+
+func (c *IntegrityChecker) check(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged, withItem bool) ItemCheck {
+	o := &c.opts
+	var ic ItemCheck
 	input, system, expected, context := item.Input, item.System, item.Expected, item.Context
 	if o.Redact {
 		input, system, expected = RedactPII(input), RedactPII(system), RedactPII(expected)
@@ -87,30 +130,39 @@ func (c *IntegrityChecker) Add(item *datasets.Item, results []datasets.Result, j
 			context[i] = RedactPII(p)
 		}
 	}
-	if o.DetectPII {
-		c.pii.Add(PIIPrompt, system, input)
+	if o.DetectPII && withItem {
+		ic.item = true
+		ic.prompt = CountPII(system)
+		ic.prompt.Add(CountPII(input))
 		if len(context) > 0 {
-			c.pii.Add(PIIContext, context...)
+			var n PIICounts
+			for _, p := range context {
+				n.Add(CountPII(p))
+			}
+			ic.context = &n
 		}
 	}
+	var groups map[string]string
 	for i := range results {
 		res := &results[i]
 		if res.Error != "" {
 			continue
 		}
-		groups := make(map[string]string, len(o.Groups))
-		for _, g := range o.Groups {
-			groups[g] = item.Extra[g]
+		if groups == nil {
+			groups = make(map[string]string, len(o.Groups))
+			for _, g := range o.Groups {
+				groups[g] = item.Extra[g]
+			}
 		}
+		var a answerCheck
 		if o.DetectPII {
-			c.pii.Add(PIIOutput, res.Output)
+			a.pii = CountPII(res.Output)
 		}
 		var reasons, evidence []string
 		if o.ConfidenceBelow > 0 && res.Confidence > 0 && res.Confidence < o.ConfidenceBelow {
 			reasons = append(reasons, ReviewLowConfidence)
 		}
 		if len(item.Context) > 0 && (o.Grounder != nil || o.Judge) {
-			c.anyGround = true
 			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups}
 			if o.Judge {
 				j := judged(res.Sample)
@@ -128,28 +180,57 @@ func (c *IntegrityChecker) Add(item *datasets.Item, results []datasets.Result, j
 					evidence = append(evidence, "unsupported: "+claimEvidence(cl))
 				}
 			}
-			c.grounded.Add(ga)
+			a.grounded = &ga
 		}
 		if o.Boundaries != nil {
 			v := o.Boundaries.Check(res.Output, item.MustNotContain)
-			c.bounds.Add(BoundaryItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups, Violations: v})
+			a.bounds = &BoundaryItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups, Violations: v}
 			for _, x := range v {
 				reasons = append(reasons, ReviewBoundary+x.Rule)
 				evidence = append(evidence, x.Rule+": "+x.Detail)
 			}
 		}
-		if len(reasons) == 0 {
-			continue
+		if len(reasons) > 0 {
+			ri := ReviewItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Reasons: reasons}
+			row := datasets.ReviewRow{ID: item.ID, Sample: int32(res.Sample), Task: item.Task, Groups: joinGroups(o.Groups, groups),
+				Reasons: strings.Join(reasons, "; "), Input: input, Expected: expected, Output: res.Output, Evidence: strings.Join(evidence, "\n")}
+			if res.Confidence > 0 {
+				conf := res.Confidence
+				ri.Confidence, row.Confidence = &conf, &conf
+			}
+			a.review, a.row = &ri, &row
 		}
-		ri := ReviewItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Reasons: reasons}
-		row := datasets.ReviewRow{ID: item.ID, Sample: int32(res.Sample), Task: item.Task, Groups: joinGroups(o.Groups, groups),
-			Reasons: strings.Join(reasons, "; "), Input: input, Expected: expected, Output: res.Output, Evidence: strings.Join(evidence, "\n")}
-		if res.Confidence > 0 {
-			conf := res.Confidence
-			ri.Confidence, row.Confidence = &conf, &conf
+		ic.answers = append(ic.answers, a)
+	}
+	return ic
+}
+
+// Record adds what Check found to the tallies. Items must be recorded in
+// the order Add would be called in for the report to be the same, down to
+// the last digit of its sums.
+func (c *IntegrityChecker) Record(ic ItemCheck) {
+	if ic.item {
+		c.pii.AddCounts(PIIPrompt, ic.prompt)
+		if ic.context != nil {
+			c.pii.AddCounts(PIIContext, *ic.context)
 		}
-		c.review = append(c.review, ri)
-		c.rows = append(c.rows, row)
+	}
+	for i := range ic.answers {
+		a := &ic.answers[i]
+		if c.opts.DetectPII {
+			c.pii.AddCounts(PIIOutput, a.pii)
+		}
+		if a.grounded != nil {
+			c.anyGround = true
+			c.grounded.Add(*a.grounded)
+		}
+		if a.bounds != nil {
+			c.bounds.Add(*a.bounds)
+		}
+		if a.review != nil {
+			c.review = append(c.review, *a.review)
+			c.rows = append(c.rows, *a.row)
+		}
 	}
 }
 

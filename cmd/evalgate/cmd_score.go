@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -29,8 +30,9 @@ const scoreUsage = "score -c CONFIG --results results.parquet [--baseline produc
 // two exceptions: with repeats, the repeat statistics keep each item's
 // distinct answers (metrics.RepeatsTally); with --baseline, results files
 // that do not list the same results in the same order are paired in
-// memory (see scorePaired). The integrity checks, when on, make a second
-// pass over the files (scoreIntegrity).
+// memory (see scorePaired). The integrity checks, when on, run inside
+// the candidate's scoring (scoreChecks) when its results follow the eval
+// set's order, and in a second pass over the files otherwise.
 func cmdScore(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "score", scoreUsage)
 	cfgPath := fs.String("c", "", "the config `file` (required)")
@@ -72,6 +74,17 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if *baselinePath != "" && cfg.Production == nil {
 		return usageErr("score: --baseline needs a production model in %s", cfg.Path)
 	}
+	igOpts, igOn, err := scoreIntegrityOptions(e, cfg)
+	if err != nil {
+		return err
+	}
+	newChecks := func() *scoreChecks {
+		if igOn {
+			return newScoreChecks(igOpts)
+		}
+		return nil
+	}
+	var checks *scoreChecks
 	in := reports.StreamInput{Config: cfg, Dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: info.Name, Version: info.Version, SHA256: info.SHA256, Rows: info.Rows}}
 	opts := reports.MetricOptions(cfg)
 	newRepeats := func() *metrics.RepeatsTally {
@@ -87,8 +100,8 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		// stream, which needs them to list the same results in the same
 		// order (as evalgate run writes them); otherwise they are paired
 		// in memory, below.
-		repeats = newRepeats()
-		cand, base, reg, err := scorePaired(ctx, e, cfg, info, *resultsPath, *baselinePath, repeats)
+		repeats, checks = newRepeats(), newChecks()
+		cand, base, reg, err := scorePaired(ctx, e, cfg, info, *resultsPath, *baselinePath, repeats, checks)
 		if err == nil {
 			in.Candidate, in.Production, in.Regression = cand, base, reg
 			break
@@ -99,20 +112,20 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "evalgate: note: %s and %s do not list the same results in the same order, so their results were held in memory to pair them\n", *resultsPath, *baselinePath)
 		fallthrough
 	default:
-		repeats = newRepeats()
+		repeats, checks = newRepeats(), newChecks()
 		var candKept []datasets.Result
 		sink := releaseBatch
 		if *baselinePath != "" {
 			sink = keepSlim(&candKept)
 		}
-		cand, err := scoreResults(ctx, e, cfg, info, *resultsPath, true, tallyRepeats(repeats, sink))
+		cand, err := scoreResults(ctx, e, cfg, info, *resultsPath, true, checks, tallyRepeats(repeats, sink))
 		if err != nil {
 			return err
 		}
 		in.Candidate = cand
 		if *baselinePath != "" {
 			var baseKept []datasets.Result
-			base, err := scoreResults(ctx, e, cfg, info, *baselinePath, false, keepSlim(&baseKept))
+			base, err := scoreResults(ctx, e, cfg, info, *baselinePath, false, nil, keepSlim(&baseKept))
 			if err != nil {
 				return err
 			}
@@ -125,11 +138,13 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		rep := repeats.Repeats()
 		in.Repeats = &rep
 	}
-	ig, err := scoreIntegrity(e, cfg, *resultsPath)
-	if err != nil {
-		return err
+	if checks != nil {
+		ig, err := checks.result(e, cfg, *resultsPath)
+		if err != nil {
+			return err
+		}
+		in.Integrity = ig
 	}
-	in.Integrity = ig
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)
@@ -188,7 +203,12 @@ func startCPUProfile(path string) (stop func(), err error) {
 // (and its floating-point sums) sees exactly the sequence a single loop
 // would. At most 3·GOMAXPROCS+2 chunks are in flight, besides those sink
 // holds.
-func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, path string, candidate bool, sink func(*scoreBatch) error) (*reports.ModelTally, error) {
+//
+// With checks (not nil), the integrity checks ride along: the join also
+// reads the columns they need and cuts each chunk into its items'
+// segments, the workers check the segments, and the tally records them
+// in order; see scoreChecks.
+func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, path string, candidate bool, checks *scoreChecks, sink func(*scoreBatch) error) (*reports.ModelTally, error) {
 	rr, err := datasets.OpenResults(path)
 	if err != nil {
 		return nil, inputErr(err)
@@ -197,12 +217,15 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 	// The scores are recomputed, and the task and expected answer come
 	// from the eval set; the tally reads none of the other skipped columns.
 	rr.SkipScores = true
-	rr.Skip("task", "expected", "model", "http_status", "confidence")
+	rr.Skip("task", "expected", "model", "http_status")
+	if checks == nil {
+		rr.Skip("confidence") // review routing reads it
+	}
 	info := rr.Info()
 	if d := info.Metadata["evalgate.dataset_sha256"]; d != "" && d != set.SHA256 {
 		return nil, inputErr(fmt.Errorf("%s was made from dataset %s, but %s is %s", path, d, set.Path, set.SHA256))
 	}
-	refs := &refCursor{path: set.Path, sha256: set.SHA256, cur: -1}
+	refs := &refCursor{path: set.Path, sha256: set.SHA256, cur: -1, checks: checks}
 	defer refs.close()
 	tally := reports.NewModelTally(cfg, candidate)
 	tally.Info = reports.ModelResults{ResultsFile: filepath.Base(path), ResultsSHA256: info.SHA256}
@@ -214,6 +237,40 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 	g.Go(func() error {
 		defer close(todo)
 		defer close(ordered)
+		send := func(b *scoreBatch) error {
+			for _, ch := range []chan *scoreBatch{ordered, todo} {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}
+		// Items the results pass by have no results, but their prompt
+		// and context are counted for PII: they go to the workers in
+		// batches of their own.
+		var pending []checkSeg
+		var sendErr error
+		flush := func() error {
+			if len(pending) > 0 && !checks.off.Load() {
+				b := newScoreBatch(nil, nil)
+				b.segs, b.extra, pending = pending, refs.extra, nil
+				sendErr = send(b)
+			}
+			pending = nil
+			return sendErr
+		}
+		if checks != nil && checks.pii {
+			refs.skip = func(cols *datasets.ItemColumns, i int) error {
+				pending = append(pending, checkSeg{cols: cols, item: i, first: true})
+				if len(pending) < chunkItems {
+					return nil
+				}
+				return flush()
+			}
+		}
+		lastRow := int64(-1) // the item of the last result checked
 		for {
 			results := rr.ReadChunk()
 			if results == nil {
@@ -222,21 +279,47 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 			b := newScoreBatch(rr, results)
 			for i := range results {
 				ref, err := refs.lookup(results[i].ID)
+				if sendErr != nil {
+					return sendErr
+				}
 				if err != nil {
 					return inputErr(fmt.Errorf("%s: result %q: %w", path, results[i].ID, err))
 				}
 				b.refs = append(b.refs, ref)
-			}
-			for _, ch := range []chan *scoreBatch{ordered, todo} {
-				select {
-				case ch <- b:
-				case <-ctx.Done():
-					return ctx.Err()
+				if checks == nil || checks.off.Load() {
+					continue
 				}
+				if refs.rewinds > 0 || refs.byID != nil {
+					// Not in the set's order: the checks make a second
+					// pass after the scoring (scoreChecks.result).
+					checks.off.Store(true)
+					refs.skip, pending, b.segs = nil, nil, b.segs[:0]
+					continue
+				}
+				if n := len(b.segs); n > 0 && ref.row == lastRow {
+					b.segs[n-1].hi = i + 1
+				} else {
+					b.segs = append(b.segs, checkSeg{cols: refs.cols, item: refs.cur, lo: i, hi: i + 1, first: ref.row != lastRow})
+				}
+				lastRow = ref.row
+			}
+			b.extra = refs.extra
+			if err := send(b); err != nil {
+				return err
 			}
 		}
 		if err := rr.Err(); err != nil {
 			return inputErr(err)
+		}
+		if refs.skip != nil && !checks.off.Load() {
+			err := refs.drain()
+			if sendErr != nil {
+				return sendErr
+			}
+			if err != nil {
+				return inputErr(fmt.Errorf("%s: %w", path, err))
+			}
+			return flush()
 		}
 		return nil
 	})
@@ -250,6 +333,9 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 					r.Task, r.Expected = ref.task, ref.expected
 					answers = ref.answers(answers[:0])
 					r.Scores = sc.Score(r.Output, answers)
+				}
+				if len(b.segs) > 0 && !checks.off.Load() {
+					b.checked = checks.check(b, b.checked[:0])
 				}
 				close(b.done)
 			}
@@ -265,6 +351,15 @@ func scoreResults(ctx context.Context, e *env, cfg *configs.Config, set datasets
 			}
 			for i := range b.results {
 				tally.Add(&b.results[i])
+			}
+			if len(b.checked) > 0 && !checks.off.Load() {
+				for _, ic := range b.checked {
+					checks.checker.Record(ic)
+				}
+			}
+			if b.rr == nil { // only items to check
+				b.release()
+				continue
 			}
 			if err := sink(b); err != nil {
 				return err
@@ -331,7 +426,7 @@ var errNotAligned = errors.New("the results files are not aligned")
 // it checks on the way: the keys must ascend by eval-set row then sample,
 // or by sample then row, as evalgate run writes them. Otherwise it stops
 // with errNotAligned, and the caller pairs the results in memory.
-func scorePaired(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, candPath, basePath string, repeats *metrics.RepeatsTally) (cand, base *reports.ModelTally, reg *metrics.Regression, err error) {
+func scorePaired(ctx context.Context, e *env, cfg *configs.Config, set datasets.Info, candPath, basePath string, repeats *metrics.RepeatsTally, checks *scoreChecks) (cand, base *reports.ModelTally, reg *metrics.Regression, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	candCh, baseCh := make(chan *scoreBatch, 2), make(chan *scoreBatch, 2)
 	sendTo := func(ch chan *scoreBatch) func(*scoreBatch) error {
@@ -347,13 +442,13 @@ func scorePaired(ctx context.Context, e *env, cfg *configs.Config, set datasets.
 	g.Go(func() error {
 		defer close(candCh)
 		var err error
-		cand, err = scoreResults(gctx, e, cfg, set, candPath, true, tallyRepeats(repeats, sendTo(candCh)))
+		cand, err = scoreResults(gctx, e, cfg, set, candPath, true, checks, tallyRepeats(repeats, sendTo(candCh)))
 		return err
 	})
 	g.Go(func() error {
 		defer close(baseCh)
 		var err error
-		base, err = scoreResults(gctx, e, cfg, set, basePath, false, sendTo(baseCh))
+		base, err = scoreResults(gctx, e, cfg, set, basePath, false, nil, sendTo(baseCh))
 		return err
 	})
 	pairs := metrics.NewPairTally(cfg.Fairness.Groups, reports.MetricOptions(cfg))
@@ -423,11 +518,17 @@ func pairUp(ctx context.Context, candCh, baseCh <-chan *scoreBatch, pairs *metri
 }
 
 // scoreBatch is a chunk of consecutive results and their items'
-// references; done is closed once a worker has scored them.
+// references; done is closed once a worker has scored them. With the
+// integrity checks on, segs cuts the chunk into its items, and checked
+// holds what a worker found in each, in the same order; a batch without
+// rr holds only items without results, to check.
 type scoreBatch struct {
 	rr      *datasets.ResultsReader
 	results []datasets.Result
 	refs    []itemRef
+	segs    []checkSeg
+	extra   []string // the names of the eval-set columns in segs' Extra
+	checked []metrics.ItemCheck
 	done    chan struct{}
 }
 
@@ -443,9 +544,13 @@ func newScoreBatch(rr *datasets.ResultsReader, results []datasets.Result) *score
 // release hands the batch's results back to their reader and the batch
 // to scoreBatches; the results' strings and maps stay valid.
 func (b *scoreBatch) release() {
-	b.rr.ReleaseChunk(b.results)
+	if b.rr != nil {
+		b.rr.ReleaseChunk(b.results)
+	}
 	clear(b.refs)
-	b.rr, b.results, b.refs, b.done = nil, nil, b.refs[:0], nil
+	clear(b.segs)
+	clear(b.checked)
+	b.rr, b.results, b.refs, b.segs, b.extra, b.checked, b.done = nil, nil, b.refs[:0], b.segs[:0], nil, b.checked[:0], nil
 	scoreBatches.Put(b)
 }
 
@@ -482,8 +587,15 @@ const maxRewinds = 16
 // of items at a time. When a result is not ahead of the cursor it
 // restarts the set, and after maxRewinds restarts it reads every item's
 // references into byID, one entry per item.
+//
+// With checks, until its first restart, it also reads the columns the
+// integrity checks need, and hands each item it passes by without a
+// result to skip, when not nil.
 type refCursor struct {
 	path, sha256 string
+	checks       *scoreChecks
+	skip         func(cols *datasets.ItemColumns, item int) error
+	extra        []string // the names of the columns in cols.Extra
 	r            *datasets.ItemColumnReader
 	cols         *datasets.ItemColumns
 	cur          int // index in cols of the current item, or -1
@@ -526,6 +638,11 @@ func (c *refCursor) lookup(id string) (itemRef, error) {
 			if c.cols.ID[c.cur] == id {
 				return c.ref(), nil
 			}
+			if c.skip != nil && c.rewinds == 0 {
+				if err := c.skip(c.cols, c.cur); err != nil {
+					return itemRef{}, err
+				}
+			}
 		}
 		if err := c.r.Err(); err != nil {
 			return itemRef{}, err
@@ -534,6 +651,31 @@ func (c *refCursor) lookup(id string) (itemRef, error) {
 		c.rewinds++
 	}
 	return itemRef{}, errNoItem
+}
+
+// drain hands the items after the current one to skip, to the end of
+// the set; it is called when the results have ended without a restart.
+func (c *refCursor) drain() error {
+	if c.r == nil {
+		if c.rewinds > 0 || c.byID != nil {
+			return nil
+		}
+		if err := c.open(); err != nil {
+			return err
+		}
+	}
+	for {
+		c.cur++
+		if c.cols == nil || c.cur >= c.cols.Len() {
+			if !c.r.Next() {
+				return c.r.Err()
+			}
+			c.cols, c.cur = c.r.Columns(), 0
+		}
+		if err := c.skip(c.cols, c.cur); err != nil {
+			return err
+		}
+	}
 }
 
 // ref returns the references of the current item.
@@ -550,6 +692,16 @@ func (c *refCursor) open() error {
 	if got := r.Info().SHA256; got != c.sha256 {
 		r.Close()
 		return fmt.Errorf("%s changed while scoring (SHA-256 %s, was %s)", c.path, got, c.sha256)
+	}
+	if c.checks != nil && c.rewinds == 0 && c.byID == nil {
+		r.Input, r.System, r.Context, r.MustNotContain = true, true, true, true
+		c.extra = c.extra[:0]
+		for _, g := range c.checks.opts.Groups {
+			if r.HasExtra(g) {
+				c.extra = append(c.extra, g)
+			}
+		}
+		r.Extra = c.extra
 	}
 	c.r, c.cols, c.cur = r, nil, -1
 	return nil
@@ -580,4 +732,80 @@ func (c *refCursor) close() {
 		c.r.Close()
 		c.r, c.cols, c.cur = nil, nil, -1
 	}
+}
+
+// chunkItems is how many items without results go to a worker at once.
+const chunkItems = 2048
+
+// scoreChecks runs the integrity checks of evalgate score inside
+// scoreResults, which saves the second pass over the eval set and the
+// results file that scoreIntegrity makes. It relies on the results
+// following the eval set's order, with each item's results together, as
+// evalgate run writes them: the results' merge join with the set
+// (refCursor) then meets every item in order. The join cuts each chunk
+// of results into segments, one per item (an item whose results straddle
+// two chunks has a segment in each, the second checked without the
+// item's own texts); items without results, which still have a prompt
+// and context to count PII in, go in batches of their own. The workers
+// check the segments (metrics.IntegrityChecker.Check, which is safe for
+// concurrent use), and the in-order tally records them, so the checker
+// sees exactly the sequence scoreIntegrity's loop gives it. When the join
+// finds the results out of order (its first restart), the checks are
+// dropped and result makes the second pass instead.
+type scoreChecks struct {
+	opts    metrics.IntegrityOptions
+	checker *metrics.IntegrityChecker
+	pii     bool        // items without results are checked too
+	off     atomic.Bool // the results are out of order: result makes a second pass
+}
+
+func newScoreChecks(opts metrics.IntegrityOptions) *scoreChecks {
+	return &scoreChecks{opts: opts, checker: metrics.NewIntegrityChecker(opts), pii: opts.DetectPII}
+}
+
+// checkSeg is the results b.results[lo:hi] of item cols[item]; lo == hi
+// for an item without results. first marks the item's first segment,
+// which checks the item's own texts.
+type checkSeg struct {
+	cols   *datasets.ItemColumns
+	item   int
+	lo, hi int
+	first  bool
+}
+
+// check checks the segments of b, appending what it found to dst.
+func (s *scoreChecks) check(b *scoreBatch, dst []metrics.ItemCheck) []metrics.ItemCheck {
+	for _, seg := range b.segs {
+		c, i := seg.cols, seg.item
+		item := datasets.Item{Row: c.Row + int64(i), ID: c.ID[i], Input: c.Input[i], System: c.System[i], Context: c.Context[i],
+			Expected: c.Expected[i], ExpectedAny: c.ExpectedAny[i], Task: c.Task[i], MustNotContain: c.MustNotContain[i]}
+		if len(b.extra) > 0 {
+			item.Extra = make(map[string]string, len(b.extra))
+			for x, name := range b.extra {
+				item.Extra[name] = c.Extra[x][i]
+			}
+		}
+		results := b.results[seg.lo:seg.hi]
+		if seg.first {
+			dst = append(dst, s.checker.Check(&item, results, nil))
+		} else {
+			dst = append(dst, s.checker.CheckAnswers(&item, results, nil))
+		}
+	}
+	return dst
+}
+
+// result returns what the checks found; when the results were out of
+// order, it checks them in a second pass, holding them by id, with a note.
+func (s *scoreChecks) result(e *env, cfg *configs.Config, resultsPath string) (*metrics.Integrity, error) {
+	checker := s.checker
+	if s.off.Load() {
+		fmt.Fprintf(e.stderr, "evalgate: note: %s is not in the order of %s, so the integrity checks read both again, holding the results in memory\n", resultsPath, cfg.DatasetPath())
+		checker = metrics.NewIntegrityChecker(s.opts)
+		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
+			return nil, err
+		}
+	}
+	res := checker.Result()
+	return &res, nil
 }

@@ -262,98 +262,29 @@ func loadHistory(e *env, dir, keyPath string) (*reports.History, error) {
 	return h, nil
 }
 
-// scoreIntegrity runs the groundedness, boundary and PII checks of
-// evalgate score over a results file, streaming it beside the eval set
-// when both are in the same order (as run writes them) and holding the
-// results by id otherwise. The judge method needs model calls, which score
-// does not make, so its groundedness is left out with a note.
-func scoreIntegrity(e *env, cfg *configs.Config, resultsPath string) (*metrics.Integrity, error) {
+// scoreIntegrityOptions returns the groundedness, boundary and PII
+// checks of evalgate score, and false when there is nothing to check. The
+// judge method needs model calls, which score does not make, so its
+// groundedness is left out with a note. cmdScore runs the checks inside
+// the scoring (scoreChecks).
+func scoreIntegrityOptions(e *env, cfg *configs.Config) (metrics.IntegrityOptions, bool, error) {
 	opts, err := integrityOptions(cfg)
 	if err != nil {
-		return nil, err
+		return opts, false, err
 	}
 	if opts.Judge {
 		opts.Judge = false
 		fmt.Fprintln(e.stderr, "evalgate: note: groundedness.method is judge, which needs model calls; score leaves groundedness out")
 	}
 	if opts.Grounder == nil && !opts.DetectPII && len(opts.Boundaries.Rules()) == 0 && opts.ConfidenceBelow == 0 {
-		return nil, nil // nothing to check: no second pass over the files
+		return opts, false, nil
 	}
-	checker := metrics.NewIntegrityChecker(opts)
-	inOrder, err := scoreIntegrityInOrder(cfg, resultsPath, checker)
-	if err != nil {
-		return nil, err
-	}
-	if !inOrder {
-		checker = metrics.NewIntegrityChecker(opts)
-		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
-			return nil, err
-		}
-	}
-	res := checker.Result()
-	return &res, nil
+	return opts, true, nil
 }
 
-// scoreIntegrityInOrder checks results against items read in step; it
-// reports false, having checked nothing it can keep, when a result's item
-// is not ahead in the eval set.
-func scoreIntegrityInOrder(cfg *configs.Config, resultsPath string, checker *metrics.IntegrityChecker) (bool, error) {
-	items, err := datasets.Open(cfg.DatasetPath())
-	if err != nil {
-		return false, inputErr(err)
-	}
-	defer items.Close()
-	results, err := datasets.OpenResults(resultsPath)
-	if err != nil {
-		return false, inputErr(err)
-	}
-	defer results.Close()
-	var cur datasets.Item
-	var batch []datasets.Result
-	have := false
-	for results.Scan() {
-		r := results.Result()
-		if have && r.ID == cur.ID {
-			batch = append(batch, r)
-			continue
-		}
-		if have {
-			checker.Add(&cur, batch, nil)
-			batch, have = batch[:0], false
-		}
-		for items.Scan() {
-			it := items.Item()
-			if it.ID == r.ID {
-				cur, have = it, true
-				break
-			}
-			checker.Add(&it, nil, nil) // an item without results still has a prompt and context
-		}
-		if err := items.Err(); err != nil {
-			return false, inputErr(err)
-		}
-		if !have {
-			return false, nil
-		}
-		batch = append(batch, r)
-	}
-	if err := results.Err(); err != nil {
-		return false, inputErr(err)
-	}
-	if have {
-		checker.Add(&cur, batch, nil)
-	}
-	for items.Scan() {
-		it := items.Item()
-		checker.Add(&it, nil, nil)
-	}
-	if err := items.Err(); err != nil {
-		return false, inputErr(err)
-	}
-	return true, nil
-}
-
-// scoreIntegrityByID holds the results by id, then checks the items.
+// scoreIntegrityByID holds the results by id, then checks the items in
+// the eval set's order: the second pass of evalgate score's checks for
+// results that do not follow the set's order.
 func scoreIntegrityByID(cfg *configs.Config, resultsPath string, checker *metrics.IntegrityChecker) error {
 	all, _, err := datasets.ReadResults(resultsPath)
 	if err != nil {

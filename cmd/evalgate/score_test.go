@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/metrics"
 )
 
 // quickstartRun runs the quickstart once into a temporary directory and
@@ -278,4 +282,291 @@ gate:
 			}
 		})
 	}
+}
+
+// secondPassIntegrity is how evalgate score ran the integrity checks
+// before they moved into the scoring: a second pass that reads the eval
+// set row by row beside the results file, in step when both follow the
+// set's order, and holding the results by id otherwise. The in-pipeline
+// checks must give exactly what it gives.
+func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *metrics.Integrity {
+	t.Helper()
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := integrityOptions(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Judge = false
+	checker := metrics.NewIntegrityChecker(opts)
+	inOrder, err := secondPassInOrder(cfg, resultsPath, checker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inOrder {
+		checker = metrics.NewIntegrityChecker(opts)
+		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := checker.Result()
+	return &res
+}
+
+// secondPassInOrder checks results against items read in step; it
+// reports false, having checked nothing it can keep, when a result's item
+// is not ahead in the eval set.
+func secondPassInOrder(cfg *configs.Config, resultsPath string, checker *metrics.IntegrityChecker) (bool, error) {
+	items, err := datasets.Open(cfg.DatasetPath())
+	if err != nil {
+		return false, err
+	}
+	defer items.Close()
+	results, err := datasets.OpenResults(resultsPath)
+	if err != nil {
+		return false, err
+	}
+	defer results.Close()
+	var cur datasets.Item
+	var batch []datasets.Result
+	have := false
+	for results.Scan() {
+		r := results.Result()
+		if have && r.ID == cur.ID {
+			batch = append(batch, r)
+			continue
+		}
+		if have {
+			checker.Add(&cur, batch, nil)
+			batch, have = batch[:0], false
+		}
+		for items.Scan() {
+			it := items.Item()
+			if it.ID == r.ID {
+				cur, have = it, true
+				break
+			}
+			checker.Add(&it, nil, nil)
+		}
+		if err := items.Err(); err != nil {
+			return false, err
+		}
+		if !have {
+			return false, nil
+		}
+		batch = append(batch, r)
+	}
+	if err := results.Err(); err != nil {
+		return false, err
+	}
+	if have {
+		checker.Add(&cur, batch, nil)
+	}
+	for items.Scan() {
+		it := items.Item()
+		checker.Add(&it, nil, nil)
+	}
+	return true, items.Err()
+}
+
+// integrityJSON decodes the integrity parts of a report (report.json's
+// metrics.groundedness, metrics.boundaries, metrics.pii and review) for
+// comparison.
+func integrityJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	var rep struct {
+		Metrics struct {
+			Groundedness, Boundaries, PII json.RawMessage
+		}
+		Review json.RawMessage
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	parts, _ := json.Marshal(map[string]json.RawMessage{"groundedness": rep.Metrics.Groundedness, "boundaries": rep.Metrics.Boundaries,
+		"pii": rep.Metrics.PII, "review": rep.Review})
+	if err := json.Unmarshal(parts, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// checkScoreIntegrity runs evalgate score on results with cfg and fails
+// unless the integrity parts of its report are those the second pass
+// gives, field for field. It returns score's stderr.
+func checkScoreIntegrity(t *testing.T, cfg, results string, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	res := runCLI(t, context.Background(), nil, append([]string{"score", "-c", cfg, "--results", results, "--out", dir}, extra...)...)
+	if res.code != exitOK && res.code != exitBlock {
+		t.Fatalf("score: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := integrityJSON(t, b)
+	ref := secondPassIntegrity(t, cfg, results)
+	want, _ := json.Marshal(map[string]any{"metrics": map[string]any{"groundedness": ref.Groundedness, "boundaries": ref.Boundaries, "pii": ref.PII}, "review": ref.Review})
+	if w := integrityJSON(t, want); !reflect.DeepEqual(got, w) {
+		g, _ := json.Marshal(got)
+		wj, _ := json.Marshal(w)
+		t.Errorf("integrity:\ngot  %s\nwant %s", g, wj)
+	}
+	if testing.Verbose() {
+		t.Logf("%d answers grounded, %d rule breaks, %d PII values, %d routed", groundedN(ref), boundaryN(ref), piiN(ref), ref.Review.Routed)
+	}
+	return res.stderr
+}
+
+// TestScoreIntegrityInPipeline checks that the integrity checks that
+// evalgate score runs inside its scoring give the report the second pass
+// gave: on the quickstart's results (redacted), and on a generated set
+// with contexts, 3 samples per item (some straddling chunks), failed
+// calls, items without results at the start, middle and end, rule breaks,
+// PII, and low confidence; in run's order, sparse, and in orders that
+// fall back to the second pass.
+func TestScoreIntegrityInPipeline(t *testing.T) {
+	out := quickstartRun(t)
+	t.Run("quickstart", func(t *testing.T) {
+		checkScoreIntegrity(t, quickstartConfig, filepath.Join(out, "results.parquet"))
+	})
+	t.Run("quickstart with baseline", func(t *testing.T) {
+		checkScoreIntegrity(t, quickstartConfig, filepath.Join(out, "results.parquet"), "--baseline", filepath.Join(out, "production-results.parquet"))
+	})
+
+	dir := t.TempDir()
+	setPath := filepath.Join(dir, "set.parquet")
+	const n = 7000
+	items := make([]datasets.Item, n)
+	for i := range items {
+		it := datasets.Item{ID: fmt.Sprintf("g-%05d", i), Input: fmt.Sprintf("What is the refund window for order %d?", i),
+			Expected: []string{"30 days", "14 days", "store credit"}[i%3], Task: []string{"billing", "returns", ""}[i%3],
+			Extra: map[string]string{"region": []string{"eu", "us", ""}[i%3], "note": "n"}}
+		if i%7 == 0 {
+			it.Input += fmt.Sprintf(" Mail me at user%d@example.com or call 555-867-%04d.", i, i%10000)
+		}
+		if i%5 == 0 {
+			it.System = "Answer briefly. Escalations: 415-555-0199."
+		}
+		switch i % 4 {
+		case 1:
+			it.Context = []string{"Refunds are accepted within 30 days of delivery.", fmt.Sprintf("Order %d shipped to 10.0.0.%d.", i, i%250)}
+		case 2:
+			it.Context = []string{"Store credit is offered when the refund window has passed."}
+		case 3:
+			it.Context = []string{}
+		}
+		if i%6 == 0 {
+			it.MustNotContain = []string{"guarantee", "lawsuit"}
+		}
+		items[i] = it
+	}
+	var buf bytes.Buffer
+	if err := datasets.WriteItems(&buf, items, []string{"note", "region"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(setPath, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outputs := []string{
+		"Refunds are accepted within 30 days of delivery.",
+		"Refunds are accepted within 90 days, and we guarantee it.",
+		"Store credit is offered. Write to help@example.com.",
+		"I think it is 14 days, but the moon is made of cheese and orders ship from Mars on Tuesdays, so please call 415-555-0123 for details.",
+		"Sorry, I do not know.",
+	}
+	var runOrder []datasets.Result
+	for i := 5; i < n-300; i++ {
+		if i%11 == 0 || i >= 3000 && i < 3100 {
+			continue // no results for this item
+		}
+		for s := range 3 {
+			r := datasets.Result{ID: items[i].ID, Sample: s, Output: outputs[(i+s)%len(outputs)], Groups: map[string]string{"region": items[i].Extra["region"]}}
+			switch {
+			case (i+s)%13 == 0:
+				r.Output, r.Error, r.ErrorKind = "", "http 500", "http_500"
+			case (i+s)%3 == 0:
+				r.Confidence = 0.1 + float64((i+s)%9)/10
+			}
+			runOrder = append(runOrder, r)
+		}
+	}
+	write := func(name string, rs []datasets.Result) string {
+		path := filepath.Join(dir, name)
+		var buf bytes.Buffer
+		if err := datasets.WriteResults(&buf, rs, []string{"region"}, []string{"contains"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var sparse []datasets.Result // items without results in runs longer than a check batch
+	for _, r := range runOrder {
+		if r.ID < "g-00500" || r.ID > "g-04000" && r.ID < "g-04100" {
+			sparse = append(sparse, r)
+		}
+	}
+	sampleMajor := slices.Clone(runOrder)
+	slices.SortStableFunc(sampleMajor, func(a, b datasets.Result) int { return a.Sample - b.Sample })
+	reversed := slices.Clone(runOrder)
+	slices.Reverse(reversed)
+	config := func(extra string) string {
+		return writeConfig(t, `dataset: {path: `+setPath+`}
+candidate: {provider: "builtin:extractive-v2", logprobs: true}
+run: {repeats: 3}
+scoring: {method: contains}
+fairness: {groups: [region], min_group_size: 30}
+groundedness: {method: lexical}
+boundaries: {must_not_contain: true, max_chars: 120}
+review: {confidence_below: 0.5}
+`+extra)
+	}
+	plain, redacted := config("pii: {detect: true}\n"), config("pii: {redact: true}\n")
+	for _, tc := range []struct {
+		name      string
+		results   []datasets.Result
+		cfg       string
+		fallsBack bool
+	}{
+		{"run order", runOrder, plain, false},
+		{"run order, redacted", runOrder, redacted, false},
+		{"sparse", sparse, plain, false},
+		{"no results", runOrder[:0], plain, false},
+		{"sample by sample", sampleMajor, plain, true},
+		{"reversed", reversed, redacted, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stderr := checkScoreIntegrity(t, tc.cfg, write(strings.ReplaceAll(tc.name, " ", "-")+".parquet", tc.results))
+			if got := strings.Contains(stderr, "integrity checks read both again"); got != tc.fallsBack {
+				t.Errorf("out-of-order note: got %v, want %v: %q", got, tc.fallsBack, stderr)
+			}
+		})
+	}
+}
+
+func groundedN(ig *metrics.Integrity) int {
+	if ig.Groundedness == nil {
+		return 0
+	}
+	return ig.Groundedness.Rate.N
+}
+
+func boundaryN(ig *metrics.Integrity) int {
+	if ig.Boundaries == nil {
+		return 0
+	}
+	return ig.Boundaries.Violations
+}
+
+func piiN(ig *metrics.Integrity) int {
+	if ig.PII == nil {
+		return 0
+	}
+	return ig.PII.Total
 }
