@@ -17,8 +17,8 @@ import (
 
 // columnOptions are the settings of an ItemColumnReader under test.
 type columnOptions struct {
-	context, mustNotContain bool
-	extra                   []string
+	input, system, context, mustNotContain bool
+	extra                                  []string
 }
 
 // projectedItems reads path with Reader's row assembly and item decoder,
@@ -44,6 +44,14 @@ func projectedItems(t *testing.T, path string, opts columnOptions) ([]Item, erro
 	for _, u := range d.uses {
 		switch u.role {
 		case roleID, roleExpected, roleExpectedAny, roleTask:
+		case roleInput:
+			if !opts.input {
+				continue
+			}
+		case roleSystem:
+			if !opts.system {
+				continue
+			}
 		case roleContext:
 			if !opts.context {
 				continue
@@ -99,7 +107,7 @@ func readItemColumns(path string, opts columnOptions) ([]*ItemColumns, error) {
 		return nil, err
 	}
 	defer r.Close()
-	r.Context, r.MustNotContain, r.Extra = opts.context, opts.mustNotContain, opts.extra
+	r.Input, r.System, r.Context, r.MustNotContain, r.Extra = opts.input, opts.system, opts.context, opts.mustNotContain, opts.extra
 	var out []*ItemColumns
 	for r.Next() {
 		out = append(out, r.Columns())
@@ -132,6 +140,12 @@ func checkItemColumns(t *testing.T, path string, opts columnOptions) int {
 				}
 				w := want[row]
 				got := Item{Row: b.Row + int64(i), ID: b.ID[i], Expected: b.Expected[i], ExpectedAny: b.ExpectedAny[i], Task: b.Task[i]}
+				if opts.input {
+					got.Input = b.Input[i]
+				}
+				if opts.system {
+					got.System = b.System[i]
+				}
 				if opts.context {
 					got.Context = b.Context[i]
 				}
@@ -169,7 +183,7 @@ func TestItemColumnsGenerated(t *testing.T) {
 	for _, n := range []int{0, 1, chunkRows + 3, writeRowGroupRows + 2*chunkRows + 11} {
 		items := make([]Item, n)
 		for i := range items {
-			it := Item{ID: fmt.Sprintf("q-%06d", i), Input: "question", Task: []string{"a", "", "b"}[i%3],
+			it := Item{ID: fmt.Sprintf("q-%06d", i), Input: fmt.Sprintf("question %d", i), System: []string{"", "be brief"}[i%2], Task: []string{"a", "", "b"}[i%3],
 				Expected: []string{"", "30 days", fmt.Sprintf("answer %d", i)}[i%3],
 				Extra:    map[string]string{"region": []string{"eu", "", "us"}[i%3]}}
 			switch i % 4 {
@@ -199,6 +213,8 @@ func TestItemColumnsGenerated(t *testing.T) {
 		for _, opts := range []columnOptions{
 			{},
 			{context: true, mustNotContain: true, extra: []string{"region", "no-such-column"}},
+			{input: true, system: true},
+			{input: true, system: true, context: true, mustNotContain: true, extra: []string{"region"}},
 		} {
 			if got := checkItemColumns(t, path, opts); got != n {
 				t.Errorf("%d items: read %d", n, got)
@@ -321,6 +337,29 @@ func TestItemColumnsCloseEarly(t *testing.T) {
 		}
 		if r.Next() {
 			t.Error("Next after Close returned true")
+		}
+	}
+}
+
+// TestItemColumnsHasExtra checks that HasExtra answers as Reader fills
+// Item.Extra: string columns other than the fixed ones.
+func TestItemColumnsHasExtra(t *testing.T) {
+	var buf bytes.Buffer
+	items := []Item{{ID: "a", Input: "q", Extra: map[string]string{"region": "eu"}}}
+	if err := WriteItems(&buf, items, []string{"region"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenItemColumns(writeBytes(t, buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{{"region", true}, {"input", false}, {"expected", false}, {"context", false}, {"no-such-column", false}} {
+		if got := r.HasExtra(tt.name); got != tt.want {
+			t.Errorf("HasExtra(%q) = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
