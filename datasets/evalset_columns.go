@@ -13,9 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -208,112 +206,30 @@ func (r *ItemColumnReader) Close() error {
 	return nil
 }
 
-// itemJob is the decoding of one row group; its batches arrive on out,
-// which the decoder closes when the row group is done.
-type itemJob struct {
-	index int
-	start int64
-	out   chan itemBatch
-}
-
-// itemBatch is a decoded batch; err, when set, follows it and ends the
-// stream.
-type itemBatch struct {
-	cols *ItemColumns
-	err  error
-}
-
-// itemPipe runs the decoders and hands their batches over in file order.
-type itemPipe struct {
-	ordered chan *itemJob
-	quit    chan struct{}
-	wg      sync.WaitGroup
-	cur     *itemJob
-	done    bool
-}
+type (
+	itemJob   = rowGroupJob[*ItemColumns]
+	itemBatch = rowGroupBatch[*ItemColumns]
+	itemPipe  = rowGroupPipe[*ItemColumns]
+)
 
 func (r *ItemColumnReader) startPipe() *itemPipe {
-	groups := r.src.pf.Metadata().RowGroups
-	workers := min(max(runtime.GOMAXPROCS(0), 1), max(len(groups), 1), 8)
-	p := &itemPipe{ordered: make(chan *itemJob, workers), quit: make(chan struct{})}
-	jobs := make(chan *itemJob, workers)
-	p.wg.Add(1 + workers)
-	go func() { // dispatcher
-		defer p.wg.Done()
-		defer close(jobs)
-		defer close(p.ordered)
-		var start int64
-		for i := range groups {
-			j := &itemJob{index: i, start: start, out: make(chan itemBatch, chunksAhead)}
-			start += groups[i].NumRows
-			for _, ch := range []chan *itemJob{p.ordered, jobs} {
-				select {
-				case ch <- j:
-				case <-p.quit:
-					return
-				}
-			}
-		}
-	}()
-	for range workers {
-		go func() {
-			defer p.wg.Done()
-			d := &itemColumnDecoder{r: r, quit: p.quit, checker: &chunkChecker{r: r.src.file, size: r.src.info.Size}}
-			defer d.checker.close()
-			for j := range jobs {
-				d.run(j)
-			}
-		}()
-	}
-	return p
+	return startRowGroupPipe(r.src.pf, itemsLen, nil, func() rowGroupDecoder[*ItemColumns] {
+		return &itemColumnDecoder{r: r, checker: &chunkChecker{r: r.src.file, size: r.src.info.Size}}
+	})
 }
 
-// next returns the next batch and the error that follows it, or nil and
-// the error that ended the stream (nil at the end).
-func (p *itemPipe) next() (*ItemColumns, error) {
-	for !p.done {
-		if p.cur == nil {
-			j, ok := <-p.ordered
-			if !ok {
-				p.done = true
-				break
-			}
-			p.cur = j
-		}
-		b, ok := <-p.cur.out
-		if !ok {
-			p.cur = nil
-			continue
-		}
-		if b.err != nil {
-			p.done = true
-			if b.cols != nil && b.cols.Len() > 0 {
-				return b.cols, b.err
-			}
-			return nil, b.err
-		}
-		if b.cols.Len() > 0 {
-			return b.cols, nil
-		}
+// itemsLen is the number of items in c, which may be nil.
+func itemsLen(c *ItemColumns) int {
+	if c == nil {
+		return 0
 	}
-	return nil, nil
-}
-
-func (p *itemPipe) close() {
-	if p.quit == nil {
-		return
-	}
-	close(p.quit)
-	p.wg.Wait()
-	p.quit = nil
-	p.done = true
+	return c.Len()
 }
 
 // itemColumnDecoder decodes row groups; each decoding goroutine has its
 // own.
 type itemColumnDecoder struct {
 	r       *ItemColumnReader
-	quit    chan struct{}
 	checker *chunkChecker
 	scalars []colCursor  // by column, for scalar columns
 	lists   []listCursor // by column, for list columns
@@ -321,21 +237,14 @@ type itemColumnDecoder struct {
 	intern  []map[string]string
 }
 
-func (d *itemColumnDecoder) send(j *itemJob, b itemBatch) bool {
-	select {
-	case j.out <- b:
-		return true
-	case <-d.quit:
-		return false
-	}
-}
+func (d *itemColumnDecoder) close() { d.checker.close() }
 
 // run decodes row group j.index and closes j.out.
 func (d *itemColumnDecoder) run(j *itemJob) {
 	defer close(j.out)
 	r := d.r
 	fail := func(err error) {
-		d.send(j, itemBatch{err: fmt.Errorf("read eval set: %w", &RowError{
+		j.send(itemBatch{err: fmt.Errorf("read eval set: %w", &RowError{
 			File: r.src.path,
 			Row:  -1,
 			Err:  fmt.Errorf("row group %d (rows from %d): %w", j.index, j.start, err),
@@ -373,11 +282,11 @@ func (d *itemColumnDecoder) run(j *itemJob) {
 		}
 		if rowErr != nil {
 			b.truncate(bad)
-			d.send(j, itemBatch{cols: b, err: fmt.Errorf("read eval set: %w", rowErr)})
+			j.send(itemBatch{data: b, err: fmt.Errorf("read eval set: %w", rowErr)})
 			return
 		}
 		got += int64(n)
-		if !d.send(j, itemBatch{cols: b}) {
+		if !j.send(itemBatch{data: b}) {
 			return
 		}
 	}

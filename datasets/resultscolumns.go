@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -52,10 +51,7 @@ var valueResults bool
 
 // resultChunk is a run of consecutive decoded results; err, when set,
 // follows them and ends the stream.
-type resultChunk struct {
-	results []Result
-	err     error
-}
+type resultChunk = rowGroupBatch[[]Result]
 
 // chunkPool recycles the chunks' slices. A slice in the pool is cleared:
 // Scan clears each result as it copies it out, and ReleaseChunk clears
@@ -136,13 +132,8 @@ func (r *ResultsReader) Skip(columns ...string) {
 	r.uses = keep
 }
 
-// rgJob is the decoding of one row group; its chunks arrive on out, which
-// the decoder closes when the row group is done.
-type rgJob struct {
-	index int   // row group index
-	start int64 // file index of its first row
-	out   chan resultChunk
-}
+// rgJob is the decoding of one row group.
+type rgJob = rowGroupJob[[]Result]
 
 // columnPipe runs the decoders and hands their chunks over in file order.
 // The decoders start at the first read, so that shareGroups can be set.
@@ -150,14 +141,10 @@ type columnPipe struct {
 	r           *ResultsReader
 	shareGroups bool // share Groups maps between results (ReadChunk)
 	started     bool
-	jobs        chan *rgJob // to the decoders
-	ordered     chan *rgJob // to Scan, in row group order
-	quit        chan struct{}
-	wg          sync.WaitGroup
-	cur         *rgJob
+	pipe        *rowGroupPipe[[]Result]
+	pending     error // follows the chunk nextChunk last returned
 	chunk       []Result
 	pos         int
-	done        bool
 }
 
 // fastResults reports whether every projected column is a flat scalar,
@@ -182,83 +169,42 @@ func fastResults(uses []resultUse) bool {
 // startPipe prepares the decoders over every row group of the file; they
 // start at the first read.
 func (r *ResultsReader) startPipe() *columnPipe {
-	return &columnPipe{r: r, quit: make(chan struct{})}
+	return &columnPipe{r: r}
 }
 
 // start starts the dispatcher and the decoders.
 func (p *columnPipe) start() {
 	p.started = true
 	r := p.r
-	groups := r.src.pf.Metadata().RowGroups
-	workers := min(max(runtime.GOMAXPROCS(0), 1), max(len(groups), 1), 8)
-	p.jobs = make(chan *rgJob, workers)
-	p.ordered = make(chan *rgJob, workers)
-	p.wg.Add(1 + workers)
-	go func() { // dispatcher
-		defer p.wg.Done()
-		defer close(p.jobs)
-		defer close(p.ordered)
-		var start int64
-		for i := range groups {
-			j := &rgJob{index: i, start: start, out: make(chan resultChunk, chunksAhead)}
-			start += groups[i].NumRows
-			for _, ch := range []chan *rgJob{p.ordered, p.jobs} {
-				select {
-				case ch <- j:
-				case <-p.quit:
-					return
-				}
-			}
-		}
-	}()
-	for range workers {
-		go func() {
-			defer p.wg.Done()
-			d := newRGDecoder(r, p.quit, p.shareGroups)
-			defer d.checker.close()
-			for j := range p.jobs {
-				d.run(j)
-			}
-		}()
-	}
+	p.pipe = startRowGroupPipe(r.src.pf, resultsLen, putChunk, func() rowGroupDecoder[[]Result] {
+		return newRGDecoder(r, p.shareGroups)
+	})
 }
 
+func resultsLen(c []Result) int { return len(c) }
+
+func putChunk(c []Result) { chunkPool.Put(c) }
+
 // nextChunk returns the next chunk of results, or nil and the error that
-// ended the stream (nil at the end).
+// ended the stream (nil at the end). The results before an error are
+// returned first, then the error.
 func (p *columnPipe) nextChunk() ([]Result, error) {
 	if !p.started {
 		p.start()
 	}
-	for !p.done {
-		if p.cur == nil {
-			j, ok := <-p.ordered
-			if !ok {
-				p.done = true
-				break
-			}
-			p.cur = j
-		}
-		c, ok := <-p.cur.out
-		if !ok {
-			p.cur = nil
-			continue
-		}
-		if c.err != nil && len(c.results) == 0 {
-			p.done = true
-			return nil, c.err
-		}
-		if c.err != nil {
-			// Hand out the results before the error, then the error.
-			p.cur = &rgJob{out: make(chan resultChunk, 1)}
-			p.cur.out <- resultChunk{err: c.err}
-		}
-		if len(c.results) == 0 {
-			chunkPool.Put(c.results)
-			continue
-		}
-		return c.results, nil
+	if err := p.pending; err != nil {
+		p.pending = nil
+		return nil, err
 	}
-	return nil, nil
+	if p.pipe == nil { // closed before the first read
+		return nil, nil
+	}
+	c, err := p.pipe.next()
+	if c != nil {
+		p.pending = err
+		return c, nil
+	}
+	return nil, err
 }
 
 // next stores the next result in *res and returns true; at the end or on
@@ -283,19 +229,15 @@ func (p *columnPipe) next(res *Result) (bool, error) {
 
 // close stops the decoders and waits for them.
 func (p *columnPipe) close() {
-	if p.quit == nil {
-		return
+	p.started = true
+	if p.pipe != nil {
+		p.pipe.close()
 	}
-	close(p.quit)
-	p.wg.Wait()
-	p.quit = nil
-	p.done = true
 }
 
 // rgDecoder decodes row groups; each decoding goroutine has its own.
 type rgDecoder struct {
 	r       *ResultsReader
-	quit    chan struct{}
 	checker *chunkChecker
 	cols    []colCursor
 	targets []resField // what each of r.uses fills
@@ -376,9 +318,9 @@ func targetOf(u resultUse) resField {
 	return fieldNone
 }
 
-func newRGDecoder(r *ResultsReader, quit chan struct{}, share bool) *rgDecoder {
+func newRGDecoder(r *ResultsReader, share bool) *rgDecoder {
 	d := &rgDecoder{
-		r: r, quit: quit, share: share && len(r.groups) > 0,
+		r: r, share: share && len(r.groups) > 0,
 		checker: &chunkChecker{r: r.src.file, size: r.src.info.Size},
 		intern:  make([]map[string]string, len(r.uses)),
 		gcol:    make([]int, len(r.uses)),
@@ -399,22 +341,15 @@ func newRGDecoder(r *ResultsReader, quit chan struct{}, share bool) *rgDecoder {
 	return d
 }
 
-// send hands a chunk to Scan; it returns false when the reader closed.
-func (d *rgDecoder) send(j *rgJob, c resultChunk) bool {
-	select {
-	case j.out <- c:
-		return true
-	case <-d.quit:
-		return false
-	}
-}
+// close releases the decoder when its goroutine ends.
+func (d *rgDecoder) close() { d.checker.close() }
 
 // run decodes row group j.index and closes j.out.
 func (d *rgDecoder) run(j *rgJob) {
 	defer close(j.out)
 	r := d.r
 	fail := func(err error) {
-		d.send(j, resultChunk{err: fmt.Errorf("read results: %w", &RowError{
+		j.send(resultChunk{err: fmt.Errorf("read results: %w", &RowError{
 			File: r.src.path,
 			Row:  -1,
 			Err:  fmt.Errorf("row group %d (rows from %d): %w", j.index, j.start, err),
@@ -475,11 +410,11 @@ func (d *rgDecoder) run(j *rgJob) {
 		}
 		if rowErr != nil {
 			clear(results[bad:]) // the pool holds cleared slices
-			d.send(j, resultChunk{results: results[:bad], err: fmt.Errorf("read results: %w", rowErr)})
+			j.send(resultChunk{data: results[:bad], err: fmt.Errorf("read results: %w", rowErr)})
 			return
 		}
 		got += int64(n)
-		if !d.send(j, resultChunk{results: results}) {
+		if !j.send(resultChunk{data: results}) {
 			return
 		}
 	}
