@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
@@ -234,19 +233,11 @@ func (r *ColumnReader) openChunk() bool {
 	f := r.cols[r.ci]
 	r.want = groups[r.rg].NumRows
 	err := protect(func() error {
-		meta := groups[r.rg].Columns
-		chunks := r.src.pf.RowGroups()[r.rg].ColumnChunks()
-		if f.leaf >= len(meta) || f.leaf >= len(chunks) {
-			return fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), f.leaf)
-		}
-		if codec := meta[f.leaf].MetaData.Codec; !supportedCodec(codec) {
-			return fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
-				ErrUnsupported, strings.Join(meta[f.leaf].MetaData.PathInSchema, "."), codec)
-		}
-		if err := r.checker.check(&meta[f.leaf]); err != nil {
+		c, err := r.src.columnChunk(r.rg, f.leaf, r.checker)
+		if err != nil {
 			return err
 		}
-		r.chunk = &colValues{pages: chunks[f.leaf].Pages()}
+		r.chunk = &colValues{pages: c.Pages()}
 		return nil
 	})
 	if err != nil {

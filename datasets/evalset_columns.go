@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -370,18 +369,10 @@ func (b *ItemColumns) truncate(n int) {
 // open checks and opens the column chunks of row group rg.
 func (d *itemColumnDecoder) open(rg int) error {
 	r := d.r
-	chunks := r.src.pf.RowGroups()[rg].ColumnChunks()
-	meta := r.src.pf.Metadata().RowGroups[rg].Columns
-	for _, c := range r.cols {
-		leaf := c.field.leaf
-		if leaf < 0 || leaf >= len(chunks) || leaf >= len(meta) {
-			return fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), leaf)
-		}
-		if codec := meta[leaf].MetaData.Codec; !supportedCodec(codec) {
-			return fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
-				ErrUnsupported, strings.Join(meta[leaf].MetaData.PathInSchema, "."), codec)
-		}
-		if err := d.checker.check(&meta[leaf]); err != nil {
+	chunks := make([]parquet.ColumnChunk, len(r.cols))
+	for i, c := range r.cols {
+		var err error
+		if chunks[i], err = r.src.columnChunk(rg, c.field.leaf, d.checker); err != nil {
 			return err
 		}
 	}
@@ -393,7 +384,7 @@ func (d *itemColumnDecoder) open(rg int) error {
 	}
 	clear(d.intern)
 	for i, c := range r.cols {
-		pages := chunks[c.field.leaf].Pages()
+		pages := chunks[i].Pages()
 		if c.field.kind == kindStringList {
 			d.lists[i] = listCursor{pages: pages, buf: d.lists[i].buf, span: d.lists[i].span}
 			continue

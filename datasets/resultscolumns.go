@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -439,24 +438,16 @@ func (d *rgDecoder) run(j *rgJob) {
 // open checks and opens the projected column chunks of row group rg.
 func (d *rgDecoder) open(rg int) error {
 	r := d.r
-	chunks := r.src.pf.RowGroups()[rg].ColumnChunks()
-	meta := r.src.pf.Metadata().RowGroups[rg].Columns
-	for _, u := range r.uses {
-		leaf := u.field.leaf
-		if leaf < 0 || leaf >= len(chunks) || leaf >= len(meta) {
-			return fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), leaf)
-		}
-		if codec := meta[leaf].MetaData.Codec; !supportedCodec(codec) {
-			return fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
-				ErrUnsupported, strings.Join(meta[leaf].MetaData.PathInSchema, "."), codec)
-		}
-		if err := d.checker.check(&meta[leaf]); err != nil {
+	chunks := make([]parquet.ColumnChunk, len(r.uses))
+	for i, u := range r.uses {
+		var err error
+		if chunks[i], err = r.src.columnChunk(rg, u.field.leaf, d.checker); err != nil {
 			return err
 		}
 	}
 	for i, u := range r.uses {
 		internable := u.group || u.name == resModel || u.name == resErrorKind || u.name == resTask
-		d.cols = append(d.cols, colCursor{pages: chunks[u.field.leaf].Pages(), field: u.field, intern: internable, internTo: &d.intern[i]})
+		d.cols = append(d.cols, colCursor{pages: chunks[i].Pages(), field: u.field, intern: internable, internTo: &d.intern[i]})
 	}
 	if d.vals == nil {
 		d.vals = make([]parquet.Value, chunkRows)

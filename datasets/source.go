@@ -292,21 +292,13 @@ func (s *rowStream) fill() bool {
 		s.rgStart = s.row
 		var rows parquet.RowReadSeekCloser
 		err := protect(func() error {
-			chunks := g.ColumnChunks()
-			meta := s.src.pf.Metadata().RowGroups[s.rg-1].Columns
 			selected := make([]parquet.ColumnChunk, 0, len(s.leaves))
 			for _, leaf := range s.leaves {
-				if leaf < 0 || leaf >= len(chunks) || leaf >= len(meta) {
-					return fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), leaf)
-				}
-				if codec := meta[leaf].MetaData.Codec; !supportedCodec(codec) {
-					return fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
-						ErrUnsupported, strings.Join(meta[leaf].MetaData.PathInSchema, "."), codec)
-				}
-				if err := s.checker.check(&meta[leaf]); err != nil {
+				c, err := s.src.columnChunk(s.rg-1, leaf, s.checker)
+				if err != nil {
 					return err
 				}
-				selected = append(selected, chunks[leaf])
+				selected = append(selected, c)
 			}
 			rows = parquet.NewColumnChunkRowReader(selected)
 			return nil
@@ -344,6 +336,25 @@ func (s *rowStream) fill() bool {
 		s.closeRows()
 	}
 	return true
+}
+
+// columnChunk returns leaf column leaf of row group rg once it is safe for
+// parquet-go to read: the column exists, its codec is one parquet-go
+// decodes, and checker has bounded its pages (see chunkChecker).
+func (s *source) columnChunk(rg, leaf int, checker *chunkChecker) (parquet.ColumnChunk, error) {
+	chunks := s.pf.RowGroups()[rg].ColumnChunks()
+	meta := s.pf.Metadata().RowGroups[rg].Columns
+	if leaf < 0 || leaf >= len(chunks) || leaf >= len(meta) {
+		return nil, fmt.Errorf("%w: row group has %d columns, want column %d", ErrCorrupt, len(chunks), leaf)
+	}
+	if codec := meta[leaf].MetaData.Codec; !supportedCodec(codec) {
+		return nil, fmt.Errorf("%w: column %q is compressed with %s, which parquet-go cannot decode",
+			ErrUnsupported, strings.Join(meta[leaf].MetaData.PathInSchema, "."), codec)
+	}
+	if err := checker.check(&meta[leaf]); err != nil {
+		return nil, err
+	}
+	return chunks[leaf], nil
 }
 
 // supportedCodec reports whether parquet-go can decompress pages
