@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"github.com/evalgate/evalgate/datasets"
 )
@@ -167,11 +166,6 @@ type pairKey struct {
 	sample int
 }
 
-type baselineResult struct {
-	scored, correct bool
-	groups          map[string]string
-}
-
 // Compare pairs candidate and baseline results by (id, sample) and reports
 // the change in accuracy with its paired bootstrap interval, McNemar's exact
 // test, and which items flipped. It is CompareByGroup without groups.
@@ -184,97 +178,24 @@ func Compare(candidate, baseline []datasets.Result, opts Options) Regression {
 // candidate result's, or the baseline's when the candidate has none; an
 // empty value is MissingGroup.
 func CompareByGroup(candidate, baseline []datasets.Result, columns []string, opts Options) Regression {
-	base := make(map[pairKey]baselineResult, len(baseline))
-	for _, r := range baseline {
-		scored, correct := opts.judge(r)
-		base[pairKey{r.ID, r.Sample}] = baselineResult{scored, correct, r.Groups}
+	base := make(map[pairKey]int, len(baseline))
+	for i, r := range baseline {
+		base[pairKey{r.ID, r.Sample}] = i
 	}
-	reg := Regression{Warnings: Warnings{}, RightToWrong: []string{}, WrongToRight: []string{}, ByGroup: []GroupDelta{},
-		Level: opts.Level, Resamples: opts.resamples(), Seed: opts.Seed}
-	byGroup := make([]map[string]*PairCounts, len(columns))
-	for i := range byGroup {
-		byGroup[i] = map[string]*PairCounts{}
-	}
-	matched, repeated := 0, false
-	for _, r := range candidate {
-		k := pairKey{r.ID, r.Sample}
-		b, ok := base[k]
+	t := NewPairTally(columns, opts)
+	matched := 0
+	for i := range candidate {
+		c := &candidate[i]
+		j, ok := base[pairKey{c.ID, c.Sample}]
 		if !ok {
-			reg.Unpaired++
+			t.AddUnpaired(1)
 			continue
 		}
 		matched++
-		cScored, cCorrect := opts.judge(r)
-		if !cScored || !b.scored {
-			continue
-		}
-		repeated = repeated || r.Sample > 0
-		reg.Counts.add(b.correct, cCorrect)
-		switch {
-		case b.correct && !cCorrect:
-			reg.RightToWrong = append(reg.RightToWrong, flipName(k))
-		case !b.correct && cCorrect:
-			reg.WrongToRight = append(reg.WrongToRight, flipName(k))
-		}
-		for i, col := range columns {
-			v := r.Groups[col]
-			if v == "" {
-				v = b.groups[col]
-			}
-			if v == "" {
-				v = MissingGroup
-			}
-			pc := byGroup[i][v]
-			if pc == nil {
-				pc = &PairCounts{}
-				byGroup[i][v] = pc
-			}
-			pc.add(b.correct, cCorrect)
-		}
+		t.Add(c, &baseline[j])
 	}
-	reg.Unpaired += len(baseline) - matched
-	reg.Pairs = reg.Counts.N()
-	c := reg.Counts
-	reg.Candidate = NewProportion(c.BothRight+c.WrongToRight, reg.Pairs, opts.Level)
-	reg.Baseline = NewProportion(c.BothRight+c.RightToWrong, reg.Pairs, opts.Level)
-	reg.Discordant = c.RightToWrong + c.WrongToRight
-	reg.McNemarP = McNemarExact(c.RightToWrong, c.WrongToRight)
-	d := pairedDelta(c, opts.Level, reg.Resamples, newSource(opts.Seed, "regression"))
-	// Delta keeps its historical definition, the difference of the rates.
-	reg.Delta = reg.Candidate.Rate - reg.Baseline.Rate
-	reg.DeltaLow, reg.DeltaHigh = d.Low, d.High
-	if reg.Pairs == 0 {
-		reg.Delta = 0
-		reg.Warnings = append(reg.Warnings, fmt.Errorf("no item was scored for both models: no regression can be measured"))
-	} else if reg.Discordant == 0 {
-		reg.Warnings = append(reg.Warnings, fmt.Errorf("the models agree on all %d pairs: the delta's interval is the single point 0", reg.Pairs))
-	}
-	if reg.Unpaired > 0 {
-		reg.Warnings = append(reg.Warnings, fmt.Errorf("%d results have no partner in the other model's results and were left out", reg.Unpaired))
-	}
-	if repeated {
-		reg.Warnings = append(reg.Warnings, fmt.Errorf("pairs include repeated samples of the same items, which are not independent: the delta's interval and McNemar's test are too optimistic"))
-	}
-	for i, col := range columns {
-		for _, v := range sortedKeys(byGroup[i]) {
-			pc := *byGroup[i][v]
-			n := pc.N()
-			gd := GroupDelta{Column: col, Value: v, Pairs: n, Counts: pc,
-				Candidate: NewProportion(pc.BothRight+pc.WrongToRight, n, opts.Level),
-				Baseline:  NewProportion(pc.BothRight+pc.RightToWrong, n, opts.Level),
-				Delta:     pairedDelta(pc, opts.Level, reg.Resamples, newSource(opts.Seed, "regression/"+col+"="+v)),
-				McNemarP:  McNemarExact(pc.RightToWrong, pc.WrongToRight),
-				Small:     n < opts.MinGroupSize,
-			}
-			if gd.Small {
-				reg.Warnings = append(reg.Warnings, fmt.Errorf("group %s=%q has %d pairs, fewer than min_group_size %d: its delta is shown but too uncertain to judge", col, v, n, opts.MinGroupSize))
-			}
-			reg.ByGroup = append(reg.ByGroup, gd)
-		}
-	}
-	sort.Strings(reg.RightToWrong)
-	sort.Strings(reg.WrongToRight)
-	return reg
+	t.AddUnpaired(len(baseline) - matched)
+	return t.Regression()
 }
 
 func flipName(k pairKey) string {

@@ -24,6 +24,7 @@ type PairTally struct {
 	byGroup  []map[string]*PairCounts
 	r2w, w2r []string
 	pairs    int
+	unpaired int
 	repeated bool
 }
 
@@ -72,6 +73,10 @@ func (t *PairTally) Add(c, b *datasets.Result) {
 	}
 }
 
+// AddUnpaired counts n results that have no partner in the other model's
+// results; the Regression reports them and warns.
+func (t *PairTally) AddUnpaired(n int) { t.unpaired += n }
+
 // Pairs is the number of pairs added.
 func (t *PairTally) Pairs() int { return t.pairs }
 
@@ -82,6 +87,7 @@ func (t *PairTally) Regression() Regression {
 	reg := Regression{Warnings: Warnings{}, RightToWrong: t.r2w, WrongToRight: t.w2r, ByGroup: []GroupDelta{},
 		Level: opts.Level, Resamples: opts.resamples(), Seed: opts.Seed}
 	reg.Counts = t.counts
+	reg.Unpaired = t.unpaired
 	reg.Pairs = reg.Counts.N()
 	c := reg.Counts
 	reg.Candidate = NewProportion(c.BothRight+c.WrongToRight, reg.Pairs, opts.Level)
@@ -96,6 +102,9 @@ func (t *PairTally) Regression() Regression {
 		reg.Warnings = append(reg.Warnings, fmt.Errorf("no item was scored for both models: no regression can be measured"))
 	} else if reg.Discordant == 0 {
 		reg.Warnings = append(reg.Warnings, fmt.Errorf("the models agree on all %d pairs: the delta's interval is the single point 0", reg.Pairs))
+	}
+	if reg.Unpaired > 0 {
+		reg.Warnings = append(reg.Warnings, fmt.Errorf("%d results have no partner in the other model's results and were left out", reg.Unpaired))
 	}
 	if t.repeated {
 		reg.Warnings = append(reg.Warnings, fmt.Errorf("pairs include repeated samples of the same items, which are not independent: the delta's interval and McNemar's test are too optimistic"))
