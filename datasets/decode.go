@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
-// role is what a decoded column contributes to an Item.
+// role is what a decoded column contributes to a records.Item.
 type role uint8
 
 const (
-	roleExtra role = iota // another scalar string column, kept in Item.Extra
+	roleExtra role = iota // another scalar string column, kept in records.Item.Extra
 	roleCheck             // another list<string> column, only checked (Validate)
 	roleID
 	roleInput
@@ -111,7 +112,7 @@ type itemDecoder struct {
 }
 
 // newItemDecoder decodes the fixed columns whose types are right and every
-// other scalar string column (into Item.Extra). With checkAll it also
+// other scalar string column (into records.Item.Extra). With checkAll it also
 // decodes other list<string> columns, only to check their values.
 func newItemDecoder(src *source, checkAll bool) *itemDecoder {
 	d := &itemDecoder{file: src.path}
@@ -154,8 +155,8 @@ func newItemDecoder(src *source, checkAll bool) *itemDecoder {
 
 // decode fills it from row, the idx-th row of the file, and appends the
 // row's problems to probs.
-func (d *itemDecoder) decode(row parquet.Row, idx int64, it *Item, probs []*RowError) []*RowError {
-	*it = Item{Row: idx}
+func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs []*RowError) []*RowError {
+	*it = records.Item{Row: idx}
 	if d.extras > 0 {
 		it.Extra = make(map[string]string, d.extras)
 	}

@@ -5,7 +5,7 @@
 // the layer between a config that names an eval set and the runner that
 // replays it against a model. It owns:
 //
-//   - the eval-set schema (one row per test item; see Item), and its
+//   - the eval-set schema (one row per test item; see records.Item), and its
 //     identity: the name and version stored as Parquet key-value metadata
 //     (evalgate.name, evalgate.version) plus the SHA-256 of the file's bytes;
 //   - a streaming reader (Open, Reader.Scan, Reader.Item, Reader.Err) that

@@ -20,16 +20,16 @@ import (
 // ItemColumns holds some columns of a run of consecutive items of an eval
 // set, as ItemColumnReader reads them: element i of each slice belongs to
 // the item at file row Row+i. Optional columns that are absent or null
-// read as their zero value, as in Item.
+// read as their zero value, as in records.Item.
 type ItemColumns struct {
 	// Row is the 0-based file index of the first item.
 	Row int64
-	// ID, Expected, ExpectedAny and Task are as in Item.
+	// ID, Expected, ExpectedAny and Task are as in records.Item.
 	ID          []string
 	Expected    []string
 	ExpectedAny [][]string
 	Task        []string
-	// Input, System, Context and MustNotContain are as in Item, when the
+	// Input, System, Context and MustNotContain are as in records.Item, when the
 	// reader was asked for them; nil otherwise.
 	Input, System  []string
 	Context        [][]string
@@ -140,9 +140,9 @@ func (r *ItemColumnReader) resolve() error {
 	return nil
 }
 
-// HasExtra reports whether Item.Extra holds column name, as Reader decodes
+// HasExtra reports whether records.Item.Extra holds column name, as Reader decodes
 // the set: whether the set has a string column of that name other than
-// the columns DESIGN.md fixes. Item.Extra lacks the others, so a reader
+// the columns DESIGN.md fixes. records.Item.Extra lacks the others, so a reader
 // that stands in for Reader should leave them out of Extra.
 func (r *ItemColumnReader) HasExtra(name string) bool {
 	for i := range r.src.fields {

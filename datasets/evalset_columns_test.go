@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -24,7 +25,7 @@ type columnOptions struct {
 // projectedItems reads path with Reader's row assembly and item decoder,
 // restricted to the columns an ItemColumnReader with opts reads: the
 // reference the columnar reader is checked against.
-func projectedItems(t *testing.T, path string, opts columnOptions) ([]Item, error) {
+func projectedItems(t *testing.T, path string, opts columnOptions) ([]records.Item, error) {
 	t.Helper()
 	src, err := openSource(path)
 	if err != nil {
@@ -81,14 +82,14 @@ func projectedItems(t *testing.T, path string, opts columnOptions) ([]Item, erro
 	d.spans = make([][]parquet.Value, len(d.uses))
 	stream := newRowStream(src, d.leaves)
 	defer stream.close()
-	var items []Item
+	var items []records.Item
 	var probs []*RowError
 	for {
 		row, idx, ok := stream.next()
 		if !ok {
 			break
 		}
-		var it Item
+		var it records.Item
 		if probs = d.decode(row, idx, &it, probs[:0]); len(probs) > 0 {
 			return items, fmt.Errorf("read eval set: %w", probs[0])
 		}
@@ -139,7 +140,7 @@ func checkItemColumns(t *testing.T, path string, opts columnOptions) int {
 					t.Fatalf("%s: more than the %d items the reader gives", what, len(want))
 				}
 				w := want[row]
-				got := Item{Row: b.Row + int64(i), ID: b.ID[i], Expected: b.Expected[i], ExpectedAny: b.ExpectedAny[i], Task: b.Task[i]}
+				got := records.Item{Row: b.Row + int64(i), ID: b.ID[i], Expected: b.Expected[i], ExpectedAny: b.ExpectedAny[i], Task: b.Task[i]}
 				if opts.input {
 					got.Input = b.Input[i]
 				}
@@ -181,9 +182,9 @@ func checkItemColumns(t *testing.T, path string, opts columnOptions) int {
 // pages), nulls, empty lists, extra columns, with every option.
 func TestItemColumnsGenerated(t *testing.T) {
 	for _, n := range []int{0, 1, chunkRows + 3, writeRowGroupRows + 2*chunkRows + 11} {
-		items := make([]Item, n)
+		items := make([]records.Item, n)
 		for i := range items {
-			it := Item{ID: fmt.Sprintf("q-%06d", i), Input: fmt.Sprintf("question %d", i), System: []string{"", "be brief"}[i%2], Task: []string{"a", "", "b"}[i%3],
+			it := records.Item{ID: fmt.Sprintf("q-%06d", i), Input: fmt.Sprintf("question %d", i), System: []string{"", "be brief"}[i%2], Task: []string{"a", "", "b"}[i%3],
 				Expected: []string{"", "30 days", fmt.Sprintf("answer %d", i)}[i%3],
 				Extra:    map[string]string{"region": []string{"eu", "", "us"}[i%3]}}
 			switch i % 4 {
@@ -313,9 +314,9 @@ func TestItemColumnsExtraWrongType(t *testing.T) {
 // TestItemColumnsCloseEarly closes a reader whose row groups are still
 // being decoded.
 func TestItemColumnsCloseEarly(t *testing.T) {
-	items := make([]Item, 3*writeRowGroupRows)
+	items := make([]records.Item, 3*writeRowGroupRows)
 	for i := range items {
-		items[i] = Item{ID: fmt.Sprint(i), Input: "x", Expected: "y"}
+		items[i] = records.Item{ID: fmt.Sprint(i), Input: "x", Expected: "y"}
 	}
 	var buf bytes.Buffer
 	if err := WriteItems(&buf, items, nil, nil); err != nil {
@@ -342,10 +343,10 @@ func TestItemColumnsCloseEarly(t *testing.T) {
 }
 
 // TestItemColumnsHasExtra checks that HasExtra answers as Reader fills
-// Item.Extra: string columns other than the fixed ones.
+// records.Item.Extra: string columns other than the fixed ones.
 func TestItemColumnsHasExtra(t *testing.T) {
 	var buf bytes.Buffer
-	items := []Item{{ID: "a", Input: "q", Extra: map[string]string{"region": "eu"}}}
+	items := []records.Item{{ID: "a", Input: "q", Extra: map[string]string{"region": "eu"}}}
 	if err := WriteItems(&buf, items, []string{"region"}, nil); err != nil {
 		t.Fatal(err)
 	}

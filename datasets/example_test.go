@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Example writes a small eval set, then streams it back.
@@ -23,7 +24,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	items := []datasets.Item{
+	items := []records.Item{
 		{ID: "q-1", Input: "What is the refund window?", Context: []string{"Refunds within 14 days."}, Expected: "14 days",
 			Extra: map[string]string{"gender": "female"}},
 		{ID: "q-2", Input: "How long is shipping?", Context: []string{"Shipping takes 2 days."}, Expected: "2 days",
@@ -70,7 +71,7 @@ func ExampleValidate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	items := []datasets.Item{
+	items := []records.Item{
 		{ID: "q-1", Input: "first"},
 		{ID: "", Input: "no id"},
 		{ID: "q-1", Input: "again"},

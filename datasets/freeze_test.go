@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // copyFile copies src into a new temporary directory and returns the copy's path.
@@ -103,8 +105,8 @@ func TestFreeze(t *testing.T) {
 }
 
 func TestFreezeRefuses(t *testing.T) {
-	dup := writeItemsFile(t, "dup.parquet", []Item{{ID: "a", Input: "x"}, {ID: "a", Input: "y"}}, nil, nil)
-	good := writeItemsFile(t, "good.parquet", []Item{{ID: "a", Input: "x"}}, nil, nil)
+	dup := writeItemsFile(t, "dup.parquet", []records.Item{{ID: "a", Input: "x"}, {ID: "a", Input: "y"}}, nil, nil)
+	good := writeItemsFile(t, "good.parquet", []records.Item{{ID: "a", Input: "x"}}, nil, nil)
 	tests := []struct {
 		name                string
 		src                 string

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -130,7 +131,7 @@ func writeTestFile(t testing.TB, name string, fields []parquet.Field, rows []par
 }
 
 // writeItemsFile writes items with WriteItems to a new temporary file.
-func writeItemsFile(t testing.TB, name string, items []Item, extra []string, meta map[string]string) string {
+func writeItemsFile(t testing.TB, name string, items []records.Item, extra []string, meta map[string]string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteItems(&buf, items, extra, meta); err != nil {
@@ -144,14 +145,14 @@ func writeItemsFile(t testing.TB, name string, items []Item, extra []string, met
 }
 
 // readAll opens path and scans every item.
-func readAll(t testing.TB, path string) ([]Item, Info, error) {
+func readAll(t testing.TB, path string) ([]records.Item, Info, error) {
 	t.Helper()
 	r, err := Open(path)
 	if err != nil {
 		return nil, Info{}, err
 	}
 	defer r.Close()
-	var items []Item
+	var items []records.Item
 	for r.Scan() {
 		items = append(items, r.Item())
 	}
@@ -175,7 +176,7 @@ func wantRowError(t testing.TB, err error, sentinel error, row int64, column str
 }
 
 // diffItems reports the first difference between two item lists.
-func diffItems(t testing.TB, got, want []Item) {
+func diffItems(t testing.TB, got, want []records.Item) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("got %d items, want %d", len(got), len(want))
@@ -210,7 +211,7 @@ func writeBytes(t testing.TB, data []byte) string {
 
 // writeManyItems streams n generated items to a new temporary file with
 // the package's item writer, without holding them in memory.
-func writeManyItems(t testing.TB, n int, gen func(i int) Item) string {
+func writeManyItems(t testing.TB, n int, gen func(i int) records.Item) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "many.parquet")
 	f, err := os.Create(path)

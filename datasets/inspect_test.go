@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -52,7 +54,7 @@ func TestInspectGolden(t *testing.T) {
 }
 
 func TestInspectStats(t *testing.T) {
-	items := []Item{
+	items := []records.Item{
 		{ID: "a", Input: "x", Task: "t1", Extra: map[string]string{"grp": "g1", "note": "n\tl"}},
 		{ID: "b", Input: "x", Task: "t2", Extra: map[string]string{"grp": "g1"}},
 		{ID: "c", Input: "y", Extra: map[string]string{"grp": "g2"}},
@@ -101,8 +103,8 @@ func TestInspectStats(t *testing.T) {
 }
 
 func TestInspectCapsDistinct(t *testing.T) {
-	path := writeManyItems(t, MaxDistinct+10, func(i int) Item {
-		return Item{ID: fmt.Sprintf("id-%d", i), Input: "same"}
+	path := writeManyItems(t, MaxDistinct+10, func(i int) records.Item {
+		return records.Item{ID: fmt.Sprintf("id-%d", i), Input: "same"}
 	})
 	rep, err := Inspect(path)
 	if err != nil {

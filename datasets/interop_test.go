@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // The expectations below are derived from the recipe that made the files,
@@ -20,13 +22,13 @@ import (
 // <name>.list.element with only the legacy LIST converted type.
 
 // wantQA is row i of the base table of make-interop.sql.
-func wantQA(i int) Item {
+func wantQA(i int) records.Item {
 	days := 14 + (i%3)*7
 	mnc := []string{}
 	if i%97 == 0 {
 		mnc = []string{"medication dose"}
 	}
-	return Item{
+	return records.Item{
 		Row:   int64(i),
 		ID:    fmt.Sprintf("q-%05d", i),
 		Input: fmt.Sprintf("What is the refund window for order %d?", i),
@@ -48,9 +50,9 @@ func wantQA(i int) Item {
 // wantNullsStringContext is row i of qa-duckdb-nulls-stringcontext.parquet:
 // context is the first passage as a plain string, null when the id ends in
 // 3; expected is null when the id ends in 7.
-func wantNullsStringContext(i int) Item {
+func wantNullsStringContext(i int) records.Item {
 	base := wantQA(i)
-	it := Item{Row: base.Row, ID: base.ID, Input: base.Input, Task: base.Task,
+	it := records.Item{Row: base.Row, ID: base.ID, Input: base.Input, Task: base.Task,
 		Context: base.Context[:1], Expected: base.Expected,
 		Extra: map[string]string{"gender": base.Extra["gender"]}}
 	if i%10 == 3 {
@@ -63,8 +65,8 @@ func wantNullsStringContext(i int) Item {
 }
 
 // wantProdLog is row i of prod-logs-duckdb.parquet.
-func wantProdLog(i int) Item {
-	it := Item{
+func wantProdLog(i int) records.Item {
+	it := records.Item{
 		Row:          int64(i),
 		ID:           fmt.Sprintf("req-%d", i),
 		Input:        fmt.Sprintf("How do I reset my password, case %d?", i),
@@ -96,7 +98,7 @@ func TestInteropDuckDB(t *testing.T) {
 		rows      int
 		rowGroups int
 		columns   []Column
-		want      func(int) Item
+		want      func(int) records.Item
 	}{
 		// The recipe asks for 1,000-row row groups; DuckDB rounds them up
 		// to its 2,048-row vectors: 2048 + 2048 + 904.
@@ -145,7 +147,7 @@ func TestInteropDuckDB(t *testing.T) {
 			if info.Size != int64(len(data)) {
 				t.Errorf("Size = %d, want %d", info.Size, len(data))
 			}
-			want := make([]Item, tt.rows)
+			want := make([]records.Item, tt.rows)
 			for i := range want {
 				want[i] = tt.want(i)
 			}
@@ -195,7 +197,7 @@ func TestInteropSpotRows(t *testing.T) {
 // TestInteropCompressionsAgree checks that the four compressions of the
 // same table give identical items.
 func TestInteropCompressionsAgree(t *testing.T) {
-	var base []Item
+	var base []records.Item
 	for _, c := range []string{"uncompressed", "snappy", "zstd", "gzip"} {
 		items, _, err := readAll(t, sharedData(t, "interop", "qa-duckdb-"+c+".parquet"))
 		if err != nil {

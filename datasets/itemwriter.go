@@ -3,6 +3,8 @@ package datasets
 import (
 	"fmt"
 	"io"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // ItemWriter writes an eval set one item at a time, as WriteItems does,
@@ -25,7 +27,7 @@ func NewItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 }
 
 // Write appends one item. After an error every later call fails.
-func (w *ItemWriter) Write(it *Item) error {
+func (w *ItemWriter) Write(it *records.Item) error {
 	if w.err != nil {
 		return w.err
 	}

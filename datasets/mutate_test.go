@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 )
@@ -22,7 +23,7 @@ import (
 func TestMutatedFilesNeverCrash(t *testing.T) {
 	var seeds [][]byte
 	var buf bytes.Buffer
-	items := []Item{
+	items := []records.Item{
 		{ID: "a", Input: "x", Context: []string{"p1", "p2"}, Extra: map[string]string{"g": "1"}},
 		{ID: "b", Input: "y", Context: []string{}, ExpectedAny: []string{"y"}, Extra: map[string]string{"g": "2"}},
 	}

@@ -3,6 +3,8 @@ package datasets
 import (
 	"errors"
 	"fmt"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // Reader streams the items of an eval set, one row group at a time and a
@@ -26,7 +28,7 @@ type Reader struct {
 	src    *source
 	dec    *itemDecoder
 	stream *rowStream
-	item   Item
+	item   records.Item
 	probs  []*RowError
 	err    error
 }
@@ -73,7 +75,7 @@ func (r *Reader) Scan() bool {
 	r.probs = r.dec.decode(row, idx, &r.item, r.probs[:0])
 	if len(r.probs) > 0 {
 		r.err = fmt.Errorf("read eval set: %w", r.probs[0])
-		r.item = Item{}
+		r.item = records.Item{}
 		return false
 	}
 	return true
@@ -81,7 +83,7 @@ func (r *Reader) Scan() bool {
 
 // Item returns the item that the last successful Scan read. Its slices
 // and map are not reused by later calls.
-func (r *Reader) Item() Item { return r.item }
+func (r *Reader) Item() records.Item { return r.item }
 
 // Err returns the error that stopped Scan, or nil at the end of the set.
 // It wraps a *RowError giving the file, row and column.

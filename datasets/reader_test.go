@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 )
@@ -35,14 +36,14 @@ func TestReaderShapes(t *testing.T) {
 		fields  []parquet.Field
 		rows    []parquet.Row
 		opts    []parquet.WriterOption
-		want    []Item
+		want    []records.Item
 		columns []Column // checked when set
 	}{
 		{
 			name:   "unannotated binary strings",
 			fields: []parquet.Field{named("id", binaryNode), named("input", binaryNode), named("grp", parquet.Optional(binaryNode))},
 			rows:   []parquet.Row{row(str("a"), str("x"), opt("g1")), row(str("b"), str("y"), null())},
-			want: []Item{
+			want: []records.Item{
 				{Row: 0, ID: "a", Input: "x", Extra: map[string]string{"grp": "g1"}},
 				{Row: 1, ID: "b", Input: "y", Extra: map[string]string{"grp": ""}},
 			},
@@ -56,7 +57,7 @@ func TestReaderShapes(t *testing.T) {
 				named("task", parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary))),
 			},
 			rows: []parquet.Row{row(str("a"), str("same"), opt("t")), row(str("b"), str("same"), opt("t"))},
-			want: []Item{{Row: 0, ID: "a", Input: "same", Task: "t"}, {Row: 1, ID: "b", Input: "same", Task: "t"}},
+			want: []records.Item{{Row: 0, ID: "a", Input: "same", Task: "t"}, {Row: 1, ID: "b", Input: "same", Task: "t"}},
 		},
 		{
 			name:   "Spark list.item with null, empty and null-element rows",
@@ -67,7 +68,7 @@ func TestReaderShapes(t *testing.T) {
 				row(str("c"), str("x"), nullAt(1)),
 				row(str("d"), str("x"), elems(3, sp("p1"), nil, sp("p3"))),
 			},
-			want: []Item{
+			want: []records.Item{
 				{Row: 0, ID: "a", Input: "x", Context: []string{"p1", "p2"}},
 				{Row: 1, ID: "b", Input: "x"},
 				{Row: 2, ID: "c", Input: "x", Context: []string{}},
@@ -79,13 +80,13 @@ func TestReaderShapes(t *testing.T) {
 			name:   "pyarrow list.element",
 			fields: with(named("expected_any", arrowList), named("must_not_contain", arrowList)),
 			rows:   []parquet.Row{row(str("a"), str("x"), list(3, "yes", "y"), nullAt(1))},
-			want:   []Item{{Row: 0, ID: "a", Input: "x", ExpectedAny: []string{"yes", "y"}, MustNotContain: []string{}}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", ExpectedAny: []string{"yes", "y"}, MustNotContain: []string{}}},
 		},
 		{
 			name:   "legacy 2-level list in a LIST group",
 			fields: with(named("context", twoLevelList)),
 			rows:   []parquet.Row{row(str("a"), str("x"), list(2, "p1", "p2")), row(str("b"), str("x"), nullAt(1)), row(str("c"), str("x"), nullAt(0))},
-			want: []Item{
+			want: []records.Item{
 				{Row: 0, ID: "a", Input: "x", Context: []string{"p1", "p2"}},
 				{Row: 1, ID: "b", Input: "x", Context: []string{}},
 				{Row: 2, ID: "c", Input: "x"},
@@ -95,20 +96,20 @@ func TestReaderShapes(t *testing.T) {
 			name:    "legacy top-level repeated field",
 			fields:  with(named("context", parquet.Repeated(parquet.String()))),
 			rows:    []parquet.Row{row(str("a"), str("x"), list(1, "p1", "p2")), row(str("b"), str("x"), nullAt(0))},
-			want:    []Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p1", "p2"}}, {Row: 1, ID: "b", Input: "x", Context: []string{}}},
+			want:    []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p1", "p2"}}, {Row: 1, ID: "b", Input: "x", Context: []string{}}},
 			columns: []Column{{"id", "string", false}, {"input", "string", false}, {"context", "list<string>", false}},
 		},
 		{
 			name:   "list group without the LIST annotation",
 			fields: with(named("context", bareList)),
 			rows:   []parquet.Row{row(str("a"), str("x"), list(2, "p1"))},
-			want:   []Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p1"}}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p1"}}},
 		},
 		{
 			name:   "context as a plain string",
 			fields: with(named("context", parquet.Optional(parquet.String()))),
 			rows:   []parquet.Row{row(str("a"), str("x"), opt("only passage")), row(str("b"), str("x"), null())},
-			want:   []Item{{Row: 0, ID: "a", Input: "x", Context: []string{"only passage"}}, {Row: 1, ID: "b", Input: "x"}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"only passage"}}, {Row: 1, ID: "b", Input: "x"}},
 		},
 		{
 			name: "other columns ignored but described",
@@ -122,7 +123,7 @@ func TestReaderShapes(t *testing.T) {
 			rows: []parquet.Row{row(str("a"), str("x"), int64At(1, 12), int64At(0, 0),
 				func(col int) []parquet.Value { return []parquet.Value{parquet.BooleanValue(true).Level(0, 0, col)} },
 				list(3, "s"), str("v"))},
-			want: []Item{{Row: 0, ID: "a", Input: "x"}},
+			want: []records.Item{{Row: 0, ID: "a", Input: "x"}},
 			columns: []Column{{"id", "string", false}, {"input", "string", false}, {"latency_ms", "int64", true},
 				{"when", "timestamp(ms, utc)", false}, {"ok", "bool", false}, {"spans", "list<string>", true},
 				{"meta", "struct<k: string>", false}},
@@ -132,14 +133,14 @@ func TestReaderShapes(t *testing.T) {
 			fields: with(named("context", arrowList)),
 			rows:   []parquet.Row{row(str("a"), str("x"), list(3, "p"))},
 			opts:   []parquet.WriterOption{parquet.DataPageVersion(2)},
-			want:   []Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p"}}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p"}}},
 		},
 		{
 			name:   "several row groups",
 			fields: idInput,
 			rows:   []parquet.Row{row(str("a"), str("x")), row(str("b"), str("y")), row(str("c"), str("z"))},
 			opts:   []parquet.WriterOption{parquet.MaxRowsPerRowGroup(1)},
-			want:   []Item{{Row: 0, ID: "a", Input: "x"}, {Row: 1, ID: "b", Input: "y"}, {Row: 2, ID: "c", Input: "z"}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x"}, {Row: 1, ID: "b", Input: "y"}, {Row: 2, ID: "c", Input: "z"}},
 		},
 	}
 	codecs := []compress.Codec{&parquet.Uncompressed, &parquet.Snappy, &parquet.Gzip, &parquet.Brotli, &parquet.Zstd, &parquet.Lz4Raw}
@@ -149,14 +150,14 @@ func TestReaderShapes(t *testing.T) {
 			fields  []parquet.Field
 			rows    []parquet.Row
 			opts    []parquet.WriterOption
-			want    []Item
+			want    []records.Item
 			columns []Column
 		}{
 			name:   "compression " + c.String(),
 			fields: with(named("context", arrowList), named("grp", parquet.Optional(parquet.String()))),
 			rows:   []parquet.Row{row(str("a"), str("x"), list(3, "p"), opt("g"))},
 			opts:   []parquet.WriterOption{parquet.Compression(c)},
-			want:   []Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p"}, Extra: map[string]string{"grp": "g"}}},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"p"}, Extra: map[string]string{"grp": "g"}}},
 		})
 	}
 	for _, tt := range tests {
@@ -281,7 +282,7 @@ func TestReaderErrors(t *testing.T) {
 }
 
 func TestReaderLifecycle(t *testing.T) {
-	path := writeItemsFile(t, "items.parquet", []Item{{ID: "a", Input: "x"}}, nil, nil)
+	path := writeItemsFile(t, "items.parquet", []records.Item{{ID: "a", Input: "x"}}, nil, nil)
 	r, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

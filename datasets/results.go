@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -69,11 +70,11 @@ func resultColumns() []resultColumn {
 // result, with the fixed columns id, sample, model, output, error,
 // error_kind, http_status (0 when no response), attempts, latency_ms
 // (double, milliseconds), prompt_tokens, completion_tokens, confidence
-// (a nullable double: null when Result.Confidence is 0, not measured),
+// (a nullable double: null when records.Result.Confidence is 0, not measured),
 // task and expected; then one optional
 // string column per name in groups, named exactly as the group and filled
-// from Result.Groups; then one optional double column per name in scores,
-// named ScorePrefix+name and filled from Result.Scores (a missing score is
+// from records.Result.Groups; then one optional double column per name in scores,
+// named ScorePrefix+name and filled from records.Result.Scores (a missing score is
 // null). All columns are flat, so DuckDB, Spark and pandas read the file
 // directly. meta becomes the file's key-value metadata.
 //
@@ -81,7 +82,7 @@ func resultColumns() []resultColumn {
 // repeated or empty name, a key of Groups or Scores not listed, or a
 // string that is not valid UTF-8 is an error. The same input always gives
 // the same bytes.
-func WriteResults(w io.Writer, results []Result, groups []string, scores []string, meta map[string]string) error {
+func WriteResults(w io.Writer, results []records.Result, groups []string, scores []string, meta map[string]string) error {
 	rw, err := NewResultsWriter(w, groups, scores, meta)
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ func NewResultsWriter(w io.Writer, groups []string, scores []string, meta map[st
 }
 
 // Write appends one result. After an error every later call fails.
-func (rw *ResultsWriter) Write(r *Result) error {
+func (rw *ResultsWriter) Write(r *records.Result) error {
 	if rw.err != nil {
 		return rw.err
 	}
@@ -185,15 +186,15 @@ func newResultsParquetWriter(w io.Writer, groups []string, scores []string, meta
 }
 
 // resultRow encodes one result; idx is its position, for errors.
-func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, error) {
+func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.Row, error) {
 	for g := range r.Groups {
 		if !slices.Contains(groups, g) {
-			return nil, &RowError{Row: idx, Column: g, Err: errors.New("group is in Result.Groups but not in groups")}
+			return nil, &RowError{Row: idx, Column: g, Err: errors.New("group is in records.Result.Groups but not in groups")}
 		}
 	}
 	for s := range r.Scores {
 		if !slices.Contains(scores, s) {
-			return nil, &RowError{Row: idx, Column: ScorePrefix + s, Err: errors.New("score is in Result.Scores but not in scores")}
+			return nil, &RowError{Row: idx, Column: ScorePrefix + s, Err: errors.New("score is in records.Result.Scores but not in scores")}
 		}
 	}
 	row := make(parquet.Row, 0, 14+len(groups)+len(scores))
@@ -261,20 +262,20 @@ func resultRow(idx int64, r *Result, groups, scores []string) (parquet.Row, erro
 // or INT64 integers, FLOAT or DOUBLE scores). Every top-level string
 // column that is not a fixed column becomes a group (a null value reads as
 // ""); every FLOAT or DOUBLE column named ScorePrefix+name becomes a
-// score (a null is left out of Result.Scores). Other columns are ignored.
+// score (a null is left out of records.Result.Scores). Other columns are ignored.
 // Fixed columns other than id may be absent and read as zero (files
 // written before the confidence column read with Confidence 0). It returns
 // the results in file order and the file's key-value metadata. Errors wrap
 // a *RowError naming the file, row and column.
 //
 // Unlike OpenResults, ReadResults holds every result in memory.
-func ReadResults(path string) ([]Result, map[string]string, error) {
+func ReadResults(path string) ([]records.Result, map[string]string, error) {
 	r, err := OpenResults(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	var out []Result
+	var out []records.Result
 	for r.Scan() {
 		out = append(out, r.Result())
 	}
@@ -330,7 +331,7 @@ func resultUses(path string, fields []field) ([]resultUse, error) {
 }
 
 // decodeResultColumn stores one column's value of a row into r.
-func decodeResultColumn(r *Result, u resultUse, span []parquet.Value) error {
+func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) error {
 	if len(span) != 1 {
 		return fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
 	}

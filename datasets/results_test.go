@@ -9,11 +9,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
-func sampleResults() []Result {
-	return []Result{
+func sampleResults() []records.Result {
+	return []records.Result{
 		{
 			ID: "q-1", Sample: 0, Model: "gpt-x@2026-01", Output: "14 days", Attempts: 1, LatencyMS: 812.5,
 			PromptTokens: 120, CompletionTokens: 4, Confidence: 0.83, Task: "billing", Expected: "14 days",
@@ -35,13 +36,13 @@ func TestResultsRoundTrip(t *testing.T) {
 	scores := []string{"exact", "f1"}
 	tests := []struct {
 		name           string
-		results        []Result
+		results        []records.Result
 		groups, scores []string
 	}{
 		{"sample", sampleResults(), groups, scores},
 		{"no rows", nil, groups, scores},
-		{"no groups or scores", []Result{{ID: "a", Model: "m", Attempts: 1}}, nil, nil},
-		{"group named like a score column", []Result{{ID: "a", Groups: map[string]string{"score_note": "x"}}}, []string{"score_note"}, nil},
+		{"no groups or scores", []records.Result{{ID: "a", Model: "m", Attempts: 1}}, nil, nil},
+		{"group named like a score column", []records.Result{{ID: "a", Groups: map[string]string{"score_note": "x"}}}, []string{"score_note"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,11 +99,11 @@ func TestResultsRoundTrip(t *testing.T) {
 }
 
 // TestResultsConfidence checks the confidence column: written as null
-// when Result.Confidence is 0 (not measured) and as the value otherwise,
+// when records.Result.Confidence is 0 (not measured) and as the value otherwise,
 // read back by both the columnar decoder and row assembly; a file written
 // before the column existed reads as 0.
 func TestResultsConfidence(t *testing.T) {
-	results := []Result{
+	results := []records.Result{
 		{ID: "a", Confidence: 0.25},
 		{ID: "b"},
 		{ID: "c", Confidence: 1},
@@ -131,7 +132,7 @@ func TestResultsConfidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []Result{{ID: "a", LatencyMS: 12}}; !reflect.DeepEqual(old, want) {
+		if want := []records.Result{{ID: "a", LatencyMS: 12}}; !reflect.DeepEqual(old, want) {
 			t.Errorf("row assembly %v: file without confidence: got %#v, want %#v", rows, old, want)
 		}
 	}
@@ -170,10 +171,10 @@ func TestWriteResultsDeterministic(t *testing.T) {
 }
 
 func TestWriteResultsErrors(t *testing.T) {
-	one := []Result{{ID: "a"}}
+	one := []records.Result{{ID: "a"}}
 	tests := []struct {
 		name           string
-		results        []Result
+		results        []records.Result
 		groups, scores []string
 		want           string
 	}{
@@ -183,11 +184,11 @@ func TestWriteResultsErrors(t *testing.T) {
 		{"empty group", nil, []string{""}, nil, "group: empty name"},
 		{"empty score", nil, nil, []string{""}, "score: empty name"},
 		{"invalid UTF-8 group name", nil, []string{"\xff"}, nil, `group "\xff": invalid UTF-8`},
-		{"undeclared group", []Result{{ID: "a", Groups: map[string]string{"g": "1"}}}, nil, nil,
-			`row 0 (0-based), column "g": group is in Result.Groups but not in groups`},
-		{"undeclared score", []Result{{ID: "a", Scores: map[string]float64{"f1": 1}}}, nil, nil,
-			`row 0 (0-based), column "score_f1": score is in Result.Scores but not in scores`},
-		{"invalid UTF-8 output", append(one, Result{ID: "b", Output: "a\xffb"}), nil, nil,
+		{"undeclared group", []records.Result{{ID: "a", Groups: map[string]string{"g": "1"}}}, nil, nil,
+			`row 0 (0-based), column "g": group is in records.Result.Groups but not in groups`},
+		{"undeclared score", []records.Result{{ID: "a", Scores: map[string]float64{"f1": 1}}}, nil, nil,
+			`row 0 (0-based), column "score_f1": score is in records.Result.Scores but not in scores`},
+		{"invalid UTF-8 output", append(one, records.Result{ID: "b", Output: "a\xffb"}), nil, nil,
 			`row 1 (0-based), column "output": invalid UTF-8 at byte 1 of a 3-byte value`},
 	}
 	for _, tt := range tests {
@@ -257,7 +258,7 @@ func TestReadResultsForeign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Result{
+	want := []records.Result{
 		{ID: "a", Attempts: 3, LatencyMS: 1.5, Scores: map[string]float64{"exact": 0.5}},
 		{ID: "b", Scores: map[string]float64{}},
 	}
@@ -271,13 +272,13 @@ func FuzzResultsRoundTrip(f *testing.F) {
 	f.Add("", "", "", "", -1, 0, math.Inf(1), math.NaN(), false)
 	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true)
 	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool) {
-		r := Result{ID: id, Sample: sample, Model: "m", Output: output, Error: errMsg, Attempts: attempts,
+		r := records.Result{ID: id, Sample: sample, Model: "m", Output: output, Error: errMsg, Attempts: attempts,
 			LatencyMS: latency, Confidence: score, Groups: map[string]string{"g": group}, Scores: map[string]float64{}}
 		if hasScore {
 			r.Scores["s"] = score
 		}
 		var buf bytes.Buffer
-		err := WriteResults(&buf, []Result{r}, []string{"g"}, []string{"s"}, nil)
+		err := WriteResults(&buf, []records.Result{r}, []string{"g"}, []string{"s"}, nil)
 		if !(utf8.ValidString(id) && utf8.ValidString(output) && utf8.ValidString(errMsg) && utf8.ValidString(group)) {
 			if !errors.Is(err, ErrInvalidUTF8) {
 				t.Fatalf("WriteResults of invalid UTF-8: got %v, want ErrInvalidUTF8", err)

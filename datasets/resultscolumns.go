@@ -21,6 +21,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 )
@@ -50,12 +51,12 @@ var valueResults bool
 
 // resultChunk is a run of consecutive decoded results; err, when set,
 // follows them and ends the stream.
-type resultChunk = rowGroupBatch[[]Result]
+type resultChunk = rowGroupBatch[[]records.Result]
 
 // chunkPool recycles the chunks' slices. A slice in the pool is cleared:
 // Scan clears each result as it copies it out, and ReleaseChunk clears
 // the chunk.
-var chunkPool = sync.Pool{New: func() any { return make([]Result, 0, chunkRows) }}
+var chunkPool = sync.Pool{New: func() any { return make([]records.Result, 0, chunkRows) }}
 
 // ReadChunk returns the next results of the file, in file order, as a
 // slice of at most a few thousand that the caller owns: an alternative
@@ -69,7 +70,7 @@ var chunkPool = sync.Pool{New: func() any { return make([]Result, 0, chunkRows) 
 // Pass each chunk to ReleaseChunk once its results are no longer needed,
 // so that its memory is reused; the strings and maps of its results stay
 // valid.
-func (r *ResultsReader) ReadChunk() []Result {
+func (r *ResultsReader) ReadChunk() []records.Result {
 	if r.err != nil || r.src.file == nil {
 		return nil
 	}
@@ -86,7 +87,7 @@ func (r *ResultsReader) ReadChunk() []Result {
 		}
 		return c
 	}
-	c := chunkPool.Get().([]Result)
+	c := chunkPool.Get().([]records.Result)
 	for len(c) < chunkRows && r.Scan() {
 		c = append(c, r.Result())
 	}
@@ -98,7 +99,7 @@ func (r *ResultsReader) ReadChunk() []Result {
 }
 
 // ReleaseChunk hands a chunk from ReadChunk back for reuse.
-func (r *ResultsReader) ReleaseChunk(c []Result) {
+func (r *ResultsReader) ReleaseChunk(c []records.Result) {
 	if cap(c) < chunkRows {
 		return
 	}
@@ -107,7 +108,7 @@ func (r *ResultsReader) ReleaseChunk(c []Result) {
 }
 
 // Skip leaves the named fixed columns (for example "model" or "expected")
-// unread: the matching fields of each Result stay zero. A caller that
+// unread: the matching fields of each records.Result stay zero. A caller that
 // does not use them saves decoding them, and their values are not
 // checked. id cannot be skipped; other names are ignored. Call it before
 // the first Scan or ReadChunk.
@@ -132,7 +133,7 @@ func (r *ResultsReader) Skip(columns ...string) {
 }
 
 // rgJob is the decoding of one row group.
-type rgJob = rowGroupJob[[]Result]
+type rgJob = rowGroupJob[[]records.Result]
 
 // columnPipe runs the decoders and hands their chunks over in file order.
 // The decoders start at the first read, so that shareGroups can be set.
@@ -140,9 +141,9 @@ type columnPipe struct {
 	r           *ResultsReader
 	shareGroups bool // share Groups maps between results (ReadChunk)
 	started     bool
-	pipe        *rowGroupPipe[[]Result]
+	pipe        *rowGroupPipe[[]records.Result]
 	pending     error // follows the chunk nextChunk last returned
-	chunk       []Result
+	chunk       []records.Result
 	pos         int
 }
 
@@ -175,19 +176,19 @@ func (r *ResultsReader) startPipe() *columnPipe {
 func (p *columnPipe) start() {
 	p.started = true
 	r := p.r
-	p.pipe = startRowGroupPipe(r.src.pf, resultsLen, putChunk, func() rowGroupDecoder[[]Result] {
+	p.pipe = startRowGroupPipe(r.src.pf, resultsLen, putChunk, func() rowGroupDecoder[[]records.Result] {
 		return newRGDecoder(r, p.shareGroups)
 	})
 }
 
-func resultsLen(c []Result) int { return len(c) }
+func resultsLen(c []records.Result) int { return len(c) }
 
-func putChunk(c []Result) { chunkPool.Put(c) }
+func putChunk(c []records.Result) { chunkPool.Put(c) }
 
 // nextChunk returns the next chunk of results, or nil and the error that
 // ended the stream (nil at the end). The results before an error are
 // returned first, then the error.
-func (p *columnPipe) nextChunk() ([]Result, error) {
+func (p *columnPipe) nextChunk() ([]records.Result, error) {
 	if !p.started {
 		p.start()
 	}
@@ -208,7 +209,7 @@ func (p *columnPipe) nextChunk() ([]Result, error) {
 
 // next stores the next result in *res and returns true; at the end or on
 // an error it returns false and the error (nil at the end).
-func (p *columnPipe) next(res *Result) (bool, error) {
+func (p *columnPipe) next(res *records.Result) (bool, error) {
 	for p.pos >= len(p.chunk) {
 		if p.chunk != nil {
 			chunkPool.Put(p.chunk[:0]) // each slot was cleared as it was read
@@ -221,7 +222,7 @@ func (p *columnPipe) next(res *Result) (bool, error) {
 		p.chunk, p.pos = c, 0
 	}
 	*res = p.chunk[p.pos]
-	p.chunk[p.pos] = Result{}
+	p.chunk[p.pos] = records.Result{}
 	p.pos++
 	return true, nil
 }
@@ -253,7 +254,7 @@ type rgDecoder struct {
 	shared map[uint64]map[string]string
 }
 
-// resField is the field of Result a column fills.
+// resField is the field of records.Result a column fills.
 type resField uint8
 
 const (
@@ -276,7 +277,7 @@ const (
 	fieldScore
 )
 
-// targetOf returns the field of Result that u fills.
+// targetOf returns the field of records.Result that u fills.
 func targetOf(u resultUse) resField {
 	switch {
 	case u.group:
@@ -376,7 +377,7 @@ func (d *rgDecoder) run(j *rgJob) {
 		if n <= 0 {
 			break
 		}
-		results := chunkPool.Get().([]Result)[:n]
+		results := chunkPool.Get().([]records.Result)[:n]
 		if !d.share && len(r.groups) > 0 || len(r.scores) > 0 {
 			for k := range results {
 				if !d.share && len(r.groups) > 0 {
@@ -468,7 +469,7 @@ func wrapRead(err error) error {
 // *rowErr, unless an earlier row (or an earlier column of the same row)
 // already failed. It returns the number of rows read when the column ends
 // early, or -1.
-func (d *rgDecoder) column(ci int, results []Result, base int64, bad *int, rowErr *error) (int, error) {
+func (d *rgDecoder) column(ci int, results []records.Result, base int64, bad *int, rowErr *error) (int, error) {
 	r := d.r
 	u := r.uses[ci]
 	c := &d.cols[ci]
@@ -529,7 +530,7 @@ func (d *rgDecoder) column(ci int, results []Result, base int64, bad *int, rowEr
 // is read as arrays, into results (from row first of the chunk), storing
 // only the first upto. It returns the index in results of the first bad
 // row and its error.
-func (d *rgDecoder) span(ci int, c *colCursor, results []Result, first, upto int) (int, error) {
+func (d *rgDecoder) span(ci int, c *colCursor, results []records.Result, first, upto int) (int, error) {
 	target := d.targets[ci]
 	switch c.field.kind {
 	case kindString:
@@ -623,7 +624,7 @@ func (d *rgDecoder) span(ci int, c *colCursor, results []Result, first, upto int
 
 // value stores one value of column ci into res, the row-th of its chunk,
 // as decodeResultColumn does, interning short repeated strings.
-func (d *rgDecoder) value(ci int, res *Result, row int, u resultUse, span []parquet.Value, internable bool) error {
+func (d *rgDecoder) value(ci int, res *records.Result, row int, u resultUse, span []parquet.Value, internable bool) error {
 	v := &span[0]
 	if v.RepetitionLevel() != 0 {
 		return fmt.Errorf("%w: a row continues a scalar column's previous row", ErrCorrupt)
@@ -680,7 +681,7 @@ func internBytes(m *map[string]string, b []byte) (s string, ok bool) {
 // shareGroups gives each of results the Groups map of its group values
 // (in d.gvals, numbered in d.gids), shared with the other results with
 // the same values.
-func (d *rgDecoder) shareGroups(results []Result) {
+func (d *rgDecoder) shareGroups(results []records.Result) {
 	names := d.r.groups
 	for row := range results {
 		key, ok := uint64(0), len(names) <= 10

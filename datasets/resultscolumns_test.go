@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -20,7 +21,7 @@ import (
 // same results and the same error.
 func readResultsBothWays(t *testing.T, path string) int {
 	t.Helper()
-	read := func(rows, skip bool) ([]Result, string) {
+	read := func(rows, skip bool) ([]records.Result, string) {
 		rowResults = rows
 		defer func() { rowResults = false }()
 		r, err := OpenResults(path)
@@ -29,7 +30,7 @@ func readResultsBothWays(t *testing.T, path string) int {
 		}
 		defer r.Close()
 		r.SkipScores = skip
-		var out []Result
+		var out []records.Result
 		for r.Scan() {
 			out = append(out, r.Result())
 		}
@@ -71,7 +72,7 @@ func TestResultsColumnarMatchesRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range n {
-				r := Result{
+				r := records.Result{
 					ID: fmt.Sprintf("q-%07d", i), Sample: i % 4, Model: []string{"", "m1", "m2"}[i%3],
 					Output: strings.Repeat("x", i%7), Error: []string{"", "", "", "timeout ü"}[i%4],
 					ErrorKind: []string{"", "http"}[i%2], HTTPStatus: 200 + i%3, Attempts: i % 5, LatencyMS: float64(i) / 3,
@@ -153,7 +154,7 @@ func TestResultsReaderCloseEarly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 * writeRowGroupRows {
-		if err := w.Write(&Result{ID: fmt.Sprint(i), Groups: map[string]string{"g": "x"}}); err != nil {
+		if err := w.Write(&records.Result{ID: fmt.Sprint(i), Groups: map[string]string{"g": "x"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

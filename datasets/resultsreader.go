@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -24,7 +25,7 @@ import (
 // not safe for concurrent use.
 type ResultsReader struct {
 	// SkipScores, set before the first Scan, leaves the score columns
-	// unread: Result.Scores is nil. A caller that re-scores outputs saves
+	// unread: records.Result.Scores is nil. A caller that re-scores outputs saves
 	// decoding them.
 	SkipScores bool
 
@@ -36,7 +37,7 @@ type ResultsReader struct {
 	stream *rowStream
 	pipe   *columnPipe
 	spans  [][]parquet.Value
-	res    Result
+	res    records.Result
 	err    error
 }
 
@@ -113,7 +114,7 @@ func (r *ResultsReader) Scan() bool {
 		ok, err := r.pipe.next(&r.res)
 		if err != nil {
 			r.err = err
-			r.res = Result{}
+			r.res = records.Result{}
 		}
 		return ok
 	}
@@ -126,7 +127,7 @@ func (r *ResultsReader) Scan() bool {
 	}
 	if err := r.decode(row, idx); err != nil {
 		r.err = fmt.Errorf("read results: %w", err)
-		r.res = Result{}
+		r.res = records.Result{}
 		return false
 	}
 	return true
@@ -148,7 +149,7 @@ func (r *ResultsReader) decode(row parquet.Row, idx int64) error {
 		r.spans[u] = row[i:j]
 		i = j
 	}
-	r.res = Result{}
+	r.res = records.Result{}
 	if len(r.groups) > 0 {
 		r.res.Groups = make(map[string]string, len(r.groups))
 	}
@@ -165,7 +166,7 @@ func (r *ResultsReader) decode(row parquet.Row, idx int64) error {
 
 // Result returns the result that the last successful Scan read. Its maps
 // are not reused by later calls.
-func (r *ResultsReader) Result() Result { return r.res }
+func (r *ResultsReader) Result() records.Result { return r.res }
 
 // Err returns the error that stopped Scan, or nil at the end of the file.
 // It wraps a *RowError giving the file, row and column.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // TestResultsReaderStreams writes results across several row groups with
@@ -13,8 +15,8 @@ import (
 func TestResultsReaderStreams(t *testing.T) {
 	const n = 3*writeRowGroupRows/2 + 7
 	groups, scores := []string{"g", "h"}, []string{"exact"}
-	want := func(i int) Result {
-		return Result{
+	want := func(i int) records.Result {
+		return records.Result{
 			ID: fmt.Sprintf("r-%06d", i), Sample: i % 3, Model: "m", Output: fmt.Sprint(i % 11), Attempts: 1, LatencyMS: float64(i),
 			Groups: map[string]string{"g": []string{"", "a", "b"}[i%3], "h": "x"},
 			Scores: map[string]float64{"exact": float64(i % 2)},
@@ -34,7 +36,7 @@ func TestResultsReaderStreams(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(&Result{ID: "late"}); !errors.Is(err, errClosed) {
+	if err := w.Write(&records.Result{ID: "late"}); !errors.Is(err, errClosed) {
 		t.Errorf("Write after Close: got %v, want errClosed", err)
 	}
 	path := writeBytes(t, buf.Bytes())
@@ -96,7 +98,7 @@ func TestResultsReaderStreams(t *testing.T) {
 
 func TestOpenResultsErrors(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteItems(&buf, []Item{{ID: "a", Input: "x"}}, nil, nil); err != nil {
+	if err := WriteItems(&buf, []records.Item{{ID: "a", Input: "x"}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -128,7 +130,7 @@ func BenchmarkResultsReader(b *testing.B) {
 	var buf bytes.Buffer
 	w, _ := NewResultsWriter(&buf, []string{"g"}, []string{"exact"}, nil)
 	for i := range 10000 {
-		w.Write(&Result{ID: fmt.Sprint(i), Output: "some answer", Groups: map[string]string{"g": "a"}, Scores: map[string]float64{"exact": 1}})
+		w.Write(&records.Result{ID: fmt.Sprint(i), Output: "some answer", Groups: map[string]string{"g": "a"}, Scores: map[string]float64{"exact": 1}})
 	}
 	w.Close()
 	path := writeBytes(b, buf.Bytes())

@@ -4,45 +4,16 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
-// ReviewRow is one answer routed to human review, as review.parquet holds
-// it. The columns are plain strings and numbers so that a reviewer can open
-// the file in any tool (DuckDB, pandas, Spark, a spreadsheet importer).
-type ReviewRow struct {
-	// ID and Sample identify the answer.
-	ID     string `parquet:"id"`
-	Sample int32  `parquet:"sample"`
-	// Task and Groups are the item's slice and its fairness group values,
-	// as "column=value" pairs joined with "; ".
-	Task   string `parquet:"task,optional"`
-	Groups string `parquet:"groups,optional"`
-	// Reasons lists why the answer is routed, joined with "; ":
-	// "low_confidence", "hallucinated", "judge_error", "boundary:<rule>".
-	Reasons string `parquet:"reasons"`
-	// Confidence is the answer's confidence from logprobs; null when not
-	// measured.
-	Confidence *float64 `parquet:"confidence,optional"`
-	// Input, Expected and Output are the question, the reference answer and
-	// the model's answer (untrusted text); redacted when pii.redact is set.
-	Input    string `parquet:"input"`
-	Expected string `parquet:"expected,optional"`
-	Output   string `parquet:"output"`
-	// Evidence is what the checks found: the unsupported claims and tokens,
-	// and the boundary violations with their details.
-	Evidence string `parquet:"evidence,optional"`
-	// Decision and Note are empty columns for the reviewer to fill in.
-	Decision string `parquet:"decision,optional"`
-	Note     string `parquet:"note,optional"`
-}
-
 // WriteReview writes rows to w as review.parquet, in the order given, with
 // meta as key-value metadata. The bytes depend only on the rows and meta.
-func WriteReview(w io.Writer, rows []ReviewRow, meta map[string]string) error {
+func WriteReview(w io.Writer, rows []records.ReviewRow, meta map[string]string) error {
 	return protect(func() error {
-		schema := parquet.SchemaOf(ReviewRow{})
-		pw := parquet.NewGenericWriter[ReviewRow](w, writerOptions(schema, meta)...)
+		schema := parquet.SchemaOf(records.ReviewRow{})
+		pw := parquet.NewGenericWriter[records.ReviewRow](w, writerOptions(schema, meta)...)
 		if _, err := pw.Write(rows); err != nil {
 			return fmt.Errorf("write review file: %w", err)
 		}
@@ -54,16 +25,16 @@ func WriteReview(w io.Writer, rows []ReviewRow, meta map[string]string) error {
 }
 
 // ReadReview reads a review.parquet file back.
-func ReadReview(r io.ReaderAt, size int64) ([]ReviewRow, error) {
-	var rows []ReviewRow
+func ReadReview(r io.ReaderAt, size int64) ([]records.ReviewRow, error) {
+	var rows []records.ReviewRow
 	err := protect(func() error {
 		f, err := parquet.OpenFile(r, size)
 		if err != nil {
 			return fmt.Errorf("read review file: %w", err)
 		}
-		pr := parquet.NewGenericReader[ReviewRow](f)
+		pr := parquet.NewGenericReader[records.ReviewRow](f)
 		defer pr.Close()
-		rows = make([]ReviewRow, f.NumRows())
+		rows = make([]records.ReviewRow, f.NumRows())
 		n, err := pr.Read(rows)
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read review file: %w", err)

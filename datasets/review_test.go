@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 func TestReviewRoundTrip(t *testing.T) {
 	conf := 0.31
-	rows := []ReviewRow{
+	rows := []records.ReviewRow{
 		{ID: "q1", Sample: 0, Task: "billing", Groups: "region=EU", Reasons: "low_confidence; hallucinated", Confidence: &conf,
 			Input: "How much?", Expected: "$5", Output: "It costs <b>$9</b> 🙂", Evidence: "unsupported: $9"},
 		{ID: "q2", Sample: 1, Reasons: "boundary:max_chars", Input: "Hi", Output: "long"},

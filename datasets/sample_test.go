@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -878,9 +879,9 @@ func TestSampleIntegerIDs(t *testing.T) {
 // log of 1,000 requests.
 func ExampleSample() {
 	var logs bytes.Buffer
-	items := make([]Item, 1000)
+	items := make([]records.Item, 1000)
 	for i := range items {
-		items[i] = Item{ID: fmt.Sprintf("req-%d", i), Input: "How do I reset my password?", Output: "Open Settings.",
+		items[i] = records.Item{ID: fmt.Sprintf("req-%d", i), Input: "How do I reset my password?", Output: "Open Settings.",
 			Extra: map[string]string{"locale": []string{"en", "en", "en", "es", "de"}[i%5]}}
 	}
 	if err := WriteItems(&logs, items, []string{"locale"}, nil); err != nil {

@@ -7,11 +7,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // genItem is a representative item: an input, two passages, a label.
-func genItem(i int) Item {
-	return Item{
+func genItem(i int) records.Item {
+	return records.Item{
 		ID:    fmt.Sprintf("q-%07d", i),
 		Input: fmt.Sprintf("What is the refund window for order %d, placed in region %d?", i, i%8),
 		Context: []string{
@@ -84,7 +86,7 @@ func TestScanMemoryBounded(t *testing.T) {
 // None may panic, and every error must name the file.
 func FuzzOpen(f *testing.F) {
 	var buf bytes.Buffer
-	items := []Item{
+	items := []records.Item{
 		{ID: "a", Input: "x", Context: []string{"p1", "p2"}, Extra: map[string]string{"g": "1"}},
 		{ID: "b", Input: "y", Context: []string{}, ExpectedAny: []string{"y"}, Extra: map[string]string{"g": "2"}},
 		{ID: "c", Input: "z", MustNotContain: []string{"no"}},

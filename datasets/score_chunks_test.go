@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
 // readResultsAll reads path with Scan (or ReadChunk), returning the
 // results and the error text.
-func readResultsAll(t *testing.T, path string, chunks bool, skip ...string) ([]Result, string) {
+func readResultsAll(t *testing.T, path string, chunks bool, skip ...string) ([]records.Result, string) {
 	t.Helper()
 	r, err := OpenResults(path)
 	if err != nil {
@@ -23,7 +24,7 @@ func readResultsAll(t *testing.T, path string, chunks bool, skip ...string) ([]R
 	}
 	defer r.Close()
 	r.Skip(skip...)
-	var out []Result
+	var out []records.Result
 	if chunks {
 		for c := r.ReadChunk(); c != nil; c = r.ReadChunk() {
 			out = append(out, c...)
@@ -41,7 +42,7 @@ func readResultsAll(t *testing.T, path string, chunks bool, skip ...string) ([]R
 }
 
 // sameResults fails unless got and want hold the same results and errors.
-func sameResults(t *testing.T, what string, got []Result, gotErr string, want []Result, wantErr string) {
+func sameResults(t *testing.T, what string, got []records.Result, gotErr string, want []records.Result, wantErr string) {
 	t.Helper()
 	if gotErr != wantErr {
 		t.Errorf("%s: error %q, want %q", what, gotErr, wantErr)
@@ -89,7 +90,7 @@ func TestResultsPagePaths(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range writeRowGroupRows + 3*chunkRows + 17 {
-			r := Result{
+			r := records.Result{
 				ID: fmt.Sprintf("q-%07d", i), Sample: i % 3, Model: []string{"", "m1"}[i%2],
 				Output: strings.Repeat("ü", i%5) + fmt.Sprint(i), Error: []string{"", "", "boom"}[i%3],
 				Attempts: i % 4, LatencyMS: float64(i) / 7, Confidence: float64(i%3) / 4,
@@ -199,7 +200,7 @@ func TestReadChunkSharesGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5000 {
-		r := Result{ID: fmt.Sprint(i), Model: "m", Task: "t", Expected: "e", HTTPStatus: 500, Confidence: 0.5, Output: "o",
+		r := records.Result{ID: fmt.Sprint(i), Model: "m", Task: "t", Expected: "e", HTTPStatus: 500, Confidence: 0.5, Output: "o",
 			Groups: map[string]string{"a": fmt.Sprint(i % 3), "b": fmt.Sprint(i % 2)}}
 		if err := w.Write(&r); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // MaxProblems is the number of problems Validate lists before it sums up
@@ -75,7 +77,7 @@ func validate(path string, hash func(string) uint64) ([]error, error) {
 	stream := newRowStream(src, dec.leaves)
 	defer stream.close()
 	var (
-		item    Item
+		item    records.Item
 		rowErrs []*RowError
 	)
 	for {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -116,14 +117,14 @@ func writerOptions(schema *parquet.Schema, meta map[string]string) []parquet.Wri
 // written as null); context, expected_any and must_not_contain as
 // optional list<string> (a nil slice is written as null, an empty one as
 // an empty list); then one optional string column per name in
-// extraColumns, in that order, filled from Item.Extra. meta becomes the
+// extraColumns, in that order, filled from records.Item.Extra. meta becomes the
 // file's key-value metadata (set MetaName and MetaVersion to give the set
-// an identity). Item.Row is ignored.
+// an identity). records.Item.Row is ignored.
 //
-// Every string must be valid UTF-8, and every key of Item.Extra must be
+// Every string must be valid UTF-8, and every key of records.Item.Extra must be
 // listed in extraColumns. WriteItems does not check ids for uniqueness or
 // emptiness; Validate does. The same input always gives the same bytes.
-func WriteItems(w io.Writer, items []Item, extraColumns []string, meta map[string]string) error {
+func WriteItems(w io.Writer, items []records.Item, extraColumns []string, meta map[string]string) error {
 	iw, err := newItemWriter(w, extraColumns, meta)
 	if err != nil {
 		return fmt.Errorf("write eval set: %w", err)
@@ -172,10 +173,10 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 }
 
 // write appends one item; idx is its position, for error messages.
-func (iw *itemWriter) write(idx int64, it *Item) error {
+func (iw *itemWriter) write(idx int64, it *records.Item) error {
 	for name := range it.Extra {
 		if !slices.Contains(iw.extra, name) {
-			return &RowError{Row: idx, Column: name, Err: errors.New("column is in Item.Extra but not in extraColumns")}
+			return &RowError{Row: idx, Column: name, Err: errors.New("column is in records.Item.Extra but not in extraColumns")}
 		}
 	}
 	var row parquet.Row

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/evalgate/evalgate/records"
 )
 
-func sampleItems() []Item {
-	return []Item{
+func sampleItems() []records.Item {
+	return []records.Item{
 		{
 			ID: "q-1", Input: "What is the refund window?", System: "Answer briefly.",
 			Context:     []string{"Refunds within 14 days.", "Shipping takes 2 days."},
@@ -34,16 +36,16 @@ func TestWriteItemsRoundTrip(t *testing.T) {
 	meta := map[string]string{MetaName: "refunds", MetaVersion: "1.0.0", "owner": "support"}
 	tests := []struct {
 		name  string
-		items []Item
+		items []records.Item
 		extra []string
 	}{
 		{"sample", sampleItems(), extra},
 		{"no rows", nil, extra},
-		{"no extra columns", []Item{{ID: "a", Input: "x"}}, nil},
-		{"many rows", func() []Item {
-			items := make([]Item, 1000)
+		{"no extra columns", []records.Item{{ID: "a", Input: "x"}}, nil},
+		{"many rows", func() []records.Item {
+			items := make([]records.Item, 1000)
 			for i := range items {
-				items[i] = Item{ID: strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i), Input: "in"}
+				items[i] = records.Item{ID: strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i), Input: "in"}
 			}
 			return items
 		}(), nil},
@@ -55,7 +57,7 @@ func TestWriteItemsRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := make([]Item, len(tt.items))
+			want := make([]records.Item, len(tt.items))
 			for i, it := range tt.items {
 				want[i] = it
 				want[i].Row = int64(i)
@@ -107,7 +109,7 @@ func TestWriteItemsDeterministic(t *testing.T) {
 func TestWriteItemsErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		items []Item
+		items []records.Item
 		extra []string
 		want  string
 		is    error
@@ -115,11 +117,11 @@ func TestWriteItemsErrors(t *testing.T) {
 		{"extra collides with a fixed column", nil, []string{"task"}, `extra column "task": the name is already used`, nil},
 		{"extra repeated", nil, []string{"g", "g"}, `extra column "g": the name is already used`, nil},
 		{"extra empty", nil, []string{""}, "extra column: empty name", nil},
-		{"extra not declared", []Item{{ID: "a", Input: "x", Extra: map[string]string{"g": "1"}}}, nil,
-			`row 0 (0-based), column "g": column is in Item.Extra but not in extraColumns`, nil},
-		{"invalid UTF-8 input", []Item{{ID: "a", Input: "x"}, {ID: "b", Input: "\xff"}}, nil,
+		{"extra not declared", []records.Item{{ID: "a", Input: "x", Extra: map[string]string{"g": "1"}}}, nil,
+			`row 0 (0-based), column "g": column is in records.Item.Extra but not in extraColumns`, nil},
+		{"invalid UTF-8 input", []records.Item{{ID: "a", Input: "x"}, {ID: "b", Input: "\xff"}}, nil,
 			`row 1 (0-based), column "input": invalid UTF-8 at byte 0`, ErrInvalidUTF8},
-		{"invalid UTF-8 list element", []Item{{ID: "a", Input: "x", Context: []string{"ok", "\xff"}}}, nil,
+		{"invalid UTF-8 list element", []records.Item{{ID: "a", Input: "x", Context: []string{"ok", "\xff"}}}, nil,
 			`row 0 (0-based), column "context": element 1: invalid UTF-8`, ErrInvalidUTF8},
 	}
 	for _, tt := range tests {
@@ -143,7 +145,7 @@ func FuzzWriteItemsRoundTrip(f *testing.F) {
 	f.Add("", "", "", "", "", uint8(0))
 	f.Add("ü", "\x00", "a\nb", "\u2028", "\t", uint8(255))
 	f.Fuzz(func(t *testing.T, id, input, ctx, expected, group string, shape uint8) {
-		it := Item{ID: id, Input: input, Expected: expected, Extra: map[string]string{"grp": group}}
+		it := records.Item{ID: id, Input: input, Expected: expected, Extra: map[string]string{"grp": group}}
 		switch shape % 3 {
 		case 1:
 			it.Context = []string{}
@@ -151,7 +153,7 @@ func FuzzWriteItemsRoundTrip(f *testing.F) {
 			it.Context = []string{ctx, ctx + ctx}
 		}
 		var buf bytes.Buffer
-		err := WriteItems(&buf, []Item{it}, []string{"grp"}, nil)
+		err := WriteItems(&buf, []records.Item{it}, []string{"grp"}, nil)
 		valid := utf8.ValidString(id) && utf8.ValidString(input) && utf8.ValidString(expected) && utf8.ValidString(group)
 		if shape%3 == 2 {
 			valid = valid && utf8.ValidString(ctx)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+
+	"github.com/evalgate/evalgate/records"
 )
 
 // Cache is a content-addressed store of model responses on disk, shared
@@ -33,16 +35,9 @@ func NewCache(dir string) (*Cache, error) {
 	return &Cache{dir: dir}, nil
 }
 
-// CacheStats counts cache lookups.
-type CacheStats struct {
-	Hits    int64 `json:"hits"`
-	Misses  int64 `json:"misses"`
-	Corrupt int64 `json:"corrupt"`
-}
-
-// Stats returns the lookups so far.
-func (c *Cache) Stats() CacheStats {
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Corrupt: c.corrupt.Load()}
+// records.RunStats returns the lookups so far.
+func (c *Cache) Stats() records.CacheStats {
+	return records.CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Corrupt: c.corrupt.Load()}
 }
 
 // CacheKey is the hex SHA-256 identifying one call: model is the name sent

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evalgate/evalgate/records"
 	"golang.org/x/time/rate"
 )
 
@@ -67,22 +68,12 @@ type Adaptive struct {
 	max      int
 	inFlight int
 	streak   int
-	stats    AdaptiveStats
-}
-
-// AdaptiveStats records how an adaptive limit moved during a run.
-type AdaptiveStats struct {
-	Enabled   bool `json:"enabled"`
-	Max       int  `json:"max"`
-	Min       int  `json:"min_reached"`
-	Final     int  `json:"final"`
-	Decreases int  `json:"decreases"`
-	Increases int  `json:"increases"`
+	stats    records.AdaptiveStats
 }
 
 // NewAdaptive returns a limit starting at max.
 func NewAdaptive(max int) *Adaptive {
-	a := &Adaptive{limit: max, max: max, stats: AdaptiveStats{Enabled: true, Max: max, Min: max, Final: max}}
+	a := &Adaptive{limit: max, max: max, stats: records.AdaptiveStats{Enabled: true, Max: max, Min: max, Final: max}}
 	a.cond = sync.NewCond(&a.mu)
 	return a
 }
@@ -137,10 +128,10 @@ func (a *Adaptive) Release(throttled bool) {
 	a.cond.Broadcast()
 }
 
-// Stats returns how the limit has moved.
-func (a *Adaptive) Stats() AdaptiveStats {
+// records.RunStats returns how the limit has moved.
+func (a *Adaptive) Stats() records.AdaptiveStats {
 	if a == nil {
-		return AdaptiveStats{}
+		return records.AdaptiveStats{}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

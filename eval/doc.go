@@ -1,6 +1,6 @@
 // Package eval makes the model calls: it renders each eval-set row into chat
 // messages, sends them to a Provider with bounded concurrency, and returns one
-// datasets.Result per item and sample.
+// records.Result per item and sample.
 //
 // It is the third layer of the pipeline (configs → datasets → eval → metrics
 // → reports). Three providers implement Provider: openai (any

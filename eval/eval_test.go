@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 func TestPrompt(t *testing.T) {
-	item := &datasets.Item{ID: "q1", Input: "How long?", System: "row system", Context: []string{"a", "b"}, Extra: map[string]string{"tier": "gold"}}
+	item := &records.Item{ID: "q1", Input: "How long?", System: "row system", Context: []string{"a", "b"}, Extra: map[string]string{"tier": "gold"}}
 	tests := []struct {
 		name, system, user string
 		want               []Message
@@ -92,7 +92,7 @@ func call(t *testing.T, m configs.Model, timeout time.Duration) (Response, error
 	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return p.Complete(ctx, Request{Item: &datasets.Item{ID: "q"}, Messages: []Message{{"user", "hi"}}})
+	return p.Complete(ctx, Request{Item: &records.Item{ID: "q"}, Messages: []Message{{"user", "hi"}}})
 }
 
 func TestOpenAIProvider(t *testing.T) {
@@ -217,7 +217,7 @@ func TestBuiltinThroughClient(t *testing.T) {
 	}
 	defer p.Close()
 	msg := "Context:\n- Refunds are issued within 30 days of purchase. Shipping is free over $50.\n\nQuestion: How long do refunds take?"
-	resp, err := p.Complete(context.Background(), Request{Item: &datasets.Item{ID: "q"}, Messages: []Message{{"user", msg}}})
+	resp, err := p.Complete(context.Background(), Request{Item: &records.Item{ID: "q"}, Messages: []Message{{"user", msg}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestScrub(t *testing.T) {
 
 // sliceSource is a Source over items in memory.
 type sliceSource struct {
-	items []datasets.Item
+	items []records.Item
 	i     int
 	err   error
 }
@@ -254,8 +254,8 @@ func (s *sliceSource) Scan() bool {
 	s.i++
 	return true
 }
-func (s *sliceSource) Item() datasets.Item { return s.items[s.i-1] }
-func (s *sliceSource) Err() error          { return s.err }
+func (s *sliceSource) Item() records.Item { return s.items[s.i-1] }
+func (s *sliceSource) Err() error         { return s.err }
 
 // countingProvider answers with the item's input, failing items whose input
 // is "fail", and records the most calls ever in flight at once.
@@ -285,10 +285,10 @@ func (p *countingProvider) Complete(ctx context.Context, req Request) (Response,
 }
 func (p *countingProvider) Close() error { return nil }
 
-func items(n int) []datasets.Item {
-	out := make([]datasets.Item, n)
+func items(n int) []records.Item {
+	out := make([]records.Item, n)
 	for i := range out {
-		out[i] = datasets.Item{ID: fmt.Sprintf("q%03d", i), Input: fmt.Sprintf("in%d", i), Extra: map[string]string{"g": fmt.Sprint(i % 2)}}
+		out[i] = records.Item{ID: fmt.Sprintf("q%03d", i), Input: fmt.Sprintf("in%d", i), Extra: map[string]string{"g": fmt.Sprint(i % 2)}}
 	}
 	return out
 }
@@ -300,10 +300,10 @@ func TestRunner(t *testing.T) {
 	prompt, _ := NewPrompt("", "{{.Input}}")
 	var calls atomic.Int64
 	r := &Runner{Provider: prov, Prompt: prompt, Model: "m", Concurrency: 3, Repeats: 2, Groups: []string{"g"},
-		Score: func(item *datasets.Item, out string) map[string]float64 {
+		Score: func(item *records.Item, out string) map[string]float64 {
 			return map[string]float64{"len": float64(len(out))}
 		},
-		Progress: func(Stats) { calls.Add(1) }}
+		Progress: func(records.RunStats) { calls.Add(1) }}
 	results, err := r.Run(context.Background(), &sliceSource{items: its})
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func TestRunnerCancel(t *testing.T) {
 	prov := &countingProvider{delay: 5 * time.Millisecond}
 	prompt, _ := NewPrompt("", "{{.Input}}")
 	var done atomic.Int64
-	r := &Runner{Provider: prov, Prompt: prompt, Concurrency: 2, Repeats: 1, Progress: func(s Stats) {
+	r := &Runner{Provider: prov, Prompt: prompt, Concurrency: 2, Repeats: 1, Progress: func(s records.RunStats) {
 		if done.Add(1) == 10 {
 			cancel()
 		}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // faultServer is an OpenAI-compatible chat completions server that injects
@@ -137,7 +137,7 @@ run: {concurrency: 8, timeout: 300ms, backoff_base: 5ms, backoff_max: 50ms, grac
 		DatasetSHA256: "d", OutDir: t.TempDir()}
 }
 
-func runSetup(t *testing.T, s Setup, n int) ([]datasets.Result, *Runner, error) {
+func runSetup(t *testing.T, s Setup, n int) ([]records.Result, *Runner, error) {
 	t.Helper()
 	r, _, err := s.Runner()
 	if err != nil {
@@ -322,7 +322,7 @@ func TestJournalResume(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
-	r.Progress = func(st Stats) {
+	r.Progress = func(st records.RunStats) {
 		if st.Done >= 30 {
 			once.Do(cancel)
 		}
@@ -478,7 +478,7 @@ func TestRedactBeforeStorage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := []datasets.Item{{ID: "q1", Input: "mail " + secret}}
+		in := []records.Item{{ID: "q1", Input: "mail " + secret}}
 		res, err := r.Run(context.Background(), &sliceSource{items: in})
 		r.Journal.Close()
 		if err != nil {

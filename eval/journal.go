@@ -11,7 +11,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Journal is the append-only record of a run's completed calls, one JSON
@@ -56,7 +56,7 @@ type Key struct {
 // Recovered is what OpenJournal found in an existing journal.
 type Recovered struct {
 	// Done holds the completed calls, by key.
-	Done map[Key]datasets.Result
+	Done map[Key]records.Result
 	// Torn is the number of bytes of a torn last line that were dropped.
 	Torn int
 	// Stale is set when an existing journal recorded other calls (its
@@ -72,7 +72,7 @@ var ErrJournalMismatch = errors.New("journal belongs to a different run")
 // another fingerprint is an error when mustResume is set, and otherwise is
 // renamed aside (path + ".stale") so that a fresh journal starts.
 func OpenJournal(path, fingerprint string, mustResume bool) (*Journal, Recovered, error) {
-	rec := Recovered{Done: map[Key]datasets.Result{}}
+	rec := Recovered{Done: map[Key]records.Result{}}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -91,7 +91,7 @@ func OpenJournal(path, fingerprint string, mustResume bool) (*Journal, Recovered
 			if err := os.Rename(path, rec.Stale); err != nil {
 				return nil, rec, fmt.Errorf("move stale journal aside: %w", err)
 			}
-			rec.Done = map[Key]datasets.Result{}
+			rec.Done = map[Key]records.Result{}
 			good = 0
 		} else if err != nil {
 			return nil, rec, fmt.Errorf("read journal %s: %w", path, err)
@@ -142,7 +142,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 			var e journalEntry
 			ok = complete && json.Unmarshal(body, &e) == nil && e.ID != ""
 			if ok {
-				rec.Done[Key{e.ID, e.Sample}] = datasets.Result{
+				rec.Done[Key{e.ID, e.Sample}] = records.Result{
 					ID: e.ID, Sample: e.Sample, Model: e.Model, Output: e.Output, Attempts: e.Attempts, Confidence: e.Confidence,
 					LatencyMS: e.LatencyMS, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens,
 				}
@@ -161,7 +161,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 
 // Append records a completed call. It returns only once the line has been
 // handed to the operating system.
-func (j *Journal) Append(r datasets.Result, cached bool) error {
+func (j *Journal) Append(r records.Result, cached bool) error {
 	return j.writeLine(journalEntry{
 		ID: r.ID, Sample: r.Sample, Model: r.Model, Output: r.Output, Attempts: r.Attempts, LatencyMS: r.LatencyMS,
 		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Confidence: r.Confidence, Cached: cached,

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 func TestRetryHint(t *testing.T) {
@@ -97,7 +97,7 @@ func TestJournalTornLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b"} {
-		if err := j.Append(datasets.Result{ID: id, Output: "out " + id, Attempts: 1}, false); err != nil {
+		if err := j.Append(records.Result{ID: id, Output: "out " + id, Attempts: 1}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,7 +117,7 @@ func TestJournalTornLine(t *testing.T) {
 	if rec.Done[Key{"b", 0}].Output != "out b" {
 		t.Errorf("recovered %+v", rec.Done[Key{"b", 0}])
 	}
-	j.Append(datasets.Result{ID: "c", Output: "out c", Attempts: 1}, false)
+	j.Append(records.Result{ID: "c", Output: "out c", Attempts: 1}, false)
 	j.Close()
 	_, rec, err = OpenJournal(path, "fp", true)
 	if err != nil || len(rec.Done) != 3 || rec.Torn != 0 {
@@ -132,7 +132,7 @@ func TestJournalStaleAndMissing(t *testing.T) {
 		t.Errorf("resume without a journal: %v", err)
 	}
 	j, _, _ := OpenJournal(path, "old", false)
-	j.Append(datasets.Result{ID: "a", Attempts: 1}, false)
+	j.Append(records.Result{ID: "a", Attempts: 1}, false)
 	j.Close()
 	j, rec, err := OpenJournal(path, "new", false)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"text/template"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Message is one chat message.
@@ -16,7 +16,7 @@ type Message struct {
 }
 
 // Prompt renders eval-set rows into chat messages with text/template. The
-// template's data is the datasets.Item: .ID, .Input, .System, .Context,
+// template's data is the records.Item: .ID, .Input, .System, .Context,
 // .Expected, .Task, .Extra and the other fields. A reference to a field that
 // does not exist is an error when the template is parsed or executed, never
 // an empty string.
@@ -40,7 +40,7 @@ func NewPrompt(system, user string) (*Prompt, error) {
 	}
 	// Execute once against an empty row so that misspelled field names
 	// ({{.Inptu}}) fail now rather than on every row.
-	if _, err := p.Render(&datasets.Item{}); err != nil {
+	if _, err := p.Render(&records.Item{}); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -56,7 +56,7 @@ func parseTemplate(name, text string) (*template.Template, error) {
 
 // Render returns the messages for item: an optional system message, then
 // the user message.
-func (p *Prompt) Render(item *datasets.Item) ([]Message, error) {
+func (p *Prompt) Render(item *records.Item) ([]Message, error) {
 	var msgs []Message
 	system := item.System
 	if p.system != nil {
@@ -76,7 +76,7 @@ func (p *Prompt) Render(item *datasets.Item) ([]Message, error) {
 	return append(msgs, Message{Role: "user", Content: user}), nil
 }
 
-func execute(t *template.Template, item *datasets.Item) (string, error) {
+func execute(t *template.Template, item *records.Item) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, item); err != nil {
 		return "", fmt.Errorf("render %s for item %q: %w", t.Name(), item.ID, err)

@@ -15,15 +15,15 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval/builtin"
+	"github.com/evalgate/evalgate/records"
 	openai "github.com/sashabaranov/go-openai"
 )
 
 // Request is one model call.
 type Request struct {
 	// Item is the eval-set row being evaluated.
-	Item *datasets.Item
+	Item *records.Item
 	// Messages is the rendered prompt.
 	Messages []Message
 	// Sample is the 0-based repeat index.

@@ -8,13 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Source yields eval-set items one at a time; *datasets.Reader is one.
 type Source interface {
 	Scan() bool
-	Item() datasets.Item
+	Item() records.Item
 	Err() error
 }
 
@@ -40,10 +40,10 @@ type Runner struct {
 	// Score, when set, scores a result's output against its item; the
 	// returned map becomes Result.Scores. It is called for failed calls too,
 	// with an empty output, so that a failure counts against accuracy.
-	Score func(item *datasets.Item, output string) map[string]float64
+	Score func(item *records.Item, output string) map[string]float64
 	// Progress, when set, is told after every finished or retried call. It
 	// is called from several goroutines and must be safe for that.
-	Progress func(Stats)
+	Progress func(records.RunStats)
 
 	// Params identify the call for the cache and the per-sample seeds.
 	Params Params
@@ -63,7 +63,7 @@ type Runner struct {
 	Journal *Journal
 	// Done holds calls completed by an earlier run (from the journal); they
 	// are not made again.
-	Done map[Key]datasets.Result
+	Done map[Key]records.Result
 	// Grace is how long calls in flight may finish once ctx is cancelled.
 	Grace time.Duration
 	// Redact, when set, rewrites every output and error message as soon as
@@ -75,11 +75,11 @@ type Runner struct {
 	// messages.
 	RedactPrompts bool
 
-	final Stats // the counters when Run returned
+	final records.RunStats // the counters when Run returned
 }
 
-// Stats returns the run's final counters; call it after Run.
-func (r *Runner) Stats() Stats { return r.final }
+// records.RunStats returns the run's final counters; call it after Run.
+func (r *Runner) Stats() records.RunStats { return r.final }
 
 // Params are the sampling parameters of a call.
 type Params struct {
@@ -95,25 +95,12 @@ type Params struct {
 	Logprobs bool
 }
 
-// Stats counts a run's progress so far.
-type Stats struct {
-	// Done counts results (successful or not); Errors the failed ones.
-	Done, Errors int
-	// InFlight counts calls on the wire now; Retries the retried attempts.
-	InFlight, Retries int
-	// Cached counts calls answered from the cache; Resumed those taken
-	// from an earlier run's journal.
-	Cached, Resumed int
-	// Tokens is the sum of prompt and completion tokens reported so far.
-	Tokens int
-}
-
 // ErrAbandoned marks calls that were in flight or waiting when the run
 // stopped; they are not results and a resumed run makes them again.
 var ErrAbandoned = errors.New("call abandoned when the run stopped")
 
 type job struct {
-	item   *datasets.Item
+	item   *records.Item
 	sample int
 	slot   int
 }
@@ -122,8 +109,8 @@ type counters struct {
 	done, errors, inFlight, retries, cached, resumed, tokens atomic.Int64
 }
 
-func (c *counters) stats() Stats {
-	return Stats{Done: int(c.done.Load()), Errors: int(c.errors.Load()), InFlight: int(c.inFlight.Load()), Retries: int(c.retries.Load()),
+func (c *counters) stats() records.RunStats {
+	return records.RunStats{Done: int(c.done.Load()), Errors: int(c.errors.Load()), InFlight: int(c.inFlight.Load()), Retries: int(c.retries.Load()),
 		Cached: int(c.cached.Load()), Resumed: int(c.resumed.Load()), Tokens: int(c.tokens.Load())}
 }
 
@@ -135,7 +122,7 @@ func (c *counters) stats() Stats {
 // the results finished so far with context.Cause(ctx). When the breaker
 // trips, it stops at once and returns the breaker's error. An error reading
 // the source or writing the journal stops the run and is returned.
-func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error) {
+func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) {
 	if r.Concurrency < 1 || r.Repeats < 1 {
 		return nil, fmt.Errorf("run: concurrency and repeats must be at least 1")
 	}
@@ -166,7 +153,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 
 	var (
 		mu      sync.Mutex
-		results []datasets.Result
+		results []records.Result
 		filled  []bool
 		c       counters
 	)
@@ -175,7 +162,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 			r.Progress(c.stats())
 		}
 	}
-	store := func(slot int, res datasets.Result) {
+	store := func(slot int, res records.Result) {
 		mu.Lock()
 		results[slot], filled[slot] = res, true
 		mu.Unlock()
@@ -196,7 +183,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 			item := src.Item()
 			mu.Lock()
 			for range r.Repeats {
-				results = append(results, datasets.Result{})
+				results = append(results, records.Result{})
 				filled = append(filled, false)
 			}
 			mu.Unlock()
@@ -241,7 +228,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 	wg.Wait()
 	r.final = c.stats()
 
-	finished := make([]datasets.Result, 0, len(results))
+	finished := make([]records.Result, 0, len(results))
 	for i, res := range results {
 		if filled[i] {
 			finished = append(finished, res)
@@ -257,7 +244,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]datasets.Result, error)
 }
 
 // complete fills in what a result copies from its item, and its scores.
-func (r *Runner) complete(item *datasets.Item, res datasets.Result) datasets.Result {
+func (r *Runner) complete(item *records.Item, res records.Result) records.Result {
 	res.Task, res.Expected = item.Task, r.redact(item.Expected)
 	if len(r.Groups) > 0 {
 		res.Groups = make(map[string]string, len(r.Groups))
@@ -292,8 +279,8 @@ func (r *Runner) seed(sample int) *int {
 
 // call makes one item's call, with retries. It returns ErrAbandoned when the
 // run stopped before the call finished.
-func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progress func(), stopRun context.CancelCauseFunc) (datasets.Result, bool, error) {
-	res := datasets.Result{ID: j.item.ID, Sample: j.sample, Model: r.Model}
+func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progress func(), stopRun context.CancelCauseFunc) (records.Result, bool, error) {
+	res := records.Result{ID: j.item.ID, Sample: j.sample, Model: r.Model}
 	msgs, err := r.Prompt.Render(j.item)
 	if err != nil {
 		res.Error, res.ErrorKind = err.Error(), "prompt"

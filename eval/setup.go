@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Setup is one model's part of a run, as a config describes it.
@@ -35,8 +35,8 @@ type Setup struct {
 	// Resume requires an earlier journal of the same calls.
 	Resume bool
 	// Score and Progress are passed to the Runner.
-	Score    func(item *datasets.Item, output string) map[string]float64
-	Progress func(Stats)
+	Score    func(item *records.Item, output string) map[string]float64
+	Progress func(records.RunStats)
 	// Redact and RedactPrompts are passed to the Runner (pii.redact and
 	// pii.redact_prompts); whether they are set is part of the fingerprint,
 	// so a redacted journal never resumes an unredacted run or back.

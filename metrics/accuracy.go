@@ -6,7 +6,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Options are the settings every computation in this package shares.
@@ -112,7 +112,7 @@ func (a *Accuracy) UnmarshalJSON(b []byte) error {
 }
 
 // scored reports whether r has scores, and whether it is correct under opts.
-func (o Options) judge(r datasets.Result) (scored, correct bool) {
+func (o Options) judge(r records.Result) (scored, correct bool) {
 	if r.Scores == nil {
 		return false, false
 	}
@@ -120,7 +120,7 @@ func (o Options) judge(r datasets.Result) (scored, correct bool) {
 }
 
 // ComputeAccuracy summarises results under opts.
-func ComputeAccuracy(results []datasets.Result, opts Options) Accuracy {
+func ComputeAccuracy(results []records.Result, opts Options) Accuracy {
 	a := Accuracy{Method: opts.Method, ByMethod: map[string]Proportion{}, MeanF1: math.NaN(), Warnings: Warnings{}}
 	type tally struct{ k, n int }
 	var overall tally

@@ -5,22 +5,22 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 var testOpts = Options{Method: "contains", F1Threshold: 0.5, Level: 0.95, MinGroupSize: 2}
 
 // res builds a scored result: correct under "contains" when ok.
-func res(id, task string, ok bool, groups map[string]string) datasets.Result {
+func res(id, task string, ok bool, groups map[string]string) records.Result {
 	s := 0.0
 	if ok {
 		s = 1
 	}
-	return datasets.Result{ID: id, Task: task, Groups: groups, Scores: map[string]float64{"exact": 0, "normalized": 0, "contains": s, "f1": s}}
+	return records.Result{ID: id, Task: task, Groups: groups, Scores: map[string]float64{"exact": 0, "normalized": 0, "contains": s, "f1": s}}
 }
 
 func TestComputeAccuracy(t *testing.T) {
-	results := []datasets.Result{
+	results := []records.Result{
 		res("1", "billing", true, nil),
 		res("2", "billing", false, nil),
 		res("3", "shipping", true, nil),
@@ -55,7 +55,7 @@ func TestComputeAccuracy(t *testing.T) {
 
 func TestComputeFairness(t *testing.T) {
 	g := func(v string) map[string]string { return map[string]string{"region": v} }
-	results := []datasets.Result{
+	results := []records.Result{
 		res("1", "", true, g("eu")), res("2", "", true, g("eu")), res("3", "", true, g("eu")), res("4", "", false, g("eu")),
 		res("5", "", true, g("us")), res("6", "", false, g("us")),
 		res("7", "", false, g("")), res("8", "", false, g("")),
@@ -86,7 +86,7 @@ func TestComputeFairness(t *testing.T) {
 }
 
 func TestComputeFairnessTooFewGroups(t *testing.T) {
-	results := []datasets.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", true, map[string]string{"g": "a"})}
+	results := []records.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", true, map[string]string{"g": "a"})}
 	c := ComputeFairness(results, []string{"g"}, testOpts)[0]
 	if !math.IsNaN(c.Gap) || !math.IsNaN(c.Ratio) || len(c.Warnings) == 0 {
 		t.Errorf("gap %v ratio %v warnings %v: want NaN, NaN and a warning", c.Gap, c.Ratio, c.Warnings)
@@ -94,8 +94,8 @@ func TestComputeFairnessTooFewGroups(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	base := []datasets.Result{res("a", "", true, nil), res("b", "", true, nil), res("c", "", false, nil), res("d", "", false, nil), res("only-base", "", true, nil)}
-	cand := []datasets.Result{res("a", "", true, nil), res("b", "", false, nil), res("c", "", true, nil), res("d", "", true, nil), res("only-cand", "", true, nil)}
+	base := []records.Result{res("a", "", true, nil), res("b", "", true, nil), res("c", "", false, nil), res("d", "", false, nil), res("only-base", "", true, nil)}
+	cand := []records.Result{res("a", "", true, nil), res("b", "", false, nil), res("c", "", true, nil), res("d", "", true, nil), res("only-cand", "", true, nil)}
 	reg := Compare(cand, base, testOpts)
 	if reg.Pairs != 4 || reg.Unpaired != 2 {
 		t.Errorf("pairs %d unpaired %d, want 4 and 2", reg.Pairs, reg.Unpaired)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // syntheticCounts splits rows results over groups groups, with rates that
@@ -71,7 +71,7 @@ func BenchmarkPairedDelta(b *testing.B) {
 // and Groups maps are shared between results, as a streaming scorer would
 // not, so that the benchmark measures the metrics rather than the
 // allocator.
-func syntheticResults(n int) []datasets.Result {
+func syntheticResults(n int) []records.Result {
 	right := map[string]float64{"exact": 1, "normalized": 1, "contains": 1, "f1": 1}
 	wrong := map[string]float64{"exact": 0, "normalized": 0, "contains": 0, "f1": 0.2}
 	var groups []map[string]string
@@ -82,7 +82,7 @@ func syntheticResults(n int) []datasets.Result {
 			}
 		}
 	}
-	out := make([]datasets.Result, n)
+	out := make([]records.Result, n)
 	for i := range out {
 		r := &out[i]
 		r.ID = "item"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // MissingGroup is the group of results whose group value is empty or null.
@@ -67,7 +67,7 @@ func (g *GroupColumn) UnmarshalJSON(b []byte) error {
 
 // ComputeFairness breaks accuracy down by each of columns, reading each
 // result's value from Result.Groups.
-func ComputeFairness(results []datasets.Result, columns []string, opts Options) []GroupColumn {
+func ComputeFairness(results []records.Result, columns []string, opts Options) []GroupColumn {
 	out := make([]GroupColumn, 0, len(columns))
 	for _, col := range columns {
 		type tally struct{ k, n int }

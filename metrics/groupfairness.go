@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // IntersectionSep joins the names and the values of the columns of an
@@ -187,7 +187,7 @@ func metricName(m int) string {
 // selection rate, TPR, FPR and FNR; across the groups of at least
 // MinGroupSize it reports each metric's gap and ratio with bootstrap
 // intervals (see FairnessColumn).
-func ComputeGroupFairness(results []datasets.Result, columns []string, opts FairnessOptions) []FairnessColumn {
+func ComputeGroupFairness(results []records.Result, columns []string, opts FairnessOptions) []FairnessColumn {
 	specs := make([][]string, 0, len(columns)+len(opts.Intersections))
 	for _, c := range columns {
 		specs = append(specs, []string{c})
@@ -254,7 +254,7 @@ func ComputeGroupFairness(results []datasets.Result, columns []string, opts Fair
 	return out
 }
 
-func groupValue(r datasets.Result, column string) string {
+func groupValue(r records.Result, column string) string {
 	if v := r.Groups[column]; v != "" {
 		return v
 	}

@@ -7,18 +7,18 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // lab builds a scored classification result: correct when pred equals actual.
-func lab(id, sex, age, pred, actual string) datasets.Result {
+func lab(id, sex, age, pred, actual string) records.Result {
 	r := res(id, "", pred == actual, map[string]string{"sex": sex, "age": age})
 	r.Output, r.Expected = pred, actual
 	return r
 }
 
-func fairnessFixture() []datasets.Result {
-	return []datasets.Result{
+func fairnessFixture() []records.Result {
+	return []records.Result{
 		// f: acc 4/6, selection 3/6, TPR 2/3, FPR 1/3, FNR 1/3.
 		lab("f1", "f", "old", "yes", "yes"), lab("f2", "f", "old", "yes", "yes"), lab("f3", "f", "young", "no", "yes"),
 		lab("f4", "f", "young", "no", "no"), lab("f5", "f", "young", "yes", "no"), lab("f6", "f", "old", "no", "no"),
@@ -112,13 +112,13 @@ func TestComputeGroupFairnessEdges(t *testing.T) {
 	opts.Resamples = 100
 	tests := []struct {
 		name    string
-		results []datasets.Result
+		results []records.Result
 		groups  int
 	}{
 		{"no results", nil, 0},
-		{"one group", []datasets.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", false, map[string]string{"g": "a"})}, 1},
-		{"all correct, n of n", []datasets.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", true, map[string]string{"g": "a"}), res("3", "", true, map[string]string{"g": "b"}), res("4", "", true, map[string]string{"g": "b"})}, 2},
-		{"all wrong, 0 of n", []datasets.Result{res("1", "", false, map[string]string{"g": "a"}), res("2", "", false, map[string]string{"g": "a"}), res("3", "", false, map[string]string{"g": "b"}), res("4", "", false, map[string]string{"g": "b"})}, 2},
+		{"one group", []records.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", false, map[string]string{"g": "a"})}, 1},
+		{"all correct, n of n", []records.Result{res("1", "", true, map[string]string{"g": "a"}), res("2", "", true, map[string]string{"g": "a"}), res("3", "", true, map[string]string{"g": "b"}), res("4", "", true, map[string]string{"g": "b"})}, 2},
+		{"all wrong, 0 of n", []records.Result{res("1", "", false, map[string]string{"g": "a"}), res("2", "", false, map[string]string{"g": "a"}), res("3", "", false, map[string]string{"g": "b"}), res("4", "", false, map[string]string{"g": "b"})}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

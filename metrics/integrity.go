@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Reasons an answer is routed to human review.
@@ -65,7 +65,7 @@ type IntegrityChecker struct {
 	bounds    *BoundaryTally
 	pii       PIITally
 	review    []ReviewItem
-	rows      []datasets.ReviewRow
+	rows      []records.ReviewRow
 	anyGround bool
 }
 
@@ -79,7 +79,7 @@ func NewIntegrityChecker(opts IntegrityOptions) *IntegrityChecker {
 // Failed calls are not checked (they count as errors elsewhere). judged,
 // when the method is judge, returns the judge's verdict on a sample; it is
 // not called otherwise. Add is Record(Check(item, results, judged)).
-func (c *IntegrityChecker) Add(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) {
+func (c *IntegrityChecker) Add(item *records.Item, results []records.Result, judged func(sample int) Judged) {
 	c.Record(c.Check(item, results, judged))
 }
 
@@ -98,7 +98,7 @@ type answerCheck struct {
 	grounded *GroundedAnswer // nil when not checked
 	bounds   *BoundaryItem   // nil when not checked
 	review   *ReviewItem     // nil when not routed
-	row      *datasets.ReviewRow
+	row      *records.ReviewRow
 }
 
 // Check checks one item and the results of it given, as Add does, without
@@ -108,18 +108,18 @@ type answerCheck struct {
 // checked in parts: Check with the first part, then CheckAnswers with each
 // of the others, recorded in that order, give the tallies one Check with
 // all of them would.
-func (c *IntegrityChecker) Check(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) ItemCheck {
+func (c *IntegrityChecker) Check(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
 	return c.check(item, results, judged, true)
 }
 
 // CheckAnswers is Check without the item's own texts: it checks the
 // answers in results, but does not count the PII of the item's prompt and
 // context, which Check counted with the item's first results.
-func (c *IntegrityChecker) CheckAnswers(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged) ItemCheck {
+func (c *IntegrityChecker) CheckAnswers(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
 	return c.check(item, results, judged, false)
 }
 
-func (c *IntegrityChecker) check(item *datasets.Item, results []datasets.Result, judged func(sample int) Judged, withItem bool) ItemCheck {
+func (c *IntegrityChecker) check(item *records.Item, results []records.Result, judged func(sample int) Judged, withItem bool) ItemCheck {
 	o := &c.opts
 	var ic ItemCheck
 	input, system, expected, context := item.Input, item.System, item.Expected, item.Context
@@ -192,7 +192,7 @@ func (c *IntegrityChecker) check(item *datasets.Item, results []datasets.Result,
 		}
 		if len(reasons) > 0 {
 			ri := ReviewItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Reasons: reasons}
-			row := datasets.ReviewRow{ID: item.ID, Sample: int32(res.Sample), Task: item.Task, Groups: joinGroups(o.Groups, groups),
+			row := records.ReviewRow{ID: item.ID, Sample: int32(res.Sample), Task: item.Task, Groups: joinGroups(o.Groups, groups),
 				Reasons: strings.Join(reasons, "; "), Input: input, Expected: expected, Output: res.Output, Evidence: strings.Join(evidence, "\n")}
 			if res.Confidence > 0 {
 				conf := res.Confidence
@@ -344,9 +344,9 @@ func (c *IntegrityChecker) Result() Integrity {
 // ReviewRows returns the routed answers as review.parquet rows, by id then
 // sample: the question, the reference, the answer and the evidence, each
 // redacted when the options say so.
-func (c *IntegrityChecker) ReviewRows() []datasets.ReviewRow {
+func (c *IntegrityChecker) ReviewRows() []records.ReviewRow {
 	rows := slices.Clone(c.rows)
-	slices.SortStableFunc(rows, func(a, b datasets.ReviewRow) int {
+	slices.SortStableFunc(rows, func(a, b records.ReviewRow) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))
 	})
 	return rows

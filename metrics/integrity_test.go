@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // integrityItems returns items with and without context, PII, rules to
 // break and groups, and 3 samples of each item, some failed.
-func integrityItems() ([]datasets.Item, [][]datasets.Result) {
+func integrityItems() ([]records.Item, [][]records.Result) {
 	outputs := []string{
 		"Refunds are accepted within 30 days of delivery.",
 		"Refunds take 90 days and we guarantee it.",
 		"Write to help@example.com or call 415-555-0123.",
 		"Sorry, I do not know.",
 	}
-	var items []datasets.Item
-	var results [][]datasets.Result
+	var items []records.Item
+	var results [][]records.Result
 	for i := range 40 {
-		it := datasets.Item{ID: fmt.Sprintf("q-%02d", i), Input: fmt.Sprintf("Refund for order %d?", i), Expected: "30 days",
+		it := records.Item{ID: fmt.Sprintf("q-%02d", i), Input: fmt.Sprintf("Refund for order %d?", i), Expected: "30 days",
 			Task: []string{"billing", "returns"}[i%2], Extra: map[string]string{"region": []string{"eu", "", "us"}[i%3]}}
 		if i%3 == 0 {
 			it.Input += " I am at a@b.example.org."
@@ -34,12 +34,12 @@ func integrityItems() ([]datasets.Item, [][]datasets.Result) {
 		if i%5 == 0 {
 			it.MustNotContain = []string{"guarantee"}
 		}
-		var rs []datasets.Result
+		var rs []records.Result
 		for s := range 3 {
 			if i%7 == 6 {
 				break // no results
 			}
-			r := datasets.Result{ID: it.ID, Sample: s, Output: outputs[(i+s)%len(outputs)], Confidence: float64((i+s)%10) / 10}
+			r := records.Result{ID: it.ID, Sample: s, Output: outputs[(i+s)%len(outputs)], Confidence: float64((i+s)%10) / 10}
 			if (i+s)%9 == 0 {
 				r.Output, r.Error = "", "timeout"
 			}

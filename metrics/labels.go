@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // ErrorLabel is the predicted label of a result whose model call failed, so
@@ -23,7 +23,7 @@ type LabelPair struct {
 // normalized output (see Normalize) against the normalized expected answer.
 // A failed call predicts ErrorLabel. Results without an expected answer are
 // left out.
-func LabelPairs(results []datasets.Result) []LabelPair {
+func LabelPairs(results []records.Result) []LabelPair {
 	pairs := make([]LabelPair, 0, len(results))
 	for _, r := range results {
 		if r.Expected == "" {

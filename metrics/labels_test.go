@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // TestComputeLabelsAgainstSklearn checks ComputeLabels against scikit-learn
@@ -162,7 +162,7 @@ func TestComputeLabelsEmpty(t *testing.T) {
 }
 
 func TestLabelPairs(t *testing.T) {
-	results := []datasets.Result{
+	results := []records.Result{
 		{ID: "1", Output: "Positive.", Expected: "positive"},
 		{ID: "2", Output: "", Error: "timeout", Expected: "negative"},
 		{ID: "3", Output: "negative"}, // no expected label: left out

@@ -6,7 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Regression compares a candidate's results with the production model's on
@@ -169,7 +169,7 @@ type pairKey struct {
 // Compare pairs candidate and baseline results by (id, sample) and reports
 // the change in accuracy with its paired bootstrap interval, McNemar's exact
 // test, and which items flipped. It is CompareByGroup without groups.
-func Compare(candidate, baseline []datasets.Result, opts Options) Regression {
+func Compare(candidate, baseline []records.Result, opts Options) Regression {
 	return CompareByGroup(candidate, baseline, nil, opts)
 }
 
@@ -177,7 +177,7 @@ func Compare(candidate, baseline []datasets.Result, opts Options) Regression {
 // of each of columns (Regression.ByGroup). A pair's group value is the
 // candidate result's, or the baseline's when the candidate has none; an
 // empty value is MissingGroup.
-func CompareByGroup(candidate, baseline []datasets.Result, columns []string, opts Options) Regression {
+func CompareByGroup(candidate, baseline []records.Result, columns []string, opts Options) Regression {
 	base := make(map[pairKey]int, len(baseline))
 	for i, r := range baseline {
 		base[pairKey{r.ID, r.Sample}] = i

@@ -7,16 +7,16 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 func TestCompareByGroup(t *testing.T) {
 	g := func(v string) map[string]string { return map[string]string{"region": v} }
-	base := []datasets.Result{
+	base := []records.Result{
 		res("a", "", true, g("eu")), res("b", "", true, g("eu")), res("c", "", false, g("eu")), res("d", "", false, g("us")),
 		res("e", "", false, g("us")), res("f", "", true, g("")), res("g", "", false, g("us")),
 	}
-	cand := []datasets.Result{
+	cand := []records.Result{
 		res("a", "", true, g("eu")), res("b", "", false, g("eu")), res("c", "", true, g("eu")), res("d", "", true, g("us")),
 		res("e", "", false, g("us")), res("f", "", true, nil), res("g", "", true, g("us")),
 	}
@@ -66,15 +66,15 @@ func TestCompareByGroup(t *testing.T) {
 func TestCompareEdges(t *testing.T) {
 	tests := []struct {
 		name      string
-		cand      []datasets.Result
-		base      []datasets.Result
+		cand      []records.Result
+		base      []records.Result
 		pairs     int
 		undefined bool
 		low, high float64
 	}{
-		{"no pairs", []datasets.Result{res("a", "", true, nil)}, []datasets.Result{res("b", "", true, nil)}, 0, true, 0, 0},
-		{"one pair (n = 1), no change", []datasets.Result{res("a", "", true, nil)}, []datasets.Result{res("a", "", true, nil)}, 1, false, 0, 0},
-		{"one pair, right to wrong", []datasets.Result{res("a", "", false, nil)}, []datasets.Result{res("a", "", true, nil)}, 1, false, -1, -1},
+		{"no pairs", []records.Result{res("a", "", true, nil)}, []records.Result{res("b", "", true, nil)}, 0, true, 0, 0},
+		{"one pair (n = 1), no change", []records.Result{res("a", "", true, nil)}, []records.Result{res("a", "", true, nil)}, 1, false, 0, 0},
+		{"one pair, right to wrong", []records.Result{res("a", "", false, nil)}, []records.Result{res("a", "", true, nil)}, 1, false, -1, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -161,7 +161,7 @@ func NewRepeatsTally(opts Options) *RepeatsTally {
 // ComputeRepeats summarises results holding several samples per item
 // (Result.Sample 0..k−1) under opts: mean and majority-vote accuracy,
 // per-item consistency, pass@k and the least consistent items.
-func ComputeRepeats(results []datasets.Result, opts Options) Repeats {
+func ComputeRepeats(results []records.Result, opts Options) Repeats {
 	t := NewRepeatsTally(opts)
 	for i := range results {
 		t.Add(&results[i])
@@ -170,7 +170,7 @@ func ComputeRepeats(results []datasets.Result, opts Options) Repeats {
 }
 
 // Add counts one result; r is read, not kept.
-func (t *RepeatsTally) Add(r *datasets.Result) {
+func (t *RepeatsTally) Add(r *records.Result) {
 	scored, correct := t.opts.judge(*r)
 	if !scored {
 		t.unscored++

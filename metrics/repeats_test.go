@@ -5,18 +5,18 @@ import (
 	"math"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // sample builds one scored sample of item id: correct under "contains" when ok.
-func sample(id string, s int, output string, ok bool) datasets.Result {
+func sample(id string, s int, output string, ok bool) records.Result {
 	r := res(id, "", ok, nil)
 	r.Sample, r.Output = s, output
 	return r
 }
 
 func TestComputeRepeats(t *testing.T) {
-	results := []datasets.Result{
+	results := []records.Result{
 		sample("A", 0, "Paris", true), sample("A", 1, "paris.", true), sample("A", 2, "London", false),
 		sample("B", 0, "x", false), sample("B", 1, "y", false), sample("B", 2, "z", false), // three-way tie
 		sample("C", 0, "yes", true), sample("C", 1, "Yes", true), sample("C", 2, "YES!", true),
@@ -76,7 +76,7 @@ func TestRepeatsInterval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var results []datasets.Result
+			var results []records.Result
 			for i := range 10 {
 				for s := range tt.repeats {
 					results = append(results, sample(string(rune('a'+i)), s, "x", i < 7))
@@ -94,14 +94,14 @@ func TestRepeatsInterval(t *testing.T) {
 func TestComputeRepeatsEdges(t *testing.T) {
 	tests := []struct {
 		name     string
-		results  []datasets.Result
+		results  []records.Result
 		items    int
 		warnings int
 	}{
-		{"nothing scored", []datasets.Result{{ID: "a"}}, 0, 1},
-		{"one item, one sample", []datasets.Result{sample("a", 0, "x", true)}, 1, 2},
-		{"all wrong", []datasets.Result{sample("a", 0, "x", false), sample("a", 1, "x", false), sample("b", 0, "y", false), sample("b", 1, "z", false)}, 2, 0},
-		{"failed calls agree with each other only", []datasets.Result{
+		{"nothing scored", []records.Result{{ID: "a"}}, 0, 1},
+		{"one item, one sample", []records.Result{sample("a", 0, "x", true)}, 1, 2},
+		{"all wrong", []records.Result{sample("a", 0, "x", false), sample("a", 1, "x", false), sample("b", 0, "y", false), sample("b", 1, "z", false)}, 2, 0},
+		{"failed calls agree with each other only", []records.Result{
 			{ID: "a", Error: "timeout", Scores: map[string]float64{"contains": 0}},
 			{ID: "a", Sample: 1, Error: "timeout", Scores: map[string]float64{"contains": 0}},
 			sample("a", 2, "", false),
@@ -122,7 +122,7 @@ func TestComputeRepeatsEdges(t *testing.T) {
 	if len(failed.LeastConsistent) != 1 || failed.LeastConsistent[0].Distinct != 2 {
 		t.Errorf("two failures and one empty answer: %+v, want 2 distinct answers", failed.LeastConsistent)
 	}
-	rep := ComputeRepeats([]datasets.Result{sample("a", 0, "x", false), sample("a", 1, "x", false)}, testOpts)
+	rep := ComputeRepeats([]records.Result{sample("a", 0, "x", false), sample("a", 1, "x", false)}, testOpts)
 	if rep.MeanAccuracy.Low != 0 || rep.PassAtK[1].Value != 0 {
 		t.Errorf("0 of n: interval low %v, pass@2 %v, want 0 and 0", rep.MeanAccuracy.Low, rep.PassAtK[1].Value)
 	}

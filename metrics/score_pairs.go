@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // PairTally accumulates the pairs of a candidate's and a baseline's
@@ -41,7 +41,7 @@ func NewPairTally(columns []string, opts Options) *PairTally {
 
 // Add counts candidate c and its baseline partner b, which have the same
 // id and sample. Neither is kept.
-func (t *PairTally) Add(c, b *datasets.Result) {
+func (t *PairTally) Add(c, b *records.Result) {
 	t.pairs++
 	bScored, bCorrect := t.opts.judge(*b)
 	cScored, cCorrect := t.opts.judge(*c)

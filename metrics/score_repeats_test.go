@@ -8,7 +8,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // refRepeatItem and refComputeRepeats are ComputeRepeats as it was before
@@ -20,7 +20,7 @@ type refRepeatItem struct {
 	first      map[string]sampleJudgement
 }
 
-func refComputeRepeats(results []datasets.Result, opts Options) Repeats {
+func refComputeRepeats(results []records.Result, opts Options) Repeats {
 	rep := Repeats{MeanConsistency: math.NaN(), PassAtK: []PassK{}, LeastConsistent: []ItemConsistency{}, Warnings: Warnings{}}
 	items := map[string]*refRepeatItem{}
 	for _, r := range results {
@@ -151,10 +151,10 @@ func TestRepeatsTallyMatchesReference(t *testing.T) {
 		items, sample int
 	}{{"none", 0, 3}, {"one", 1, 1}, {"few", 5, 3}, {"many", 300, 5}, {"more than the listed", 40, 2}} {
 		t.Run(tc.name, func(t *testing.T) {
-			var results []datasets.Result
+			var results []records.Result
 			for s := range tc.sample {
 				for i := range tc.items {
-					r := datasets.Result{ID: fmt.Sprintf("q%03d", i), Sample: s, Output: answers[rng.IntN(len(answers))], Expected: "yes"}
+					r := records.Result{ID: fmt.Sprintf("q%03d", i), Sample: s, Output: answers[rng.IntN(len(answers))], Expected: "yes"}
 					if rng.IntN(15) == 0 {
 						r.Error = "boom"
 					}

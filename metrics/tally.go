@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Tally accumulates scored results one at a time and yields the same
@@ -95,7 +95,7 @@ func NewTally(columns []string, opts FairnessOptions, labels bool) *Tally {
 func (t *Tally) Results() int { return t.results }
 
 // Add counts one result. r is read, not kept.
-func (t *Tally) Add(r *datasets.Result) {
+func (t *Tally) Add(r *records.Result) {
 	t.results++
 	if t.labels && r.Expected != "" {
 		p := LabelPair{Predicted: Normalize(r.Output), Actual: Normalize(r.Expected)}

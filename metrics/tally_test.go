@@ -6,17 +6,17 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 // tallyResults draws n results with scores, errors, tasks, groups (some
 // missing) and labels, from a seeded source.
-func tallyResults(n int, seed uint64) []datasets.Result {
+func tallyResults(n int, seed uint64) []records.Result {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	labels := []string{"yes", "no", "maybe", "Yes."}
-	out := make([]datasets.Result, n)
+	out := make([]records.Result, n)
 	for i := range out {
-		r := datasets.Result{
+		r := records.Result{
 			ID:       fmt.Sprintf("i%d", i/2),
 			Sample:   i % 2,
 			Output:   labels[rng.IntN(len(labels))],

@@ -2,9 +2,8 @@ package reports
 
 import (
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
-	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 // Input is everything a report is built from.
@@ -16,7 +15,7 @@ type Input struct {
 	Candidate  ModelResults
 	Production *ModelResults
 	// Cache, when not nil, counts response-cache lookups.
-	Cache *eval.CacheStats
+	Cache *records.CacheStats
 	// Integrity, when not nil, is what the groundedness, boundary and PII
 	// checks found, and the answers routed to review.
 	Integrity *metrics.Integrity
@@ -35,13 +34,13 @@ type Input struct {
 // ModelResults are one model's results, how they were obtained and where
 // they were written.
 type ModelResults struct {
-	Results       []datasets.Result
+	Results       []records.Result
 	ResultsFile   string
 	ResultsSHA256 string
 	// Stats are the runner's final counters.
-	Stats eval.Stats
+	Stats records.RunStats
 	// Adaptive, when not nil, is how adaptive concurrency moved.
-	Adaptive *eval.AdaptiveStats
+	Adaptive *records.AdaptiveStats
 }
 
 // Build computes the metrics of in, applies the config's gate and returns
@@ -136,7 +135,7 @@ type runCounts struct {
 }
 
 // add counts one result's error and tokens; Calls is counted by the caller.
-func (c *runCounts) add(res *datasets.Result) {
+func (c *runCounts) add(res *records.Result) {
 	if res.Error != "" {
 		c.Errors++
 		c.ErrorKinds[res.ErrorKind]++
@@ -180,7 +179,7 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 }
 
 // latency summarises the latency of results whose call reached the model.
-func latency(results []datasets.Result) Latency {
+func latency(results []records.Result) Latency {
 	var ms []float64
 	for _, r := range results {
 		if r.Attempts > 0 {

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 // SchemaVersion is the version of report.json's layout. It changes whenever
@@ -48,7 +48,7 @@ type Report struct {
 	// Cache counts response-cache lookups across both models (corrupt
 	// entries were ignored and the call made again); nil when the cache was
 	// off.
-	Cache *eval.CacheStats `json:"cache,omitempty"`
+	Cache *records.CacheStats `json:"cache,omitempty"`
 	// Judge identifies the model that judged groundedness and counts its
 	// calls; nil unless groundedness.method is judge.
 	Judge *JudgeRun `json:"judge,omitempty"`
@@ -126,7 +126,7 @@ type ModelRun struct {
 	// nil without prices.
 	Cost *Cost `json:"cost,omitempty"`
 	// Adaptive records how adaptive concurrency moved; nil when off.
-	Adaptive *eval.AdaptiveStats `json:"adaptive,omitempty"`
+	Adaptive *records.AdaptiveStats `json:"adaptive,omitempty"`
 	// Accuracy is this model's accuracy over its own results.
 	Accuracy metrics.Accuracy `json:"accuracy"`
 }

@@ -17,8 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -44,14 +44,14 @@ func testInput(t *testing.T) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(model string, correct []bool) []datasets.Result {
-		var out []datasets.Result
+	mk := func(model string, correct []bool) []records.Result {
+		var out []records.Result
 		for i, ok := range correct {
 			s := 0.0
 			if ok {
 				s = 1
 			}
-			r := datasets.Result{
+			r := records.Result{
 				ID: fmt.Sprintf("q-%02d", i), Model: model, Output: "<b>answer</b>",
 				Task:         []string{"billing", "shipping"}[i%2],
 				Groups:       map[string]string{"region": []string{"eu", "us", "apac"}[i%3]},
@@ -290,7 +290,7 @@ func integrityInput(t *testing.T) Input {
 		res := &cand[i]
 		res.Output = metrics.RedactPII(integrityOutputs[i])
 		res.Confidence = 0.92
-		item := datasets.Item{ID: res.ID, Input: "How long do refunds and shipping take?", Context: integrityContext,
+		item := records.Item{ID: res.ID, Input: "How long do refunds and shipping take?", Context: integrityContext,
 			Expected: "5 business days", Task: res.Task, Extra: res.Groups}
 		switch i {
 		case 5:
@@ -669,7 +669,7 @@ func TestJudgeRendering(t *testing.T) {
 		res := &cand[i]
 		res.Output = integrityOutputs[i]
 		claims := metrics.SplitClaims(res.Output)
-		item := datasets.Item{ID: res.ID, Context: integrityContext, Task: res.Task, Extra: res.Groups}
+		item := records.Item{ID: res.ID, Context: integrityContext, Task: res.Task, Extra: res.Groups}
 		checker.Add(&item, cand[i:i+1], func(int) metrics.Judged {
 			if i == 7 {
 				return metrics.Judged{Err: "judge error: invalid judge reply: no JSON object"}
@@ -753,7 +753,7 @@ func TestIntegrityNothingFound(t *testing.T) {
 	}
 	checker := metrics.NewIntegrityChecker(metrics.IntegrityOptions{Judge: true, Boundaries: bounds, DetectPII: true, Groups: in.Config.Fairness.Groups, Level: 0.95})
 	for i := range in.Candidate.Results {
-		item := datasets.Item{ID: in.Candidate.Results[i].ID, Input: "When does my parcel arrive?", Context: []string{"Parcels arrive in 3 days."}, Extra: in.Candidate.Results[i].Groups}
+		item := records.Item{ID: in.Candidate.Results[i].ID, Input: "When does my parcel arrive?", Context: []string{"Parcels arrive in 3 days."}, Extra: in.Candidate.Results[i].Groups}
 		checker.Add(&item, in.Candidate.Results[i:i+1], func(int) metrics.Judged { return metrics.Judged{Err: "judge error: the call failed: status 503"} })
 	}
 	ig := checker.Result()

@@ -7,8 +7,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/evalgate/evalgate/configs"
-	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 // ModelTally summarises one model's results as they stream past, for
@@ -45,7 +45,7 @@ func NewModelTally(cfg *configs.Config, fairness bool) *ModelTally {
 // exactly up to ExactLatencies calls that reached the model; beyond that
 // they are folded into a histogram whose quantiles are within 0.1% of the
 // exact ones, so that memory stays bounded.
-func (t *ModelTally) Add(r *datasets.Result) {
+func (t *ModelTally) Add(r *records.Result) {
 	t.counts.Calls++
 	t.counts.add(r)
 	if r.Attempts > 0 {

@@ -8,15 +8,16 @@ import (
 	"os"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 func main() {
 	n := flag.Int("n", 10000, "rows")
 	out := flag.String("out", "bench-set.parquet", "output file")
 	flag.Parse()
-	items := make([]datasets.Item, *n)
+	items := make([]records.Item, *n)
 	for i := range items {
-		items[i] = datasets.Item{
+		items[i] = records.Item{
 			ID:       fmt.Sprintf("b-%07d", i),
 			Input:    fmt.Sprintf("Question %d: how long is the refund window?", i),
 			Context:  []string{"Refunds are accepted within 30 days of delivery.", "Shipping is free over $50."},

@@ -18,6 +18,7 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 var (
@@ -56,7 +57,7 @@ func run(n int, dir string) error {
 			return err
 		}
 		for i := range n {
-			it := datasets.Item{ID: id(i), Input: "How long is the refund window?", Expected: answers[i%len(answers)], Task: []string{"billing", "shipping", "returns"}[i%3]}
+			it := records.Item{ID: id(i), Input: "How long is the refund window?", Expected: answers[i%len(answers)], Task: []string{"billing", "shipping", "returns"}[i%3]}
 			if err := w.Write(&it); err != nil {
 				return err
 			}
@@ -83,7 +84,7 @@ func run(n int, dir string) error {
 			if int(x%100) < 10+3*int(x>>8%4) {
 				ans = answers[(i+1)%len(answers)]
 			}
-			r := datasets.Result{
+			r := records.Result{
 				ID: id(i), Model: "bench", Output: fmt.Sprintf(outputs[x>>16%3], ans), Attempts: 1,
 				LatencyMS: float64(200 + x>>20%800), PromptTokens: 40, CompletionTokens: 9,
 				Task: []string{"billing", "shipping", "returns"}[i%3], Expected: expected,

@@ -16,6 +16,7 @@ import (
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -391,9 +392,9 @@ func writtenFiles(dir string, in reports.Input) []string {
 
 // modelOutcome is what running one model produced.
 type modelOutcome struct {
-	results  []datasets.Result
-	stats    eval.Stats
-	adaptive *eval.AdaptiveStats
+	results  []records.Result
+	stats    records.RunStats
+	adaptive *records.AdaptiveStats
 	// stopped, when not nil, is why the run stopped before every call was
 	// made (interrupt, deadline, circuit breaker).
 	stopped error
@@ -460,9 +461,9 @@ func (p *plan) callModel(ctx context.Context, e *env, role string, m configs.Mod
 // scorer scores an output against its item under cfg. With pii.redact the
 // output arrives redacted, so the references are redacted too: a
 // placeholder then meets a placeholder.
-func scorer(cfg *configs.Config) func(item *datasets.Item, output string) map[string]float64 {
+func scorer(cfg *configs.Config) func(item *records.Item, output string) map[string]float64 {
 	redact := redactor(cfg)
-	return func(item *datasets.Item, output string) map[string]float64 {
+	return func(item *records.Item, output string) map[string]float64 {
 		expected, anyOf := item.Expected, item.ExpectedAny
 		if redact != nil {
 			expected = redact(expected)
@@ -475,7 +476,7 @@ func scorer(cfg *configs.Config) func(item *datasets.Item, output string) map[st
 	}
 }
 
-func failed(results []datasets.Result) int {
+func failed(results []records.Result) int {
 	n := 0
 	for _, r := range results {
 		if r.Error != "" {
@@ -485,7 +486,7 @@ func failed(results []datasets.Result) int {
 	return n
 }
 
-func firstError(results []datasets.Result) string {
+func firstError(results []records.Result) string {
 	for _, r := range results {
 		if r.Error != "" {
 			return r.Error
@@ -496,7 +497,7 @@ func firstError(results []datasets.Result) string {
 
 // writeResults writes results to path atomically and returns the file's
 // SHA-256.
-func writeResults(path string, results []datasets.Result, cfg *configs.Config, m configs.Model, ds datasets.Info) (string, error) {
+func writeResults(path string, results []records.Result, cfg *configs.Config, m configs.Model, ds datasets.Info) (string, error) {
 	var buf bytes.Buffer
 	meta := map[string]string{
 		"evalgate.model":           m.Version,

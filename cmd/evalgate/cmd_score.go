@@ -18,6 +18,7 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -113,7 +114,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		fallthrough
 	default:
 		repeats, checks = newRepeats(), newChecks()
-		var candKept []datasets.Result
+		var candKept []records.Result
 		sink := releaseBatch
 		if *baselinePath != "" {
 			sink = keepSlim(&candKept)
@@ -124,7 +125,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		}
 		in.Candidate = cand
 		if *baselinePath != "" {
-			var baseKept []datasets.Result
+			var baseKept []records.Result
 			base, err := scoreResults(ctx, e, cfg, info, *baselinePath, false, nil, keepSlim(&baseKept))
 			if err != nil {
 				return err
@@ -389,11 +390,11 @@ func releaseBatch(b *scoreBatch) error {
 // keepSlim returns a sink of scoreResults that appends each result to
 // *kept, slimmed to what metrics.CompareByGroup reads (id, sample,
 // groups, scores).
-func keepSlim(kept *[]datasets.Result) func(*scoreBatch) error {
+func keepSlim(kept *[]records.Result) func(*scoreBatch) error {
 	return func(b *scoreBatch) error {
 		for i := range b.results {
 			r := &b.results[i]
-			*kept = append(*kept, datasets.Result{ID: r.ID, Sample: r.Sample, Groups: r.Groups, Scores: r.Scores})
+			*kept = append(*kept, records.Result{ID: r.ID, Sample: r.Sample, Groups: r.Groups, Scores: r.Scores})
 		}
 		b.release()
 		return nil
@@ -524,7 +525,7 @@ func pairUp(ctx context.Context, candCh, baseCh <-chan *scoreBatch, pairs *metri
 // rr holds only items without results, to check.
 type scoreBatch struct {
 	rr      *datasets.ResultsReader
-	results []datasets.Result
+	results []records.Result
 	refs    []itemRef
 	segs    []checkSeg
 	extra   []string // the names of the eval-set columns in segs' Extra
@@ -535,7 +536,7 @@ type scoreBatch struct {
 // scoreBatches recycles released batches' reference slices.
 var scoreBatches = sync.Pool{New: func() any { return &scoreBatch{} }}
 
-func newScoreBatch(rr *datasets.ResultsReader, results []datasets.Result) *scoreBatch {
+func newScoreBatch(rr *datasets.ResultsReader, results []records.Result) *scoreBatch {
 	b := scoreBatches.Get().(*scoreBatch)
 	b.rr, b.results, b.done = rr, results, make(chan struct{})
 	return b
@@ -777,7 +778,7 @@ type checkSeg struct {
 func (s *scoreChecks) check(b *scoreBatch, dst []metrics.ItemCheck) []metrics.ItemCheck {
 	for _, seg := range b.segs {
 		c, i := seg.cols, seg.item
-		item := datasets.Item{Row: c.Row + int64(i), ID: c.ID[i], Input: c.Input[i], System: c.System[i], Context: c.Context[i],
+		item := records.Item{Row: c.Row + int64(i), ID: c.ID[i], Input: c.Input[i], System: c.System[i], Context: c.Context[i],
 			Expected: c.Expected[i], ExpectedAny: c.ExpectedAny[i], Task: c.Task[i], MustNotContain: c.MustNotContain[i]}
 		if len(b.extra) > 0 {
 			item.Extra = make(map[string]string, len(b.extra))

@@ -15,6 +15,7 @@ import (
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -58,15 +59,15 @@ func redactor(cfg *configs.Config) func(string) string {
 // integrityOutcome is what the integrity checks of a run found.
 type integrityOutcome struct {
 	result metrics.Integrity
-	review []datasets.ReviewRow
+	review []records.ReviewRow
 	judge  *reports.JudgeRun
 }
 
 // checkIntegrity runs the groundedness (asking the judge model when the
 // method is judge), boundary and PII checks over the candidate's results,
 // reading the eval set again in order, and routes answers to review.
-func (p *plan) checkIntegrity(ctx context.Context, e *env, results []datasets.Result) (*integrityOutcome, error) {
-	bySample := map[string][]datasets.Result{}
+func (p *plan) checkIntegrity(ctx context.Context, e *env, results []records.Result) (*integrityOutcome, error) {
+	bySample := map[string][]records.Result{}
 	for _, r := range results {
 		bySample[r.ID] = append(bySample[r.ID], r)
 	}
@@ -106,13 +107,13 @@ type judgeCall struct {
 // retried, rate-limited, journalled in journal-judge.jsonl), and parses each
 // reply. A failed call or an unparseable reply is a judge error, never
 // "supported".
-func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]datasets.Result) (map[eval.Key]metrics.Judged, *reports.JudgeRun, error) {
+func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]records.Result) (map[eval.Key]metrics.Judged, *reports.JudgeRun, error) {
 	m := *p.cfg.Groundedness.Judge
 	src, err := datasets.Open(p.cfg.DatasetPath())
 	if err != nil {
 		return nil, nil, inputErr(err)
 	}
-	var items []datasets.Item
+	var items []records.Item
 	calls := map[string]judgeCall{}
 	verdicts := map[eval.Key]metrics.Judged{}
 	redact := redactor(p.cfg)
@@ -145,7 +146,7 @@ func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]datas
 			sum := sha256.Sum256([]byte(system + "\x00" + user))
 			id := fmt.Sprintf("%s#%d#%s", item.ID, res.Sample, hex.EncodeToString(sum[:6]))
 			calls[id] = judgeCall{key: key, claims: claims}
-			items = append(items, datasets.Item{Row: int64(len(items)), ID: id, System: system, Input: user})
+			items = append(items, records.Item{Row: int64(len(items)), ID: id, System: system, Input: user})
 		}
 	}
 	src.Close()
@@ -203,7 +204,7 @@ func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]datas
 
 // sliceSource hands a runner items from memory.
 type sliceSource struct {
-	items []datasets.Item
+	items []records.Item
 	i     int
 }
 
@@ -211,11 +212,11 @@ func (s *sliceSource) Scan() bool {
 	s.i++
 	return s.i <= len(s.items)
 }
-func (s *sliceSource) Item() datasets.Item { return s.items[s.i-1] }
-func (s *sliceSource) Err() error          { return nil }
+func (s *sliceSource) Item() records.Item { return s.items[s.i-1] }
+func (s *sliceSource) Err() error         { return nil }
 
 // writeReview writes the answers routed to review as review.parquet.
-func writeReview(dir string, rows []datasets.ReviewRow, ds datasets.Info) (string, error) {
+func writeReview(dir string, rows []records.ReviewRow, ds datasets.Info) (string, error) {
 	var buf bytes.Buffer
 	meta := map[string]string{"evalgate.kind": "review", "evalgate.dataset_sha256": ds.SHA256, "evalgate.dataset_name": ds.Name, "evalgate.dataset_version": ds.Version}
 	if err := datasets.WriteReview(&buf, rows, meta); err != nil {
@@ -290,7 +291,7 @@ func scoreIntegrityByID(cfg *configs.Config, resultsPath string, checker *metric
 	if err != nil {
 		return inputErr(err)
 	}
-	byID := map[string][]datasets.Result{}
+	byID := map[string][]records.Result{}
 	for _, r := range all {
 		byID[r.ID] = append(byID[r.ID], r)
 	}

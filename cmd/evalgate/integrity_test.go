@@ -18,6 +18,7 @@ import (
 
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -172,7 +173,7 @@ func mustAbs(t *testing.T, p string) string {
 	return a
 }
 
-func readReview(t *testing.T, path string) []datasets.ReviewRow {
+func readReview(t *testing.T, path string) []records.ReviewRow {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

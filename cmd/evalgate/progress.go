@@ -8,10 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/evalgate/evalgate/eval"
 )
 
 // progressMode chooses how a run reports progress.
@@ -33,7 +32,7 @@ type progress struct {
 	label    string
 	total    int
 	bar      *progressbar.ProgressBar
-	last     eval.Stats
+	last     records.RunStats
 	lastLine time.Time
 	start    time.Time
 }
@@ -59,7 +58,7 @@ func newProgress(w io.Writer, mode progressMode, label string, total int) *progr
 	return p
 }
 
-func (p *progress) update(s eval.Stats) {
+func (p *progress) update(s records.RunStats) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.last = s

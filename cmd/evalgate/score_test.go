@@ -15,6 +15,7 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 // quickstartRun runs the quickstart once into a temporary directory and
@@ -87,7 +88,7 @@ func TestScoreOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, rs []datasets.Result) string {
+	write := func(name string, rs []records.Result) string {
 		path := filepath.Join(t.TempDir(), name)
 		f, err := os.Create(path)
 		if err != nil {
@@ -100,7 +101,7 @@ func TestScoreOrder(t *testing.T) {
 		return path
 	}
 	// Odd positions, then even ones: one rewind, still a merge join.
-	var twoPass []datasets.Result
+	var twoPass []records.Result
 	for start := 1; start >= 0; start-- {
 		for i := start; i < len(results); i += 2 {
 			twoPass = append(twoPass, results[i])
@@ -114,7 +115,7 @@ func TestScoreOrder(t *testing.T) {
 	want := readReport(t, out)
 	for _, tc := range []struct {
 		name     string
-		results  []datasets.Result
+		results  []records.Result
 		code     int
 		note     bool // the references were held in memory
 		pairNote bool // the results were paired in memory
@@ -329,8 +330,8 @@ func secondPassInOrder(cfg *configs.Config, resultsPath string, checker *metrics
 		return false, err
 	}
 	defer results.Close()
-	var cur datasets.Item
-	var batch []datasets.Result
+	var cur records.Item
+	var batch []records.Result
 	have := false
 	for results.Scan() {
 		r := results.Result()
@@ -441,9 +442,9 @@ func TestScoreIntegrityInPipeline(t *testing.T) {
 	dir := t.TempDir()
 	setPath := filepath.Join(dir, "set.parquet")
 	const n = 7000
-	items := make([]datasets.Item, n)
+	items := make([]records.Item, n)
 	for i := range items {
-		it := datasets.Item{ID: fmt.Sprintf("g-%05d", i), Input: fmt.Sprintf("What is the refund window for order %d?", i),
+		it := records.Item{ID: fmt.Sprintf("g-%05d", i), Input: fmt.Sprintf("What is the refund window for order %d?", i),
 			Expected: []string{"30 days", "14 days", "store credit"}[i%3], Task: []string{"billing", "returns", ""}[i%3],
 			Extra: map[string]string{"region": []string{"eu", "us", ""}[i%3], "note": "n"}}
 		if i%7 == 0 {
@@ -479,13 +480,13 @@ func TestScoreIntegrityInPipeline(t *testing.T) {
 		"I think it is 14 days, but the moon is made of cheese and orders ship from Mars on Tuesdays, so please call 415-555-0123 for details.",
 		"Sorry, I do not know.",
 	}
-	var runOrder []datasets.Result
+	var runOrder []records.Result
 	for i := 5; i < n-300; i++ {
 		if i%11 == 0 || i >= 3000 && i < 3100 {
 			continue // no results for this item
 		}
 		for s := range 3 {
-			r := datasets.Result{ID: items[i].ID, Sample: s, Output: outputs[(i+s)%len(outputs)], Groups: map[string]string{"region": items[i].Extra["region"]}}
+			r := records.Result{ID: items[i].ID, Sample: s, Output: outputs[(i+s)%len(outputs)], Groups: map[string]string{"region": items[i].Extra["region"]}}
 			switch {
 			case (i+s)%13 == 0:
 				r.Output, r.Error, r.ErrorKind = "", "http 500", "http_500"
@@ -495,7 +496,7 @@ func TestScoreIntegrityInPipeline(t *testing.T) {
 			runOrder = append(runOrder, r)
 		}
 	}
-	write := func(name string, rs []datasets.Result) string {
+	write := func(name string, rs []records.Result) string {
 		path := filepath.Join(dir, name)
 		var buf bytes.Buffer
 		if err := datasets.WriteResults(&buf, rs, []string{"region"}, []string{"contains"}, nil); err != nil {
@@ -506,14 +507,14 @@ func TestScoreIntegrityInPipeline(t *testing.T) {
 		}
 		return path
 	}
-	var sparse []datasets.Result // items without results in runs longer than a check batch
+	var sparse []records.Result // items without results in runs longer than a check batch
 	for _, r := range runOrder {
 		if r.ID < "g-00500" || r.ID > "g-04000" && r.ID < "g-04100" {
 			sparse = append(sparse, r)
 		}
 	}
 	sampleMajor := slices.Clone(runOrder)
-	slices.SortStableFunc(sampleMajor, func(a, b datasets.Result) int { return a.Sample - b.Sample })
+	slices.SortStableFunc(sampleMajor, func(a, b records.Result) int { return a.Sample - b.Sample })
 	reversed := slices.Clone(runOrder)
 	slices.Reverse(reversed)
 	config := func(extra string) string {
@@ -530,7 +531,7 @@ review: {confidence_below: 0.5}
 	plain, redacted := config("pii: {detect: true}\n"), config("pii: {redact: true}\n")
 	for _, tc := range []struct {
 		name      string
-		results   []datasets.Result
+		results   []records.Result
 		cfg       string
 		fallsBack bool
 	}{

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/records"
 )
 
 var quickstart = filepath.Join("..", "..", "configs", "quickstart.yaml")
@@ -277,7 +278,7 @@ var timingFields = regexp.MustCompile(`(?s)"(started_at|finished_at|seconds|resu
 // timing fields, and that they match report.schema.json.
 func TestQuickstartReproducible(t *testing.T) {
 	var reps [2][]byte
-	var results [2][]datasets.Result
+	var results [2][]records.Result
 	for i := range reps {
 		dir := t.TempDir()
 		res := runCLI(t, context.Background(), nil, "run", "-c", quickstart, "--out", dir, "--quiet", "--no-cache")

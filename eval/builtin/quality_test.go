@@ -8,14 +8,14 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/datasets/examples/supportqa"
 	"github.com/evalgate/evalgate/eval/builtin"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 // containsAnswer is "contains" scoring, as evalgate run applies it.
-func containsAnswer(output string, it datasets.Item) bool {
+func containsAnswer(output string, it records.Item) bool {
 	return metrics.Contains(output, metrics.Refs(it.Expected, it.ExpectedAny))
 }
 
@@ -27,7 +27,7 @@ type measurement struct {
 	gap     map[string]float64            // column → max − min accuracy
 }
 
-func measure(t *testing.T, name string, items []datasets.Item) measurement {
+func measure(t *testing.T, name string, items []records.Item) measurement {
 	t.Helper()
 	m, err := builtin.Lookup(name)
 	if err != nil {

@@ -40,8 +40,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
 )
 
 const (
@@ -72,10 +72,10 @@ const numStores = 10
 // Items returns the items of the set generated from seed: one per store and
 // fact, 400 in all, in a seeded random order with ids "sqa-001" onwards.
 // The same seed always gives the same items.
-func Items(seed uint64) []datasets.Item {
+func Items(seed uint64) []records.Item {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed5a11))
 	kb := facts()
-	var items []datasets.Item
+	var items []records.Item
 	for range numStores {
 		// Each store's help center has its own value of every fact and
 		// orders the sentences of each passage its own way.
@@ -104,7 +104,7 @@ func Items(seed uint64) []datasets.Item {
 // email address or phone number, so that the set carries the personal data
 // real support traffic does. It draws from its own random source, so the
 // questions themselves do not depend on it.
-func addContactDetails(items []datasets.Item, seed uint64) {
+func addContactDetails(items []records.Item, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0xc0ffee))
 	first := []string{"sam", "alex", "priya", "jonas", "mei", "carlos", "fatima", "liam"}
 	last := []string{"lee", "novak", "sharma", "berg", "chen", "ortiz", "haddad", "walsh"}
@@ -122,7 +122,7 @@ func addContactDetails(items []datasets.Item, seed uint64) {
 
 // makeItem builds the item that asks fact i of a store whose help-center
 // passages are hc; val is the store's value of the fact.
-func makeItem(rng *rand.Rand, kb []fact, hc []string, val value, i int) datasets.Item {
+func makeItem(rng *rand.Rand, kb []fact, hc []string, val value, i int) records.Item {
 	f := kb[i]
 	refs := append([]string{val.text}, val.any...)
 
@@ -172,7 +172,7 @@ func makeItem(rng *rand.Rand, kb []fact, hc []string, val value, i int) datasets
 		q = replaceWords(strings.ToLower(q), textSpeak())
 	}
 
-	return datasets.Item{
+	return records.Item{
 		Input:       q,
 		Context:     context,
 		Expected:    val.text,

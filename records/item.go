@@ -1,6 +1,6 @@
-package datasets
+package records
 
-// Item is one row of an eval set, decoded from the columns named in DESIGN.md.
+// Item is one row of an eval set, decoded from the columns named in the datasets package doc.
 // Optional columns that are absent or null decode to their zero value.
 type Item struct {
 	// Row is the 0-based position of the row in the file.
