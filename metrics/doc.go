@@ -2,8 +2,8 @@
 // accuracy with confidence intervals, per-group accuracy and the gaps between
 // groups, and the change against the production model.
 //
-// It is the fourth layer of the pipeline (configs → datasets → eval →
-// metrics → reports). Every function is pure: it takes results and returns
+// It imports only the standard library, gonum and the records package (see
+// docs/ARCHITECTURE.md for where it sits in the pipeline). Every function is pure: it takes results and returns
 // values, and does no I/O. Statistical caveats — a group too small to judge,
 // an interval that cannot be computed — travel with the values as Warnings,
 // so that they reach the report instead of a log.
@@ -22,11 +22,6 @@
 // McNemarExact) follow R's binom.test; PassAtK is the unbiased estimator of
 // Chen et al. (2021); ComputeLabels follows scikit-learn's definitions.
 //
-// Beyond correctness, an IntegrityChecker checks each answer's claims against
-// its context (Grounder, the lexical method; JudgeMessages and
-// ParseJudgeReply for an LLM judge), the output rules of the config
-// (Boundaries), and personal data (FindPII, RedactPII, PIITally), and routes
-// answers to human review; it tallies online, keeping only flagged answers.
 // For production monitoring, CompareNumeric and CompareCategorical measure
 // drift (PSI over reference-quantile bins, the two-sample Kolmogorov–Smirnov
 // test as SciPy's ks_2samp computes it, the chi-square test of homogeneity),

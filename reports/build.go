@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 )
@@ -18,7 +19,7 @@ type Input struct {
 	Cache *records.CacheStats
 	// Integrity, when not nil, is what the groundedness, boundary and PII
 	// checks found, and the answers routed to review.
-	Integrity *metrics.Integrity
+	Integrity *integrity.Summary
 	// Judge, when not nil, identifies the groundedness judge.
 	Judge *JudgeRun
 	// Redacted marks a run with pii.redact.

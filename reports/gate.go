@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -380,7 +381,7 @@ func integrityValues(r *Report, v map[string]Value) {
 	if p := r.Metrics.PII; p != nil {
 		v["pii.total"] = point(float64(p.Total))
 		for _, l := range p.Locations {
-			if l.Location == metrics.PIIOutput.String() {
+			if l.Location == integrity.PIIOutput.String() {
 				v["pii.output"] = point(float64(l.Total))
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -213,7 +214,7 @@ type htmlViolating struct {
 
 type htmlBoundGroup struct {
 	Column string
-	Values []metrics.BoundaryGroupValue
+	Values []integrity.BoundaryGroupValue
 }
 
 // htmlReview is the section of answers routed to human review.
@@ -715,7 +716,7 @@ func signedPoints(e metrics.Estimate) string {
 	return strings.TrimSpace(s)
 }
 
-func htmlGroundedness(g *metrics.Groundedness, j *JudgeRun) *htmlGround {
+func htmlGroundedness(g *integrity.Groundedness, j *JudgeRun) *htmlGround {
 	h := &htmlGround{Method: visible(orDash(g.Method)), Summary: groundLead(g), Level: fmt.Sprintf("%.0f%%", 100*g.Rate.Level), Total: len(g.Hallucinated)}
 	if j != nil {
 		h.Judge = visible(fmt.Sprintf("Each claim was verified by the judge %s: %s.", judgeLine(j), judgeCalls(j)))
@@ -777,7 +778,7 @@ func htmlGroundedness(g *metrics.Groundedness, j *JudgeRun) *htmlGround {
 	return h
 }
 
-func htmlBoundaries(b *metrics.BoundaryReport) *htmlBounds {
+func htmlBoundaries(b *integrity.BoundaryReport) *htmlBounds {
 	h := &htmlBounds{
 		Summary: fmt.Sprintf("Output rules from the config that no answer may break. %s in %d of %d checked outputs.",
 			plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked),
@@ -809,7 +810,7 @@ func htmlBoundaries(b *metrics.BoundaryReport) *htmlBounds {
 	return h
 }
 
-func htmlReviewSection(rv *metrics.Review) *htmlReview {
+func htmlReviewSection(rv *integrity.Review) *htmlReview {
 	h := &htmlReview{Summary: reviewLead(rv), Total: len(rv.Items)}
 	for _, rc := range rv.ByReason {
 		h.Reasons = append(h.Reasons, htmlCount{visible(rc.Reason), rc.Count})
@@ -827,12 +828,12 @@ func htmlReviewSection(rv *metrics.Review) *htmlReview {
 }
 
 // piiKindNames name the kinds of personal data for people.
-var piiKindNames = [metrics.NumPIIKinds]string{
-	metrics.PIIEmail: "email address", metrics.PIIPhone: "phone number", metrics.PIISSN: "US social security number",
-	metrics.PIICard: "payment card number", metrics.PIIIBAN: "IBAN", metrics.PIIIPv4: "IPv4 address", metrics.PIIIPv6: "IPv6 address",
+var piiKindNames = [integrity.NumPIIKinds]string{
+	integrity.PIIEmail: "email address", integrity.PIIPhone: "phone number", integrity.PIISSN: "US social security number",
+	integrity.PIICard: "payment card number", integrity.PIIIBAN: "IBAN", integrity.PIIIPv4: "IPv4 address", integrity.PIIIPv6: "IPv6 address",
 }
 
-func htmlPIISection(p *metrics.PIISummary, redacted bool) *htmlPII {
+func htmlPIISection(p *integrity.PIISummary, redacted bool) *htmlPII {
 	h := &htmlPII{Redacted: redacted, Note: piiRedactionNote(redacted),
 		Summary: fmt.Sprintf("evalgate looked for email addresses, phone numbers, US social security numbers, payment card numbers, IBANs and IP addresses in the prompts, the retrieved contexts and the model's outputs, and found %s.",
 			plural(p.Total, "value", "values"))}
@@ -840,7 +841,7 @@ func htmlPIISection(p *metrics.PIISummary, redacted bool) *htmlPII {
 		h.Locations = append(h.Locations, visible(l.Location))
 		h.Items = append(h.Items, fmt.Sprintf("%d of %d", l.ItemsWithPII, l.Items))
 	}
-	for k := range metrics.NumPIIKinds {
+	for k := range integrity.NumPIIKinds {
 		row := htmlPIIRow{Kind: piiKindNames[k], Total: p.Counts[k]}
 		for _, l := range p.Locations {
 			row.Counts = append(row.Counts, l.Counts[k])

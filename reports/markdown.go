@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -378,7 +379,7 @@ func mdGroundedness(r *Report) mdSection {
 
 // mdHallucinated lists the hallucinated answers, worst first, with their
 // unsupported claims and the evidence against each.
-func mdHallucinated(g *metrics.Groundedness) mdSection {
+func mdHallucinated(g *integrity.Groundedness) mdSection {
 	hs := g.Hallucinated
 	s := detailsNote("Hallucinated answers", fmt.Sprint(len(hs)), SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, "Highest hallucination score (0 to 1) first; each unsupported claim with what gave it away and the closest passage of the context.", "",
@@ -404,7 +405,7 @@ func mdHallucinated(g *metrics.Groundedness) mdSection {
 }
 
 // mdEvidence is the evidence against one unsupported claim.
-func mdEvidence(c metrics.Claim) string {
+func mdEvidence(c integrity.Claim) string {
 	var parts []string
 	for _, w := range claimWhy(c) {
 		parts = append(parts, mdText(clip(w, mdClip)))
@@ -418,7 +419,7 @@ func mdEvidence(c metrics.Claim) string {
 	return strings.Join(parts, "<br>")
 }
 
-func mdBoundaries(b *metrics.BoundaryReport) mdSection {
+func mdBoundaries(b *integrity.BoundaryReport) mdSection {
 	s := detailsNote("Boundaries", fmt.Sprintf("%s in %d of %d outputs", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked), SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, fmt.Sprintf("Output rules from the config that no answer may break: %s in %d of %d checked outputs.", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked))
 	if len(b.Rules) > 0 {
@@ -451,7 +452,7 @@ func mdBoundaries(b *metrics.BoundaryReport) mdSection {
 	return s
 }
 
-func mdReview(rv *metrics.Review) mdSection {
+func mdReview(rv *integrity.Review) mdSection {
 	s := detailsNote("Routed to human review", plural(rv.Routed, "answer", "answers"), SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, reviewLead(rv))
 	if len(rv.ByReason) > 0 {
@@ -486,7 +487,7 @@ func confidenceText(c *float64) string {
 	return fmt.Sprintf("%.3f", *c)
 }
 
-func mdPII(p *metrics.PIISummary, redacted bool) mdSection {
+func mdPII(p *integrity.PIISummary, redacted bool) mdSection {
 	s := detailsNote("Personal data (PII)", plural(p.Total, "value found", "values found"), SOC2Privacy)
 	kinds := piiKinds(p)
 	if p.Total == 0 {

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -191,7 +192,7 @@ func sampleText(sample int, show bool) string {
 // hard evidence (numbers and names the context lacks, attributes it
 // contradicts), else the words its closest passage lacks, and the judge's
 // reason. The claim's words are untrusted text.
-func claimWhy(c metrics.Claim) []string {
+func claimWhy(c integrity.Claim) []string {
 	var why []string
 	if len(c.Missing) > 0 {
 		why = append(why, "not in the context: "+strings.Join(c.Missing, ", "))
@@ -210,7 +211,7 @@ func claimWhy(c metrics.Claim) []string {
 
 // passageText names a claim's closest passage, counting from 1 as people
 // do (report.json counts from 0), or "" when there is none.
-func passageText(c metrics.Claim) string {
+func passageText(c integrity.Claim) string {
 	if c.Passage < 0 {
 		return ""
 	}
@@ -271,9 +272,9 @@ func historyReferences(ps []ControlPosition) []string {
 
 // piiKinds returns the kinds of personal data found at least once, in kind
 // order.
-func piiKinds(p *metrics.PIISummary) []metrics.PIIKind {
-	var out []metrics.PIIKind
-	for k := range metrics.NumPIIKinds {
+func piiKinds(p *integrity.PIISummary) []integrity.PIIKind {
+	var out []integrity.PIIKind
+	for k := range integrity.NumPIIKinds {
 		if p.Counts[k] > 0 {
 			out = append(out, k)
 		}
@@ -282,7 +283,7 @@ func piiKinds(p *metrics.PIISummary) []metrics.PIIKind {
 }
 
 // reviewLead says why answers were routed and where the rows are.
-func reviewLead(rv *metrics.Review) string {
+func reviewLead(rv *integrity.Review) string {
 	why := "hallucinated answers, judge errors and boundary violations are routed"
 	if rv.ConfidenceBelow > 0 {
 		why = fmt.Sprintf("hallucinated answers, judge errors, boundary violations and answers with confidence below %s are routed", fmtNum(rv.ConfidenceBelow))
@@ -292,7 +293,7 @@ func reviewLead(rv *metrics.Review) string {
 }
 
 // groundLead summarises groundedness in a sentence.
-func groundLead(g *metrics.Groundedness) string {
+func groundLead(g *integrity.Groundedness) string {
 	if g.Rate.N == 0 {
 		return fmt.Sprintf("No answer could be checked (%d could not be checked), so groundedness is undefined.", g.Errors)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 )
@@ -59,7 +60,7 @@ type Report struct {
 	Metrics Metrics `json:"metrics"`
 	// Review lists the answers routed to human review: low confidence,
 	// hallucinated, judge errors and boundary violations.
-	Review *metrics.Review `json:"review,omitempty"`
+	Review *integrity.Review `json:"review,omitempty"`
 	// History places this report on the control charts of earlier signed
 	// reports; nil unless the run was given a history folder.
 	History []ControlPosition `json:"history,omitempty"`
@@ -168,12 +169,12 @@ type Metrics struct {
 	Repeats *metrics.Repeats `json:"repeats,omitempty"`
 	// Groundedness is how often answers stayed within their context; nil
 	// when groundedness.method is off or no item has context.
-	Groundedness *metrics.Groundedness `json:"groundedness,omitempty"`
+	Groundedness *integrity.Groundedness `json:"groundedness,omitempty"`
 	// Boundaries counts the output rules broken; nil when no rule applies.
-	Boundaries *metrics.BoundaryReport `json:"boundaries,omitempty"`
+	Boundaries *integrity.BoundaryReport `json:"boundaries,omitempty"`
 	// PII counts personal data by kind and location; nil when pii.detect
 	// is off.
-	PII *metrics.PIISummary `json:"pii,omitempty"`
+	PII *integrity.PIISummary `json:"pii,omitempty"`
 }
 
 // JudgeRun identifies the judge model and counts its calls.

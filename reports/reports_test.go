@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -265,7 +266,7 @@ var integrityContext = []string{
 }
 
 // integrityInput is testInput with the integrity checks run on the
-// candidate's answers (through metrics.IntegrityChecker, as evalgate run
+// candidate's answers (through integrity.Checker, as evalgate run
 // does, with pii.redact on) and a history of eight earlier weekly reports
 // to place the run on.
 func integrityInput(t *testing.T) Input {
@@ -276,19 +277,19 @@ func integrityInput(t *testing.T) Input {
 		t.Fatal(err)
 	}
 	in.Config = cfg
-	bounds, err := metrics.CompileBoundaries(cfg.Boundaries, nil)
+	bounds, err := integrity.CompileBoundaries(cfg.Boundaries, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checker := metrics.NewIntegrityChecker(metrics.IntegrityOptions{
-		Grounder: metrics.NewGrounder(metrics.GroundOptions{}), Boundaries: bounds,
+	checker := integrity.NewChecker(integrity.Options{
+		Grounder: integrity.NewGrounder(integrity.GroundOptions{}), Boundaries: bounds,
 		DetectPII: true, Redact: true, ConfidenceBelow: cfg.Review.ConfidenceBelow,
 		Groups: cfg.Fairness.Groups, Level: cfg.Scoring.Confidence,
 	})
 	cand := in.Candidate.Results
 	for i := range cand {
 		res := &cand[i]
-		res.Output = metrics.RedactPII(integrityOutputs[i])
+		res.Output = integrity.RedactPII(integrityOutputs[i])
 		res.Confidence = 0.92
 		item := records.Item{ID: res.ID, Input: "How long do refunds and shipping take?", Context: integrityContext,
 			Expected: "5 business days", Task: res.Task, Extra: res.Groups}
@@ -334,8 +335,8 @@ func integrityHistoryReport(w, right, grounded, violations, errs int) *Report {
 		Dataset:   DatasetInfo{Name: "support-qa", Version: "1.0.0", Rows: n},
 		Candidate: ModelRun{Provider: "builtin:extractive-v1", Model: "extractive-v1", Version: "extractive-v1", ResultsSHA256: fmt.Sprintf("%064x", w+1), Calls: n, Errors: errs, ErrorKinds: map[string]int{}, ErrorRate: metrics.NewProportion(errs, n, 0.95), Accuracy: acc},
 		Metrics: Metrics{Accuracy: acc,
-			Groundedness: &metrics.Groundedness{Method: metrics.GroundLexical, Rate: metrics.NewProportion(grounded, n, 0.95)},
-			Boundaries:   &metrics.BoundaryReport{Checked: n, Violations: violations, ViolatingItems: violations}},
+			Groundedness: &integrity.Groundedness{Method: integrity.GroundLexical, Rate: metrics.NewProportion(grounded, n, 0.95)},
+			Boundaries:   &integrity.BoundaryReport{Checked: n, Violations: violations, ViolatingItems: violations}},
 		Timing: Timing{StartedAt: finished.Add(-time.Minute), FinishedAt: finished, Seconds: 60},
 	}
 	ApplyGate(r, nil)
@@ -663,41 +664,41 @@ const judgeReason = "the context says 5 days </td><script>x</script> | `y` \x1b[
 // (escaped), and the answer whose reply could not be read.
 func TestJudgeRendering(t *testing.T) {
 	in := testInput(t)
-	checker := metrics.NewIntegrityChecker(metrics.IntegrityOptions{Judge: true, Groups: in.Config.Fairness.Groups, Level: 0.95})
+	checker := integrity.NewChecker(integrity.Options{Judge: true, Groups: in.Config.Fairness.Groups, Level: 0.95})
 	cand := in.Candidate.Results
 	for i := range cand {
 		res := &cand[i]
 		res.Output = integrityOutputs[i]
-		claims := metrics.SplitClaims(res.Output)
+		claims := integrity.SplitClaims(res.Output)
 		item := records.Item{ID: res.ID, Context: integrityContext, Task: res.Task, Extra: res.Groups}
-		checker.Add(&item, cand[i:i+1], func(int) metrics.Judged {
+		checker.Add(&item, cand[i:i+1], func(int) integrity.Judged {
 			if i == 7 {
-				return metrics.Judged{Err: "judge error: invalid judge reply: no JSON object"}
+				return integrity.Judged{Err: "judge error: invalid judge reply: no JSON object"}
 			}
-			var verdicts []metrics.JudgeVerdict
+			var verdicts []integrity.JudgeVerdict
 			for k := range claims {
-				verdicts = append(verdicts, metrics.JudgeVerdict{Claim: k + 1, Supported: !(k == 0 && (i == 2 || i == 3)), Reason: judgeReason})
+				verdicts = append(verdicts, integrity.JudgeVerdict{Claim: k + 1, Supported: !(k == 0 && (i == 2 || i == 3)), Reason: judgeReason})
 			}
 			if len(claims) > 0 {
 				// The reply goes through the parser, as a judge's would.
 				reply, _ := json.Marshal(map[string]any{"verdicts": verdicts})
 				var err error
-				if verdicts, err = metrics.ParseJudgeReply(string(reply), len(claims)); err != nil {
+				if verdicts, err = integrity.ParseJudgeReply(string(reply), len(claims)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			g, err := metrics.GroundingFromVerdicts(claims, verdicts)
+			g, err := integrity.GroundingFromVerdicts(claims, verdicts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return metrics.Judged{Grounding: g}
+			return integrity.Judged{Grounding: g}
 		})
 	}
 	ig := checker.Result()
 	in.Integrity = &ig
 	in.Judge = &JudgeRun{Provider: "openai", Model: "gpt-judge", Version: "2026-01-15", Calls: 11, Errors: 1, Cached: 2}
 	r := Build(in)
-	if g := r.Metrics.Groundedness; g.Method != metrics.GroundJudge || len(g.Hallucinated) != 2 || g.Errors != 1 {
+	if g := r.Metrics.Groundedness; g.Method != integrity.GroundJudge || len(g.Hallucinated) != 2 || g.Errors != 1 {
 		t.Fatalf("groundedness method %q, %d hallucinated, %d errors; want judge, 2, 1", g.Method, len(g.Hallucinated), g.Errors)
 	}
 	tests := []struct {
@@ -747,14 +748,14 @@ func TestJudgeRendering(t *testing.T) {
 // control.
 func TestIntegrityNothingFound(t *testing.T) {
 	in := testInput(t)
-	bounds, err := metrics.CompileBoundaries(configs.Boundaries{MaxChars: 1000}, nil)
+	bounds, err := integrity.CompileBoundaries(configs.Boundaries{MaxChars: 1000}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checker := metrics.NewIntegrityChecker(metrics.IntegrityOptions{Judge: true, Boundaries: bounds, DetectPII: true, Groups: in.Config.Fairness.Groups, Level: 0.95})
+	checker := integrity.NewChecker(integrity.Options{Judge: true, Boundaries: bounds, DetectPII: true, Groups: in.Config.Fairness.Groups, Level: 0.95})
 	for i := range in.Candidate.Results {
 		item := records.Item{ID: in.Candidate.Results[i].ID, Input: "When does my parcel arrive?", Context: []string{"Parcels arrive in 3 days."}, Extra: in.Candidate.Results[i].Groups}
-		checker.Add(&item, in.Candidate.Results[i:i+1], func(int) metrics.Judged { return metrics.Judged{Err: "judge error: the call failed: status 503"} })
+		checker.Add(&item, in.Candidate.Results[i:i+1], func(int) integrity.Judged { return integrity.Judged{Err: "judge error: the call failed: status 503"} })
 	}
 	ig := checker.Result()
 	in.Integrity = &ig

@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 )
@@ -70,7 +71,7 @@ type StreamInput struct {
 	Repeats    *metrics.Repeats
 	// Integrity, when not nil, is what the groundedness, boundary and PII
 	// checks found.
-	Integrity *metrics.Integrity
+	Integrity *integrity.Summary
 	Timing    Timing
 }
 

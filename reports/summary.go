@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -261,7 +262,7 @@ func summaryIntegrity(row func(...string), r *Report) {
 
 // weakestGroundSlice names the task or group value with the lowest
 // groundedness rate, or "" when there is no slice or only one.
-func weakestGroundSlice(g *metrics.Groundedness) string {
+func weakestGroundSlice(g *integrity.Groundedness) string {
 	type slice struct {
 		name string
 		rate metrics.Proportion

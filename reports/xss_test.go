@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 )
 
 // Payloads that, if they ran, would mark the document: set its title and
@@ -76,7 +76,7 @@ func hostileReport(t *testing.T) *Report {
 	b.Groups[0].Column = "col" + xssAttr
 	b.Groups[0].Values[0].Value = "value" + xssSVG
 	b.Items[0].ID, b.Items[0].Task = "item"+xssScript, "task"+xssAttr
-	b.Items[0].Violations[0] = metrics.Violation{Rule: "rule" + xssSVG, Detail: "detail" + all}
+	b.Items[0].Violations[0] = integrity.Violation{Rule: "rule" + xssSVG, Detail: "detail" + all}
 	rv := r.Review
 	rv.ByReason[0].Reason = "reason" + xssImg
 	rv.Items[0].ID, rv.Items[0].Task = "item"+xssSVG, "task"+xssImg

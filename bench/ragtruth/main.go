@@ -1,5 +1,5 @@
 // Command ragtruth evaluates the lexical groundedness detector
-// (metrics.Grounder) against the human hallucination labels of the RAGTruth
+// (integrity.Grounder) against the human hallucination labels of the RAGTruth
 // development split, per task and overall, beside the trivial detector that
 // flags every answer and the detectors published with RAGTruth.
 //
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -91,13 +92,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: no rows", *data)
 	}
 
-	g := metrics.NewGrounder(metrics.GroundOptions{MinCoverage: *minCov})
+	g := integrity.NewGrounder(integrity.GroundOptions{MinCoverage: *minCov})
 	type set struct {
 		flags, labels []bool
 		scores        []float64
 	}
 	sets := map[string]*set{}
-	add := func(name string, gr metrics.Grounding, label bool) {
+	add := func(name string, gr integrity.Grounding, label bool) {
 		s := sets[name]
 		if s == nil {
 			s = &set{}
@@ -108,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		s.labels = append(s.labels, label)
 	}
 	start := time.Now()
-	results := make([]metrics.Grounding, len(rows))
+	results := make([]integrity.Grounding, len(rows))
 	for i, x := range rows {
 		results[i] = g.Ground(x.output, x.context)
 	}
@@ -129,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	cov := *minCov
 	if cov == 0 {
-		cov = metrics.DefaultMinCoverage
+		cov = integrity.DefaultMinCoverage
 	}
 	fmt.Fprintf(stdout, "RAGTruth development split: %s, %d responses\n", *data, len(rows))
 	fmt.Fprintf(stdout, "lexical detector: answer hallucinated when any claim is unsupported (min coverage %.3g); AUROC of its hallucination score\n\n", cov)

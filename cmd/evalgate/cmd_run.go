@@ -15,6 +15,7 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
@@ -122,7 +123,7 @@ type plan struct {
 	// integrity holds the compiled groundedness, boundary, review and PII
 	// settings; judge is the groundedness judge's provider, when the
 	// method is judge.
-	integrity metrics.IntegrityOptions
+	integrity integrity.Options
 	judge     eval.Provider
 	// history, when not nil, holds the control charts this run's report is
 	// placed on.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
@@ -529,7 +530,7 @@ type scoreBatch struct {
 	refs    []itemRef
 	segs    []checkSeg
 	extra   []string // the names of the eval-set columns in segs' Extra
-	checked []metrics.ItemCheck
+	checked []integrity.ItemCheck
 	done    chan struct{}
 }
 
@@ -748,20 +749,20 @@ const chunkItems = 2048
 // two chunks has a segment in each, the second checked without the
 // item's own texts); items without results, which still have a prompt
 // and context to count PII in, go in batches of their own. The workers
-// check the segments (metrics.IntegrityChecker.Check, which is safe for
+// check the segments (integrity.Checker.Check, which is safe for
 // concurrent use), and the in-order tally records them, so the checker
 // sees exactly the sequence scoreIntegrity's loop gives it. When the join
 // finds the results out of order (its first restart), the checks are
 // dropped and result makes the second pass instead.
 type scoreChecks struct {
-	opts    metrics.IntegrityOptions
-	checker *metrics.IntegrityChecker
+	opts    integrity.Options
+	checker *integrity.Checker
 	pii     bool        // items without results are checked too
 	off     atomic.Bool // the results are out of order: result makes a second pass
 }
 
-func newScoreChecks(opts metrics.IntegrityOptions) *scoreChecks {
-	return &scoreChecks{opts: opts, checker: metrics.NewIntegrityChecker(opts), pii: opts.DetectPII}
+func newScoreChecks(opts integrity.Options) *scoreChecks {
+	return &scoreChecks{opts: opts, checker: integrity.NewChecker(opts), pii: opts.DetectPII}
 }
 
 // checkSeg is the results b.results[lo:hi] of item cols[item]; lo == hi
@@ -775,7 +776,7 @@ type checkSeg struct {
 }
 
 // check checks the segments of b, appending what it found to dst.
-func (s *scoreChecks) check(b *scoreBatch, dst []metrics.ItemCheck) []metrics.ItemCheck {
+func (s *scoreChecks) check(b *scoreBatch, dst []integrity.ItemCheck) []integrity.ItemCheck {
 	for _, seg := range b.segs {
 		c, i := seg.cols, seg.item
 		item := records.Item{Row: c.Row + int64(i), ID: c.ID[i], Input: c.Input[i], System: c.System[i], Context: c.Context[i],
@@ -798,11 +799,11 @@ func (s *scoreChecks) check(b *scoreBatch, dst []metrics.ItemCheck) []metrics.It
 
 // result returns what the checks found; when the results were out of
 // order, it checks them in a second pass, holding them by id, with a note.
-func (s *scoreChecks) result(e *env, cfg *configs.Config, resultsPath string) (*metrics.Integrity, error) {
+func (s *scoreChecks) result(e *env, cfg *configs.Config, resultsPath string) (*integrity.Summary, error) {
 	checker := s.checker
 	if s.off.Load() {
 		fmt.Fprintf(e.stderr, "evalgate: note: %s is not in the order of %s, so the integrity checks read both again, holding the results in memory\n", resultsPath, cfg.DatasetPath())
-		checker = metrics.NewIntegrityChecker(s.opts)
+		checker = integrity.NewChecker(s.opts)
 		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
 			return nil, err
 		}

@@ -14,15 +14,15 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
 // integrityOptions compiles the config's groundedness, boundary, review and
 // PII settings; a bad rule or an unreadable JSON Schema is an input error.
-func integrityOptions(cfg *configs.Config) (metrics.IntegrityOptions, error) {
-	opts := metrics.IntegrityOptions{
+func integrityOptions(cfg *configs.Config) (integrity.Options, error) {
+	opts := integrity.Options{
 		Judge:           cfg.Groundedness.Method == configs.GroundJudge,
 		DetectPII:       cfg.PII.DetectPII(),
 		Redact:          cfg.PII.Redact,
@@ -31,7 +31,7 @@ func integrityOptions(cfg *configs.Config) (metrics.IntegrityOptions, error) {
 		Level:           cfg.Scoring.Confidence,
 	}
 	if cfg.Groundedness.Method == configs.GroundLexical {
-		opts.Grounder = metrics.NewGrounder(metrics.GroundOptions{})
+		opts.Grounder = integrity.NewGrounder(integrity.GroundOptions{})
 	}
 	var schema []byte
 	if path := cfg.JSONSchemaPath(); path != "" {
@@ -40,7 +40,7 @@ func integrityOptions(cfg *configs.Config) (metrics.IntegrityOptions, error) {
 			return opts, inputErr(fmt.Errorf("%s: boundaries.json_schema: %w", cfg.Path, err))
 		}
 	}
-	b, err := metrics.CompileBoundaries(cfg.Boundaries, schema)
+	b, err := integrity.CompileBoundaries(cfg.Boundaries, schema)
 	if err != nil {
 		return opts, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
 	}
@@ -51,14 +51,14 @@ func integrityOptions(cfg *configs.Config) (metrics.IntegrityOptions, error) {
 // redactor is pii.redact's rewrite of stored text, or nil.
 func redactor(cfg *configs.Config) func(string) string {
 	if cfg.PII.Redact {
-		return metrics.RedactPII
+		return integrity.RedactPII
 	}
 	return nil
 }
 
 // integrityOutcome is what the integrity checks of a run found.
 type integrityOutcome struct {
-	result metrics.Integrity
+	result integrity.Summary
 	review []records.ReviewRow
 	judge  *reports.JudgeRun
 }
@@ -72,14 +72,14 @@ func (p *plan) checkIntegrity(ctx context.Context, e *env, results []records.Res
 		bySample[r.ID] = append(bySample[r.ID], r)
 	}
 	out := &integrityOutcome{}
-	var verdicts map[eval.Key]metrics.Judged
+	var verdicts map[eval.Key]integrity.Judged
 	if p.integrity.Judge {
 		var err error
 		if verdicts, out.judge, err = p.runJudge(ctx, e, bySample); err != nil {
 			return nil, err
 		}
 	}
-	checker := metrics.NewIntegrityChecker(p.integrity)
+	checker := integrity.NewChecker(p.integrity)
 	r, err := datasets.Open(p.cfg.DatasetPath())
 	if err != nil {
 		return nil, inputErr(err)
@@ -87,7 +87,7 @@ func (p *plan) checkIntegrity(ctx context.Context, e *env, results []records.Res
 	defer r.Close()
 	for r.Scan() {
 		item := r.Item()
-		checker.Add(&item, bySample[item.ID], func(sample int) metrics.Judged { return verdicts[eval.Key{ID: item.ID, Sample: sample}] })
+		checker.Add(&item, bySample[item.ID], func(sample int) integrity.Judged { return verdicts[eval.Key{ID: item.ID, Sample: sample}] })
 	}
 	if err := r.Err(); err != nil {
 		return nil, inputErr(err)
@@ -107,7 +107,7 @@ type judgeCall struct {
 // retried, rate-limited, journalled in journal-judge.jsonl), and parses each
 // reply. A failed call or an unparseable reply is a judge error, never
 // "supported".
-func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]records.Result) (map[eval.Key]metrics.Judged, *reports.JudgeRun, error) {
+func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]records.Result) (map[eval.Key]integrity.Judged, *reports.JudgeRun, error) {
 	m := *p.cfg.Groundedness.Judge
 	src, err := datasets.Open(p.cfg.DatasetPath())
 	if err != nil {
@@ -115,7 +115,7 @@ func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]recor
 	}
 	var items []records.Item
 	calls := map[string]judgeCall{}
-	verdicts := map[eval.Key]metrics.Judged{}
+	verdicts := map[eval.Key]integrity.Judged{}
 	redact := redactor(p.cfg)
 	for src.Scan() {
 		item := src.Item()
@@ -134,13 +134,13 @@ func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]recor
 				continue
 			}
 			key := eval.Key{ID: item.ID, Sample: res.Sample}
-			claims := metrics.SplitClaims(res.Output)
+			claims := integrity.SplitClaims(res.Output)
 			if len(claims) == 0 {
-				g, _ := metrics.GroundingFromVerdicts(nil, nil)
-				verdicts[key] = metrics.Judged{Grounding: g}
+				g, _ := integrity.GroundingFromVerdicts(nil, nil)
+				verdicts[key] = integrity.Judged{Grounding: g}
 				continue
 			}
-			system, user := metrics.JudgeMessages(claims, context)
+			system, user := integrity.JudgeMessages(claims, context)
 			// The id carries a digest of the request, so that a journal
 			// entry is reused only for the very same question.
 			sum := sha256.Sum256([]byte(system + "\x00" + user))
@@ -186,12 +186,12 @@ func (p *plan) runJudge(ctx context.Context, e *env, bySample map[string][]recor
 	info.Cached = runner.Stats().Cached
 	for _, res := range results {
 		call := calls[res.ID]
-		j := metrics.Judged{}
+		j := integrity.Judged{}
 		if res.Error != "" {
 			j.Err = "judge error: the call failed: " + res.Error
-		} else if vs, perr := metrics.ParseJudgeReply(res.Output, len(call.claims)); perr != nil {
+		} else if vs, perr := integrity.ParseJudgeReply(res.Output, len(call.claims)); perr != nil {
 			j.Err = "judge error: " + perr.Error()
-		} else if j.Grounding, perr = metrics.GroundingFromVerdicts(call.claims, vs); perr != nil {
+		} else if j.Grounding, perr = integrity.GroundingFromVerdicts(call.claims, vs); perr != nil {
 			j.Err = "judge error: " + perr.Error()
 		}
 		if j.Err != "" {
@@ -268,7 +268,7 @@ func loadHistory(e *env, dir, keyPath string) (*reports.History, error) {
 // judge method needs model calls, which score does not make, so its
 // groundedness is left out with a note. cmdScore runs the checks inside
 // the scoring (scoreChecks).
-func scoreIntegrityOptions(e *env, cfg *configs.Config) (metrics.IntegrityOptions, bool, error) {
+func scoreIntegrityOptions(e *env, cfg *configs.Config) (integrity.Options, bool, error) {
 	opts, err := integrityOptions(cfg)
 	if err != nil {
 		return opts, false, err
@@ -286,7 +286,7 @@ func scoreIntegrityOptions(e *env, cfg *configs.Config) (metrics.IntegrityOption
 // scoreIntegrityByID holds the results by id, then checks the items in
 // the eval set's order: the second pass of evalgate score's checks for
 // results that do not follow the set's order.
-func scoreIntegrityByID(cfg *configs.Config, resultsPath string, checker *metrics.IntegrityChecker) error {
+func scoreIntegrityByID(cfg *configs.Config, resultsPath string, checker *integrity.Checker) error {
 	all, _, err := datasets.ReadResults(resultsPath)
 	if err != nil {
 		return inputErr(err)

@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/datasets"
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
@@ -57,7 +57,7 @@ func TestQuickstartIntegrity(t *testing.T) {
 	for _, rc := range rep.Review.ByReason {
 		reasons[strings.SplitN(rc.Reason, ":", 2)[0]] = true
 	}
-	if !reasons[metrics.ReviewLowConfidence] || !reasons["boundary"] {
+	if !reasons[integrity.ReviewLowConfidence] || !reasons["boundary"] {
 		t.Errorf("review reasons %+v: want low confidence and boundary", rep.Review.ByReason)
 	}
 	rows := readReview(t, filepath.Join(out, "review.parquet"))
@@ -136,7 +136,7 @@ run: {cache: "off"}
 	}
 	seen := map[string]bool{}
 	add := func(s string) {
-		for _, m := range metrics.FindPII(s) {
+		for _, m := range integrity.FindPII(s) {
 			seen[s[m.Start:m.End]] = true
 		}
 	}
@@ -273,7 +273,7 @@ gate:
 	r.Close()
 	var calls, judgeErrors, hallucinated int
 	for _, res := range results {
-		claims := metrics.SplitClaims(res.Output)
+		claims := integrity.SplitClaims(res.Output)
 		if len(claims) == 0 {
 			continue
 		}
@@ -293,7 +293,7 @@ gate:
 		t.Errorf("the judge server got %d requests, want %d", count.Load(), calls)
 	}
 	g := rep.Metrics.Groundedness
-	if g == nil || g.Method != metrics.GroundJudge || g.Errors != judgeErrors || len(g.Hallucinated) != hallucinated || hallucinated == 0 || judgeErrors == 0 {
+	if g == nil || g.Method != integrity.GroundJudge || g.Errors != judgeErrors || len(g.Hallucinated) != hallucinated || hallucinated == 0 || judgeErrors == 0 {
 		t.Fatalf("groundedness %+v: want method judge, %d errors, %d hallucinated (both > 0)", g, judgeErrors, hallucinated)
 	}
 	for _, h := range g.Hallucinated {
@@ -305,7 +305,7 @@ gate:
 	for _, rc := range rep.Review.ByReason {
 		routed[rc.Reason] = rc.Count
 	}
-	if routed[metrics.ReviewJudgeError] != judgeErrors || routed[metrics.ReviewHallucinated] != hallucinated {
+	if routed[integrity.ReviewJudgeError] != judgeErrors || routed[integrity.ReviewHallucinated] != hallucinated {
 		t.Errorf("review reasons %v, want %d judge errors and %d hallucinated", routed, judgeErrors, hallucinated)
 	}
 	if _, err := os.Stat(filepath.Join(out, "journal-judge.jsonl")); err != nil {
@@ -384,7 +384,7 @@ gate:
 	if len(want) < 30 || !slices.Equal(got, want) {
 		t.Errorf("hallucinated %d answers %v,\nwant the %d every-10th requests %v", len(got), got, len(want), want)
 	}
-	if pii := rep.Metrics.PII; pii == nil || pii.Locations[2].Counts[metrics.PIIPhone] != 0 {
+	if pii := rep.Metrics.PII; pii == nil || pii.Locations[2].Counts[integrity.PIIPhone] != 0 {
 		// "555-0100" has seven digits: a local number without an area
 		// code, which the detector leaves alone.
 		t.Errorf("pii %+v: want no phone counted in outputs", pii)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -290,7 +290,7 @@ gate:
 // set row by row beside the results file, in step when both follow the
 // set's order, and holding the results by id otherwise. The in-pipeline
 // checks must give exactly what it gives.
-func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *metrics.Integrity {
+func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *integrity.Summary {
 	t.Helper()
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
@@ -301,13 +301,13 @@ func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *metrics.Int
 		t.Fatal(err)
 	}
 	opts.Judge = false
-	checker := metrics.NewIntegrityChecker(opts)
+	checker := integrity.NewChecker(opts)
 	inOrder, err := secondPassInOrder(cfg, resultsPath, checker)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !inOrder {
-		checker = metrics.NewIntegrityChecker(opts)
+		checker = integrity.NewChecker(opts)
 		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +319,7 @@ func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *metrics.Int
 // secondPassInOrder checks results against items read in step; it
 // reports false, having checked nothing it can keep, when a result's item
 // is not ahead in the eval set.
-func secondPassInOrder(cfg *configs.Config, resultsPath string, checker *metrics.IntegrityChecker) (bool, error) {
+func secondPassInOrder(cfg *configs.Config, resultsPath string, checker *integrity.Checker) (bool, error) {
 	items, err := datasets.Open(cfg.DatasetPath())
 	if err != nil {
 		return false, err
@@ -551,21 +551,21 @@ review: {confidence_below: 0.5}
 	}
 }
 
-func groundedN(ig *metrics.Integrity) int {
+func groundedN(ig *integrity.Summary) int {
 	if ig.Groundedness == nil {
 		return 0
 	}
 	return ig.Groundedness.Rate.N
 }
 
-func boundaryN(ig *metrics.Integrity) int {
+func boundaryN(ig *integrity.Summary) int {
 	if ig.Boundaries == nil {
 		return 0
 	}
 	return ig.Boundaries.Violations
 }
 
-func piiN(ig *metrics.Integrity) int {
+func piiN(ig *integrity.Summary) int {
 	if ig.PII == nil {
 		return 0
 	}

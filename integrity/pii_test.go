@@ -1,4 +1,4 @@
-package metrics
+package integrity
 
 import (
 	"encoding/json"

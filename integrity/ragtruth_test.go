@@ -1,4 +1,4 @@
-package metrics_test
+package integrity_test
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
@@ -62,7 +63,7 @@ func TestRAGTruth(t *testing.T) {
 	if len(rows) < 100 {
 		t.Fatalf("%d rows in %s, want the 208 of the development split", len(rows), ragtruthPath)
 	}
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	type set struct {
 		flags, labels []bool
 		scores        []float64

@@ -1,4 +1,4 @@
-package metrics_test
+package integrity_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 )
 
 const ctxEiffel = "The Eiffel Tower was completed in 1889 for the World's Fair. It is 330 metres tall and stands in Paris."
@@ -175,12 +175,12 @@ func TestGround(t *testing.T) {
 			unsupported: []string{"Bananas are rich in potassium and grow in tropical climates."},
 		},
 	}
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := g.Ground(tc.output, tc.context)
-			if got.Method != metrics.GroundLexical {
-				t.Errorf("Method = %q, want %q", got.Method, metrics.GroundLexical)
+			if got.Method != integrity.GroundLexical {
+				t.Errorf("Method = %q, want %q", got.Method, integrity.GroundLexical)
 			}
 			if len(got.Claims) != tc.claims {
 				t.Fatalf("%d claims, want %d: %s", len(got.Claims), tc.claims, groundingJSON(got))
@@ -230,7 +230,7 @@ func TestGround(t *testing.T) {
 }
 
 // checkGrounding checks what must hold for every lexical Grounding.
-func checkGrounding(t *testing.T, output string, context []string, g metrics.Grounding) {
+func checkGrounding(t *testing.T, output string, context []string, g integrity.Grounding) {
 	t.Helper()
 	if !(g.SupportedFraction >= 0 && g.SupportedFraction <= 1) {
 		t.Errorf("SupportedFraction = %v, outside [0, 1]", g.SupportedFraction)
@@ -267,13 +267,13 @@ func checkGrounding(t *testing.T, output string, context []string, g metrics.Gro
 	}
 }
 
-func groundingJSON(g metrics.Grounding) string {
+func groundingJSON(g integrity.Grounding) string {
 	b, _ := json.MarshalIndent(g, "", "  ")
 	return string(b)
 }
 
 func TestGroundEvidence(t *testing.T) {
-	got := metrics.Ground("The Eiffel Tower was completed in 1889. It is 450 metres tall.", []string{"Paris has many sights.", ctxEiffel})
+	got := integrity.Ground("The Eiffel Tower was completed in 1889. It is 450 metres tall.", []string{"Paris has many sights.", ctxEiffel})
 	if len(got.Claims) != 2 {
 		t.Fatalf("%d claims, want 2", len(got.Claims))
 	}
@@ -304,27 +304,27 @@ func TestGrounderOptions(t *testing.T) {
 	// visitors (2 of 4).
 	tests := []struct {
 		name string
-		opts metrics.GroundOptions
+		opts integrity.GroundOptions
 		want bool // supported
 	}{
-		{"default third", metrics.GroundOptions{}, true},
-		{"half", metrics.GroundOptions{MinCoverage: 0.5}, true},
-		{"three quarters", metrics.GroundOptions{MinCoverage: 0.75}, false},
-		{"above one is clamped to all words", metrics.GroundOptions{MinCoverage: 7}, false},
-		{"stop words replaced", metrics.GroundOptions{MinCoverage: 0.75, StopWords: append(metrics.DefaultStopWords(), "attracts", "countries")}, true},
+		{"default third", integrity.GroundOptions{}, true},
+		{"half", integrity.GroundOptions{MinCoverage: 0.5}, true},
+		{"three quarters", integrity.GroundOptions{MinCoverage: 0.75}, false},
+		{"above one is clamped to all words", integrity.GroundOptions{MinCoverage: 7}, false},
+		{"stop words replaced", integrity.GroundOptions{MinCoverage: 0.75, StopWords: append(integrity.DefaultStopWords(), "attracts", "countries")}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := metrics.NewGrounder(tc.opts).Ground(out, ctx)
+			got := integrity.NewGrounder(tc.opts).Ground(out, ctx)
 			if len(got.Claims) != 1 || got.Claims[0].Supported != tc.want {
 				t.Errorf("got %s, want supported = %v", groundingJSON(got), tc.want)
 			}
 		})
 	}
-	if got := metrics.NewGrounder(metrics.GroundOptions{StopWords: []string{}}).Claims("The and of."); len(got) != 1 {
+	if got := integrity.NewGrounder(integrity.GroundOptions{StopWords: []string{}}).Claims("The and of."); len(got) != 1 {
 		t.Errorf("with no stop words, Claims = %q, want one claim", got)
 	}
-	var zero metrics.Grounder
+	var zero integrity.Grounder
 	if got := zero.Ground("The tower is 450 metres tall.", ctx); !got.Hallucinated || len(got.Claims) != 1 {
 		t.Errorf("zero Grounder: %s, want the invented number caught", groundingJSON(got))
 	}
@@ -346,7 +346,7 @@ func TestSplitClaims(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := metrics.SplitClaims(tc.output); !slices.Equal(got, tc.want) {
+			if got := integrity.SplitClaims(tc.output); !slices.Equal(got, tc.want) {
 				t.Errorf("SplitClaims(%q) = %q, want %q", tc.output, got, tc.want)
 			}
 		})
@@ -356,7 +356,7 @@ func TestSplitClaims(t *testing.T) {
 // TestGroundConcurrent checks that one Grounder gives the same answers from
 // many goroutines as from one (run with -race to check for data races).
 func TestGroundConcurrent(t *testing.T) {
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	cases := [][2]string{
 		{"The Eiffel Tower is 450 metres tall.", ctxEiffel},
 		{"Blue Door Cafe offers outdoor seating and free WiFi.", ctxYelp},
@@ -391,7 +391,7 @@ func TestGroundConcurrent(t *testing.T) {
 }
 
 func ExampleGrounder_Ground() {
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	context := []string{"The Eiffel Tower was completed in 1889. It is 330 metres tall."}
 	answer := "The tower was finished in 1889. It is 450 metres tall and was designed by Gustave Eiffel."
 	r := g.Ground(answer, context)
@@ -411,7 +411,7 @@ func FuzzGround(f *testing.F) {
 	f.Add("I don't know.", "")
 	f.Add("1,000.5 9 p.m. 12:00am U.S. O'Brien's well-known CamelCase &nbsp; \\u00e9", `{"a\"b": "c\\nd", "x": [1, 2.50, null, false]`)
 	f.Add("Ünïcödé \xff\xfe invalid", "{[\"\\")
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	f.Fuzz(func(t *testing.T, output, context string) {
 		for _, ctx := range [][]string{{context}, {context, output}, nil} {
 			got := g.Ground(output, ctx)

@@ -1,4 +1,4 @@
-package metrics_test
+package integrity_test
 
 import (
 	"encoding/json"
@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 )
 
 // grounding returns a lexical Grounding with the given supported and
 // unsupported claim counts and score.
-func fakeGrounding(supported, unsupported int, score float64) metrics.Grounding {
-	g := metrics.Grounding{Method: metrics.GroundLexical, SupportedFraction: 1, Score: score}
+func fakeGrounding(supported, unsupported int, score float64) integrity.Grounding {
+	g := integrity.Grounding{Method: integrity.GroundLexical, SupportedFraction: 1, Score: score}
 	for i := range supported + unsupported {
-		g.Claims = append(g.Claims, metrics.Claim{Text: "claim", Supported: i < supported})
+		g.Claims = append(g.Claims, integrity.Claim{Text: "claim", Supported: i < supported})
 	}
 	if n := supported + unsupported; n > 0 {
 		g.SupportedFraction = float64(supported) / float64(n)
@@ -24,13 +25,13 @@ func fakeGrounding(supported, unsupported int, score float64) metrics.Grounding 
 	return g
 }
 
-func fakeAbstention() metrics.Grounding {
-	return metrics.Grounding{Method: metrics.GroundLexical, SupportedFraction: 1, Abstained: true,
-		Claims: []metrics.Claim{{Text: "I don't know.", Supported: true, Abstention: true}}}
+func fakeAbstention() integrity.Grounding {
+	return integrity.Grounding{Method: integrity.GroundLexical, SupportedFraction: 1, Abstained: true,
+		Claims: []integrity.Claim{{Text: "I don't know.", Supported: true, Abstention: true}}}
 }
 
 func TestComputeGroundedness(t *testing.T) {
-	answers := []metrics.GroundedAnswer{
+	answers := []integrity.GroundedAnswer{
 		{ID: "a", Task: "qa", Groups: map[string]string{"lang": "en"}, Grounding: fakeGrounding(3, 0, 0.1)},
 		{ID: "b", Task: "qa", Groups: map[string]string{"lang": "fr"}, Grounding: fakeGrounding(1, 1, 0.7)},
 		{ID: "c", Task: "summary", Groups: map[string]string{"lang": "en"}, Grounding: fakeGrounding(0, 2, 0.9)},
@@ -39,9 +40,9 @@ func TestComputeGroundedness(t *testing.T) {
 		{ID: "f", Task: "qa", Groups: map[string]string{"lang": "en"}, Error: "judge error: claim 2 has no verdict"},
 		{ID: "b", Sample: 1, Task: "qa", Groups: map[string]string{"lang": "fr"}, Grounding: fakeGrounding(2, 1, 0.7)},
 	}
-	got := metrics.ComputeGroundedness(answers, []string{"lang"}, 0.95)
+	got := integrity.ComputeGroundedness(answers, []string{"lang"}, 0.95)
 
-	if got.Method != metrics.GroundLexical {
+	if got.Method != integrity.GroundLexical {
 		t.Errorf("Method = %q, want lexical", got.Method)
 	}
 	// Checked: a b c d e b#1 (f failed); grounded: a d e.
@@ -52,7 +53,7 @@ func TestComputeGroundedness(t *testing.T) {
 	if got.Abstained != 1 || got.NoClaims != 1 || got.Errors != 1 {
 		t.Errorf("Abstained, NoClaims, Errors = %d, %d, %d; want 1, 1, 1", got.Abstained, got.NoClaims, got.Errors)
 	}
-	wantTasks := []metrics.GroundednessSlice{
+	wantTasks := []integrity.GroundednessSlice{
 		{Name: "(none)", Rate: metrics.NewProportion(1, 1, 0.95)},
 		{Name: "qa", Rate: metrics.NewProportion(1, 3, 0.95), Hallucinated: 2},
 		{Name: "summary", Rate: metrics.NewProportion(1, 2, 0.95), Abstained: 1, Hallucinated: 1},
@@ -63,7 +64,7 @@ func TestComputeGroundedness(t *testing.T) {
 	if len(got.ByGroup) != 1 || got.ByGroup[0].Column != "lang" {
 		t.Fatalf("ByGroup = %+v, want one column lang", got.ByGroup)
 	}
-	wantGroups := []metrics.GroundednessSlice{
+	wantGroups := []integrity.GroundednessSlice{
 		{Name: metrics.MissingGroup, Rate: metrics.NewProportion(2, 2, 0.95), Abstained: 1},
 		{Name: "en", Rate: metrics.NewProportion(1, 2, 0.95), Hallucinated: 1},
 		{Name: "fr", Rate: metrics.NewProportion(0, 2, 0.95), Hallucinated: 2},
@@ -104,22 +105,22 @@ func TestComputeGroundedness(t *testing.T) {
 func TestComputeGroundednessEdges(t *testing.T) {
 	tests := []struct {
 		name       string
-		answers    []metrics.GroundedAnswer
+		answers    []integrity.GroundedAnswer
 		method     string
 		n          int
 		warning    string
 		hallucSize int
 	}{
 		{name: "nothing", answers: nil, method: "", warning: "no answer could be checked"},
-		{name: "all errors", answers: []metrics.GroundedAnswer{{ID: "a", Error: "timeout"}}, warning: "no answer could be checked"},
-		{name: "mixed methods", answers: []metrics.GroundedAnswer{
+		{name: "all errors", answers: []integrity.GroundedAnswer{{ID: "a", Error: "timeout"}}, warning: "no answer could be checked"},
+		{name: "mixed methods", answers: []integrity.GroundedAnswer{
 			{ID: "a", Grounding: fakeGrounding(1, 0, 0)},
-			{ID: "b", Grounding: metrics.Grounding{Method: metrics.GroundJudge, SupportedFraction: 0, Hallucinated: true, Claims: []metrics.Claim{{Text: "x"}}}},
+			{ID: "b", Grounding: integrity.Grounding{Method: integrity.GroundJudge, SupportedFraction: 0, Hallucinated: true, Claims: []integrity.Claim{{Text: "x"}}}},
 		}, method: "mixed", n: 2, warning: "different methods", hallucSize: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := metrics.ComputeGroundedness(tc.answers, nil, 0.95)
+			got := integrity.ComputeGroundedness(tc.answers, nil, 0.95)
 			if got.Method != tc.method || got.Rate.N != tc.n || len(got.Hallucinated) != tc.hallucSize {
 				t.Errorf("Method %q, N %d, %d hallucinated; want %q, %d, %d", got.Method, got.Rate.N, len(got.Hallucinated), tc.method, tc.n, tc.hallucSize)
 			}
@@ -138,7 +139,7 @@ func TestComputeGroundednessEdges(t *testing.T) {
 			if err != nil {
 				t.Fatalf("json.Marshal: %v", err)
 			}
-			var back metrics.Groundedness
+			var back integrity.Groundedness
 			if err := json.Unmarshal(b, &back); err != nil {
 				t.Fatalf("json.Unmarshal: %v", err)
 			}
@@ -150,10 +151,10 @@ func TestComputeGroundednessEdges(t *testing.T) {
 }
 
 func TestComputeGroundednessJSON(t *testing.T) {
-	answers := []metrics.GroundedAnswer{
-		{ID: "q1", Task: "qa", Grounding: metrics.Ground("The Eiffel Tower is 450 metres tall.", []string{ctxEiffel})},
+	answers := []integrity.GroundedAnswer{
+		{ID: "q1", Task: "qa", Grounding: integrity.Ground("The Eiffel Tower is 450 metres tall.", []string{ctxEiffel})},
 	}
-	b, err := json.Marshal(metrics.ComputeGroundedness(answers, []string{"lang"}, 0.95))
+	b, err := json.Marshal(integrity.ComputeGroundedness(answers, []string{"lang"}, 0.95))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package metrics_test
+package integrity_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/integrity"
 )
 
 // groundSyntheticRows builds rows at the top of RAGTruth's size range: an
@@ -50,14 +50,14 @@ func groundSyntheticRows() []groundRow {
 // which is the per-core rate and stays meaningful on a loaded machine. (The
 // CPU clock is getrusage's, hence the unix build constraint.)
 func BenchmarkGround(b *testing.B) {
-	g := metrics.NewGrounder(metrics.GroundOptions{})
+	g := integrity.NewGrounder(integrity.GroundOptions{})
 	if rows, ok := readRagtruth(b); ok {
 		b.Run("ragtruth", func(b *testing.B) { benchGround(b, g, rows) })
 	}
 	b.Run("synthetic-800w", func(b *testing.B) { benchGround(b, g, groundSyntheticRows()) })
 }
 
-func benchGround(b *testing.B, g *metrics.Grounder, rows []groundRow) {
+func benchGround(b *testing.B, g *integrity.Grounder, rows []groundRow) {
 	b.ReportAllocs()
 	cpu0 := groundCPUTime(b)
 	b.ResetTimer()

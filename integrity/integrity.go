@@ -1,4 +1,4 @@
-package metrics
+package integrity
 
 import (
 	"cmp"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -19,8 +20,8 @@ const (
 	ReviewBoundary = "boundary:"
 )
 
-// IntegrityOptions configure an IntegrityChecker.
-type IntegrityOptions struct {
+// Options configure an Checker.
+type Options struct {
 	// Grounder checks answers with the lexical method; nil turns the
 	// lexical check off (for method judge or off).
 	Grounder *Grounder
@@ -52,15 +53,15 @@ type Judged struct {
 	Err       string
 }
 
-// IntegrityChecker checks outputs beyond correctness — groundedness,
+// Checker checks outputs beyond correctness — groundedness,
 // boundaries, PII — and routes answers to human review, one item at a time.
-// Build it with NewIntegrityChecker, call Add for every item in order, then
+// Build it with NewChecker, call Add for every item in order, then
 // Result. It is not safe for concurrent use, except for Check and
 // CheckAnswers: a pipeline checks items in parallel with those and
 // records them in order with Record. Its memory grows with the
 // answers routed to review, not with the answers checked.
-type IntegrityChecker struct {
-	opts      IntegrityOptions
+type Checker struct {
+	opts      Options
 	grounded  *GroundednessTally
 	bounds    *BoundaryTally
 	pii       PIITally
@@ -69,9 +70,9 @@ type IntegrityChecker struct {
 	anyGround bool
 }
 
-// NewIntegrityChecker returns a checker with opts.
-func NewIntegrityChecker(opts IntegrityOptions) *IntegrityChecker {
-	return &IntegrityChecker{opts: opts, grounded: NewGroundednessTally(opts.Groups, opts.Level),
+// NewChecker returns a checker with opts.
+func NewChecker(opts Options) *Checker {
+	return &Checker{opts: opts, grounded: NewGroundednessTally(opts.Groups, opts.Level),
 		bounds: NewBoundaryTally(opts.Boundaries.Rules(), opts.Groups)}
 }
 
@@ -79,7 +80,7 @@ func NewIntegrityChecker(opts IntegrityOptions) *IntegrityChecker {
 // Failed calls are not checked (they count as errors elsewhere). judged,
 // when the method is judge, returns the judge's verdict on a sample; it is
 // not called otherwise. Add is Record(Check(item, results, judged)).
-func (c *IntegrityChecker) Add(item *records.Item, results []records.Result, judged func(sample int) Judged) {
+func (c *Checker) Add(item *records.Item, results []records.Result, judged func(sample int) Judged) {
 	c.Record(c.Check(item, results, judged))
 }
 
@@ -108,18 +109,18 @@ type answerCheck struct {
 // checked in parts: Check with the first part, then CheckAnswers with each
 // of the others, recorded in that order, give the tallies one Check with
 // all of them would.
-func (c *IntegrityChecker) Check(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
+func (c *Checker) Check(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
 	return c.check(item, results, judged, true)
 }
 
 // CheckAnswers is Check without the item's own texts: it checks the
 // answers in results, but does not count the PII of the item's prompt and
 // context, which Check counted with the item's first results.
-func (c *IntegrityChecker) CheckAnswers(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
+func (c *Checker) CheckAnswers(item *records.Item, results []records.Result, judged func(sample int) Judged) ItemCheck {
 	return c.check(item, results, judged, false)
 }
 
-func (c *IntegrityChecker) check(item *records.Item, results []records.Result, judged func(sample int) Judged, withItem bool) ItemCheck {
+func (c *Checker) check(item *records.Item, results []records.Result, judged func(sample int) Judged, withItem bool) ItemCheck {
 	o := &c.opts
 	var ic ItemCheck
 	input, system, expected, context := item.Input, item.System, item.Expected, item.Context
@@ -208,7 +209,7 @@ func (c *IntegrityChecker) check(item *records.Item, results []records.Result, j
 // Record adds what Check found to the tallies. Items must be recorded in
 // the order Add would be called in for the report to be the same, down to
 // the last digit of its sums.
-func (c *IntegrityChecker) Record(ic ItemCheck) {
+func (c *Checker) Record(ic ItemCheck) {
 	if ic.item {
 		c.pii.AddCounts(PIIPrompt, ic.prompt)
 		if ic.context != nil {
@@ -258,14 +259,14 @@ func claimEvidence(cl Claim) string {
 func joinGroups(cols []string, groups map[string]string) string {
 	parts := make([]string, 0, len(cols))
 	for _, g := range cols {
-		parts = append(parts, g+"="+cmp.Or(groups[g], MissingGroup))
+		parts = append(parts, g+"="+cmp.Or(groups[g], metrics.MissingGroup))
 	}
 	return strings.Join(parts, "; ")
 }
 
-// Integrity is what the checks found: each part is nil when its check was
+// Summary is what the checks found: each part is nil when its check was
 // off or had nothing to check.
-type Integrity struct {
+type Summary struct {
 	// Groundedness covers the answers whose item has context.
 	Groundedness *Groundedness `json:"groundedness,omitempty"`
 	// Boundaries counts rule violations; its Violations is the gate metric
@@ -307,9 +308,9 @@ type ReviewItem struct {
 }
 
 // Result summarises every item added.
-func (c *IntegrityChecker) Result() Integrity {
+func (c *Checker) Result() Summary {
 	o := c.opts
-	var out Integrity
+	var out Summary
 	if c.anyGround {
 		g := c.grounded.Result()
 		out.Groundedness = &g
@@ -344,7 +345,7 @@ func (c *IntegrityChecker) Result() Integrity {
 // ReviewRows returns the routed answers as review.parquet rows, by id then
 // sample: the question, the reference, the answer and the evidence, each
 // redacted when the options say so.
-func (c *IntegrityChecker) ReviewRows() []records.ReviewRow {
+func (c *Checker) ReviewRows() []records.ReviewRow {
 	rows := slices.Clone(c.rows)
 	slices.SortStableFunc(rows, func(a, b records.ReviewRow) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))

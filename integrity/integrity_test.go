@@ -1,4 +1,4 @@
-package metrics
+package integrity
 
 import (
 	"encoding/json"
@@ -61,18 +61,18 @@ func TestIntegrityCheckRecord(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		opts IntegrityOptions
+		opts Options
 	}{
-		{"every check", IntegrityOptions{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, ConfidenceBelow: 0.35, Groups: []string{"region"}, Level: 0.95}},
-		{"redacted", IntegrityOptions{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, Redact: true, ConfidenceBelow: 0.35, Level: 0.95}},
-		{"pii only", IntegrityOptions{DetectPII: true, Level: 0.95}},
+		{"every check", Options{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, ConfidenceBelow: 0.35, Groups: []string{"region"}, Level: 0.95}},
+		{"redacted", Options{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, Redact: true, ConfidenceBelow: 0.35, Level: 0.95}},
+		{"pii only", Options{DetectPII: true, Level: 0.95}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := NewIntegrityChecker(tc.opts)
+			want := NewChecker(tc.opts)
 			for i := range items {
 				want.Add(&items[i], results[i], nil)
 			}
-			got := NewIntegrityChecker(tc.opts)
+			got := NewChecker(tc.opts)
 			checks := make([][]ItemCheck, len(items))
 			var wg sync.WaitGroup
 			for i := range items {

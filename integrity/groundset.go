@@ -1,10 +1,12 @@
-package metrics
+package integrity
 
 import (
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
+
+	"github.com/evalgate/evalgate/metrics"
 )
 
 // GroundedAnswer is one answer's groundedness check with what identifies
@@ -34,7 +36,7 @@ type GroundednessSlice struct {
 	Name string `json:"name"`
 	// Rate is the share of checked answers that are grounded (no
 	// unsupported claim; abstentions included), with its Wilson interval.
-	Rate Proportion `json:"rate"`
+	Rate metrics.Proportion `json:"rate"`
 	// Abstained counts the grounded answers that abstained; Hallucinated
 	// the checked answers with at least one unsupported claim.
 	Abstained    int `json:"abstained"`
@@ -75,7 +77,7 @@ type Groundedness struct {
 	// Wilson interval; NaN (null) when no answer was checked. An answer is
 	// grounded when none of its claims is unsupported; an answer that
 	// abstains, or has no checkable claim, is grounded.
-	Rate Proportion `json:"rate"`
+	Rate metrics.Proportion `json:"rate"`
 	// Abstained counts the checked answers that abstained (they are in
 	// Rate.K); NoClaims the checked answers with no checkable claim (also
 	// in Rate.K); Errors the answers that could not be checked (left out
@@ -93,7 +95,7 @@ type Groundedness struct {
 	// (ties by ID, then Sample).
 	Hallucinated []HallucinatedAnswer `json:"hallucinated"`
 	// Warnings are caveats about these numbers.
-	Warnings Warnings `json:"warnings"`
+	Warnings metrics.Warnings `json:"warnings"`
 }
 
 // groundTally counts one subset.
@@ -112,7 +114,7 @@ func (t *groundTally) add(g Grounding) {
 }
 
 func (t groundTally) slice(name string, level float64) GroundednessSlice {
-	return GroundednessSlice{Name: name, Rate: NewProportion(t.grounded, t.checked, level), Abstained: t.abstained, Hallucinated: t.hallucinated}
+	return GroundednessSlice{Name: name, Rate: metrics.NewProportion(t.grounded, t.checked, level), Abstained: t.abstained, Hallucinated: t.hallucinated}
 }
 
 // ComputeGroundedness summarises per-answer groundedness checks: the
@@ -181,7 +183,7 @@ func (t *GroundednessTally) Add(a GroundedAnswer) {
 	for i, col := range t.groups {
 		v := a.Groups[col]
 		if v == "" {
-			v = MissingGroup
+			v = metrics.MissingGroup
 		}
 		groundTallyOf(t.byGroup[i], v).add(g)
 	}
@@ -196,13 +198,13 @@ func (t *GroundednessTally) Add(a GroundedAnswer) {
 // Result summarises the answers added so far.
 func (t *GroundednessTally) Result() Groundedness {
 	level := t.level
-	out := Groundedness{Warnings: Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{},
+	out := Groundedness{Warnings: metrics.Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{},
 		Hallucinated: slices.Clone(t.halluc), Errors: t.errors, NoClaims: t.noClaims}
 	if out.Hallucinated == nil {
 		out.Hallucinated = []HallucinatedAnswer{}
 	}
 	all := t.all
-	out.Rate = NewProportion(all.grounded, all.checked, level)
+	out.Rate = metrics.NewProportion(all.grounded, all.checked, level)
 	out.Abstained = all.abstained
 	for _, name := range slices.Sorted(maps.Keys(t.byTask)) {
 		out.ByTask = append(out.ByTask, t.byTask[name].slice(name, level))

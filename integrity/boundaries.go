@@ -1,4 +1,4 @@
-package metrics
+package integrity
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/metrics"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -477,7 +478,7 @@ func (t *BoundaryTally) Add(it BoundaryItem) {
 	for i, col := range t.groups {
 		v := it.Groups[col]
 		if v == "" {
-			v = MissingGroup
+			v = metrics.MissingGroup
 		}
 		g := t.byValue[i][v]
 		if g == nil {

@@ -1,0 +1,13 @@
+// Package integrity checks what an answer says, beyond whether it is
+// correct: a Checker checks each answer's claims against its item's
+// context (Grounder, the lexical method; JudgeMessages and ParseJudgeReply
+// for an LLM judge), the output rules of the config (Boundaries), and
+// personal data (FindPII, RedactPII, PIITally), and routes answers to human
+// review (ReviewRows). It tallies online, keeping only flagged answers, and
+// its Summary is the groundedness, boundaries and pii sections of a report.
+//
+// It sits beside metrics, whose proportions and intervals it uses; unlike
+// metrics it parses JSON Schemas (boundaries.json_schema) and reads the
+// config's boundary rules. Every function is pure: the judge's model calls
+// are made by the pipeline package, which hands the parsed verdicts in.
+package integrity
