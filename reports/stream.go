@@ -72,7 +72,13 @@ type StreamInput struct {
 	// Integrity, when not nil, is what the groundedness, boundary and PII
 	// checks found.
 	Integrity *integrity.Summary
-	Timing    Timing
+	// Cache, Judge, Redacted, History and Incomplete are as in Input.
+	Cache      *records.CacheStats
+	Judge      *JudgeRun
+	Redacted   bool
+	History    *History
+	Incomplete string
+	Timing     Timing
 }
 
 // BuildFromTallies is Build for results that were streamed into tallies:
@@ -96,7 +102,11 @@ func BuildFromTallies(in StreamInput) *Report {
 	if cfg.Run.Repeats > 1 {
 		r.Metrics.Repeats = in.Repeats
 	}
-	finish(r, Input{Config: cfg, Integrity: in.Integrity})
+	r.Cache = in.Cache
+	if in.Incomplete != "" {
+		r.Status, r.StatusReason = Incomplete, in.Incomplete
+	}
+	finish(r, Input{Config: cfg, Integrity: in.Integrity, Judge: in.Judge, Redacted: in.Redacted, History: in.History})
 	return r
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/evalgate/evalgate/pipeline"
 )
 
 // Exit codes, for every command.
@@ -17,7 +19,9 @@ const (
 	exitRunFail = 3 // the run could not finish
 )
 
-// exitError carries an exit code with the error that caused it.
+// exitError carries an exit code with the error that caused it: usage
+// errors and BLOCK. Errors of the pipeline carry a kind instead
+// (pipeline.ErrInput, pipeline.ErrIncomplete), which exitCode maps.
 type exitError struct {
 	code int
 	err  error
@@ -30,9 +34,9 @@ func usageErr(format string, args ...any) error {
 	return &exitError{exitUsage, fmt.Errorf(format, args...)}
 }
 
-func inputErr(err error) error { return &exitError{exitUsage, err} }
+func inputErr(err error) error { return pipeline.InputError(err) }
 
-func runErr(err error) error { return &exitError{exitRunFail, err} }
+func runErr(err error) error { return pipeline.IncompleteError(err) }
 
 // env is what a command may touch of the outside world; tests supply their
 // own.
@@ -107,22 +111,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitUsage
 }
 
-// report prints err, if any, and maps it to an exit code.
+// report prints err, if any, and returns its exit code.
 func report(stderr io.Writer, err error) int {
-	if err == nil {
-		return exitOK
+	code := exitCode(err)
+	if code != exitOK && err.Error() != "" {
+		fmt.Fprintf(stderr, "evalgate: %v\n", err)
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
+	return code
+}
+
+// exitCode is the one mapping from errors to exit codes: usage errors and
+// BLOCK carry their code (exitError); bad input (pipeline.ErrInput) is 2;
+// anything else, a run that could not finish included, is 3.
+func exitCode(err error) int {
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(stderr, "evalgate: %v\n", ee.err)
-		}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, pipeline.ErrInput):
+		return exitUsage
 	}
-	fmt.Fprintf(stderr, "evalgate: %v\n", err)
 	return exitRunFail
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -47,7 +48,7 @@ func cmdDataset(_ context.Context, e *env, args []string) error {
 			return inputErr(err)
 		}
 		if len(problems) > 0 {
-			return inputErr(fmt.Errorf("%s is not a valid eval set (%s):\n%s", file, plural(len(problems), "problem"), bulleted(problems)))
+			return inputErr(fmt.Errorf("%s is not a valid eval set (%s):\n%s", file, plural(len(problems), "problem"), pipeline.Bulleted(problems)))
 		}
 		fmt.Fprintf(e.stdout, "%s: valid eval set\n", file)
 		return nil

@@ -58,7 +58,7 @@ func newProgress(w io.Writer, mode progressMode, label string, total int) *progr
 	return p
 }
 
-func (p *progress) update(s records.RunStats) {
+func (p *progress) Update(s records.RunStats) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.last = s
@@ -106,7 +106,7 @@ func (p *progress) line(final bool) {
 		p.label, s.Done, p.total, s.InFlight, s.Errors, s.Retries, s.Cached, s.Tokens, rate, eta)
 }
 
-func (p *progress) finish() {
+func (p *progress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {

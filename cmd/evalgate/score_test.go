@@ -15,6 +15,7 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -292,11 +293,11 @@ gate:
 // checks must give exactly what it gives.
 func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *integrity.Summary {
 	t.Helper()
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := pipeline.LoadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := integrityOptions(cfg)
+	opts, err := pipeline.IntegrityOptions(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func secondPassIntegrity(t *testing.T, cfgPath, resultsPath string) *integrity.S
 	}
 	if !inOrder {
 		checker = integrity.NewChecker(opts)
-		if err := scoreIntegrityByID(cfg, resultsPath, checker); err != nil {
+		if err := checkByID(cfg, resultsPath, checker); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -570,4 +571,27 @@ func piiN(ig *integrity.Summary) int {
 		return 0
 	}
 	return ig.PII.Total
+}
+
+// checkByID holds the results by id, then checks the items in the eval
+// set's order.
+func checkByID(cfg *configs.Config, resultsPath string, checker *integrity.Checker) error {
+	all, _, err := datasets.ReadResults(resultsPath)
+	if err != nil {
+		return err
+	}
+	byID := map[string][]records.Result{}
+	for _, r := range all {
+		byID[r.ID] = append(byID[r.ID], r)
+	}
+	items, err := datasets.Open(cfg.DatasetPath())
+	if err != nil {
+		return err
+	}
+	defer items.Close()
+	for items.Scan() {
+		it := items.Item()
+		checker.Add(&it, byID[it.ID], nil)
+	}
+	return items.Err()
 }

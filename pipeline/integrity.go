@@ -1,0 +1,51 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/integrity"
+)
+
+// IntegrityOptions compiles the config's groundedness, boundary, review and
+// PII settings; a bad rule or an unreadable JSON Schema is an input error.
+func IntegrityOptions(cfg *configs.Config) (integrity.Options, error) {
+	opts := integrity.Options{
+		Judge:           cfg.Groundedness.Method == configs.GroundJudge,
+		DetectPII:       cfg.PII.DetectPII(),
+		Redact:          cfg.PII.Redact,
+		ConfidenceBelow: cfg.Review.ConfidenceBelow,
+		Groups:          cfg.Fairness.Groups,
+		Level:           cfg.Scoring.Confidence,
+	}
+	if cfg.Groundedness.Method == configs.GroundLexical {
+		opts.Grounder = integrity.NewGrounder(integrity.GroundOptions{})
+	}
+	var schema []byte
+	if path := cfg.JSONSchemaPath(); path != "" {
+		var err error
+		if schema, err = os.ReadFile(path); err != nil {
+			return opts, inputErr(fmt.Errorf("%s: boundaries.json_schema: %w", cfg.Path, err))
+		}
+	}
+	b, err := integrity.CompileBoundaries(cfg.Boundaries, schema)
+	if err != nil {
+		return opts, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
+	}
+	opts.Boundaries = b
+	return opts, nil
+}
+
+// redactor is pii.redact's rewrite of stored text, or nil.
+func redactor(cfg *configs.Config) func(string) string {
+	if cfg.PII.Redact {
+		return integrity.RedactPII
+	}
+	return nil
+}
+
+// checksOn reports whether opts check anything.
+func checksOn(opts integrity.Options) bool {
+	return opts.Grounder != nil || opts.Judge || opts.DetectPII || len(opts.Boundaries.Rules()) > 0 || opts.ConfidenceBelow != 0
+}

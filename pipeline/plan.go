@@ -1,0 +1,279 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/reports"
+)
+
+// Options are how a run or a re-score is carried out, beyond the config.
+// The zero Options run with the cache under the user's cache directory,
+// no signing, no history and no progress.
+type Options struct {
+	// Resume requires the journals of an earlier run in the output
+	// directory (run --resume); without it a run still resumes from
+	// journals it finds.
+	Resume bool
+	// NoCache neither reads nor writes the response cache.
+	NoCache bool
+	// Signer, when not nil, signs the report as report.dsse.json.
+	Signer *reports.Signer
+	// History, when not nil, holds the control charts the report is
+	// placed on (see LoadHistory).
+	History *reports.History
+	// Getenv reads the environment: API key variables, HOME and
+	// XDG_CACHE_HOME. Nil reads nothing.
+	Getenv func(string) string
+	// Log receives notes a person should see (a journal resumed, results
+	// held in memory, a check left out); nil discards them.
+	Log io.Writer
+	// NewProgress, when not nil, is called once per model run with a label
+	// and the number of calls, and told how the calls go.
+	NewProgress func(label string, total int) Progress
+}
+
+// Progress is told how one model's calls go; the CLI draws a bar with it.
+// Update is called from several goroutines.
+type Progress interface {
+	Update(records.RunStats)
+	Finish()
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format, args...)
+	}
+}
+
+func (o *Options) getenv(k string) string {
+	if o.Getenv == nil {
+		return ""
+	}
+	return o.Getenv(k)
+}
+
+type noProgress struct{}
+
+func (noProgress) Update(records.RunStats) {}
+func (noProgress) Finish()                 {}
+
+func (o *Options) progress(label string, total int) Progress {
+	if o.NewProgress == nil {
+		return noProgress{}
+	}
+	return o.NewProgress(label, total)
+}
+
+// LoadConfig reads the config at path and checks its gate rules.
+func LoadConfig(path string) (*configs.Config, error) {
+	cfg, err := configs.Load(path)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if err := reports.CheckRules(cfg); err != nil {
+		return nil, inputErr(err)
+	}
+	return cfg, nil
+}
+
+// Plan is a run whose inputs have all been checked; Prepare makes one.
+// Close it when done.
+type Plan struct {
+	cfg        *configs.Config
+	opts       Options
+	info       datasets.Info
+	prompt     *eval.Prompt
+	candidate  eval.Provider
+	production eval.Provider
+	// judge is the groundedness judge's provider, when the method is judge.
+	judge eval.Provider
+	// integrity holds the compiled groundedness, boundary, review and PII
+	// settings.
+	integrity integrity.Options
+	cache     *eval.Cache
+}
+
+// Prepare checks everything that can be checked before the first model
+// call, so that a mistake costs nothing: the dataset (validity, pinned
+// digest, group columns, replayable outputs), the prompt templates, the
+// boundary rules and the providers (API key variables); and it opens the
+// response cache unless opts.NoCache.
+func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
+	path := cfg.DatasetPath()
+	problems, err := datasets.Validate(path)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if len(problems) > 0 {
+		return nil, inputErr(fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems)))
+	}
+	r, err := datasets.Open(path)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	info := r.Info()
+	r.Close()
+	if err := cfg.CheckDigest(info.SHA256); err != nil {
+		return nil, inputErr(err)
+	}
+	columns := map[string]bool{}
+	for _, c := range info.Columns {
+		columns[c.Name] = c.Type == "string"
+	}
+	for _, g := range cfg.Fairness.Groups {
+		isString, ok := columns[g]
+		switch {
+		case !ok:
+			return nil, inputErr(fmt.Errorf("%s: fairness.groups names column %q, which %s does not have", cfg.Path, g, path))
+		case !isString:
+			return nil, inputErr(fmt.Errorf("%s: fairness.groups names column %q, which is not a string column in %s", cfg.Path, g, path))
+		}
+	}
+	for _, m := range models(cfg) {
+		if m.cfg.Provider == "replay" && !columns["output"] {
+			return nil, inputErr(fmt.Errorf("%s: %s.provider is replay, but %s has no output column to replay", cfg.Path, m.role, path))
+		}
+	}
+	prompt, err := eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
+	}
+	p := &Plan{cfg: cfg, opts: opts, info: info, prompt: prompt}
+	if p.integrity, err = IntegrityOptions(cfg); err != nil {
+		return nil, err
+	}
+	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, opts.getenv); err != nil {
+		return nil, inputErr(err)
+	}
+	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Method == configs.GroundJudge {
+		if p.judge, err = eval.NewProvider("groundedness.judge", *j, opts.getenv); err != nil {
+			p.Close()
+			return nil, inputErr(err)
+		}
+	}
+	if cfg.Production != nil {
+		if p.production, err = eval.NewProvider("production", *cfg.Production, opts.getenv); err != nil {
+			p.Close()
+			return nil, inputErr(err)
+		}
+	}
+	if !opts.NoCache {
+		if p.cache, err = OpenCache(cfg.Run.Cache, opts.getenv, opts.Log); err != nil {
+			p.Close()
+			return nil, inputErr(err)
+		}
+	}
+	return p, nil
+}
+
+// Close releases the providers.
+func (p *Plan) Close() {
+	for _, pr := range []eval.Provider{p.candidate, p.production, p.judge} {
+		if pr != nil {
+			pr.Close()
+		}
+	}
+}
+
+// Dataset is the eval set the plan runs, as checked.
+func (p *Plan) Dataset() datasets.Info { return p.info }
+
+type roleModel struct {
+	role string
+	cfg  configs.Model
+}
+
+func models(cfg *configs.Config) []roleModel {
+	ms := []roleModel{{"candidate", cfg.Candidate}}
+	if cfg.Production != nil {
+		ms = append(ms, roleModel{"production", *cfg.Production})
+	}
+	return ms
+}
+
+// Bulleted lists errs one per line, as "  - err".
+func Bulleted(errs []error) string {
+	var b bytes.Buffer
+	for _, e := range errs {
+		fmt.Fprintf(&b, "  - %v\n", e)
+	}
+	return b.String()
+}
+
+// ModelEstimate is what one model's part of a run would send.
+type ModelEstimate struct {
+	Role  string
+	Model configs.Model
+	eval.Estimate
+	// Cost is the most the calls would cost, in Model.Prices.Currency;
+	// nil without prices.
+	Cost *float64
+}
+
+// Estimate renders every prompt for every model (so that a template that
+// fails on some row fails now, naming the row) and counts the calls and
+// tokens, making no model call: run --dry-run.
+func (p *Plan) Estimate() ([]ModelEstimate, error) {
+	var out []ModelEstimate
+	for _, m := range models(p.cfg) {
+		r, err := datasets.Open(p.cfg.DatasetPath())
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		est, err := eval.EstimateRun(r, p.prompt, p.cfg.Run.Repeats, m.cfg.MaxTokens)
+		r.Close()
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))
+		}
+		me := ModelEstimate{Role: m.role, Model: m.cfg, Estimate: est}
+		if pr := m.cfg.Prices; pr != nil {
+			cost := float64(est.PromptTokens)*pr.InputPerMTok/1e6 + float64(est.CompletionTokens)*pr.OutputPerMTok/1e6
+			me.Cost = &cost
+		}
+		out = append(out, me)
+	}
+	return out, nil
+}
+
+// OpenCache opens the response cache named by run.cache: "off" for none,
+// a path (with ~ for the home directory), or by default evalgate under the
+// user cache directory ($XDG_CACHE_HOME, else $HOME/.cache). Without
+// either it runs uncached, with a note to log.
+func OpenCache(dir string, getenv func(string) string, log io.Writer) (*eval.Cache, error) {
+	if dir == "off" {
+		return nil, nil
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	home := getenv("HOME")
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		if home == "" {
+			return nil, fmt.Errorf("run.cache %q: HOME is not set", dir)
+		}
+		dir = filepath.Join(home, rest)
+	}
+	if dir == "" {
+		switch {
+		case getenv("XDG_CACHE_HOME") != "":
+			dir = filepath.Join(getenv("XDG_CACHE_HOME"), "evalgate")
+		case home != "":
+			dir = filepath.Join(home, ".cache", "evalgate")
+		default:
+			if log != nil {
+				fmt.Fprintln(log, "no HOME or XDG_CACHE_HOME: running without the response cache")
+			}
+			return nil, nil
+		}
+	}
+	return eval.NewCache(dir)
+}

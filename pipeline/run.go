@@ -1,0 +1,351 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evalgate/evalgate/atomicfile"
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/reports"
+)
+
+// The files a run writes in its output directory.
+const (
+	ResultsFile           = "results.parquet"
+	ProductionResultsFile = "production-results.parquet"
+	JudgeResultsFile      = "judge-results.parquet"
+	ReviewFile            = "review.parquet"
+	ReportFile            = "report.json"
+	SignedReportFile      = "report.dsse.json"
+)
+
+// Outcome is what a run or a re-score produced.
+type Outcome struct {
+	// Report is the report, as written to report.json.
+	Report *reports.Report
+	// Written lists the files written, in order.
+	Written []string
+	// KeyID names the key that signed the report; empty when unsigned.
+	KeyID string
+}
+
+// Run calls the models, then scores, judges, reports and signs, writing
+// every file to the config's run.out: Prepare → Run → Score → Judge →
+// Report → Sign. The results stream to their files as the calls finish,
+// in item order, and the report is built from those files by the same
+// engine as Score, so that run and score give the same report.
+//
+// A run stopped early (interrupt, deadline, circuit breaker) or whose
+// every call failed still writes its results and an INCOMPLETE report,
+// and returns it with an error wrapping ErrIncomplete. A BLOCK verdict is
+// not an error.
+func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
+	cfg := p.cfg
+	started := time.Now().UTC()
+	if cfg.Run.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.Run.Deadline, fmt.Errorf("run.deadline of %s reached", cfg.Run.Deadline))
+		defer cancel()
+	}
+	outDir := cfg.Run.Out
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, runErr(fmt.Errorf("create output directory: %w", err))
+	}
+	var incomplete []string
+	expected := p.info.Rows * int64(cfg.Run.Repeats)
+	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {
+		mc, err := p.callModel(ctx, role, m, prov, filepath.Join(outDir, file))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case mc.stopped != nil:
+			incomplete = append(incomplete, fmt.Sprintf("%s stopped after %d of %d calls: %v", role, mc.results, expected, stopReason(mc.stopped)))
+		case mc.results < expected:
+			incomplete = append(incomplete, fmt.Sprintf("%s finished %d of %d calls", role, mc.results, expected))
+		case mc.failed > 0 && mc.failed == mc.results:
+			incomplete = append(incomplete, fmt.Sprintf("%s: every call failed; the first error: %s", role, mc.firstError))
+		}
+		return mc, nil
+	}
+	cand, err := call("candidate", cfg.Candidate, p.candidate, ResultsFile)
+	if err != nil {
+		return nil, err
+	}
+	written := []string{cand.path}
+	var prod *modelCall
+	if p.production != nil && len(incomplete) == 0 {
+		if prod, err = call("production", *cfg.Production, p.production, ProductionResultsFile); err != nil {
+			return nil, err
+		}
+		written = append(written, prod.path)
+	}
+
+	sc := &scoring{cfg: cfg, set: p.info, opts: p.opts, ig: p.integrity, igOn: cand.results > 0}
+	var judge *reports.JudgeRun
+	if p.integrity.Judge && cand.results > 0 {
+		var judgePath string
+		if judgePath, judge, err = p.runJudge(ctx, cand.path); err != nil {
+			return nil, err
+		}
+		if sc.verdicts, err = readVerdicts(judgePath, redactor(cfg)); err != nil {
+			return nil, err
+		}
+		written = append(written, judgePath)
+	}
+	base := ""
+	if prod != nil {
+		base = prod.path
+	}
+	// The scoring reads local files, in bounded time: an interrupted or
+	// timed-out run still scores what it has, for its INCOMPLETE report.
+	s, err := sc.score(context.WithoutCancel(ctx), cand.path, base)
+	if err != nil {
+		return nil, err
+	}
+	in := s.in
+	in.Candidate.Info.Stats, in.Candidate.Info.Adaptive = cand.stats, cand.adaptive
+	if prod != nil && in.Production != nil {
+		in.Production.Info.Stats, in.Production.Info.Adaptive = prod.stats, prod.adaptive
+	}
+	if judge != nil && sc.verdicts != nil {
+		judge.Calls, judge.Errors = sc.verdicts.counts()
+		in.Judge = judge
+	}
+	if len(incomplete) > 0 {
+		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
+	}
+	in.History = p.opts.History
+	if p.cache != nil {
+		st := p.cache.Stats()
+		in.Cache = &st
+	}
+	if s.checker != nil {
+		path := filepath.Join(outDir, ReviewFile)
+		if err := writeReview(path, s.checker.ReviewRows(), p.info); err != nil {
+			return nil, runErr(err)
+		}
+		written = append(written, path)
+	}
+	finished := time.Now().UTC()
+	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
+	rep := reports.BuildFromTallies(in)
+	out := &Outcome{Report: rep}
+	files, err := WriteReports(outDir, rep, p.opts.Signer, cfg.Candidate.ArtifactSHA256)
+	if err != nil {
+		return nil, err
+	}
+	out.Written = append(written, files...)
+	if p.opts.Signer != nil {
+		out.KeyID = p.opts.Signer.KeyID
+	}
+	if rep.Status != reports.Complete {
+		return out, runErr(fmt.Errorf("run incomplete: %s", rep.StatusReason))
+	}
+	return out, nil
+}
+
+// WriteReports writes report.json and its Markdown, HTML and JUnit
+// renderings to dir and, with signer, the signed report; it returns the
+// paths written.
+func WriteReports(dir string, rep *reports.Report, signer *reports.Signer, artifactSHA256 string) ([]string, error) {
+	var written []string
+	put := func(name string, render func(*strings.Builder) error) error {
+		var b strings.Builder
+		if err := render(&b); err != nil {
+			return runErr(err)
+		}
+		path := filepath.Join(dir, name)
+		if _, err := atomicfile.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			return runErr(err)
+		}
+		written = append(written, path)
+		return nil
+	}
+	if err := put(ReportFile, func(b *strings.Builder) error { return reports.WriteJSON(b, rep) }); err != nil {
+		return nil, err
+	}
+	for _, rf := range []struct{ name, format string }{{"report.md", reports.FormatMarkdown}, {"report.html", reports.FormatHTML}, {"report.junit.xml", reports.FormatJUnit}} {
+		if err := put(rf.name, func(b *strings.Builder) error { return reports.Render(b, rep, rf.format) }); err != nil {
+			return nil, err
+		}
+	}
+	if signer != nil {
+		env, err := reports.SignReport(signer, rep, artifactSHA256)
+		if err != nil {
+			return nil, runErr(err)
+		}
+		path := filepath.Join(dir, SignedReportFile)
+		if _, err := atomicfile.WriteFile(path, env, 0o644); err != nil {
+			return nil, runErr(err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
+
+// modelCall is what running one model produced: the results file and
+// the counts the run's completeness is judged by.
+type modelCall struct {
+	path     string
+	results  int64 // results written
+	failed   int64 // of which failed
+	stats    records.RunStats
+	adaptive *records.AdaptiveStats
+	// firstError is the first failed result's message.
+	firstError string
+	// stopped, when not nil, is why the run stopped before every call was
+	// made (interrupt, deadline, circuit breaker).
+	stopped error
+}
+
+// callModel runs one model over the eval set, streaming its results in
+// item order into the results file at path.
+func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov eval.Provider, path string) (*modelCall, error) {
+	r, err := datasets.Open(p.cfg.DatasetPath())
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	defer r.Close()
+	total := int(p.info.Rows) * p.cfg.Run.Repeats
+	progress := p.opts.progress(fmt.Sprintf("%s %s", role, m.Version), total)
+	cache := p.cache
+	if m.Provider == "replay" {
+		cache = nil // replayed outputs come from the set, not from a model
+	}
+	setup := eval.Setup{
+		Role: role, Model: m, Run: p.cfg.Run, Provider: prov, Prompt: p.prompt, Prompts: p.cfg.Prompt,
+		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out,
+		Cache: cache, Resume: p.opts.Resume,
+		Score:    scorer(p.cfg),
+		Progress: progress.Update,
+		Redact:   redactor(p.cfg), RedactPrompts: p.cfg.PII.RedactPrompts,
+	}
+	runner, rec, err := setup.Runner()
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if rec.Torn > 0 {
+		p.opts.logf("%s: the journal's last line was torn by a crash (%d bytes); dropped it, and that call will be made again\n", role, rec.Torn)
+	}
+	if rec.Stale != "" {
+		p.opts.logf("%s: %s recorded a different config, dataset or model; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
+	}
+	if n := len(rec.Done); n > 0 {
+		p.opts.logf("%s: resuming: %d of %d calls already done\n", role, n, total)
+	}
+	f, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		runner.Journal.Close()
+		return nil, runErr(err)
+	}
+	defer f.Abort()
+	w, err := datasets.NewResultsWriter(f, p.cfg.Fairness.Groups, configs.Methods(), resultsMeta(p.cfg, m, p.info))
+	if err != nil {
+		runner.Journal.Close()
+		return nil, runErr(err)
+	}
+	mc := &modelCall{path: path}
+	err = runner.Stream(ctx, r, func(res *records.Result) error {
+		mc.results++
+		if res.Error != "" {
+			if mc.failed == 0 {
+				mc.firstError = res.Error
+			}
+			mc.failed++
+		}
+		return w.Write(res)
+	})
+	progress.Update(runner.Stats())
+	progress.Finish()
+	if cerr := runner.Journal.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	mc.stats = runner.Stats()
+	if runner.Adaptive != nil {
+		a := runner.Adaptive.Stats()
+		mc.adaptive = &a
+	}
+	var sourceErr *datasets.RowError
+	switch {
+	case err == nil:
+	case errors.As(err, &sourceErr):
+		return nil, inputErr(err)
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || runner.Breaker.Tripped() != nil:
+		mc.stopped = err
+	default:
+		return nil, runErr(err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, runErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := f.Commit(); err != nil {
+		return nil, runErr(err)
+	}
+	return mc, nil
+}
+
+// resultsMeta is the key-value metadata of model m's results file.
+func resultsMeta(cfg *configs.Config, m configs.Model, ds datasets.Info) map[string]string {
+	return map[string]string{
+		"evalgate.model":           m.Version,
+		"evalgate.provider":        m.Provider,
+		"evalgate.config_sha256":   cfg.SHA256,
+		"evalgate.scoring_method":  cfg.Scoring.Method,
+		"evalgate.dataset_sha256":  ds.SHA256,
+		"evalgate.dataset_name":    ds.Name,
+		"evalgate.dataset_version": ds.Version,
+	}
+}
+
+// scorer scores an output against its item under cfg. With pii.redact the
+// output arrives redacted, so the references are redacted too: a
+// placeholder then meets a placeholder.
+func scorer(cfg *configs.Config) func(item *records.Item, output string) map[string]float64 {
+	redact := redactor(cfg)
+	return func(item *records.Item, output string) map[string]float64 {
+		expected, anyOf := item.Expected, item.ExpectedAny
+		if redact != nil {
+			expected = redact(expected)
+			anyOf = make([]string, len(item.ExpectedAny))
+			for i, a := range item.ExpectedAny {
+				anyOf[i] = redact(a)
+			}
+		}
+		return metrics.ScoreAll(output, metrics.Refs(expected, anyOf))
+	}
+}
+
+// writeReview writes the answers routed to review to path.
+func writeReview(path string, rows []records.ReviewRow, ds datasets.Info) error {
+	f, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	meta := map[string]string{"evalgate.kind": "review", "evalgate.dataset_sha256": ds.SHA256, "evalgate.dataset_name": ds.Name, "evalgate.dataset_version": ds.Version}
+	if err := datasets.WriteReview(f, rows, meta); err != nil {
+		return err
+	}
+	return f.Commit()
+}
+
+// stopReason says in words why a run stopped early.
+func stopReason(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline reached"
+	}
+	return err.Error()
+}
