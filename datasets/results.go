@@ -95,15 +95,16 @@ func WriteResults(w io.Writer, results []records.Result, groups []string, scores
 	return rw.Close()
 }
 
-// ResultsWriter writes results.parquet one result at a time, as
-// WriteResults does, holding at most one batch of rows and the Parquet
-// writer's current row group in memory. Errors are wrapped as
+// ResultsWriter writes results.parquet one result at a time, with the
+// same bytes as WriteResults for the same results, holding at most one
+// batch of rows and the Parquet writer's current row group (65,536 rows)
+// in memory, however many results it writes. Errors are wrapped as
 // "write results: …".
 type ResultsWriter struct {
 	rowBatch
 	groups []string
 	scores []string
-	n      int64
+	n      int64 // results written, and the row index of the next
 	err    error
 }
 
@@ -124,15 +125,20 @@ func (rw *ResultsWriter) Write(r *records.Result) error {
 		return rw.err
 	}
 	row, err := resultRow(rw.n, r, rw.groups, rw.scores)
-	rw.n++
 	if err == nil {
 		err = rw.add(row)
 	}
 	if err != nil {
 		rw.err = fmt.Errorf("write results: %w", err)
+		return rw.err
 	}
-	return rw.err
+	rw.n++
+	return nil
 }
+
+// Rows returns how many results Write has accepted, one row each; they
+// reach w a row group at a time and at Close.
+func (rw *ResultsWriter) Rows() int64 { return rw.n }
 
 // Close flushes the buffered rows and writes the footer.
 func (rw *ResultsWriter) Close() error {

@@ -20,7 +20,7 @@ type Source interface {
 
 // Runner calls a provider for every item and sample of a source: bounded in
 // flight, throttled, retried, journalled and cached. Set its fields, then
-// call Run; a Runner is not reused.
+// call Run or Stream; a Runner is not reused.
 type Runner struct {
 	// Provider answers the calls. Required.
 	Provider Provider
@@ -75,10 +75,10 @@ type Runner struct {
 	// messages.
 	RedactPrompts bool
 
-	final records.RunStats // the counters when Run returned
+	final records.RunStats // the counters when Stream returned
 }
 
-// records.RunStats returns the run's final counters; call it after Run.
+// Stats returns the run's final counters; call it after Run or Stream.
 func (r *Runner) Stats() records.RunStats { return r.final }
 
 // Params are the sampling parameters of a call.
@@ -114,6 +114,17 @@ func (c *counters) stats() records.RunStats {
 		Cached: int(c.cached.Load()), Resumed: int(c.resumed.Load()), Tokens: int(c.tokens.Load())}
 }
 
+// WindowPerWorker is how many results, per unit of Concurrency × Repeats,
+// Stream may hold between the oldest result not yet emitted and the newest
+// call dispatched: Stream holds at most
+// WindowPerWorker × Concurrency × Repeats results (WindowPerWorker ×
+// Concurrency items) at a time, however long the eval set.
+const WindowPerWorker = 4
+
+// window is the number of result slots Stream keeps: finished results
+// waiting for an earlier one, calls in flight and calls waiting for a worker.
+func (r *Runner) window() int { return WindowPerWorker * r.Concurrency * r.Repeats }
+
 // Run calls the provider for every item and sample and returns the results
 // in item order, samples together. A failed call is a result with Error set.
 //
@@ -122,12 +133,69 @@ func (c *counters) stats() records.RunStats {
 // the results finished so far with context.Cause(ctx). When the breaker
 // trips, it stops at once and returns the breaker's error. An error reading
 // the source or writing the journal stops the run and is returned.
+//
+// Run is Stream collecting into a slice, so its memory grows with the eval
+// set; Stream's does not.
 func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	finished := []records.Result{}
+	err := r.Stream(ctx, src, func(res *records.Result) error {
+		finished = append(finished, *res)
+		return nil
+	})
+	return finished, err
+}
+
+// check rejects a Runner that cannot run.
+func (r *Runner) check() error {
 	if r.Concurrency < 1 || r.Repeats < 1 {
-		return nil, fmt.Errorf("run: concurrency and repeats must be at least 1")
+		return fmt.Errorf("run: concurrency and repeats must be at least 1")
+	}
+	return nil
+}
+
+// slot states: a slot is pending from dispatch until its call finishes
+// (filled) or is given up (abandoned).
+const (
+	slotPending = iota
+	slotFilled
+	slotAbandoned
+)
+
+type slot struct {
+	res   records.Result
+	state int
+}
+
+// Stream calls the provider for every item and sample, as Run does, and
+// calls emit with each finished result in item order, samples together, as
+// soon as it and every result before it have finished: the results and the
+// order Run returns. A result abandoned when the run stopped is skipped, as
+// Run leaves it out; a result resumed from Done is emitted in its place.
+//
+// emit is called from Stream's goroutine, one result at a time; the pointer
+// is valid only during the call, so emit copies what it keeps. A slow emit
+// slows dispatch, never the calls in flight. An error from emit stops the
+// run at once (calls in flight are abandoned, as when the journal fails),
+// emit is not called again, and Stream returns that error.
+//
+// Memory is bounded independent of the number of items: dispatch runs at
+// most WindowPerWorker × Concurrency × Repeats results ahead of the oldest
+// result not yet emitted, so Stream holds at most that many results (and
+// their items) at once.
+//
+// Stream returns, in this order of precedence: the breaker's error when it
+// tripped; emit's error; an error reading the source or writing the
+// journal; otherwise context.Cause(ctx), which is nil for a complete run.
+func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Result) error) error {
+	if err := r.check(); err != nil {
+		return err
 	}
 	// runCtx stops dispatch; callCtx aborts calls in flight, Grace after
-	// runCtx ends (at once when the breaker trips or the journal fails).
+	// runCtx ends (at once when the breaker trips, the journal fails or
+	// emit fails).
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	callCtx, abortCalls := context.WithCancel(context.WithoutCancel(ctx))
@@ -139,7 +207,7 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) 
 			return
 		}
 		if context.Cause(runCtx) != nil && ctx.Err() == nil {
-			abortCalls() // breaker or journal: nothing to wait for
+			abortCalls() // breaker, journal or emit: nothing to wait for
 			return
 		}
 		t := time.NewTimer(r.Grace)
@@ -151,55 +219,89 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) 
 		}
 	}()
 
+	// The slots form a ring of window() entries: slot n lives at
+	// ring[n%len(ring)]. Dispatch takes a token from room before it
+	// assigns a slot and the emitter gives it back once the slot is
+	// emitted or skipped, so no two live slots share an entry.
 	var (
-		mu      sync.Mutex
-		results []records.Result
-		filled  []bool
-		c       counters
+		mu       sync.Mutex
+		wake     = sync.NewCond(&mu)
+		ring     = make([]slot, r.window())
+		room     = make(chan struct{}, len(ring))
+		assigned int  // slots handed out so far
+		drained  bool // dispatch is over: no slot will be assigned
+		c        counters
 	)
 	progress := func() {
 		if r.Progress != nil {
 			r.Progress(c.stats())
 		}
 	}
-	store := func(slot int, res records.Result) {
+	settle := func(n int, res *records.Result) {
 		mu.Lock()
-		results[slot], filled[slot] = res, true
+		e := &ring[n%len(ring)]
+		if res != nil {
+			e.res, e.state = *res, slotFilled
+		} else {
+			e.state = slotAbandoned
+		}
+		wake.Signal()
 		mu.Unlock()
+	}
+	store := func(n int, res records.Result) {
 		c.done.Add(1)
 		if res.Error != "" {
 			c.errors.Add(1)
 		}
 		c.tokens.Add(int64(res.PromptTokens + res.CompletionTokens))
+		settle(n, &res)
+	}
+	// take assigns the next slot once the window has room for it; it
+	// returns false when the run stopped first.
+	take := func() (int, bool) {
+		select {
+		case room <- struct{}{}:
+		case <-runCtx.Done():
+			return 0, false
+		}
+		mu.Lock()
+		n := assigned
+		ring[n%len(ring)].state = slotPending
+		assigned++
+		mu.Unlock()
+		return n, true
 	}
 
 	jobs := make(chan job)
 	var srcErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		defer close(jobs)
-		slot := 0
+		defer func() {
+			close(jobs)
+			mu.Lock()
+			drained = true
+			wake.Signal()
+			mu.Unlock()
+		}()
 		for src.Scan() {
 			item := src.Item()
-			mu.Lock()
-			for range r.Repeats {
-				results = append(results, records.Result{})
-				filled = append(filled, false)
-			}
-			mu.Unlock()
 			for s := range r.Repeats {
+				n, ok := take()
+				if !ok {
+					return
+				}
 				if prev, ok := r.Done[Key{item.ID, s}]; ok {
-					store(slot, r.complete(&item, prev))
+					store(n, r.complete(&item, prev))
 					c.resumed.Add(1)
 					progress()
-				} else {
-					select {
-					case jobs <- job{item: &item, sample: s, slot: slot}:
-					case <-runCtx.Done():
-						return
-					}
+					continue
 				}
-				slot++
+				select {
+				case jobs <- job{item: &item, sample: s, slot: n}:
+				case <-runCtx.Done():
+					settle(n, nil)
+					return
+				}
 			}
 		}
 		if err := src.Err(); err != nil {
@@ -212,11 +314,13 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) 
 			for j := range jobs {
 				res, cached, err := r.call(runCtx, callCtx, j, &c, progress, stopRun)
 				if errors.Is(err, ErrAbandoned) {
+					settle(j.slot, nil)
 					continue
 				}
 				if res.Error == "" && r.Journal != nil {
 					if err := r.Journal.Append(res, cached); err != nil {
 						stopRun(err)
+						settle(j.slot, nil)
 						continue
 					}
 				}
@@ -225,22 +329,50 @@ func (r *Runner) Run(ctx context.Context, src Source) ([]records.Result, error) 
 			}
 		})
 	}
+
+	// Emit in slot order until every assigned slot is settled and dispatch
+	// is over; after an emit error, only drain.
+	var (
+		emitErr error
+		out     records.Result // reused: emit must not keep the pointer
+	)
+	for next := 0; ; next++ {
+		mu.Lock()
+		for !(next < assigned && ring[next%len(ring)].state != slotPending) && !(next == assigned && drained) {
+			wake.Wait()
+		}
+		if next == assigned { // drained: nothing more will come
+			mu.Unlock()
+			break
+		}
+		e := &ring[next%len(ring)]
+		filled := e.state == slotFilled
+		if filled {
+			out = e.res
+		}
+		e.res = records.Result{} // drop the strings and maps
+		mu.Unlock()
+		if filled && emitErr == nil {
+			if err := emit(&out); err != nil {
+				emitErr = err
+				stopRun(err)
+			}
+		}
+		<-room
+	}
 	wg.Wait()
 	r.final = c.stats()
 
-	finished := make([]records.Result, 0, len(results))
-	for i, res := range results {
-		if filled[i] {
-			finished = append(finished, res)
-		}
-	}
 	if err := r.Breaker.Tripped(); err != nil {
-		return finished, err
+		return err
+	}
+	if emitErr != nil {
+		return emitErr
 	}
 	if err := context.Cause(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-		return finished, err
+		return err
 	}
-	return finished, context.Cause(ctx)
+	return context.Cause(ctx)
 }
 
 // complete fills in what a result copies from its item, and its scores.
