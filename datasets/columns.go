@@ -109,6 +109,19 @@ func OpenColumns(path string) (*ColumnReader, error) {
 	return &ColumnReader{src: src}, nil
 }
 
+// NewColumnReader returns a ColumnReader over the size bytes of ra, any
+// Parquet file held anywhere, checked as OpenColumns checks a file, with
+// name standing for the file in errors and Info.Path. The bytes must not
+// change while the reader reads them. Closing the reader does not close
+// ra.
+func NewColumnReader(ra io.ReaderAt, size int64, name string) (*ColumnReader, error) {
+	src, err := newSource(name, ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("read columns: %w", err)
+	}
+	return &ColumnReader{src: src}, nil
+}
+
 // Info describes the file: digest, size, row count and columns.
 func (r *ColumnReader) Info() Info { return r.src.info }
 
@@ -170,7 +183,7 @@ func (r *ColumnReader) Select(names ...string) error {
 		cols = append(cols, f)
 	}
 	r.cols = cols
-	r.checker = &chunkChecker{r: r.src.file, size: r.src.info.Size}
+	r.checker = &chunkChecker{r: r.src.ra, size: r.src.info.Size}
 	r.vals = make([]parquet.Value, columnBatchSize)
 	return nil
 }
@@ -207,7 +220,8 @@ func (r *ColumnReader) Batch() *ColumnBatch { return &r.batch }
 // Err returns the error that stopped Scan, or nil at the end of the file.
 func (r *ColumnReader) Err() error { return r.err }
 
-// Close releases the file and the reader's buffers.
+// Close releases the reader's buffers and the file that OpenColumns
+// opened; it does not close the io.ReaderAt given to NewColumnReader.
 func (r *ColumnReader) Close() error {
 	r.done = true
 	r.closeChunk()

@@ -11,6 +11,11 @@
 //   - a streaming reader (Open, Reader.Scan, Reader.Item, Reader.Err) that
 //     reads one row group at a time, a bounded batch of rows at a time, so
 //     memory does not grow with the number of rows;
+//   - Set (OpenSet), an eval set opened, hashed and footer-read once per
+//     run, which hands out Readers, ItemColumnReaders and validations of
+//     the same open file and reports, with ErrChanged, a file changed or
+//     replaced since it was hashed (Set.Check says what it can and cannot
+//     see);
 //   - validation (Validate) that lists every problem in a file with its
 //     position, and description (Inspect) of any Parquet file;
 //   - Freeze, which stamps a name and version into a set;
@@ -20,6 +25,13 @@
 //     directly; and readers of results files (ReadResults, or the streaming
 //     OpenResults, ResultsReader.Scan, ResultsReader.Result,
 //     ResultsReader.Err).
+//
+// Every reader reads an io.ReaderAt of a known size (NewReader,
+// NewItemColumnReader, NewResultsReader, NewColumnReader), so a set held
+// in memory or elsewhere needs no path; Open, OpenItemColumns,
+// OpenResults and OpenColumns are conveniences that open a file, and a
+// Set hands out readers of its one open file. Each of these digests the
+// bytes once when it is made; a Set's readers share its digest.
 //
 // The reader accepts the physical shapes that other tools write: plain or
 // dictionary-encoded BYTE_ARRAY strings with or without a STRING (UTF8)
@@ -34,7 +46,9 @@
 // Data errors carry their position: every problem is a *RowError whose Err
 // wraps one of the sentinel errors (ErrMissingColumn, ErrWrongType,
 // ErrNullID, ErrEmptyID, ErrNullInput, ErrDuplicateID, ErrInvalidUTF8,
-// ErrCorrupt, ErrUnsupported), which callers test with errors.Is. Rows are
+// ErrCorrupt, ErrUnsupported), which callers test with errors.Is. A file
+// that changed under a Set is the one exception: its error wraps
+// ErrChanged and names the file, with no row or column. Rows are
 // numbered from 0, as in pandas' iloc or SQL's OFFSET; messages say so.
 //
 // Nothing in this package panics or hangs on bad input. Panics raised

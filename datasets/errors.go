@@ -36,7 +36,8 @@ var (
 // of encoding/csv's ParseError. Err wraps one of the package's sentinel
 // errors (or an I/O error).
 type RowError struct {
-	// File is the path of the file, as given to the function that read it.
+	// File is the path of the file, as given to the function that read
+	// it, or the name given to NewReader (or another New… reader).
 	File string
 	// Row is the 0-based index of the row in the file, or -1 when the
 	// problem is not specific to one row (a missing column, a bad footer).

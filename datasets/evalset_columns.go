@@ -10,7 +10,6 @@ package datasets
 // file order.
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -96,13 +95,30 @@ func OpenItemColumns(path string) (*ItemColumnReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read eval set: %w", err)
 	}
-	if probs := schemaProblems(path, src.fields); len(probs) > 0 {
+	return newItemColumnReader(src)
+}
+
+// NewItemColumnReader returns an ItemColumnReader over the size bytes of
+// ra, as NewReader returns a Reader: it digests them, reads the footer
+// and checks the schema as OpenItemColumns does, with name standing for
+// the file in errors and Info.Path. ra must allow concurrent ReadAt
+// calls (row groups are decoded on several goroutines) and its bytes must
+// not change while the reader reads them. Closing the reader does not
+// close ra.
+func NewItemColumnReader(ra io.ReaderAt, size int64, name string) (*ItemColumnReader, error) {
+	src, err := newSource(name, ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	return newItemColumnReader(src)
+}
+
+// newItemColumnReader returns an ItemColumnReader over src, which it
+// closes on error.
+func newItemColumnReader(src *source) (*ItemColumnReader, error) {
+	if err := schemaError(src); err != nil {
 		src.close()
-		errs := make([]error, len(probs))
-		for i, p := range probs {
-			errs[i] = p
-		}
-		return nil, fmt.Errorf("read eval set: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("read eval set: %w", err)
 	}
 	return &ItemColumnReader{src: src}, nil
 }
@@ -160,11 +176,12 @@ func (r *ItemColumnReader) HasExtra(name string) bool {
 // Err reports; the items before the error are returned first.
 func (r *ItemColumnReader) Next() bool {
 	r.cur = nil
-	if r.err != nil || r.src.file == nil {
+	if r.err != nil || r.src.closed {
 		return false
 	}
 	if r.pending != nil {
 		r.err, r.pending = r.pending, nil
+		r.checkSource()
 		return false
 	}
 	if r.pipe == nil {
@@ -182,7 +199,16 @@ func (r *ItemColumnReader) Next() bool {
 	case err != nil:
 		r.err = err
 	}
+	r.checkSource()
 	return false
+}
+
+// checkSource makes Err report a change of the file, at the end of the
+// set or at an error, when a Set handed the reader out.
+func (r *ItemColumnReader) checkSource() {
+	if err := r.src.check(); err != nil {
+		r.err = fmt.Errorf("read eval set: %w", err)
+	}
 }
 
 // Columns returns the batch that the last successful Next read. Its
@@ -190,10 +216,13 @@ func (r *ItemColumnReader) Next() bool {
 func (r *ItemColumnReader) Columns() *ItemColumns { return r.cur }
 
 // Err returns the error that stopped Next, or nil at the end of the set.
-// It wraps a *RowError giving the file, row and column.
+// It wraps a *RowError giving the file, row and column, or, for a reader
+// handed out by a Set whose file changed, ErrChanged.
 func (r *ItemColumnReader) Err() error { return r.err }
 
-// Close stops the decoding and releases the file. It is safe to call
+// Close stops the decoding and releases the file that OpenItemColumns
+// opened; it does not close the io.ReaderAt given to NewItemColumnReader,
+// nor the file of the Set that handed the reader out. It is safe to call
 // more than once.
 func (r *ItemColumnReader) Close() error {
 	if r.pipe != nil {
@@ -213,7 +242,7 @@ type (
 
 func (r *ItemColumnReader) startPipe() *itemPipe {
 	return startRowGroupPipe(r.src.pf, itemsLen, nil, func() rowGroupDecoder[*ItemColumns] {
-		return &itemColumnDecoder{r: r, checker: &chunkChecker{r: r.src.file, size: r.src.info.Size}}
+		return &itemColumnDecoder{r: r, checker: &chunkChecker{r: r.src.ra, size: r.src.info.Size}}
 	})
 }
 

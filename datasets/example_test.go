@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/records"
@@ -94,4 +95,64 @@ func ExampleValidate() {
 	// Output:
 	// row 1, column "id": empty id (duplicate: false)
 	// row 2, column "id": duplicate id "q-1" first seen at row 0 (duplicate: true)
+}
+
+// ExampleOpenSet opens and hashes an eval set once, checks its digest
+// against a pinned one, and reads it several times; a file replaced in
+// between is reported, naming the file.
+func ExampleOpenSet() {
+	dir, err := os.MkdirTemp("", "evalgate-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "set.parquet")
+	write := func(input string) {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := datasets.WriteItems(f, []records.Item{{ID: "q-1", Input: input}}, nil, nil); err != nil {
+			log.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			log.Fatal(err)
+		}
+	}
+	write("first")
+
+	set, err := datasets.OpenSet(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer set.Close()
+	// A config that pins the digest is checked once, here: every later
+	// read is of the same open file, checked to be unchanged.
+	pinned := set.Info().SHA256
+	problems, err := set.Validate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("problems:", len(problems))
+	r, err := set.Reader()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for r.Scan() {
+		fmt.Println("read", r.Item().ID, r.Item().Input)
+	}
+	r.Close()
+
+	write("second") // the file is replaced mid-run
+	_, err = set.ItemColumns()
+	fmt.Println("changed:", errors.Is(err, datasets.ErrChanged))
+	fmt.Println("names the file and digest:", strings.Contains(err.Error(), path+" changed while evalgate was reading it (was SHA-256 "+pinned+")"))
+	// Output:
+	// problems: 0
+	// read q-1 first
+	// changed: true
+	// names the file and digest: true
 }

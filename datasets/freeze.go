@@ -44,23 +44,20 @@ func freeze(srcPath, dst, name, version string) (Info, error) {
 			return Info{}, fmt.Errorf("%s: %w", kv[0], ErrInvalidUTF8)
 		}
 	}
-	probs, err := Validate(srcPath)
+	set, err := OpenSet(srcPath)
+	if err != nil {
+		return Info{}, err
+	}
+	defer set.Close()
+	probs, err := set.Validate()
 	if err != nil {
 		return Info{}, err
 	}
 	if len(probs) > 0 {
 		return Info{}, errors.Join(probs...)
 	}
-
-	src, err := openSource(srcPath)
-	if err != nil {
-		return Info{}, err
-	}
+	src := set.view()
 	defer src.close()
-	st, err := src.file.Stat()
-	if err != nil {
-		return Info{}, err
-	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
 	if err != nil {
@@ -84,7 +81,7 @@ func freeze(srcPath, dst, name, version string) (Info, error) {
 	if err := copyRows(tmp, src, meta); err != nil {
 		return Info{}, err
 	}
-	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+	if err := tmp.Chmod(set.stat.Mode().Perm()); err != nil {
 		return Info{}, err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -93,7 +90,10 @@ func freeze(srcPath, dst, name, version string) (Info, error) {
 	if err := tmp.Close(); err != nil {
 		return Info{}, err
 	}
-	src.close()
+	// The copy is of the validated bytes only if the file did not change.
+	if err := set.Close(); err != nil {
+		return Info{}, err
+	}
 	if err := os.Rename(tmpName, dst); err != nil {
 		return Info{}, err
 	}
@@ -116,7 +116,7 @@ func copyRows(w io.Writer, src *source, meta map[string]string) error {
 		opts := writerOptions(schema, meta)
 		opts = append(opts, parquet.MaxRowsPerRowGroup(max(src.info.Rows, 1)))
 		pw := parquet.NewWriter(w, opts...)
-		checker := &chunkChecker{r: src.file, size: src.info.Size}
+		checker := &chunkChecker{r: src.ra, size: src.info.Size}
 		defer checker.close()
 		md := src.pf.Metadata()
 		for i, g := range src.pf.RowGroups() {

@@ -71,7 +71,7 @@ var chunkPool = sync.Pool{New: func() any { return make([]records.Result, 0, chu
 // so that its memory is reused; the strings and maps of its results stay
 // valid.
 func (r *ResultsReader) ReadChunk() []records.Result {
-	if r.err != nil || r.src.file == nil {
+	if r.err != nil || r.src.closed {
 		return nil
 	}
 	if r.stream == nil && r.pipe == nil {
@@ -321,7 +321,7 @@ func targetOf(u resultUse) resField {
 func newRGDecoder(r *ResultsReader, share bool) *rgDecoder {
 	d := &rgDecoder{
 		r: r, share: share && len(r.groups) > 0,
-		checker: &chunkChecker{r: r.src.file, size: r.src.info.Size},
+		checker: &chunkChecker{r: r.src.ra, size: r.src.info.Size},
 		intern:  make([]map[string]string, len(r.uses)),
 		gcol:    make([]int, len(r.uses)),
 	}

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/evalgate/evalgate/records"
@@ -52,7 +53,28 @@ func OpenResults(path string) (*ResultsReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
-	uses, err := resultUses(path, src.fields)
+	return newResultsReader(src)
+}
+
+// NewResultsReader returns a ResultsReader over the size bytes of ra, a
+// results file held anywhere: it digests them, reads the footer and
+// resolves the columns as OpenResults does, with the same errors, in
+// which name stands for the file (it is also Info.Path). ra must allow
+// concurrent ReadAt calls (row groups are decoded on several goroutines)
+// and its bytes must not change while the reader reads them. Closing the
+// reader does not close ra.
+func NewResultsReader(ra io.ReaderAt, size int64, name string) (*ResultsReader, error) {
+	src, err := newSource(name, ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	return newResultsReader(src)
+}
+
+// newResultsReader returns a ResultsReader over src, which it closes on
+// error.
+func newResultsReader(src *source) (*ResultsReader, error) {
+	uses, err := resultUses(src.path, src.fields)
 	if err != nil {
 		src.close()
 		return nil, fmt.Errorf("read results: %w", err)
@@ -104,7 +126,7 @@ func (r *ResultsReader) Scores() []string { return append([]string(nil), r.score
 // Scan advances to the next result, which Result then returns. It returns
 // false at the end of the file or at the first error, which Err reports.
 func (r *ResultsReader) Scan() bool {
-	if r.err != nil || r.src.file == nil {
+	if r.err != nil || r.src.closed {
 		return false
 	}
 	if r.stream == nil && r.pipe == nil {
@@ -172,7 +194,9 @@ func (r *ResultsReader) Result() records.Result { return r.res }
 // It wraps a *RowError giving the file, row and column.
 func (r *ResultsReader) Err() error { return r.err }
 
-// Close releases the file. It is safe to call more than once.
+// Close releases the file that OpenResults opened; it does not close the
+// io.ReaderAt given to NewResultsReader. It is safe to call more than
+// once.
 func (r *ResultsReader) Close() error {
 	if r.pipe != nil {
 		r.pipe.close()

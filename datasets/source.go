@@ -25,7 +25,8 @@ const (
 
 // Info describes a Parquet file: its identity, size and schema.
 type Info struct {
-	// Path is the file's path as given to Open.
+	// Path is the file's path as given to Open (or OpenSet, OpenResults,
+	// …), or the name given to NewReader (or NewResultsReader, …).
 	Path string
 	// Name and Version are the evalgate.name and evalgate.version key-value
 	// metadata; empty when absent.
@@ -46,10 +47,16 @@ type Info struct {
 	Metadata map[string]string
 }
 
-// source is an open Parquet file with its schema resolved.
+// source is a digested Parquet file with its footer read and its schema
+// resolved. Readers read it through ra; a source made by openSource owns
+// the file and closes it, a view of a Set's source (see Set.view) does
+// not.
 type source struct {
-	path   string
-	file   *os.File
+	path   string // the name errors show
+	ra     io.ReaderAt
+	closer io.Closer // closes ra; nil when the source does not own it
+	closed bool
+	set    *Set // the Set a view was handed out by, or nil
 	pf     *parquet.File
 	fields []field
 	info   Info
@@ -58,41 +65,64 @@ type source struct {
 // openSource opens path, digests it, reads its footer and resolves its
 // columns. Errors are *RowError values naming the file.
 func openSource(path string) (*source, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, err
 	}
-	s, err := newSource(path, f)
+	s, err := newSource(path, f, st.Size())
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	s.closer = f
 	return s, nil
 }
 
-func newSource(path string, f *os.File) (*source, error) {
+// openRegular opens path, which must name a regular file, and returns the
+// file and its status. Errors are *RowError values naming the file.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fileError(path, err)
+	}
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fileError(path, err)
+		f.Close()
+		return nil, nil, fileError(path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fileError(path, errors.New("not a regular file"))
+		f.Close()
+		return nil, nil, fileError(path, errors.New("not a regular file"))
+	}
+	return f, st, nil
+}
+
+// newSource digests the size bytes of ra, reads the footer and resolves
+// the columns. name is what errors and Info.Path show. The source does
+// not own ra: closing it does not close ra. Errors are *RowError values
+// naming the file.
+func newSource(name string, ra io.ReaderAt, size int64) (*source, error) {
+	if size < 0 {
+		return nil, fileError(name, fmt.Errorf("negative size %d", size))
 	}
 	h := sha256.New()
-	size, err := io.Copy(h, f)
+	n, err := io.Copy(h, io.NewSectionReader(ra, 0, size))
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, fileError(name, err)
 	}
-	if err := checkFraming(f, size); err != nil {
-		return nil, fileError(path, err)
+	if n != size {
+		return nil, fileError(name, fmt.Errorf("%w: read %d of %d bytes (truncated while reading?)", ErrCorrupt, n, size))
 	}
-	if err := checkFooter(f, size); err != nil {
-		return nil, fileError(path, err)
+	if err := checkFraming(ra, size); err != nil {
+		return nil, fileError(name, err)
+	}
+	if err := checkFooter(ra, size); err != nil {
+		return nil, fileError(name, err)
 	}
 	var pf *parquet.File
 	err = protect(func() error {
 		var err error
-		pf, err = parquet.OpenFile(f, size,
+		pf, err = parquet.OpenFile(ra, size,
 			parquet.SkipPageIndex(true),
 			parquet.SkipBloomFilters(true),
 			parquet.ReadBufferSize(64*1024),
@@ -100,39 +130,39 @@ func newSource(path string, f *os.File) (*source, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fileError(path, classifyOpenError(err))
+		return nil, fileError(name, classifyOpenError(err))
 	}
-	s := &source{path: path, file: f, pf: pf}
+	s := &source{path: name, ra: ra, pf: pf}
 	if err := protect(func() error {
 		var err error
 		s.fields, err = buildSchema(pf)
 		return err
 	}); err != nil {
-		return nil, fileError(path, classifyOpenError(err))
+		return nil, fileError(name, classifyOpenError(err))
 	}
 	md := pf.Metadata()
 	if md.NumRows < 0 {
-		return nil, corruptf(path, -1, "footer declares %d rows", md.NumRows)
+		return nil, corruptf(name, -1, "footer declares %d rows", md.NumRows)
 	}
 	var total int64 // the footer's NumRows is not trusted: some writers leave it 0
 	for i := range md.RowGroups {
 		rg := &md.RowGroups[i]
 		if rg.NumRows < 0 {
-			return nil, corruptf(path, -1, "row group %d declares %d rows", i, rg.NumRows)
+			return nil, corruptf(name, -1, "row group %d declares %d rows", i, rg.NumRows)
 		}
 		for j := range rg.Columns {
 			cc := &rg.Columns[j]
 			if cc.CryptoMetadata.Value != nil || cc.EncryptedColumnMetadata != nil {
-				return nil, fileError(path, fmt.Errorf("%w: column chunks are encrypted", ErrUnsupported))
+				return nil, fileError(name, fmt.Errorf("%w: column chunks are encrypted", ErrUnsupported))
 			}
 			if cc.FilePath != "" {
-				return nil, fileError(path, fmt.Errorf("%w: column chunks are stored in another file (%q)", ErrUnsupported, cc.FilePath))
+				return nil, fileError(name, fmt.Errorf("%w: column chunks are stored in another file (%q)", ErrUnsupported, cc.FilePath))
 			}
 		}
 		total += rg.NumRows
 	}
 	s.info = Info{
-		Path:      path,
+		Path:      name,
 		SHA256:    hex.EncodeToString(h.Sum(nil)),
 		Size:      size,
 		Rows:      total,
@@ -198,14 +228,26 @@ func classifyOpenError(err error) error {
 	return fmt.Errorf("%w: %v", ErrCorrupt, err)
 }
 
-// close closes the file.
+// close closes the file when the source owns it; the source reads no
+// more either way.
 func (s *source) close() error {
-	if s.file == nil {
+	if s.closed {
 		return nil
 	}
-	err := s.file.Close()
-	s.file = nil
-	return err
+	s.closed = true
+	if s.closer == nil {
+		return nil
+	}
+	return s.closer.Close()
+}
+
+// check reports, for a view handed out by a Set, whether the file changed
+// since the Set hashed it (see Set.Check); nil for other sources.
+func (s *source) check() error {
+	if s.set == nil {
+		return nil
+	}
+	return s.set.Check()
 }
 
 // field returns the index of the top-level column named name, or -1.
@@ -253,7 +295,7 @@ func newRowStream(src *source, leaves []int) *rowStream {
 		leaves:  leaves,
 		limit:   -1,
 		batch:   make([]parquet.Row, batchRows),
-		checker: &chunkChecker{r: src.file, size: src.info.Size},
+		checker: &chunkChecker{r: src.ra, size: src.info.Size},
 	}
 }
 

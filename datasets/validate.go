@@ -32,8 +32,13 @@ const MaxProblems = 100
 // over the id column only, so a hash collision never reports a false
 // duplicate; that pass keeps the ids whose hashes repeated.
 func Validate(path string) ([]error, error) {
+	return validate(path, newIDHash())
+}
+
+// newIDHash returns a freshly seeded hash of ids for duplicate detection.
+func newIDHash() func(string) uint64 {
 	seed := maphash.MakeSeed()
-	return validate(path, func(s string) uint64 { return maphash.String(seed, s) })
+	return func(s string) uint64 { return maphash.String(seed, s) }
 }
 
 // problemList keeps the first MaxProblems problems in order and counts
@@ -61,7 +66,13 @@ func validate(path string, hash func(string) uint64) ([]error, error) {
 		return nil, fmt.Errorf("read eval set: %w", err)
 	}
 	defer src.close()
+	return validateSource(src, hash), nil
+}
 
+// validateSource lists the problems of the set src reads, as Validate
+// does once the file is open.
+func validateSource(src *source, hash func(string) uint64) []error {
+	path := src.path
 	var probs problemList
 	for _, p := range schemaProblems(path, src.fields) {
 		probs.add(p)
@@ -121,7 +132,7 @@ func validate(path string, hash func(string) uint64) ([]error, error) {
 	if extra := probs.total() + dups.total() - listed; extra > 0 {
 		out = append(out, &RowError{File: path, Row: -1, Err: fmt.Errorf("and %d more problems", extra)})
 	}
-	return out, nil
+	return out
 }
 
 // findDuplicates re-reads the id column of the first rows rows and reports
