@@ -39,15 +39,11 @@ type ScoreInput struct {
 // adaptive concurrency).
 func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options) (*reports.Report, error) {
 	started := time.Now().UTC()
-	set, err := datasets.Open(cfg.DatasetPath())
+	set, info, err := openSet(cfg)
 	if err != nil {
-		return nil, inputErr(err)
+		return nil, err
 	}
-	info := set.Info()
-	set.Close()
-	if err := cfg.CheckDigest(info.SHA256); err != nil {
-		return nil, inputErr(err)
-	}
+	defer set.Close()
 	if in.Baseline != "" && cfg.Production == nil {
 		return nil, inputErr(fmt.Errorf("--baseline needs a production model in %s", cfg.Path))
 	}
@@ -55,7 +51,7 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 	if err != nil {
 		return nil, err
 	}
-	sc := &scoring{cfg: cfg, set: info, opts: opts, ig: ig, igOn: checksOn(ig)}
+	sc := &scoring{cfg: cfg, src: set, set: info, opts: opts, ig: ig, igOn: checksOn(ig)}
 	var judge *reports.JudgeRun
 	if ig.Judge {
 		path := in.JudgeResults
@@ -87,6 +83,9 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 		judge.Calls, judge.Errors = sc.verdicts.counts()
 		s.in.Judge = judge
 	}
+	if err := set.Check(); err != nil {
+		return nil, inputErr(err)
+	}
 	finished := time.Now().UTC()
 	s.in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	return reports.BuildFromTallies(s.in), nil
@@ -99,7 +98,9 @@ func fileExists(path string) bool {
 
 // scoring is one pass of the report engine: results files in, tallies out.
 type scoring struct {
-	cfg  *configs.Config
+	cfg *configs.Config
+	// src is the eval set, opened once; set is its Info.
+	src  *datasets.Set
 	set  datasets.Info
 	opts Options
 	// ig are the integrity checks; igOn turns them on.

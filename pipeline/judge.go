@@ -58,7 +58,7 @@ func redactAll(ss []string, redact func(string) string) []string {
 // "supported".
 func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *reports.JudgeRun, error) {
 	m := *p.cfg.Groundedness.Judge
-	src, err := newJudgeSource(p.cfg.DatasetPath(), p.info.SHA256, resultsPath, redactor(p.cfg))
+	src, err := newJudgeSource(p.set, resultsPath, redactor(p.cfg))
 	if err != nil {
 		return "", nil, err
 	}
@@ -79,7 +79,7 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 		return "", nil, inputErr(fmt.Errorf("judge: %w", src.err))
 	}
 	src.close()
-	if src, err = newJudgeSource(p.cfg.DatasetPath(), p.info.SHA256, resultsPath, redactor(p.cfg)); err != nil {
+	if src, err = newJudgeSource(p.set, resultsPath, redactor(p.cfg)); err != nil {
 		return "", nil, err
 	}
 	progress := p.opts.progress("judge "+m.Version, total)
@@ -145,14 +145,10 @@ type judgeSource struct {
 	err     error
 }
 
-func newJudgeSource(setPath, setSHA256, resultsPath string, redact func(string) string) (*judgeSource, error) {
-	items, err := datasets.Open(setPath)
+func newJudgeSource(set *datasets.Set, resultsPath string, redact func(string) string) (*judgeSource, error) {
+	items, err := set.Reader()
 	if err != nil {
 		return nil, inputErr(err)
-	}
-	if got := items.Info().SHA256; got != setSHA256 {
-		items.Close()
-		return nil, inputErr(fmt.Errorf("%s changed during the run (SHA-256 %s, was %s)", setPath, got, setSHA256))
 	}
 	results, err := datasets.OpenResults(resultsPath)
 	if err != nil {

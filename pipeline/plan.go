@@ -88,8 +88,11 @@ func LoadConfig(path string) (*configs.Config, error) {
 // Plan is a run whose inputs have all been checked; Prepare makes one.
 // Close it when done.
 type Plan struct {
-	cfg        *configs.Config
-	opts       Options
+	cfg  *configs.Config
+	opts Options
+	// set is the eval set, opened and hashed once; every read goes through
+	// it and is checked against that digest.
+	set        *datasets.Set
 	info       datasets.Info
 	prompt     *eval.Prompt
 	candidate  eval.Provider
@@ -109,20 +112,16 @@ type Plan struct {
 // response cache unless opts.NoCache.
 func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	path := cfg.DatasetPath()
-	problems, err := datasets.Validate(path)
+	set, info, err := openSet(cfg)
 	if err != nil {
-		return nil, inputErr(err)
+		return nil, err
 	}
-	if len(problems) > 0 {
-		return nil, inputErr(fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems)))
+	problems, err := set.Validate()
+	if err == nil && len(problems) > 0 {
+		err = fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems))
 	}
-	r, err := datasets.Open(path)
 	if err != nil {
-		return nil, inputErr(err)
-	}
-	info := r.Info()
-	r.Close()
-	if err := cfg.CheckDigest(info.SHA256); err != nil {
+		set.Close()
 		return nil, inputErr(err)
 	}
 	columns := map[string]bool{}
@@ -145,13 +144,16 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	}
 	prompt, err := eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
 	if err != nil {
+		set.Close()
 		return nil, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
 	}
-	p := &Plan{cfg: cfg, opts: opts, info: info, prompt: prompt}
+	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt}
 	if p.integrity, err = IntegrityOptions(cfg); err != nil {
+		p.Close()
 		return nil, err
 	}
 	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, opts.getenv); err != nil {
+		p.Close()
 		return nil, inputErr(err)
 	}
 	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Method == configs.GroundJudge {
@@ -175,8 +177,9 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	return p, nil
 }
 
-// Close releases the providers.
+// Close releases the providers and the eval set.
 func (p *Plan) Close() {
+	p.set.Close()
 	for _, pr := range []eval.Provider{p.candidate, p.production, p.judge} {
 		if pr != nil {
 			pr.Close()
@@ -198,6 +201,21 @@ func models(cfg *configs.Config) []roleModel {
 		ms = append(ms, roleModel{"production", *cfg.Production})
 	}
 	return ms
+}
+
+// openSet opens cfg's eval set once, hashing it, and checks the digest
+// the config pins.
+func openSet(cfg *configs.Config) (*datasets.Set, datasets.Info, error) {
+	set, err := datasets.OpenSet(cfg.DatasetPath())
+	if err != nil {
+		return nil, datasets.Info{}, inputErr(err)
+	}
+	info := set.Info()
+	if err := cfg.CheckDigest(info.SHA256); err != nil {
+		set.Close()
+		return nil, info, inputErr(err)
+	}
+	return set, info, nil
 }
 
 // Bulleted lists errs one per line, as "  - err".
@@ -225,7 +243,7 @@ type ModelEstimate struct {
 func (p *Plan) Estimate() ([]ModelEstimate, error) {
 	var out []ModelEstimate
 	for _, m := range models(p.cfg) {
-		r, err := datasets.Open(p.cfg.DatasetPath())
+		r, err := p.set.Reader()
 		if err != nil {
 			return nil, inputErr(err)
 		}

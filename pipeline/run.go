@@ -90,7 +90,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		written = append(written, prod.path)
 	}
 
-	sc := &scoring{cfg: cfg, set: p.info, opts: p.opts, ig: p.integrity, igOn: cand.results > 0}
+	sc := &scoring{cfg: cfg, src: p.set, set: p.info, opts: p.opts, ig: p.integrity, igOn: cand.results > 0}
 	var judge *reports.JudgeRun
 	if p.integrity.Judge && cand.results > 0 {
 		var judgePath string
@@ -135,6 +135,10 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 			return nil, runErr(err)
 		}
 		written = append(written, path)
+	}
+	// The eval set must still be the one every read was checked against.
+	if err := p.set.Check(); err != nil {
+		return nil, inputErr(err)
 	}
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
@@ -211,7 +215,7 @@ type modelCall struct {
 // callModel runs one model over the eval set, streaming its results in
 // item order into the results file at path.
 func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov eval.Provider, path string) (*modelCall, error) {
-	r, err := datasets.Open(p.cfg.DatasetPath())
+	r, err := p.set.Reader()
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -278,7 +282,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 	var sourceErr *datasets.RowError
 	switch {
 	case err == nil:
-	case errors.As(err, &sourceErr):
+	case errors.As(err, &sourceErr), errors.Is(err, datasets.ErrChanged):
 		return nil, inputErr(err)
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || runner.Breaker.Tripped() != nil:
 		mc.stopped = err

@@ -57,7 +57,7 @@ func (sc *scoring) scoreResults(ctx context.Context, path string, candidate bool
 	if d := info.Metadata["evalgate.dataset_sha256"]; d != "" && d != set.SHA256 {
 		return nil, inputErr(fmt.Errorf("%s was made from dataset %s, but %s is %s", path, d, set.Path, set.SHA256))
 	}
-	refs := &refCursor{path: set.Path, sha256: set.SHA256, cur: -1, checks: checks, redact: redactor(cfg)}
+	refs := &refCursor{set: sc.src, cur: -1, checks: checks, redact: redactor(cfg)}
 	defer refs.close()
 	tally := reports.NewModelTally(cfg, candidate)
 	tally.Info = reports.ModelResults{ResultsFile: filepath.Base(path), ResultsSHA256: info.SHA256}
@@ -424,15 +424,15 @@ const maxRewinds = 16
 // integrity checks need, and hands each item it passes by without a
 // result to skip, when not nil.
 type refCursor struct {
-	path, sha256 string
-	checks       *scoreChecks
-	skip         func(cols *datasets.ItemColumns, item int) error
-	extra        []string // the names of the columns in cols.Extra
-	r            *datasets.ItemColumnReader
-	cols         *datasets.ItemColumns
-	cur          int // index in cols of the current item, or -1
-	rewinds      int
-	byID         map[string]itemRef
+	set     *datasets.Set
+	checks  *scoreChecks
+	skip    func(cols *datasets.ItemColumns, item int) error
+	extra   []string // the names of the columns in cols.Extra
+	r       *datasets.ItemColumnReader
+	cols    *datasets.ItemColumns
+	cur     int // index in cols of the current item, or -1
+	rewinds int
+	byID    map[string]itemRef
 	// redact, when not nil, rewrites the reference answers as pii.redact
 	// rewrote the outputs, so that a placeholder meets a placeholder.
 	redact func(string) string
@@ -537,13 +537,9 @@ func (c *refCursor) refOf(cols *datasets.ItemColumns, i int) itemRef {
 
 // open (re)starts the eval set, which must not have changed.
 func (c *refCursor) open() error {
-	r, err := datasets.OpenItemColumns(c.path)
+	r, err := c.set.ItemColumns()
 	if err != nil {
 		return err
-	}
-	if got := r.Info().SHA256; got != c.sha256 {
-		r.Close()
-		return fmt.Errorf("%s changed while scoring (SHA-256 %s, was %s)", c.path, got, c.sha256)
 	}
 	if c.checks != nil && c.rewinds == 0 && c.byID == nil {
 		r.Input, r.System, r.Context, r.MustNotContain = true, true, true, true
@@ -667,14 +663,11 @@ func (s *scoreChecks) result(sc *scoring, resultsPath string) (*integrity.Checke
 	for _, r := range all {
 		byID[r.ID] = append(byID[r.ID], r)
 	}
-	items, err := datasets.Open(sc.cfg.DatasetPath())
+	items, err := sc.src.Reader()
 	if err != nil {
 		return nil, inputErr(err)
 	}
 	defer items.Close()
-	if items.Info().SHA256 != sc.set.SHA256 {
-		return nil, inputErr(fmt.Errorf("%s changed while scoring (SHA-256 %s, was %s)", sc.set.Path, items.Info().SHA256, sc.set.SHA256))
-	}
 	for items.Scan() {
 		it := items.Item()
 		results := byID[it.ID]
