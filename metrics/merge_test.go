@@ -308,7 +308,7 @@ func TestMergeCanFail(t *testing.T) {
 	read := func(t *Tally) any { return tallyOutputs{t.Accuracy(), t.Fairness(), t.Labels(), t.Results()} }
 	pairs := mergePairs(400, 5)
 	pairBuild := func(units []int) *PairTally { return pairTally(pairs, []string{"g1"}, opts.Options, units) }
-	pairRead := func(t *PairTally) any { return t.Regression() }
+	pairRead := func(t *PairTally) any { return pairOutputs{t.Regression(), t.Pairs()} }
 	reps := repeatResults(200, 4)
 	repBuild := func(units []int) *RepeatsTally {
 		t := NewRepeatsTally(opts.Options)
@@ -455,6 +455,12 @@ func pairTally(units []pairUnit, columns []string, opts Options, idx []int) *Pai
 	return t
 }
 
+// pairOutputs are everything a PairTally reports.
+type pairOutputs struct {
+	Regression Regression
+	Pairs      int
+}
+
 func TestPairTallyMerge(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -469,7 +475,7 @@ func TestPairTallyMerge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			units := mergePairs(tc.n, 9)
 			build := func(idx []int) *PairTally { return pairTally(units, tc.columns, tc.opts, idx) }
-			read := func(t *PairTally) any { return t.Regression() }
+			read := func(t *PairTally) any { return pairOutputs{t.Regression(), t.Pairs()} }
 			for _, bad := range mergeMismatches(pairIDs(units), build, (*PairTally).Merge, read) {
 				t.Error(bad)
 			}
@@ -524,6 +530,9 @@ func TestRepeatsTallyMerge(t *testing.T) {
 		{"one item", 1, Options{Method: "normalized", Level: 0.95}},
 		{"many items", 400, Options{Method: "normalized", Level: 0.95}},
 		{"contains", 300, Options{Method: "contains", Level: 0.9}},
+		// Under exact, "Paris" is right and "paris." wrong though both
+		// normalize to one answer: its lowest sample decides.
+		{"exact", 400, Options{Method: "exact", Level: 0.95}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			results := repeatResults(tc.items, 11)
