@@ -2,6 +2,7 @@ package integrity
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -378,6 +379,10 @@ type BoundaryItem struct {
 	// ID is the item's id and Sample its 0-based repeat index.
 	ID     string
 	Sample int
+	// Row is the item's 0-based row in the eval set (records.Item.Row). It
+	// is not reported; it orders outputs with the same id and sample, so
+	// that tallies of parts of a set merge into the tally of the whole.
+	Row int64
 	// Task is the item's task, if any.
 	Task string
 	// Groups maps group columns to the item's values; an empty or absent
@@ -451,15 +456,24 @@ func ComputeBoundaries(rules []string, items []BoundaryItem, groups []string) Bo
 
 // BoundaryTally is ComputeBoundaries one output at a time: it keeps counts
 // and the violating items only, so its memory does not grow with the
-// outputs that broke no rule.
+// outputs that broke no rule. Its Result does not depend on the order
+// outputs are added in, and Merge combines tallies of parts of a set into
+// the tally of the whole.
 type BoundaryTally struct {
 	rules   []string
 	groups  []string
 	checked int
 	byRule  map[string]int
 	byValue []map[string]*BoundaryGroupValue
-	items   []BoundaryViolations
+	items   []keptViolations
 	total   int
+}
+
+// keptViolations is a violating output with its eval-set row, which
+// orders outputs with the same id and sample.
+type keptViolations struct {
+	row int64
+	BoundaryViolations
 }
 
 // NewBoundaryTally returns an empty tally of the rules checked, broken
@@ -498,16 +512,51 @@ func (t *BoundaryTally) Add(it BoundaryItem) {
 	for _, v := range it.Violations {
 		t.byRule[v.Rule]++
 	}
-	t.items = append(t.items, BoundaryViolations{ID: it.ID, Sample: it.Sample, Task: it.Task, Violations: slices.Clone(it.Violations)})
+	t.items = append(t.items, keptViolations{it.Row, BoundaryViolations{ID: it.ID, Sample: it.Sample, Task: it.Task, Violations: slices.Clone(it.Violations)}})
+}
+
+// Merge adds to t every output o has counted; o is not changed.
+// Afterwards t's Result equals, bit for bit, that of one tally given the
+// outputs of both in any order, provided each output's Row is set (as
+// Checker sets it) to order outputs that share an id and sample. The
+// parts may be split any way, by item id or otherwise.
+//
+// Both tallies must have been made by NewBoundaryTally with the same rules
+// and groups; otherwise Merge changes nothing and returns an error
+// wrapping metrics.ErrMergeMismatch. Merging a tally into itself is an
+// error too.
+func (t *BoundaryTally) Merge(o *BoundaryTally) error {
+	switch {
+	case o == t:
+		return errors.New("merge boundary tally: a tally cannot be merged into itself")
+	case !slices.Equal(t.rules, o.rules) || !slices.Equal(t.groups, o.groups):
+		return fmt.Errorf("merge boundary tally: %w: rules %q by groups %q and rules %q by groups %q", metrics.ErrMergeMismatch, t.rules, t.groups, o.rules, o.groups)
+	}
+	t.checked += o.checked
+	t.total += o.total
+	for rule, n := range o.byRule {
+		t.byRule[rule] += n
+	}
+	for i, values := range o.byValue {
+		for v, c := range values {
+			g := t.byValue[i][v]
+			if g == nil {
+				g = &BoundaryGroupValue{Value: v}
+				t.byValue[i][v] = g
+			}
+			g.Checked += c.Checked
+			g.Violations += c.Violations
+			g.ViolatingItems += c.ViolatingItems
+		}
+	}
+	t.items = append(t.items, o.items...)
+	return nil
 }
 
 // Result reports the outputs added so far.
 func (t *BoundaryTally) Result() BoundaryReport {
 	r := BoundaryReport{Checked: t.checked, Violations: t.total, ViolatingItems: len(t.items), Rules: []BoundaryRuleCount{},
-		Groups: []BoundaryGroupColumn{}, Items: slices.Clone(t.items)}
-	if r.Items == nil {
-		r.Items = []BoundaryViolations{}
-	}
+		Groups: []BoundaryGroupColumn{}, Items: make([]BoundaryViolations, 0, len(t.items))}
 	listed := map[string]bool{}
 	for _, rule := range t.rules {
 		if !listed[rule] {
@@ -520,12 +569,13 @@ func (t *BoundaryTally) Result() BoundaryReport {
 			r.Rules = append(r.Rules, BoundaryRuleCount{rule, t.byRule[rule]})
 		}
 	}
-	slices.SortStableFunc(r.Items, func(a, b BoundaryViolations) int {
-		if c := strings.Compare(a.ID, b.ID); c != 0 {
-			return c
-		}
-		return a.Sample - b.Sample
+	kept := slices.Clone(t.items)
+	slices.SortStableFunc(kept, func(a, b keptViolations) int {
+		return cmp.Or(strings.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample), cmp.Compare(a.row, b.row))
 	})
+	for _, k := range kept {
+		r.Items = append(r.Items, k.BoundaryViolations)
+	}
 	for i, col := range t.groups {
 		c := BoundaryGroupColumn{Column: col, Values: []BoundaryGroupValue{}}
 		for _, v := range slices.Sorted(maps.Keys(t.byValue[i])) {

@@ -6,6 +6,12 @@
 // review (ReviewRows). It tallies online, keeping only flagged answers, and
 // its Summary is the groundedness, boundaries and pii sections of a report.
 //
+// Its tallies (GroundednessTally, BoundaryTally, PIITally) and the Checker
+// merge exactly: checkers of shards of an eval set, merged in any order,
+// give the Summary and ReviewRows of one pass. Kept answers carry their
+// item's eval-set row (records.Item.Row), which orders answers that share
+// an id and sample.
+//
 // It sits beside metrics, whose proportions and intervals it uses; unlike
 // metrics it parses JSON Schemas (boundaries.json_schema) and reads the
 // config's boundary rules. Every function is pure: the judge's model calls

@@ -1,10 +1,12 @@
 package integrity
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/evalgate/evalgate/metrics"
 )
@@ -15,6 +17,11 @@ type GroundedAnswer struct {
 	// ID is the item's id and Sample its 0-based repeat index.
 	ID     string
 	Sample int
+	// Row is the item's 0-based row in the eval set (records.Item.Row). It
+	// is not reported; it orders answers that would otherwise tie (the
+	// same id and sample) and picks the first error reported, so that
+	// tallies of parts of a set merge into the tally of the whole.
+	Row int64
 	// Task is the item's task; empty when it has none.
 	Task string
 	// Groups maps each fairness group column to the item's value; a
@@ -131,7 +138,9 @@ func ComputeGroundedness(answers []GroundedAnswer, groups []string, level float6
 
 // GroundednessTally is ComputeGroundedness one answer at a time: it keeps
 // counts per task and group value and the hallucinated answers only, so
-// its memory does not grow with the grounded answers.
+// its memory does not grow with the grounded answers. Its Result does not
+// depend on the order answers are added in, and Merge combines tallies of
+// parts of a set into the tally of the whole.
 type GroundednessTally struct {
 	groups     []string
 	level      float64
@@ -143,8 +152,28 @@ type GroundednessTally struct {
 	answers    int
 	errors     int
 	noClaims   int
-	firstError string
-	halluc     []HallucinatedAnswer
+	firstError groundError
+	halluc     []keptHalluc
+}
+
+// groundError is the error a Groundedness warning quotes: the one of the
+// answer with the lowest (row, sample), then the lowest message.
+type groundError struct {
+	row    int64
+	sample int
+	err    string
+}
+
+// before reports whether e comes before f.
+func (e groundError) before(f groundError) bool {
+	return cmp.Or(cmp.Compare(e.row, f.row), cmp.Compare(e.sample, f.sample), strings.Compare(e.err, f.err)) < 0
+}
+
+// keptHalluc is a hallucinated answer with its eval-set row, which
+// orders answers with the same score, id and sample.
+type keptHalluc struct {
+	row int64
+	HallucinatedAnswer
 }
 
 // NewGroundednessTally returns an empty tally over the group columns
@@ -162,8 +191,8 @@ func NewGroundednessTally(groups []string, level float64) *GroundednessTally {
 func (t *GroundednessTally) Add(a GroundedAnswer) {
 	t.answers++
 	if a.Error != "" {
-		if t.errors == 0 {
-			t.firstError = a.Error
+		if e := (groundError{a.Row, a.Sample, a.Error}); t.errors == 0 || e.before(t.firstError) {
+			t.firstError = e
 		}
 		t.errors++
 		return
@@ -188,10 +217,10 @@ func (t *GroundednessTally) Add(a GroundedAnswer) {
 		groundTallyOf(t.byGroup[i], v).add(g)
 	}
 	if g.Hallucinated {
-		t.halluc = append(t.halluc, HallucinatedAnswer{
+		t.halluc = append(t.halluc, keptHalluc{a.Row, HallucinatedAnswer{
 			ID: a.ID, Sample: a.Sample, Task: a.Task, Score: g.Score,
 			SupportedFraction: g.SupportedFraction, Unsupported: g.Unsupported(),
-		})
+		}})
 	}
 }
 
@@ -199,10 +228,7 @@ func (t *GroundednessTally) Add(a GroundedAnswer) {
 func (t *GroundednessTally) Result() Groundedness {
 	level := t.level
 	out := Groundedness{Warnings: metrics.Warnings{}, ByTask: []GroundednessSlice{}, ByGroup: []GroundednessColumn{},
-		Hallucinated: slices.Clone(t.halluc), Errors: t.errors, NoClaims: t.noClaims}
-	if out.Hallucinated == nil {
-		out.Hallucinated = []HallucinatedAnswer{}
-	}
+		Hallucinated: make([]HallucinatedAnswer, 0, len(t.halluc)), Errors: t.errors, NoClaims: t.noClaims}
 	all := t.all
 	out.Rate = metrics.NewProportion(all.grounded, all.checked, level)
 	out.Abstained = all.abstained
@@ -216,16 +242,13 @@ func (t *GroundednessTally) Result() Groundedness {
 		}
 		out.ByGroup = append(out.ByGroup, c)
 	}
-	sort.SliceStable(out.Hallucinated, func(i, j int) bool {
-		a, b := out.Hallucinated[i], out.Hallucinated[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if a.ID != b.ID {
-			return a.ID < b.ID
-		}
-		return a.Sample < b.Sample
+	kept := slices.Clone(t.halluc)
+	slices.SortStableFunc(kept, func(a, b keptHalluc) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample), cmp.Compare(a.row, b.row))
 	})
+	for _, k := range kept {
+		out.Hallucinated = append(out.Hallucinated, k.HallucinatedAnswer)
+	}
 	switch names := slices.Sorted(maps.Keys(t.methods)); len(names) {
 	case 0:
 	case 1:
@@ -239,7 +262,7 @@ func (t *GroundednessTally) Result() Groundedness {
 		out.Warnings = append(out.Warnings, fmt.Errorf("no answer could be checked: groundedness is undefined"))
 	}
 	if out.Errors > 0 {
-		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d answers could not be checked and are left out of the rates (first: %s)", out.Errors, t.answers, t.firstError))
+		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d answers could not be checked and are left out of the rates (first: %s)", out.Errors, t.answers, t.firstError.err))
 	}
 	if out.Abstained > 0 {
 		out.Warnings = append(out.Warnings, fmt.Errorf("%d of %d grounded answers abstained: abstaining is grounded, so read this rate beside accuracy", out.Abstained, all.grounded))
@@ -251,6 +274,54 @@ func (t *GroundednessTally) Result() Groundedness {
 		out.Warnings = append(out.Warnings, fmt.Errorf("%d samples per item: intervals treat samples as independent, so they are too narrow", t.samples))
 	}
 	return out
+}
+
+// Merge adds to t every answer o has counted; o is not changed.
+// Afterwards t's Result equals, bit for bit, that of one tally given the
+// answers of both in any order, provided each answer's Row is set (as
+// Checker sets it): rows order the hallucinated answers that share a
+// score, id and sample, and pick the error the warning quotes. The parts
+// may be split any way, by item id or otherwise.
+//
+// Both tallies must have been made by NewGroundednessTally with the same
+// groups and level; otherwise Merge changes nothing and returns an error
+// wrapping metrics.ErrMergeMismatch. Merging a tally into itself is an
+// error too.
+func (t *GroundednessTally) Merge(o *GroundednessTally) error {
+	switch {
+	case o == t:
+		return errors.New("merge groundedness tally: a tally cannot be merged into itself")
+	case t.level != o.level || !slices.Equal(t.groups, o.groups):
+		return fmt.Errorf("merge groundedness tally: %w: groups %q at level %v and %q at level %v", metrics.ErrMergeMismatch, t.groups, t.level, o.groups, o.level)
+	}
+	t.all.merge(o.all)
+	for task, c := range o.byTask {
+		groundTallyOf(t.byTask, task).merge(*c)
+	}
+	for i, groups := range o.byGroup {
+		for v, c := range groups {
+			groundTallyOf(t.byGroup[i], v).merge(*c)
+		}
+	}
+	for m := range o.methods {
+		t.methods[m] = true
+	}
+	t.samples = max(t.samples, o.samples)
+	t.answers += o.answers
+	if o.errors > 0 && (t.errors == 0 || o.firstError.before(t.firstError)) {
+		t.firstError = o.firstError
+	}
+	t.errors += o.errors
+	t.noClaims += o.noClaims
+	t.halluc = append(t.halluc, o.halluc...)
+	return nil
+}
+
+func (t *groundTally) merge(o groundTally) {
+	t.grounded += o.grounded
+	t.checked += o.checked
+	t.abstained += o.abstained
+	t.hallucinated += o.hallucinated
 }
 
 func groundTallyOf(m map[string]*groundTally, key string) *groundTally {

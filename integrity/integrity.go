@@ -2,6 +2,7 @@ package integrity
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -65,9 +66,17 @@ type Checker struct {
 	grounded  *GroundednessTally
 	bounds    *BoundaryTally
 	pii       PIITally
-	review    []ReviewItem
-	rows      []records.ReviewRow
+	review    []reviewEntry
 	anyGround bool
+}
+
+// reviewEntry is one answer routed to review: its item's eval-set row,
+// which orders answers with the same id and sample, and what the report
+// and the review file show of it.
+type reviewEntry struct {
+	row  int64
+	item ReviewItem
+	file records.ReviewRow
 }
 
 // NewChecker returns a checker with opts.
@@ -98,8 +107,7 @@ type answerCheck struct {
 	pii      PIICounts
 	grounded *GroundedAnswer // nil when not checked
 	bounds   *BoundaryItem   // nil when not checked
-	review   *ReviewItem     // nil when not routed
-	row      *records.ReviewRow
+	review   *reviewEntry    // nil when not routed
 }
 
 // Check checks one item and the results of it given, as Add does, without
@@ -164,7 +172,7 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 			reasons = append(reasons, ReviewLowConfidence)
 		}
 		if len(item.Context) > 0 && (o.Grounder != nil || o.Judge) {
-			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups}
+			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Row: item.Row, Task: item.Task, Groups: groups}
 			if o.Judge {
 				j := judged(res.Sample)
 				ga.Grounding, ga.Error = j.Grounding, j.Err
@@ -185,7 +193,7 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 		}
 		if o.Boundaries != nil {
 			v := o.Boundaries.Check(res.Output, item.MustNotContain)
-			a.bounds = &BoundaryItem{ID: item.ID, Sample: res.Sample, Task: item.Task, Groups: groups, Violations: v}
+			a.bounds = &BoundaryItem{ID: item.ID, Sample: res.Sample, Row: item.Row, Task: item.Task, Groups: groups, Violations: v}
 			for _, x := range v {
 				reasons = append(reasons, ReviewBoundary+x.Rule)
 				evidence = append(evidence, x.Rule+": "+x.Detail)
@@ -199,16 +207,16 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 				conf := res.Confidence
 				ri.Confidence, row.Confidence = &conf, &conf
 			}
-			a.review, a.row = &ri, &row
+			a.review = &reviewEntry{item.Row, ri, row}
 		}
 		ic.answers = append(ic.answers, a)
 	}
 	return ic
 }
 
-// Record adds what Check found to the tallies. Items must be recorded in
-// the order Add would be called in for the report to be the same, down to
-// the last digit of its sums.
+// Record adds what Check found to the tallies. The order of Records does
+// not change the Result or the ReviewRows: every count is a sum and every
+// list is sorted on reading, ties broken by the item's eval-set row.
 func (c *Checker) Record(ic ItemCheck) {
 	if ic.item {
 		c.pii.AddCounts(PIIPrompt, ic.prompt)
@@ -230,7 +238,6 @@ func (c *Checker) Record(ic ItemCheck) {
 		}
 		if a.review != nil {
 			c.review = append(c.review, *a.review)
-			c.rows = append(c.rows, *a.row)
 		}
 	}
 }
@@ -323,16 +330,13 @@ func (c *Checker) Result() Summary {
 		s := c.pii.Summary()
 		out.PII = &s
 	}
-	out.Review = Review{ConfidenceBelow: o.ConfidenceBelow, Routed: len(c.review), ByReason: []ReasonCount{}, Items: slices.Clone(c.review)}
-	if out.Review.Items == nil {
-		out.Review.Items = []ReviewItem{}
+	out.Review = Review{ConfidenceBelow: o.ConfidenceBelow, Routed: len(c.review), ByReason: []ReasonCount{}, Items: make([]ReviewItem, 0, len(c.review))}
+	for _, e := range c.sortedReview() {
+		out.Review.Items = append(out.Review.Items, e.item)
 	}
-	slices.SortStableFunc(out.Review.Items, func(a, b ReviewItem) int {
-		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))
-	})
 	counts := map[string]int{}
-	for _, it := range c.review {
-		for _, r := range it.Reasons {
+	for _, e := range c.review {
+		for _, r := range e.item.Reasons {
 			counts[r]++
 		}
 	}
@@ -346,9 +350,70 @@ func (c *Checker) Result() Summary {
 // sample: the question, the reference, the answer and the evidence, each
 // redacted when the options say so.
 func (c *Checker) ReviewRows() []records.ReviewRow {
-	rows := slices.Clone(c.rows)
-	slices.SortStableFunc(rows, func(a, b records.ReviewRow) int {
-		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Sample, b.Sample))
-	})
+	var rows []records.ReviewRow
+	for _, e := range c.sortedReview() {
+		rows = append(rows, e.file)
+	}
 	return rows
+}
+
+// sortedReview returns the routed answers by id, sample, then eval-set row.
+func (c *Checker) sortedReview() []reviewEntry {
+	review := slices.Clone(c.review)
+	slices.SortStableFunc(review, func(a, b reviewEntry) int {
+		return cmp.Or(cmp.Compare(a.item.ID, b.item.ID), cmp.Compare(a.item.Sample, b.item.Sample), cmp.Compare(a.row, b.row))
+	})
+	return review
+}
+
+// Merge adds to c every answer o has checked and recorded; o is not
+// changed. Afterwards c's Result and ReviewRows equal, bit for bit, those
+// of one checker given the items of both, in any order: every count is a
+// sum, and the routed, hallucinated and violating answers are sorted on
+// reading with ties broken by the item's eval-set row (records.Item.Row,
+// which Check records). Split the items any way, by id or otherwise, but
+// check each item's prompt and context (Check, not CheckAnswers) in one
+// part only, or its PII is counted twice.
+//
+// Both checkers must have been made by NewChecker with the same Options:
+// Judge, DetectPII, Redact, ConfidenceBelow, Groups and Level equal, a
+// Grounder in both or neither with the same minimum coverage (its stop
+// words cannot be compared and must be the same too), and Boundaries in
+// both or neither with the same rules. Otherwise Merge changes nothing and
+// returns an error wrapping metrics.ErrMergeMismatch. Merging a checker
+// into itself is an error too.
+func (c *Checker) Merge(o *Checker) error {
+	if err := c.mergeable(o); err != nil {
+		return fmt.Errorf("merge checker: %w", err)
+	}
+	if err := c.grounded.Merge(o.grounded); err != nil {
+		return fmt.Errorf("merge checker: %w", err)
+	}
+	if err := c.bounds.Merge(o.bounds); err != nil {
+		return fmt.Errorf("merge checker: %w", err)
+	}
+	c.pii.Merge(&o.pii)
+	c.review = append(c.review, o.review...)
+	c.anyGround = c.anyGround || o.anyGround
+	return nil
+}
+
+// mergeable returns why o cannot be merged into c, or nil.
+func (c *Checker) mergeable(o *Checker) error {
+	a, b := &c.opts, &o.opts
+	switch {
+	case o == c:
+		return errors.New("a checker cannot be merged into itself")
+	case a.Judge != b.Judge || a.DetectPII != b.DetectPII || a.Redact != b.Redact:
+		return fmt.Errorf("%w: judge, detect_pii, redact %v, %v, %v and %v, %v, %v", metrics.ErrMergeMismatch, a.Judge, a.DetectPII, a.Redact, b.Judge, b.DetectPII, b.Redact)
+	case a.ConfidenceBelow != b.ConfidenceBelow || a.Level != b.Level:
+		return fmt.Errorf("%w: confidence threshold %v at level %v and %v at level %v", metrics.ErrMergeMismatch, a.ConfidenceBelow, a.Level, b.ConfidenceBelow, b.Level)
+	case !slices.Equal(a.Groups, b.Groups):
+		return fmt.Errorf("%w: groups %q and %q", metrics.ErrMergeMismatch, a.Groups, b.Groups)
+	case (a.Grounder == nil) != (b.Grounder == nil) || a.Grounder != nil && a.Grounder.minCoverage != b.Grounder.minCoverage:
+		return fmt.Errorf("%w: lexical grounders differ", metrics.ErrMergeMismatch)
+	case (a.Boundaries == nil) != (b.Boundaries == nil) || !slices.Equal(a.Boundaries.Rules(), b.Boundaries.Rules()):
+		return fmt.Errorf("%w: boundary rules %q and %q", metrics.ErrMergeMismatch, a.Boundaries.Rules(), b.Boundaries.Rules())
+	}
+	return nil
 }

@@ -1247,6 +1247,18 @@ func (t *PIITally) AddCounts(loc PIILocation, c PIICounts) {
 	t.counts[loc].Add(c)
 }
 
+// Merge adds o's counts to t; o is not changed. Every count is a sum, so
+// afterwards t's Summary equals that of one tally given the items of
+// both, in any order and however the parts were split. PIITally has no
+// options: any two merge.
+func (t *PIITally) Merge(o *PIITally) {
+	for l := range NumPIILocations {
+		t.items[l] += o.items[l]
+		t.withPII[l] += o.withPII[l]
+		t.counts[l].Add(o.counts[l])
+	}
+}
+
 // Summary returns the tally in report form.
 func (t *PIITally) Summary() PIISummary {
 	s := PIISummary{Locations: make([]PIILocationSummary, NumPIILocations)}

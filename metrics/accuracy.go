@@ -3,7 +3,6 @@ package metrics
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/evalgate/evalgate/records"
@@ -119,66 +118,14 @@ func (o Options) judge(r records.Result) (scored, correct bool) {
 	return true, Correct(r.Scores, o.Method, o.F1Threshold)
 }
 
-// ComputeAccuracy summarises results under opts.
+// ComputeAccuracy summarises results under opts. It is a Tally given
+// every result.
 func ComputeAccuracy(results []records.Result, opts Options) Accuracy {
-	a := Accuracy{Method: opts.Method, ByMethod: map[string]Proportion{}, MeanF1: math.NaN(), Warnings: Warnings{}}
-	type tally struct{ k, n int }
-	var overall tally
-	byMethod := map[string]*tally{}
-	byTask := map[string]*tally{}
-	f1Sum, samples := 0.0, 0
-	for _, r := range results {
-		scored, correct := opts.judge(r)
-		if !scored {
-			a.Unscored++
-			continue
-		}
-		samples = max(samples, r.Sample+1)
-		overall.n++
-		task := r.Task
-		if task == "" {
-			task = "(none)"
-		}
-		t := byTask[task]
-		if t == nil {
-			t = &tally{}
-			byTask[task] = t
-		}
-		t.n++
-		if correct {
-			overall.k++
-			t.k++
-		}
-		for m := range r.Scores {
-			bm := byMethod[m]
-			if bm == nil {
-				bm = &tally{}
-				byMethod[m] = bm
-			}
-			bm.n++
-			if Correct(r.Scores, m, opts.F1Threshold) {
-				bm.k++
-			}
-		}
-		f1Sum += r.Scores["f1"]
+	t := NewTally(nil, FairnessOptions{Options: opts}, false)
+	for i := range results {
+		t.Add(&results[i])
 	}
-	a.Overall = NewProportion(overall.k, overall.n, opts.Level)
-	for m, t := range byMethod {
-		a.ByMethod[m] = NewProportion(t.k, t.n, opts.Level)
-	}
-	if overall.n > 0 {
-		a.MeanF1 = f1Sum / float64(overall.n)
-	} else {
-		a.Warnings = append(a.Warnings, fmt.Errorf("no result could be scored: no item has an expected answer"))
-	}
-	for _, name := range sortedKeys(byTask) {
-		t := byTask[name]
-		a.ByTask = append(a.ByTask, Slice{Name: name, Accuracy: NewProportion(t.k, t.n, opts.Level)})
-	}
-	if samples > 1 {
-		a.Warnings = append(a.Warnings, fmt.Errorf("%d samples per item: intervals treat samples as independent, so they are too narrow", samples))
-	}
-	return a
+	return t.Accuracy()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

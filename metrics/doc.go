@@ -22,6 +22,17 @@
 // McNemarExact) follow R's binom.test; PassAtK is the unbiased estimator of
 // Chen et al. (2021); ComputeLabels follows scikit-learn's definitions.
 //
+// One engine computes each section: Tally (accuracy, fairness, labels),
+// PairTally (regression) and RepeatsTally (repeats) take results one at a
+// time, and the slice functions (ComputeAccuracy, ComputeGroupFairness,
+// CompareByGroup, ComputeRepeats) are thin wrappers over them. Their
+// state does not depend on the order of adds (the token-F1 sum is a
+// correctly rounded Shewchuk sum), and each has a Merge that is exact: the
+// tallies of shards, merged in any order and grouping, report what one
+// pass over the union reports, bit for bit, bootstrap intervals included.
+// Merging tallies made with different options is an error wrapping
+// ErrMergeMismatch.
+//
 // For production monitoring, CompareNumeric and CompareCategorical measure
 // drift (PSI over reference-quantile bins, the two-sample Kolmogorov–Smirnov
 // test as SciPy's ks_2samp computes it, the chi-square test of homogeneity),

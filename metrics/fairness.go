@@ -66,30 +66,20 @@ func (g *GroupColumn) UnmarshalJSON(b []byte) error {
 }
 
 // ComputeFairness breaks accuracy down by each of columns, reading each
-// result's value from Result.Groups.
+// result's value from Result.Groups. It reads the group counts of a Tally
+// given every result.
 func ComputeFairness(results []records.Result, columns []string, opts Options) []GroupColumn {
+	t := NewTally(columns, FairnessOptions{Options: opts}, false)
+	for i := range results {
+		t.Add(&results[i])
+	}
 	out := make([]GroupColumn, 0, len(columns))
-	for _, col := range columns {
+	for i, col := range columns {
 		type tally struct{ k, n int }
-		byValue := map[string]*tally{}
-		for _, r := range results {
-			scored, correct := opts.judge(r)
-			if !scored {
-				continue
-			}
-			v := r.Groups[col]
-			if v == "" {
-				v = MissingGroup
-			}
-			t := byValue[v]
-			if t == nil {
-				t = &tally{}
-				byValue[v] = t
-			}
-			t.n++
-			if correct {
-				t.k++
-			}
+		byValue := make(map[string]tally, len(t.groups[i]))
+		for v, g := range t.groups[i] {
+			c := cellSums(&g.Cells)
+			byValue[v] = tally{c.correct, c.n}
 		}
 		gc := GroupColumn{Column: col, Gap: math.NaN(), Ratio: math.NaN(), Warnings: Warnings{}}
 		lo, hi := math.Inf(1), math.Inf(-1)

@@ -186,72 +186,13 @@ func metricName(m int) string {
 // out. Per group it reports n and accuracy, and with a positive label the
 // selection rate, TPR, FPR and FNR; across the groups of at least
 // MinGroupSize it reports each metric's gap and ratio with bootstrap
-// intervals (see FairnessColumn).
+// intervals (see FairnessColumn). It is a Tally given every result.
 func ComputeGroupFairness(results []records.Result, columns []string, opts FairnessOptions) []FairnessColumn {
-	specs := make([][]string, 0, len(columns)+len(opts.Intersections))
-	for _, c := range columns {
-		specs = append(specs, []string{c})
+	t := NewTally(columns, opts, false)
+	for i := range results {
+		t.Add(&results[i])
 	}
-	specs = append(specs, opts.Intersections...)
-	tallies := make([]map[string]*GroupCounts, len(specs))
-	for i := range tallies {
-		tallies[i] = map[string]*GroupCounts{}
-	}
-	positive := Normalize(opts.PositiveLabel)
-	hasPositive := opts.PositiveLabel != ""
-	// Labels repeat, so remember whether a string normalizes to the
-	// positive label; the memo is capped so that free text cannot grow it.
-	memo := map[string]bool{}
-	isPositive := func(s string) bool {
-		if v, ok := memo[s]; ok {
-			return v
-		}
-		v := Normalize(s) == positive
-		if len(memo) < 4096 {
-			memo[s] = v
-		}
-		return v
-	}
-	var parts []string
-	for _, r := range results {
-		scored, correct := opts.judge(r)
-		if !scored {
-			continue
-		}
-		var predicted, actual bool
-		if hasPositive {
-			predicted = r.Error == "" && isPositive(r.Output)
-			actual = isPositive(r.Expected)
-		}
-		cell := CellIndex(correct, predicted, actual)
-		for i, spec := range specs {
-			var v string
-			if len(spec) == 1 {
-				v = groupValue(r, spec[0])
-			} else {
-				parts = parts[:0]
-				for _, c := range spec {
-					parts = append(parts, groupValue(r, c))
-				}
-				v = strings.Join(parts, IntersectionSep)
-			}
-			g := tallies[i][v]
-			if g == nil {
-				g = &GroupCounts{Value: v}
-				tallies[i][v] = g
-			}
-			g.Cells[cell]++
-		}
-	}
-	out := make([]FairnessColumn, 0, len(specs))
-	for i, spec := range specs {
-		groups := make([]GroupCounts, 0, len(tallies[i]))
-		for _, g := range tallies[i] {
-			groups = append(groups, *g)
-		}
-		out = append(out, FairnessFromCounts(spec, groups, opts))
-	}
-	return out
+	return t.Fairness()
 }
 
 func groupValue(r records.Result, column string) string {

@@ -113,6 +113,14 @@ func (c *PairCounts) add(baseline, candidate bool) {
 	}
 }
 
+// merge adds o's counts to c.
+func (c *PairCounts) merge(o PairCounts) {
+	c.BothRight += o.BothRight
+	c.RightToWrong += o.RightToWrong
+	c.WrongToRight += o.WrongToRight
+	c.BothWrong += o.BothWrong
+}
+
 // PairedDelta is c.Delta() with its paired percentile bootstrap interval at
 // level, from resamples resamples (0 means DefaultResamples) seeded with
 // seed. Resampling pairs keeps each pair's two outcomes together, so a

@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -224,6 +226,60 @@ func (t *RepeatsTally) answer(output string) string {
 	return s
 }
 
+// Merge adds to t every result o has counted; o is not changed.
+// Afterwards t's Repeats equals, bit for bit, that of one tally given the
+// results of both in any order. Shard by item id (every sample of an item
+// in one part) for the usual case; an item whose samples are split
+// between the parts is merged too (its counts add, and each answer keeps
+// the correctness of its lowest sample), which is exact unless the same
+// (id, sample) was added to both with different correctness, when t's
+// wins.
+//
+// Both tallies must have been made by NewRepeatsTally with the same
+// options (Resamples 0 and DefaultResamples are the same); otherwise Merge
+// changes nothing and returns an error wrapping ErrMergeMismatch. Merging
+// a tally into itself is an error too.
+func (t *RepeatsTally) Merge(o *RepeatsTally) error {
+	switch {
+	case o == t:
+		return errors.New("merge repeats tally: a tally cannot be merged into itself")
+	case t.opts.normal() != o.opts.normal():
+		return fmt.Errorf("merge repeats tally: %w: options %+v and %+v", ErrMergeMismatch, t.opts, o.opts)
+	}
+	t.unscored += o.unscored
+	for id, oi := range o.items {
+		it := t.items[id]
+		if it == nil {
+			it = &repeatItem{n: oi.n, correct: oi.correct, first: oi.first, more: slices.Clone(oi.more)}
+			t.items[id] = it
+			continue
+		}
+		it.n += oi.n
+		it.correct += oi.correct
+		it.mergeAnswer(oi.first)
+		for _, a := range oi.more {
+			it.mergeAnswer(a)
+		}
+	}
+	return nil
+}
+
+// mergeAnswer counts answer b's samples in it.
+func (it *repeatItem) mergeAnswer(b repeatAnswer) {
+	a := &it.first
+	for i := 0; a.answer != b.answer; i++ {
+		if i == len(it.more) {
+			it.more = append(it.more, b)
+			return
+		}
+		a = &it.more[i]
+	}
+	a.count += b.count
+	if b.first.sample < a.first.sample {
+		a.first = b.first
+	}
+}
+
 // Repeats is ComputeRepeats over the results added.
 func (t *RepeatsTally) Repeats() Repeats {
 	opts := t.opts
@@ -241,13 +297,15 @@ func (t *RepeatsTally) Repeats() Repeats {
 	var correctSamples, majority int
 	consistencySum := 0.0
 	var all []ItemConsistency
+	var answers []repeatAnswer
 	for _, id := range ids {
 		it := items[id]
 		rep.Samples += it.n
 		rep.MaxSamples = max(rep.MaxSamples, it.n)
 		correctSamples += it.correct
-		// The answers in sorted order, as a map's sorted keys.
-		answers := append(it.more, it.first)
+		// The answers in sorted order, as a map's sorted keys, in a
+		// scratch slice: sorting it.more in place could lose an answer.
+		answers = append(append(answers[:0], it.first), it.more...)
 		sort.Slice(answers, func(i, j int) bool { return answers[i].answer < answers[j].answer })
 		best, bestFirst, tie := 0, sampleJudgement{}, false
 		for _, a := range answers {

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/evalgate/evalgate/records"
@@ -80,11 +82,52 @@ func (t *PairTally) AddUnpaired(n int) { t.unpaired += n }
 // Pairs is the number of pairs added.
 func (t *PairTally) Pairs() int { return t.pairs }
 
+// Merge adds to t every pair and unpaired result o has counted; o is not
+// changed. Afterwards t's Regression equals, bit for bit and bootstrap
+// intervals included, that of one tally given the pairs of both in any
+// order. Each pair is counted on its own, so the parts may be split any
+// way; to give CompareByGroup's Regression of the whole, split by item id
+// so that a pair's two results fall in the same part (a result whose
+// partner is in another part would count as unpaired twice).
+//
+// Both tallies must have been made by NewPairTally with the same columns
+// and options (seed and resamples included; Resamples 0 and
+// DefaultResamples are the same); otherwise Merge changes nothing and
+// returns an error wrapping ErrMergeMismatch. Merging a tally into itself
+// is an error too.
+func (t *PairTally) Merge(o *PairTally) error {
+	switch {
+	case o == t:
+		return errors.New("merge pair tally: a tally cannot be merged into itself")
+	case t.opts.normal() != o.opts.normal():
+		return fmt.Errorf("merge pair tally: %w: options %+v and %+v", ErrMergeMismatch, t.opts, o.opts)
+	case !slices.Equal(t.columns, o.columns):
+		return fmt.Errorf("merge pair tally: %w: group columns %q and %q", ErrMergeMismatch, t.columns, o.columns)
+	}
+	t.pairs += o.pairs
+	t.unpaired += o.unpaired
+	t.repeated = t.repeated || o.repeated
+	t.counts.merge(o.counts)
+	t.r2w = append(t.r2w, o.r2w...)
+	t.w2r = append(t.w2r, o.w2r...)
+	for i, groups := range o.byGroup {
+		for v, c := range groups {
+			d := t.byGroup[i][v]
+			if d == nil {
+				d = &PairCounts{}
+				t.byGroup[i][v] = d
+			}
+			d.merge(*c)
+		}
+	}
+	return nil
+}
+
 // Regression is CompareByGroup over the pairs added. Its cost does not
 // depend on the number of pairs, beyond sorting the flipped items.
 func (t *PairTally) Regression() Regression {
 	opts := t.opts
-	reg := Regression{Warnings: Warnings{}, RightToWrong: t.r2w, WrongToRight: t.w2r, ByGroup: []GroupDelta{},
+	reg := Regression{Warnings: Warnings{}, RightToWrong: slices.Clone(t.r2w), WrongToRight: slices.Clone(t.w2r), ByGroup: []GroupDelta{},
 		Level: opts.Level, Resamples: opts.resamples(), Seed: opts.Seed}
 	reg.Counts = t.counts
 	reg.Unpaired = t.unpaired

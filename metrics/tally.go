@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -9,10 +10,13 @@ import (
 	"github.com/evalgate/evalgate/records"
 )
 
-// Tally accumulates scored results one at a time and yields the same
-// Accuracy, fairness columns and Labels as ComputeAccuracy,
-// ComputeGroupFairness and ComputeLabels(LabelPairs(…)) over the same
-// results in the same order. It keeps only counts: per task, per scoring
+// Tally accumulates scored results one at a time and yields the
+// Accuracy, fairness columns and Labels of ComputeAccuracy,
+// ComputeGroupFairness and ComputeLabels(LabelPairs(…)), which are thin
+// wrappers over it. Its state, and so every value it reports, does not
+// depend on the order results are added in (the sum of token F1 is exact,
+// see exactSum), and Merge combines tallies of disjoint parts of a set
+// into the tally of the whole. It keeps only counts: per task, per scoring
 // method, per group value (GroupCounts) and, when Labels is enabled, per
 // (predicted, actual) label pair. Its memory grows with the number of
 // distinct tasks, group values and label pairs, not with the number of
@@ -31,7 +35,7 @@ type Tally struct {
 	overall           count
 	byMethod          map[string]*count
 	byTask            map[string]*count
-	f1Sum             float64
+	f1Sum             exactSum
 
 	groups []map[string]*GroupCounts
 	pairs  map[LabelPair]int
@@ -158,7 +162,7 @@ func (t *Tally) Add(r *records.Result) {
 		t.overall.k++
 		tc.k++
 	}
-	t.f1Sum += f1
+	t.f1Sum.Add(f1)
 
 	// Fairness cells, as ComputeGroupFairness.
 	if len(t.specs) == 0 {
@@ -266,6 +270,78 @@ func (t *Tally) isPositive(s string) bool {
 	return v
 }
 
+// ErrMergeMismatch is wrapped by the error of a Merge of two tallies
+// made with different options: their sum would mean nothing.
+var ErrMergeMismatch = errors.New("tallies were made with different options")
+
+// Merge adds to t everything o has counted, as if every result added to o
+// had been added to t; o is not changed. Afterwards t's Accuracy, Fairness
+// and Labels equal, bit for bit and bootstrap intervals included, those of
+// one tally given the results of both in any order, so a set split into
+// shards (by item id, or any other way: every count is per result) can be
+// tallied apart and merged in any order and grouping.
+//
+// Both tallies must have been made by NewTally with the same columns,
+// options (FairnessOptions, seed and resamples included; Resamples 0 and
+// DefaultResamples are the same) and labels flag; otherwise Merge changes
+// nothing and returns an error wrapping ErrMergeMismatch. Merging a tally
+// into itself is an error too.
+func (t *Tally) Merge(o *Tally) error {
+	if err := t.mergeable(o); err != nil {
+		return fmt.Errorf("merge tally: %w", err)
+	}
+	t.results += o.results
+	t.unscored += o.unscored
+	t.samples = max(t.samples, o.samples)
+	t.overall.k += o.overall.k
+	t.overall.n += o.overall.n
+	for m, c := range o.byMethod {
+		d := t.methodCount(m)
+		d.k, d.n = d.k+c.k, d.n+c.n
+	}
+	for task, c := range o.byTask {
+		d := t.taskCount(task)
+		d.k, d.n = d.k+c.k, d.n+c.n
+	}
+	t.f1Sum.Merge(&o.f1Sum)
+	for i, groups := range o.groups {
+		for v, g := range groups {
+			d := t.groupCounts(i, v)
+			for j, n := range g.Cells {
+				d.Cells[j] += n
+			}
+		}
+	}
+	for p, n := range o.pairs {
+		t.pairs[p] += n
+	}
+	return nil
+}
+
+// mergeable returns why o cannot be merged into t, or nil.
+func (t *Tally) mergeable(o *Tally) error {
+	switch {
+	case o == t:
+		return errors.New("a tally cannot be merged into itself")
+	case t.opts.Options.normal() != o.opts.Options.normal():
+		return fmt.Errorf("%w: options %+v and %+v", ErrMergeMismatch, t.opts.Options, o.opts.Options)
+	case t.opts.PositiveLabel != o.opts.PositiveLabel:
+		return fmt.Errorf("%w: positive label %q and %q", ErrMergeMismatch, t.opts.PositiveLabel, o.opts.PositiveLabel)
+	case !slices.EqualFunc(t.specs, o.specs, slices.Equal[[]string]):
+		return fmt.Errorf("%w: group columns and intersections %q and %q", ErrMergeMismatch, t.specs, o.specs)
+	case t.labels != o.labels:
+		return fmt.Errorf("%w: one counts label pairs and the other does not", ErrMergeMismatch)
+	}
+	return nil
+}
+
+// normal is o with Resamples 0 read as the number it means, so that two
+// options that compute the same compare equal.
+func (o Options) normal() Options {
+	o.Resamples = o.resamples()
+	return o
+}
+
 // Accuracy is ComputeAccuracy over the results added.
 func (t *Tally) Accuracy() Accuracy {
 	opts := t.opts.Options
@@ -275,7 +351,7 @@ func (t *Tally) Accuracy() Accuracy {
 		a.ByMethod[m] = NewProportion(c.k, c.n, opts.Level)
 	}
 	if t.overall.n > 0 {
-		a.MeanF1 = t.f1Sum / float64(t.overall.n)
+		a.MeanF1 = t.f1Sum.Sum() / float64(t.overall.n)
 	} else {
 		a.Warnings = append(a.Warnings, fmt.Errorf("no result could be scored: no item has an expected answer"))
 	}
