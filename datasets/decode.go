@@ -26,7 +26,7 @@ const (
 	roleModelVersion
 )
 
-// knownRole returns the role of a column name that DESIGN.md fixes.
+// knownRole returns the role of a column name that the eval-set schema fixes.
 func knownRole(name string) (role, bool) {
 	switch name {
 	case colID:

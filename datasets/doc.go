@@ -1,9 +1,9 @@
 // Package datasets reads, checks and writes the Parquet files that evalgate
 // consumes and produces.
 //
-// In the pipeline configs → datasets → eval → metrics → reports, datasets is
-// the layer between a config that names an eval set and the runner that
-// replays it against a model. It owns:
+// It is the layer between a config that names an eval set and the runner
+// that replays it against a model (docs/ARCHITECTURE.md draws the whole
+// pipeline). It owns:
 //
 //   - the eval-set schema (one row per test item; see records.Item), and its
 //     identity: the name and version stored as Parquet key-value metadata
@@ -25,6 +25,28 @@
 //     directly; and readers of results files (ReadResults, or the streaming
 //     OpenResults, ResultsReader.Scan, ResultsReader.Result,
 //     ResultsReader.Err).
+//
+// # Eval-set schema
+//
+// One row per test item. Column names are fixed; types are what pandas,
+// pyarrow, DuckDB and Spark write by default:
+//
+//	column            type                    required  meaning
+//	id                string                  yes       unique within the set
+//	input             string                  yes       the user's question or prompt
+//	system            string                  no        per-row system prompt
+//	context           list<string> or string  no        retrieved passages, for the prompt and groundedness
+//	expected          string                  no        reference answer or label
+//	expected_any      list<string>            no        other acceptable answers
+//	task              string                  no        slice name for per-task tables
+//	must_not_contain  list<string>            no        strings the output must never contain
+//	output            string                  no        recorded output, for replay and production sampling
+//	model_version     string                  no        the recorded output's model version
+//	any other         string                  no        usable as a fairness group by naming it in the config
+//
+// A config may pin the set's SHA-256 (dataset.sha256); a mismatch is an
+// error, and every report records the set's name, version, digest and
+// row count.
 //
 // Every reader reads an io.ReaderAt of a known size (NewReader,
 // NewItemColumnReader, NewResultsReader, NewColumnReader), so a set held

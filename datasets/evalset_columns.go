@@ -158,7 +158,7 @@ func (r *ItemColumnReader) resolve() error {
 
 // HasExtra reports whether records.Item.Extra holds column name, as Reader decodes
 // the set: whether the set has a string column of that name other than
-// the columns DESIGN.md fixes. records.Item.Extra lacks the others, so a reader
+// the columns the eval-set schema fixes. records.Item.Extra lacks the others, so a reader
 // that stands in for Reader should leave them out of Extra.
 func (r *ItemColumnReader) HasExtra(name string) bool {
 	for i := range r.src.fields {

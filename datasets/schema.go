@@ -23,7 +23,7 @@ type Column struct {
 	Nullable bool
 }
 
-// Names of the eval-set columns that DESIGN.md fixes.
+// Names of the eval-set columns that the eval-set schema fixes (see the package doc).
 const (
 	colID             = "id"
 	colInput          = "input"

@@ -112,7 +112,7 @@ func writerOptions(schema *parquet.Schema, meta map[string]string) []parquet.Wri
 }
 
 // WriteItems writes items to w as an eval set with the schema of
-// DESIGN.md: id and input as required strings; system, expected, task,
+// the eval-set schema (see the package doc): id and input as required strings; system, expected, task,
 // output and model_version as optional strings (an empty string is
 // written as null); context, expected_any and must_not_contain as
 // optional list<string> (a nil slice is written as null, an empty one as

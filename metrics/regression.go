@@ -186,6 +186,15 @@ func Compare(candidate, baseline []records.Result, opts Options) Regression {
 // candidate result's, or the baseline's when the candidate has none; an
 // empty value is MissingGroup.
 func CompareByGroup(candidate, baseline []records.Result, columns []string, opts Options) Regression {
+	return PairResults(candidate, baseline, columns, opts).Regression()
+}
+
+// PairResults pairs candidate and baseline results by (id, sample) in
+// memory, in candidate order, and returns their PairTally, whose
+// Regression is CompareByGroup's; results without a partner count as
+// unpaired. It is how results files that are not in the same order are
+// paired.
+func PairResults(candidate, baseline []records.Result, columns []string, opts Options) *PairTally {
 	base := make(map[pairKey]int, len(baseline))
 	for i, r := range baseline {
 		base[pairKey{r.ID, r.Sample}] = i
@@ -203,7 +212,7 @@ func CompareByGroup(candidate, baseline []records.Result, columns []string, opts
 		t.Add(c, &baseline[j])
 	}
 	t.AddUnpaired(len(baseline) - matched)
-	return t.Regression()
+	return t
 }
 
 func flipName(k pairKey) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +30,25 @@ type ScoreInput struct {
 	// judge, Score looks for judge-results.parquet beside Results, and
 	// leaves groundedness out, with a note, when there is none.
 	JudgeResults string
+	// Shard, when not nil, says the results are one shard's: the items
+	// of other shards are not checked (their prompts' personal data is
+	// counted by their own shard), so that the shards' Tallies merge to
+	// the whole run's.
+	Shard *Shard
+}
+
+// Shard is one of Count parts of an eval set, split by a stable hash of
+// the item id (FNV-1a, 64 bits, modulo Count): an item's shard does not
+// change when other items are added or removed.
+type Shard struct {
+	Index, Count int
+}
+
+// Has reports whether the item with id is in the shard.
+func (s Shard) Has(id string) bool {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
 }
 
 // Score re-scores recorded results under cfg's scoring, fairness, integrity
@@ -39,6 +59,17 @@ type ScoreInput struct {
 // adaptive concurrency).
 func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options) (*reports.Report, error) {
 	started := time.Now().UTC()
+	t, err := ScoreTallies(ctx, cfg, in, opts)
+	if err != nil {
+		return nil, err
+	}
+	finished := time.Now().UTC()
+	return t.Report(reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}), nil
+}
+
+// ScoreTallies is Score up to the tallies, which merge with the tallies of
+// other shards (Tallies.Merge) before the report is built.
+func ScoreTallies(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options) (*Tallies, error) {
 	set, info, err := openSet(cfg)
 	if err != nil {
 		return nil, err
@@ -47,11 +78,14 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 	if in.Baseline != "" && cfg.Production == nil {
 		return nil, inputErr(fmt.Errorf("--baseline needs a production model in %s", cfg.Path))
 	}
+	if s := in.Shard; s != nil && (s.Count < 1 || s.Index < 0 || s.Index >= s.Count) {
+		return nil, inputErr(fmt.Errorf("shard %d/%d: want 0 <= index < count", s.Index, s.Count))
+	}
 	ig, err := IntegrityOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sc := &scoring{cfg: cfg, src: set, set: info, opts: opts, ig: ig, igOn: checksOn(ig)}
+	sc := &scoring{cfg: cfg, src: set, set: info, opts: opts, ig: ig, igOn: checksOn(ig), shard: in.Shard}
 	var judge *reports.JudgeRun
 	if ig.Judge {
 		path := in.JudgeResults
@@ -69,26 +103,21 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 				return nil, err
 			}
 			m := cfg.Groundedness.Judge
-			judge = &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version}
-			if m.Provider == "openai" {
-				judge.BaseURL = m.BaseURL
-			}
+			judge = &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: m.BaseURL}
 		}
 	}
-	s, err := sc.score(ctx, in.Results, in.Baseline)
+	t, err := sc.score(ctx, in.Results, in.Baseline)
 	if err != nil {
 		return nil, err
 	}
 	if judge != nil {
 		judge.Calls, judge.Errors = sc.verdicts.counts()
-		s.in.Judge = judge
+		t.judge = judge
 	}
 	if err := set.Check(); err != nil {
 		return nil, inputErr(err)
 	}
-	finished := time.Now().UTC()
-	s.in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
-	return reports.BuildFromTallies(s.in), nil
+	return t, nil
 }
 
 func fileExists(path string) bool {
@@ -108,14 +137,91 @@ type scoring struct {
 	igOn bool
 	// verdicts, when not nil, are the judge's, for method judge.
 	verdicts *verdicts
+	// shard, when not nil, limits the items checked to one shard's.
+	shard *Shard
 }
 
-// scored is what the engine computed: the report's input, and the
-// integrity checker (nil when the checks were off), whose review rows a
-// run writes.
-type scored struct {
-	in      reports.StreamInput
-	checker *integrity.Checker
+// Tallies is the report engine's state after scoring results files: the
+// tallies every number of a report is read from. The tallies of shards,
+// results split by item id and scored apart (ScoreInput.Shard), merge
+// exactly: the merged Tallies give the report one pass over all the
+// results gives, bootstrap intervals included.
+type Tallies struct {
+	cfg        *configs.Config
+	dataset    reports.DatasetInfo
+	candidate  *reports.ModelTally
+	production *reports.ModelTally   // nil without a baseline
+	pairs      *metrics.PairTally    // nil without a baseline
+	repeats    *metrics.RepeatsTally // nil unless run.repeats > 1
+	checker    *integrity.Checker    // nil when the integrity checks are off
+	// judge identifies the groundedness judge and counts its calls and
+	// errors; nil without one.
+	judge *reports.JudgeRun
+}
+
+// Merge adds o's tallies to t's; both must come from the same config and
+// eval set, over disjoint shards of the items. t's results file names
+// and run statistics are kept.
+func (t *Tallies) Merge(o *Tallies) error {
+	switch {
+	case t.cfg.SHA256 != o.cfg.SHA256:
+		return inputErr(fmt.Errorf("merge: the tallies were scored under different configs (%s, %s)", t.cfg.SHA256, o.cfg.SHA256))
+	case t.dataset.SHA256 != o.dataset.SHA256:
+		return inputErr(fmt.Errorf("merge: the tallies were scored against different eval sets (%s, %s)", t.dataset.SHA256, o.dataset.SHA256))
+	case (t.production == nil) != (o.production == nil), (t.repeats == nil) != (o.repeats == nil),
+		(t.checker == nil) != (o.checker == nil), (t.judge == nil) != (o.judge == nil):
+		return inputErr(fmt.Errorf("merge: one tally has a baseline, repeats, integrity checks or a judge that the other lacks"))
+	}
+	t.candidate.Merge(o.candidate)
+	if t.production != nil {
+		t.production.Merge(o.production)
+		if err := t.pairs.Merge(o.pairs); err != nil {
+			return inputErr(fmt.Errorf("merge: %w", err))
+		}
+	}
+	if t.repeats != nil {
+		if err := t.repeats.Merge(o.repeats); err != nil {
+			return inputErr(fmt.Errorf("merge: %w", err))
+		}
+	}
+	if t.checker != nil {
+		if err := t.checker.Merge(o.checker); err != nil {
+			return inputErr(fmt.Errorf("merge: %w", err))
+		}
+	}
+	if t.judge != nil {
+		t.judge.Calls += o.judge.Calls
+		t.judge.Errors += o.judge.Errors
+		t.judge.Cached += o.judge.Cached
+	}
+	return nil
+}
+
+// input is the report's input, read from the tallies.
+func (t *Tallies) input() reports.StreamInput {
+	in := reports.StreamInput{Config: t.cfg, Dataset: t.dataset, Candidate: t.candidate, Production: t.production,
+		Redacted: t.cfg.PII.Redact, Judge: t.judge}
+	if t.pairs != nil {
+		reg := t.pairs.Regression()
+		in.Regression = &reg
+	}
+	if t.repeats != nil {
+		rep := t.repeats.Repeats()
+		in.Repeats = &rep
+	}
+	if t.checker != nil {
+		ig := t.checker.Result()
+		in.Integrity = &ig
+	}
+	return in
+}
+
+// Report builds the report from the tallies, with timing; it applies the
+// config's gate.
+func (t *Tallies) Report(timing reports.Timing) *reports.Report {
+	in := t.input()
+	in.Timing = timing
+	return reports.BuildFromTallies(in)
 }
 
 // score streams the candidate's results file (and the baseline's, when
@@ -128,7 +234,7 @@ type scored struct {
 // the same results in the same order are paired in memory. The integrity
 // checks run inside the candidate's scoring (scoreChecks) when its results
 // follow the eval set's order, and in a second pass otherwise.
-func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) (*scored, error) {
+func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) (*Tallies, error) {
 	cfg := sc.cfg
 	newChecks := func() *scoreChecks {
 		if sc.igOn {
@@ -137,8 +243,7 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		return nil
 	}
 	var checks *scoreChecks
-	in := reports.StreamInput{Config: cfg, Redacted: cfg.PII.Redact,
-		Dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: sc.set.Name, Version: sc.set.Version, SHA256: sc.set.SHA256, Rows: sc.set.Rows}}
+	t := &Tallies{cfg: cfg, dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: sc.set.Name, Version: sc.set.Version, SHA256: sc.set.SHA256, Rows: sc.set.Rows}}
 	opts := reports.MetricOptions(cfg)
 	newRepeats := func() *metrics.RepeatsTally {
 		if cfg.Run.Repeats > 1 {
@@ -146,17 +251,16 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		}
 		return nil
 	}
-	var repeats *metrics.RepeatsTally
 	switch {
 	case baselinePath != "":
 		// The two files are scored side by side and paired as they
 		// stream, which needs them to list the same results in the same
 		// order (as evalgate run writes them); otherwise they are paired
 		// in memory, below.
-		repeats, checks = newRepeats(), newChecks()
-		cand, base, reg, err := sc.scorePaired(ctx, resultsPath, baselinePath, repeats, checks)
+		t.repeats, checks = newRepeats(), newChecks()
+		cand, base, pairs, err := sc.scorePaired(ctx, resultsPath, baselinePath, t.repeats, checks)
 		if err == nil {
-			in.Candidate, in.Production, in.Regression = cand, base, reg
+			t.candidate, t.production, t.pairs = cand, base, pairs
 			break
 		}
 		if !errors.Is(err, errNotAligned) {
@@ -165,41 +269,33 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		sc.opts.logf("evalgate: note: %s and %s do not list the same results in the same order, so their results were held in memory to pair them\n", resultsPath, baselinePath)
 		fallthrough
 	default:
-		repeats, checks = newRepeats(), newChecks()
+		t.repeats, checks = newRepeats(), newChecks()
 		var candKept []records.Result
 		sink := releaseBatch
 		if baselinePath != "" {
 			sink = keepSlim(&candKept)
 		}
-		cand, err := sc.scoreResults(ctx, resultsPath, true, checks, tallyRepeats(repeats, sink))
+		cand, err := sc.scoreResults(ctx, resultsPath, true, checks, tallyRepeats(t.repeats, sink))
 		if err != nil {
 			return nil, err
 		}
-		in.Candidate = cand
+		t.candidate = cand
 		if baselinePath != "" {
 			var baseKept []records.Result
 			base, err := sc.scoreResults(ctx, baselinePath, false, nil, keepSlim(&baseKept))
 			if err != nil {
 				return nil, err
 			}
-			in.Production = base
-			reg := metrics.CompareByGroup(candKept, baseKept, cfg.Fairness.Groups, opts)
-			in.Regression = &reg
+			t.production = base
+			t.pairs = metrics.PairResults(candKept, baseKept, cfg.Fairness.Groups, opts)
 		}
 	}
-	if repeats != nil {
-		rep := repeats.Repeats()
-		in.Repeats = &rep
-	}
-	out := &scored{}
 	if checks != nil {
 		checker, err := checks.result(sc, resultsPath)
 		if err != nil {
 			return nil, err
 		}
-		ig := checker.Result()
-		in.Integrity, out.checker = &ig, checker
+		t.checker = checker
 	}
-	out.in = in
-	return out, nil
+	return t, nil
 }

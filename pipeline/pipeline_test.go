@@ -1,15 +1,19 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -133,4 +137,128 @@ func TestErrorKinds(t *testing.T) {
 	if !errors.Is(err, pipeline.ErrInput) {
 		t.Errorf("missing results file: got %v, want ErrInput", err)
 	}
+}
+
+// TestShardsMergeExactly splits a run's results into 4 shards by item id,
+// scores each shard apart and merges the tallies: the report equals one
+// pass over all the results, bootstrap intervals included (same seed),
+// apart from the results files' names and digests, which are the first
+// shard's.
+func TestShardsMergeExactly(t *testing.T) {
+	tests := []struct {
+		name, extra string
+	}{
+		{"quickstart", ""},
+		{"repeats and PII", "pii: {detect: true, redact: true}\nboundaries: {max_chars: 200}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			extra := tt.extra
+			if tt.name == "repeats and PII" {
+				extra += "review: {confidence_below: 0.5}\n"
+			}
+			cfg, _ := config(t, extra)
+			if tt.name == "repeats and PII" {
+				cfg.Run.Repeats = 2
+			}
+			p, err := pipeline.Prepare(cfg, pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if _, err := p.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			cand, base := filepath.Join(cfg.Run.Out, pipeline.ResultsFile), filepath.Join(cfg.Run.Out, pipeline.ProductionResultsFile)
+			whole, err := pipeline.ScoreTallies(context.Background(), cfg, pipeline.ScoreInput{Results: cand, Baseline: base}, pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 4
+			var merged *pipeline.Tallies
+			sizes := map[int]int{}
+			for i := range n {
+				shard := &pipeline.Shard{Index: i, Count: n}
+				dir := t.TempDir()
+				sizes[i] = splitResults(t, cand, filepath.Join(dir, pipeline.ResultsFile), shard)
+				splitResults(t, base, filepath.Join(dir, pipeline.ProductionResultsFile), shard)
+				part, err := pipeline.ScoreTallies(context.Background(), cfg, pipeline.ScoreInput{
+					Results: filepath.Join(dir, pipeline.ResultsFile), Baseline: filepath.Join(dir, pipeline.ProductionResultsFile), Shard: shard}, pipeline.Options{})
+				if err != nil {
+					t.Fatalf("shard %d: %v", i, err)
+				}
+				if merged == nil {
+					merged = part
+				} else if err := merged.Merge(part); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range sizes {
+				if s == 0 {
+					t.Fatalf("shard %d is empty (%v): the split tests nothing", i, sizes)
+				}
+			}
+			got, want := comparable(t, merged.Report(reports.Timing{})), comparable(t, whole.Report(reports.Timing{}))
+			if !bytes.Equal(got, want) {
+				t.Errorf("the merged shards' report differs from one pass:\n%s", diffLine(got, want))
+			}
+		})
+	}
+}
+
+// splitResults writes the results of src whose item is in shard to dst,
+// in src's order, with src's metadata, and returns how many it wrote.
+func splitResults(t *testing.T, src, dst string, shard *pipeline.Shard) int {
+	t.Helper()
+	all, meta, err := datasets.ReadResults(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := datasets.OpenResults(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, scores := rr.Groups(), rr.Scores()
+	rr.Close()
+	var keep []records.Result
+	for _, r := range all {
+		if shard.Has(r.ID) {
+			keep = append(keep, r)
+		}
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := datasets.WriteResults(f, keep, groups, scores, meta); err != nil {
+		t.Fatal(err)
+	}
+	return len(keep)
+}
+
+// comparable is r as JSON without what differs between shards and a
+// whole: the results files' names and digests.
+func comparable(t *testing.T, r *reports.Report) []byte {
+	t.Helper()
+	for _, m := range []*reports.ModelRun{&r.Candidate, r.Production} {
+		if m != nil {
+			m.ResultsFile, m.ResultsSHA256 = "", ""
+		}
+	}
+	var b bytes.Buffer
+	if err := reports.WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func diffLine(got, want []byte) string {
+	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	for i := range min(len(g), len(w)) {
+		if !bytes.Equal(g[i], w[i]) {
+			return fmt.Sprintf("line %d:\ngot  %s\nwant %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
 }

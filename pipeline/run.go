@@ -108,19 +108,19 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	}
 	// The scoring reads local files, in bounded time: an interrupted or
 	// timed-out run still scores what it has, for its INCOMPLETE report.
-	s, err := sc.score(context.WithoutCancel(ctx), cand.path, base)
+	t, err := sc.score(context.WithoutCancel(ctx), cand.path, base)
 	if err != nil {
 		return nil, err
 	}
-	in := s.in
-	in.Candidate.Info.Stats, in.Candidate.Info.Adaptive = cand.stats, cand.adaptive
-	if prod != nil && in.Production != nil {
-		in.Production.Info.Stats, in.Production.Info.Adaptive = prod.stats, prod.adaptive
+	t.candidate.Info.Stats, t.candidate.Info.Adaptive = cand.stats, cand.adaptive
+	if prod != nil && t.production != nil {
+		t.production.Info.Stats, t.production.Info.Adaptive = prod.stats, prod.adaptive
 	}
 	if judge != nil && sc.verdicts != nil {
 		judge.Calls, judge.Errors = sc.verdicts.counts()
-		in.Judge = judge
+		t.judge = judge
 	}
+	in := t.input()
 	if len(incomplete) > 0 {
 		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
 	}
@@ -129,9 +129,9 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		st := p.cache.Stats()
 		in.Cache = &st
 	}
-	if s.checker != nil {
+	if t.checker != nil {
 		path := filepath.Join(outDir, ReviewFile)
-		if err := writeReview(path, s.checker.ReviewRows(), p.info); err != nil {
+		if err := writeReview(path, t.checker.ReviewRows(), p.info); err != nil {
 			return nil, runErr(err)
 		}
 		written = append(written, path)

@@ -95,6 +95,9 @@ func (sc *scoring) scoreResults(ctx context.Context, path string, candidate bool
 		}
 		if checks != nil && checks.pii {
 			refs.skip = func(cols *datasets.ItemColumns, i int) error {
+				if sc.shard != nil && !sc.shard.Has(cols.ID[i]) {
+					return nil
+				}
 				pending = append(pending, checkSeg{cols: cols, item: i, first: true})
 				if len(pending) < chunkItems {
 					return nil
@@ -257,7 +260,7 @@ var errNotAligned = errors.New("the results files are not aligned")
 // it checks on the way: the keys must ascend by eval-set row then sample,
 // or by sample then row, as evalgate run writes them. Otherwise it stops
 // with errNotAligned, and the caller pairs the results in memory.
-func (sc *scoring) scorePaired(ctx context.Context, candPath, basePath string, repeats *metrics.RepeatsTally, checks *scoreChecks) (cand, base *reports.ModelTally, reg *metrics.Regression, err error) {
+func (sc *scoring) scorePaired(ctx context.Context, candPath, basePath string, repeats *metrics.RepeatsTally, checks *scoreChecks) (cand, base *reports.ModelTally, pairs *metrics.PairTally, err error) {
 	cfg := sc.cfg
 	g, gctx := errgroup.WithContext(ctx)
 	candCh, baseCh := make(chan *scoreBatch, 2), make(chan *scoreBatch, 2)
@@ -283,13 +286,12 @@ func (sc *scoring) scorePaired(ctx context.Context, candPath, basePath string, r
 		base, err = sc.scoreResults(gctx, basePath, false, nil, sendTo(baseCh))
 		return err
 	})
-	pairs := metrics.NewPairTally(cfg.Fairness.Groups, reports.MetricOptions(cfg))
+	pairs = metrics.NewPairTally(cfg.Fairness.Groups, reports.MetricOptions(cfg))
 	g.Go(func() error { return pairUp(gctx, candCh, baseCh, pairs) })
 	if err := g.Wait(); err != nil {
 		return nil, nil, nil, err
 	}
-	r := pairs.Regression()
-	return cand, base, &r, nil
+	return cand, base, pairs, nil
 }
 
 // pairUp pairs the results of the candidate's and baseline's batches
@@ -670,6 +672,9 @@ func (s *scoreChecks) result(sc *scoring, resultsPath string) (*integrity.Checke
 	defer items.Close()
 	for items.Scan() {
 		it := items.Item()
+		if sc.shard != nil && !sc.shard.Has(it.ID) {
+			continue
+		}
 		results := byID[it.ID]
 		checker.Add(&it, results, s.verdicts.lookup(&it, results))
 	}
