@@ -1,42 +1,11 @@
 package reports
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
-
-	"github.com/evalgate/evalgate/metrics"
 )
-
-// TestBuildFromTallies checks that a report built from streamed tallies
-// is byte for byte the report Build makes from the same results.
-func TestBuildFromTallies(t *testing.T) {
-	in := testInput(t)
-	want := Build(in)
-	opts := MetricOptions(in.Config)
-	reg := metrics.CompareByGroup(in.Candidate.Results, in.Production.Results, in.Config.Fairness.Groups, opts)
-	cand, prod := NewModelTally(in.Config, true), NewModelTally(in.Config, false)
-	cand.Info, prod.Info = in.Candidate, *in.Production
-	for i := range in.Candidate.Results {
-		cand.Add(&in.Candidate.Results[i])
-	}
-	for i := range in.Production.Results {
-		prod.Add(&in.Production.Results[i])
-	}
-	got := BuildFromTallies(StreamInput{Config: in.Config, Dataset: in.Dataset, Candidate: cand, Production: prod, Regression: &reg, Timing: in.Timing})
-	var g, w bytes.Buffer
-	if err := WriteJSON(&g, got); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSON(&w, want); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(g.Bytes(), w.Bytes()) {
-		t.Errorf("BuildFromTallies:\n%s\nBuild:\n%s", g.Bytes(), w.Bytes())
-	}
-}
 
 // TestLatencyTally checks the latency summary exactly up to
 // ExactLatencies values and within 0.1% beyond.

@@ -15,10 +15,13 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
@@ -28,7 +31,7 @@ type runOptions struct {
 	resume, noCache bool
 	progress        progressMode
 	// signer, when not nil, signs the report as report.dsse.json.
-	signer *reports.Signer
+	signer *signing.Signer
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -127,7 +130,7 @@ type plan struct {
 	judge     eval.Provider
 	// history, when not nil, holds the control charts this run's report is
 	// placed on.
-	history *reports.History
+	history *history.History
 }
 
 func (p *plan) close() {
@@ -322,7 +325,7 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 		}
 		reviewFile = path
 	}
-	in.Redacted, in.History = cfg.PII.Redact, p.history
+	in.Redacted = cfg.PII.Redact
 	if p.cache != nil {
 		st := p.cache.Stats()
 		in.Cache = &st
@@ -330,6 +333,9 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.Build(in)
+	if p.history != nil {
+		rep.History = history.Position(p.history, rep)
+	}
 	var buf bytes.Buffer
 	if err := reports.WriteJSON(&buf, rep); err != nil {
 		return runErr(err)
@@ -342,9 +348,9 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if reviewFile != "" {
 		written = append(written, reviewFile)
 	}
-	for _, rf := range []struct{ name, format string }{{"report.md", reports.FormatMarkdown}, {"report.html", reports.FormatHTML}, {"report.junit.xml", reports.FormatJUnit}} {
+	for _, rf := range []struct{ name, format string }{{"report.md", render.FormatMarkdown}, {"report.html", render.FormatHTML}, {"report.junit.xml", render.FormatJUnit}} {
 		var b bytes.Buffer
-		if err := reports.Render(&b, rep, rf.format); err != nil {
+		if err := render.Report(&b, rep, rf.format); err != nil {
 			return runErr(err)
 		}
 		if err := writeFileAtomic(filepath.Join(outDir, rf.name), b.Bytes()); err != nil {
@@ -363,7 +369,7 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 		written = append(written, filepath.Join(outDir, "report.dsse.json"))
 	}
 	fmt.Fprintln(e.stdout)
-	if err := reports.WriteSummary(e.stdout, rep); err != nil {
+	if err := render.WriteSummary(e.stdout, rep); err != nil {
 		return runErr(err)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(written, ", "))

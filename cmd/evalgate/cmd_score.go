@@ -20,6 +20,7 @@ import (
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -161,7 +162,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
 		return runErr(err)
 	}
-	if err := reports.WriteSummary(e.stdout, rep); err != nil {
+	if err := render.WriteSummary(e.stdout, rep); err != nil {
 		return runErr(err)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (re-scored, no model called)\n", path)

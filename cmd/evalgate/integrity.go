@@ -14,9 +14,11 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // integrityOptions compiles the config's groundedness, boundary, review and
@@ -229,7 +231,7 @@ func writeReview(dir string, rows []records.ReviewRow, ds datasets.Info) (string
 // loadHistory reads and verifies the signed reports under dir for run
 // --history. A folder with no verifiable report yet (the first week) is
 // not an error: the run goes on without a history section.
-func loadHistory(e *env, dir, keyPath string) (*reports.History, error) {
+func loadHistory(e *env, dir, keyPath string) (*history.History, error) {
 	if dir == "" || keyPath == "" {
 		return nil, usageErr("run: --history and --history-key go together")
 	}
@@ -237,7 +239,7 @@ func loadHistory(e *env, dir, keyPath string) (*reports.History, error) {
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history-key: %w", err))
 	}
-	v, err := reports.ParsePublicKey(pub)
+	v, err := signing.ParsePublicKey(pub)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history-key %s: %w", keyPath, err))
 	}
@@ -245,15 +247,15 @@ func loadHistory(e *env, dir, keyPath string) (*reports.History, error) {
 		fmt.Fprintf(e.stderr, "history: %s does not exist yet; no control charts this time\n", dir)
 		return nil, nil
 	}
-	set, err := reports.ReadSignedReports(os.DirFS(dir), v)
+	set, err := history.ReadSignedReports(os.DirFS(dir), v)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history %s: %w", dir, err))
 	}
 	for _, x := range set.Excluded {
 		fmt.Fprintf(e.stderr, "history: left out %s: %s\n", x.Path, x.Reason)
 	}
-	h, err := reports.NewHistory(set, reports.HistoryOptions{})
-	if errors.Is(err, reports.ErrNoReports) {
+	h, err := history.New(set, history.Options{})
+	if errors.Is(err, history.ErrNoReports) {
 		fmt.Fprintf(e.stderr, "history: no verified report under %s yet; no control charts this time\n", dir)
 		return nil, nil
 	}
