@@ -576,3 +576,31 @@ func testSigner(t testing.TB, typ string) (*signing.Signer, *signing.Verifier, [
 	}
 	return s, v, pub
 }
+
+// The drift package reads exactly the catalog's drift metrics: one reader
+// per declared path, and every value of a report under a declared path.
+func TestReadersMatchCatalog(t *testing.T) {
+	declared := map[string]bool{}
+	for _, m := range reports.Catalog() {
+		if m.Document == reports.DocDrift {
+			declared[m.Path] = true
+			if readers[m.Path] == nil {
+				t.Errorf("catalog path %s has no reader", m.Path)
+			}
+		}
+	}
+	for path := range readers {
+		if !declared[path] {
+			t.Errorf("reader for %s, which the catalog does not declare", path)
+		}
+	}
+	values := Values(gateReport())
+	if len(values) != 3+2*3 { // three whole-report paths; per feature its psi and two test values
+		t.Errorf("%d values: %v", len(values), values)
+	}
+	for path := range values {
+		if m, ok := reports.Lookup(path); !ok || m.Document != reports.DocDrift {
+			t.Errorf("value %s is not a catalogued drift path", path)
+		}
+	}
+}
