@@ -141,6 +141,17 @@ func (c *runCounts) add(res *records.Result) {
 	c.CompletionTokens += res.CompletionTokens
 }
 
+// merge adds o's totals to c.
+func (c *runCounts) merge(o *runCounts) {
+	c.Calls += o.Calls
+	c.Errors += o.Errors
+	for k, n := range o.ErrorKinds {
+		c.ErrorKinds[k] += n
+	}
+	c.PromptTokens += o.PromptTokens
+	c.CompletionTokens += o.CompletionTokens
+}
+
 // describeRun is the ModelRun of model m from its totals; mr gives the
 // file, stats and adaptive history (its Results are not read).
 func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc metrics.Accuracy, opts metrics.Options) ModelRun {

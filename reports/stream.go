@@ -55,6 +55,21 @@ func (t *ModelTally) Add(r *records.Result) {
 	t.metrics.Add(r)
 }
 
+// Merge adds the results o counted to t, as if t had been given them
+// after its own, so that tallies of shards combine exactly: counts and
+// error kinds add; latencies stay an exact list while the union holds at
+// most ExactLatencies of them and are otherwise folded into the histogram
+// as one pass over the union would fold them. t.Info is left as it is; o
+// is not changed. Merging a tally into itself is not supported.
+func (t *ModelTally) Merge(o *ModelTally) {
+	t.counts.merge(&o.counts)
+	t.latency.merge(&o.latency)
+	// TODO(merge): merge the accuracy, fairness and label tallies with
+	// t.metrics.Merge(o.metrics) once metrics.Tally has Merge (added in
+	// parallel); until then Merge combines only the counts and latencies,
+	// and the merged tally's Accuracy, Fairness and Labels are t's alone.
+}
+
 // ExactLatencies is how many latencies a ModelTally keeps before it
 // summarises them in a histogram (8 MB of float64).
 const ExactLatencies = 1 << 20
@@ -137,6 +152,36 @@ func (l *latencyTally) add(ms float64) {
 		l.exact = nil
 	}
 	l.fold(ms)
+}
+
+// merge adds o's latencies to l as if they had been added after l's own.
+// It is exact for latencies that are numbers (the runner records no NaN).
+func (l *latencyTally) merge(o *latencyTally) {
+	if o.n == 0 {
+		return
+	}
+	if l.n == 0 || o.max > l.max {
+		l.max = o.max
+	}
+	l.n += o.n
+	if l.hist == nil && o.hist == nil && l.n <= ExactLatencies {
+		l.exact = append(l.exact, o.exact...)
+		return
+	}
+	if l.hist == nil {
+		l.hist = map[int]int{}
+		for _, v := range l.exact {
+			l.fold(v)
+		}
+		l.exact = nil
+	}
+	for _, v := range o.exact {
+		l.fold(v)
+	}
+	for b, c := range o.hist {
+		l.hist[b] += c
+	}
+	l.nonPositive += o.nonPositive
 }
 
 func (l *latencyTally) fold(ms float64) {
