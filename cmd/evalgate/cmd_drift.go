@@ -84,15 +84,11 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 		written = append(written, path)
 		return nil
 	}
-	for _, f := range []struct {
-		name   string
-		render func(*bytes.Buffer) error
-	}{
-		{"drift.json", func(b *bytes.Buffer) error { return drift.WriteJSON(b, rep) }},
-		{"drift.md", func(b *bytes.Buffer) error { return render.WriteDriftMarkdown(b, rep) }},
-		{"drift.html", func(b *bytes.Buffer) error { return render.WriteDriftHTML(b, rep) }},
-	} {
-		if err := write(f.name, f.render); err != nil {
+	if err := write("drift.json", func(b *bytes.Buffer) error { return drift.WriteJSON(b, rep) }); err != nil {
+		return err
+	}
+	for _, f := range render.Files(render.KindDrift) {
+		if err := write(f.File, func(b *bytes.Buffer) error { return f.Write(b, rep) }); err != nil {
 			return err
 		}
 	}

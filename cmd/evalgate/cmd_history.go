@@ -115,15 +115,12 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 		return inputErr(fmt.Errorf("history: --out: %w", err))
 	}
 	var written []string
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer, *history.History) error
-	}{{"history.md", render.WriteHistoryMarkdown}, {"history.html", render.WriteHistoryHTML}, {"history.json", render.WriteHistoryJSON}} {
+	for _, f := range render.Files(render.KindHistory) {
 		var b bytes.Buffer
-		if err := f.write(&b, h); err != nil {
+		if err := f.Write(&b, h); err != nil {
 			return runErr(err)
 		}
-		p := filepath.Join(*out, f.name)
+		p := filepath.Join(*out, f.File)
 		if err := writeFileAtomic(p, b.Bytes()); err != nil {
 			return runErr(err)
 		}

@@ -348,15 +348,15 @@ func (p *plan) execute(ctx context.Context, e *env) error {
 	if reviewFile != "" {
 		written = append(written, reviewFile)
 	}
-	for _, rf := range []struct{ name, format string }{{"report.md", render.FormatMarkdown}, {"report.html", render.FormatHTML}, {"report.junit.xml", render.FormatJUnit}} {
+	for _, rf := range render.Files(render.KindReport) {
 		var b bytes.Buffer
-		if err := render.Report(&b, rep, rf.format); err != nil {
+		if err := rf.Write(&b, rep); err != nil {
 			return runErr(err)
 		}
-		if err := writeFileAtomic(filepath.Join(outDir, rf.name), b.Bytes()); err != nil {
+		if err := writeFileAtomic(filepath.Join(outDir, rf.File), b.Bytes()); err != nil {
 			return runErr(err)
 		}
-		written = append(written, filepath.Join(outDir, rf.name))
+		written = append(written, filepath.Join(outDir, rf.File))
 	}
 	if s := p.opts.signer; s != nil {
 		env, err := reports.SignReport(s, rep, cfg.Candidate.ArtifactSHA256)
