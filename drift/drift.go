@@ -127,11 +127,11 @@ type featureTally struct {
 	cats    *metrics.Categories
 }
 
-// ctxCheckEvery is how many batches TallyDrift reads between looks at
+// ctxCheckEvery is how many batches TallyFile reads between looks at
 // its context.
 const ctxCheckEvery = 64
 
-// TallyDrift streams the file at path and tallies each feature from the
+// TallyFile streams the file at path and tallies each feature from the
 // first of its columns the file has; a feature whose column is absent,
 // or of the wrong type, is noted and left out. It stops with ctx's error
 // when ctx is done. Errors about the file wrap a *datasets.RowError.
@@ -222,7 +222,7 @@ func (t *Tally) add(fi int, b *datasets.ColumnBatch) {
 	}
 }
 
-// Input is what BuildDrift builds a report from.
+// Input is what Build builds a report from.
 type Input struct {
 	// Config supplies the thresholds (drift.psi_warn, drift.psi_alert,
 	// drift.bins) and the gate rules on drift.* paths; nil means the
@@ -366,7 +366,7 @@ func status(psi float64, th Thresholds) string {
 // statusRank orders statuses from ok to alert.
 func statusRank(s string) int { return slices.Index([]string{OK, Warn, Alert}, s) }
 
-// BuildDrift compares in.Current against in.Reference feature by
+// Build compares in.Current against in.Reference feature by
 // feature, classifies each by PSI, applies the config's drift.* gate
 // rules and returns the report. It does no I/O.
 func Build(in Input) *Report {

@@ -78,7 +78,7 @@ func Sign(s *signing.Signer, r *Report) ([]byte, error) {
 // Verify checks a signed drift report: the signature with v, the
 // statement and predicate types, the report's schema version, and that
 // verificationResult agrees with the verdict. It does not look at the
-// verdict itself. Errors wrap signing.ErrEnvelope or ErrSignature.
+// verdict itself. Errors wrap signing.ErrEnvelope or signing.ErrSignature.
 func Verify(v *signing.Verifier, envelope []byte) (*Statement, error) {
 	st, err := signing.VerifyStatement(v, envelope)
 	if err != nil {

@@ -269,7 +269,7 @@ type Metric struct {
 	Reports []int
 }
 
-// Errors of NewHistory, for errors.Is.
+// Errors of New, for errors.Is.
 var (
 	// ErrNoReports marks a history with no verified report.
 	ErrNoReports = errors.New("no verified report")
@@ -278,7 +278,7 @@ var (
 	ErrOptions = errors.New("history options")
 )
 
-// NewHistory orders the verified reports by finish time and fits a control
+// New orders the verified reports by finish time and fits a control
 // chart to each metric, with the limits from the reference period opt
 // chooses.
 func New(set *SignedSet, opt Options) (*History, error) {

@@ -1,5 +1,8 @@
 package reports
 
+// Signing a promotion report: an in-toto Statement whose predicate is the
+// report, signed through the signing package.
+
 import (
 	"encoding/json"
 	"fmt"
@@ -11,12 +14,9 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-// In-toto and predicate identifiers.
-const (
-	// PredicateType identifies evalgate's predicate: the whole report plus
-	// SLSA Verification Summary-style verdict fields.
-	PredicateType = "https://github.com/evalgate/evalgate/report/v1"
-)
+// PredicateType identifies evalgate's report predicate: the whole report
+// plus SLSA Verification Summary-style verdict fields.
+const PredicateType = "https://github.com/evalgate/evalgate/report/v1"
 
 // Statement is an in-toto Statement v1 whose predicate is a report.
 type Statement struct {
@@ -90,7 +90,7 @@ func SignReport(s *signing.Signer, r *Report, artifactSHA256 string) ([]byte, er
 
 // VerifyReport decodes a signed report envelope, checks its signature with
 // v, and decodes its statement. It does not look at the verdict. Errors
-// wrap signing.ErrEnvelope or ErrSignature.
+// wrap signing.ErrEnvelope or signing.ErrSignature.
 func VerifyReport(v *signing.Verifier, envelope []byte) (*Statement, error) {
 	env, err := signing.DecodeEnvelope(envelope)
 	if err != nil {
