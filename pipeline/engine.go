@@ -172,9 +172,13 @@ func (t *Tallies) Merge(o *Tallies) error {
 		(t.checker == nil) != (o.checker == nil), (t.judge == nil) != (o.judge == nil):
 		return inputErr(fmt.Errorf("merge: one tally has a baseline, repeats, integrity checks or a judge that the other lacks"))
 	}
-	t.candidate.Merge(o.candidate)
+	if err := t.candidate.Merge(o.candidate); err != nil {
+		return inputErr(fmt.Errorf("merge: %w", err))
+	}
 	if t.production != nil {
-		t.production.Merge(o.production)
+		if err := t.production.Merge(o.production); err != nil {
+			return inputErr(fmt.Errorf("merge: %w", err))
+		}
 		if err := t.pairs.Merge(o.pairs); err != nil {
 			return inputErr(fmt.Errorf("merge: %w", err))
 		}

@@ -7,14 +7,15 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // LoadHistory reads and verifies, with the public key at keyPath, the
 // signed reports under dir, for placing a run's report on their control
 // charts (run --history). A folder with no verifiable report yet (the
 // first week) is not an error: it returns nil, with a note to log.
-func LoadHistory(dir, keyPath string, log io.Writer) (*reports.History, error) {
+func LoadHistory(dir, keyPath string, log io.Writer) (*history.History, error) {
 	note := func(format string, args ...any) {
 		if log != nil {
 			fmt.Fprintf(log, format, args...)
@@ -24,7 +25,7 @@ func LoadHistory(dir, keyPath string, log io.Writer) (*reports.History, error) {
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history-key: %w", err))
 	}
-	v, err := reports.ParsePublicKey(pub)
+	v, err := signing.ParsePublicKey(pub)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history-key %s: %w", keyPath, err))
 	}
@@ -32,15 +33,15 @@ func LoadHistory(dir, keyPath string, log io.Writer) (*reports.History, error) {
 		note("history: %s does not exist yet; no control charts this time\n", dir)
 		return nil, nil
 	}
-	set, err := reports.ReadSignedReports(os.DirFS(dir), v)
+	set, err := history.ReadSignedReports(os.DirFS(dir), v)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history %s: %w", dir, err))
 	}
 	for _, x := range set.Excluded {
 		note("history: left out %s: %s\n", x.Path, x.Reason)
 	}
-	h, err := reports.NewHistory(set, reports.HistoryOptions{})
-	if errors.Is(err, reports.ErrNoReports) {
+	h, err := history.New(set, history.Options{})
+	if errors.Is(err, history.ErrNoReports) {
 		note("history: no verified report under %s yet; no control charts this time\n", dir)
 		return nil, nil
 	}

@@ -153,11 +153,7 @@ func TestShardsMergeExactly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			extra := tt.extra
-			if tt.name == "repeats and PII" {
-				extra += "review: {confidence_below: 0.5}\n"
-			}
-			cfg, _ := config(t, extra)
+			cfg, _ := config(t, tt.extra)
 			if tt.name == "repeats and PII" {
 				cfg.Run.Repeats = 2
 			}

@@ -10,9 +10,11 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // Options are how a run or a re-score is carried out, beyond the config.
@@ -26,10 +28,10 @@ type Options struct {
 	// NoCache neither reads nor writes the response cache.
 	NoCache bool
 	// Signer, when not nil, signs the report as report.dsse.json.
-	Signer *reports.Signer
+	Signer *signing.Signer
 	// History, when not nil, holds the control charts the report is
 	// placed on (see LoadHistory).
-	History *reports.History
+	History *history.History
 	// Getenv reads the environment: API key variables, HOME and
 	// XDG_CACHE_HOME. Nil reads nothing.
 	Getenv func(string) string

@@ -13,9 +13,12 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/eval"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // The files a run writes in its output directory.
@@ -124,7 +127,6 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	if len(incomplete) > 0 {
 		in.Incomplete = strings.Join(incomplete, "; ") + "; run the same command again (or add --resume) to finish: calls already made are not made again"
 	}
-	in.History = p.opts.History
 	if p.cache != nil {
 		st := p.cache.Stats()
 		in.Cache = &st
@@ -143,6 +145,9 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)
+	if h := p.opts.History; h != nil {
+		rep.History = history.Position(h, rep)
+	}
 	out := &Outcome{Report: rep}
 	files, err := WriteReports(outDir, rep, p.opts.Signer, cfg.Candidate.ArtifactSHA256)
 	if err != nil {
@@ -161,7 +166,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // WriteReports writes report.json and its Markdown, HTML and JUnit
 // renderings to dir and, with signer, the signed report; it returns the
 // paths written.
-func WriteReports(dir string, rep *reports.Report, signer *reports.Signer, artifactSHA256 string) ([]string, error) {
+func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string) ([]string, error) {
 	var written []string
 	put := func(name string, render func(*strings.Builder) error) error {
 		var b strings.Builder
@@ -178,8 +183,8 @@ func WriteReports(dir string, rep *reports.Report, signer *reports.Signer, artif
 	if err := put(ReportFile, func(b *strings.Builder) error { return reports.WriteJSON(b, rep) }); err != nil {
 		return nil, err
 	}
-	for _, rf := range []struct{ name, format string }{{"report.md", reports.FormatMarkdown}, {"report.html", reports.FormatHTML}, {"report.junit.xml", reports.FormatJUnit}} {
-		if err := put(rf.name, func(b *strings.Builder) error { return reports.Render(b, rep, rf.format) }); err != nil {
+	for _, rf := range []struct{ name, format string }{{"report.md", render.FormatMarkdown}, {"report.html", render.FormatHTML}, {"report.junit.xml", render.FormatJUnit}} {
+		if err := put(rf.name, func(b *strings.Builder) error { return render.Report(b, rep, rf.format) }); err != nil {
 			return nil, err
 		}
 	}

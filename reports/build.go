@@ -24,9 +24,6 @@ type Input struct {
 	Judge *JudgeRun
 	// Redacted marks a run with pii.redact.
 	Redacted bool
-	// History, when not nil, holds the control charts of earlier signed
-	// reports to place this one on.
-	History *History
 	// Incomplete, when not empty, marks the run INCOMPLETE with this reason.
 	Incomplete string
 	Timing     Timing
@@ -45,7 +42,9 @@ type ModelResults struct {
 }
 
 // Build computes the metrics of in, applies the config's gate and returns
-// the report. It does no I/O.
+// the report. It does no I/O. It leaves Report.History empty: the history
+// package places a report on earlier reports' control charts
+// (history.Position) once it is built; the gate reads no position.
 func Build(in Input) *Report {
 	cfg := in.Config
 	opts := MetricOptions(cfg)
@@ -75,8 +74,8 @@ func Build(in Input) *Report {
 	return r
 }
 
-// finish adds what both builders share — the integrity checks, the judge,
-// the history — and applies the gate.
+// finish adds what both builders share — the integrity checks and the
+// judge — and applies the gate.
 func finish(r *Report, in Input) {
 	if ig := in.Integrity; ig != nil {
 		r.Metrics.Groundedness, r.Metrics.Boundaries, r.Metrics.PII = ig.Groundedness, ig.Boundaries, ig.PII
@@ -84,9 +83,6 @@ func finish(r *Report, in Input) {
 		r.Review = &review
 	}
 	r.Judge, r.Redacted = in.Judge, in.Redacted
-	if in.History != nil {
-		r.History = HistoryPosition(in.History, r)
-	}
 	ApplyGate(r, in.Config.Gate)
 }
 
@@ -143,6 +139,17 @@ func (c *runCounts) add(res *records.Result) {
 	}
 	c.PromptTokens += res.PromptTokens
 	c.CompletionTokens += res.CompletionTokens
+}
+
+// merge adds o's totals to c.
+func (c *runCounts) merge(o *runCounts) {
+	c.Calls += o.Calls
+	c.Errors += o.Errors
+	for k, n := range o.ErrorKinds {
+		c.ErrorKinds[k] += n
+	}
+	c.PromptTokens += o.PromptTokens
+	c.CompletionTokens += o.CompletionTokens
 }
 
 // describeRun is the ModelRun of model m from its totals; mr gives the

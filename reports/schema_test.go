@@ -1,4 +1,4 @@
-package reports
+package reports_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/reports/reportstest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -40,9 +42,9 @@ func TestSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	var noProd bytes.Buffer
-	in := testInput(t)
+	in := reportstest.Input(t)
 	in.Production, in.Config.Production = nil, nil
-	if err := WriteJSON(&noProd, Build(in)); err != nil {
+	if err := reports.WriteJSON(&noProd, reports.Build(in)); err != nil {
 		t.Fatal(err)
 	}
 	mutate := func(f func(m map[string]any)) []byte {

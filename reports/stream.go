@@ -55,6 +55,24 @@ func (t *ModelTally) Add(r *records.Result) {
 	t.metrics.Add(r)
 }
 
+// Merge adds the results o counted to t, as if t had been given them
+// after its own, so that tallies of shards combine exactly: counts and
+// error kinds add; latencies stay an exact list while the union holds at
+// most ExactLatencies of them and are otherwise folded into the histogram
+// as one pass over the union would fold them; the accuracy, fairness and
+// label tallies merge as metrics.Tally.Merge does. t.Info is left as it
+// is; o is not changed. Tallies made under different options are refused
+// (an error wrapping metrics.ErrMergeMismatch) and t is left unchanged.
+// Merging a tally into itself is not supported.
+func (t *ModelTally) Merge(o *ModelTally) error {
+	if err := t.metrics.Merge(o.metrics); err != nil {
+		return err
+	}
+	t.counts.merge(&o.counts)
+	t.latency.merge(&o.latency)
+	return nil
+}
+
 // ExactLatencies is how many latencies a ModelTally keeps before it
 // summarises them in a histogram (8 MB of float64).
 const ExactLatencies = 1 << 20
@@ -72,11 +90,10 @@ type StreamInput struct {
 	// Integrity, when not nil, is what the groundedness, boundary and PII
 	// checks found.
 	Integrity *integrity.Summary
-	// Cache, Judge, Redacted, History and Incomplete are as in Input.
+	// Cache, Judge, Redacted and Incomplete are as in Input.
 	Cache      *records.CacheStats
 	Judge      *JudgeRun
 	Redacted   bool
-	History    *History
 	Incomplete string
 	Timing     Timing
 }
@@ -106,7 +123,7 @@ func BuildFromTallies(in StreamInput) *Report {
 	if in.Incomplete != "" {
 		r.Status, r.StatusReason = Incomplete, in.Incomplete
 	}
-	finish(r, Input{Config: cfg, Integrity: in.Integrity, Judge: in.Judge, Redacted: in.Redacted, History: in.History})
+	finish(r, Input{Config: cfg, Integrity: in.Integrity, Judge: in.Judge, Redacted: in.Redacted})
 	return r
 }
 
@@ -147,6 +164,36 @@ func (l *latencyTally) add(ms float64) {
 		l.exact = nil
 	}
 	l.fold(ms)
+}
+
+// merge adds o's latencies to l as if they had been added after l's own.
+// It is exact for latencies that are numbers (the runner records no NaN).
+func (l *latencyTally) merge(o *latencyTally) {
+	if o.n == 0 {
+		return
+	}
+	if l.n == 0 || o.max > l.max {
+		l.max = o.max
+	}
+	l.n += o.n
+	if l.hist == nil && o.hist == nil && l.n <= ExactLatencies {
+		l.exact = append(l.exact, o.exact...)
+		return
+	}
+	if l.hist == nil {
+		l.hist = map[int]int{}
+		for _, v := range l.exact {
+			l.fold(v)
+		}
+		l.exact = nil
+	}
+	for _, v := range o.exact {
+		l.fold(v)
+	}
+	for b, c := range o.hist {
+		l.hist[b] += c
+	}
+	l.nonPositive += o.nonPositive
 }
 
 func (l *latencyTally) fold(ms float64) {

@@ -1,42 +1,16 @@
 package reports
 
 import (
-	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"testing"
 
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/records"
 )
-
-// TestBuildFromTallies checks that a report built from streamed tallies
-// is byte for byte the report Build makes from the same results.
-func TestBuildFromTallies(t *testing.T) {
-	in := testInput(t)
-	want := Build(in)
-	opts := MetricOptions(in.Config)
-	reg := metrics.CompareByGroup(in.Candidate.Results, in.Production.Results, in.Config.Fairness.Groups, opts)
-	cand, prod := NewModelTally(in.Config, true), NewModelTally(in.Config, false)
-	cand.Info, prod.Info = in.Candidate, *in.Production
-	for i := range in.Candidate.Results {
-		cand.Add(&in.Candidate.Results[i])
-	}
-	for i := range in.Production.Results {
-		prod.Add(&in.Production.Results[i])
-	}
-	got := BuildFromTallies(StreamInput{Config: in.Config, Dataset: in.Dataset, Candidate: cand, Production: prod, Regression: &reg, Timing: in.Timing})
-	var g, w bytes.Buffer
-	if err := WriteJSON(&g, got); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSON(&w, want); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(g.Bytes(), w.Bytes()) {
-		t.Errorf("BuildFromTallies:\n%s\nBuild:\n%s", g.Bytes(), w.Bytes())
-	}
-}
 
 // TestLatencyTally checks the latency summary exactly up to
 // ExactLatencies values and within 0.1% beyond.
@@ -83,5 +57,99 @@ func TestLatencyTally(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLatencyMerge checks that merging tallies of two shards gives the
+// state of one pass over both, on either side of ExactLatencies.
+func TestLatencyMerge(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b int
+	}{
+		{name: "both empty"},
+		{name: "empty into some", a: 0, b: 10},
+		{name: "some into empty", a: 10, b: 0},
+		{name: "small", a: 7, b: 5},
+		{name: "union at the limit", a: ExactLatencies - 3, b: 3},
+		{name: "union past the limit", a: ExactLatencies - 3, b: 4},
+		{name: "first past the limit", a: ExactLatencies + 10, b: 20},
+		{name: "second past the limit", a: 20, b: ExactLatencies + 10},
+		{name: "both past the limit", a: ExactLatencies + 1, b: ExactLatencies + 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			var a, b, whole latencyTally
+			for i := range tc.a + tc.b {
+				ms := math.Exp(rng.NormFloat64()) * 300
+				if i%997 == 0 {
+					ms = 0
+				}
+				whole.add(ms)
+				if i < tc.a {
+					a.add(ms)
+				} else {
+					b.add(ms)
+				}
+			}
+			a.merge(&b)
+			if !reflect.DeepEqual(a, whole) {
+				t.Errorf("merged: n %d, max %v, %d exact, %d buckets, %d non-positive; one pass: n %d, max %v, %d exact, %d buckets, %d non-positive",
+					a.n, a.max, len(a.exact), len(a.hist), a.nonPositive, whole.n, whole.max, len(whole.exact), len(whole.hist), whole.nonPositive)
+			}
+			if got, want := a.summary(), whole.summary(); !reflect.DeepEqual(got, want) {
+				t.Errorf("summary %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestModelTallyMergeCounts checks the counts a ModelRun reports after a
+// merge: calls, errors by kind, tokens and latencies of shards add up to
+// one pass over all the results.
+func TestModelTallyMergeCounts(t *testing.T) {
+	cfg, err := configs.Parse("eval.yaml", []byte("dataset: {path: set.parquet}\ncandidate: {provider: \"builtin:extractive-v2\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []records.Result
+	for i := range 40 {
+		r := records.Result{ID: fmt.Sprint(i), PromptTokens: 10 + i, CompletionTokens: i % 7, Attempts: 1, LatencyMS: float64(30 + 11*i%97)}
+		switch i % 9 {
+		case 2:
+			r.Error, r.ErrorKind = "status 500", "http_500"
+		case 5:
+			r.Error, r.ErrorKind = "timeout", "timeout"
+		case 7:
+			r.Attempts = 0 // answered from the cache: no latency
+		}
+		results = append(results, r)
+	}
+	whole := NewModelTally(cfg, false)
+	for i := range results {
+		whole.Add(&results[i])
+	}
+	shards := []*ModelTally{NewModelTally(cfg, false), NewModelTally(cfg, false), NewModelTally(cfg, false)}
+	for i := range results {
+		shards[i*len(shards)/len(results)].Add(&results[i])
+	}
+	merged := NewModelTally(cfg, false)
+	for _, s := range shards {
+		if err := merged.Merge(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := fmt.Sprintf("%+v", merged.metrics.Accuracy()), fmt.Sprintf("%+v", whole.metrics.Accuracy()); got != want {
+		t.Errorf("accuracy %+v, want %+v", got, want)
+	}
+	if !reflect.DeepEqual(merged.counts, whole.counts) {
+		t.Errorf("counts %+v, want %+v", merged.counts, whole.counts)
+	}
+	if !reflect.DeepEqual(merged.latency, whole.latency) {
+		t.Errorf("latencies differ: %+v, want %+v", merged.latency.summary(), whole.latency.summary())
+	}
+	if got, want := merged.run(cfg.Candidate, MetricOptions(cfg)), whole.run(cfg.Candidate, MetricOptions(cfg)); got.Calls != want.Calls || got.Errors != want.Errors ||
+		!reflect.DeepEqual(got.ErrorKinds, want.ErrorKinds) || got.PromptTokens != want.PromptTokens || !reflect.DeepEqual(got.Latency, want.Latency) || got.ErrorRate != want.ErrorRate {
+		t.Errorf("ModelRun %+v, want %+v", got, want)
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 const driftUsage = "drift --reference A.parquet --current B.parquet [-c CONFIG] [--out DIR] [--key FILE]"
@@ -58,7 +61,7 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 	if *out != "" {
 		outDir = *out
 	}
-	rep, err := reports.CompareFiles(ctx, cfg, *refPath, *curPath)
+	rep, err := drift.CompareFiles(ctx, cfg, *refPath, *curPath)
 	if err != nil {
 		if ctx.Err() != nil {
 			return runErr(fmt.Errorf("drift: stopped before the files were read: %w", ctx.Err()))
@@ -81,21 +84,17 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 		written = append(written, path)
 		return nil
 	}
-	for _, f := range []struct {
-		name   string
-		render func(*bytes.Buffer) error
-	}{
-		{"drift.json", func(b *bytes.Buffer) error { return reports.WriteDriftJSON(b, rep) }},
-		{"drift.md", func(b *bytes.Buffer) error { return reports.WriteDriftMarkdown(b, rep) }},
-		{"drift.html", func(b *bytes.Buffer) error { return reports.WriteDriftHTML(b, rep) }},
-	} {
-		if err := write(f.name, f.render); err != nil {
+	if err := write("drift.json", func(b *bytes.Buffer) error { return drift.WriteJSON(b, rep) }); err != nil {
+		return err
+	}
+	for _, f := range render.Files(render.KindDrift) {
+		if err := write(f.File, func(b *bytes.Buffer) error { return f.Write(b, rep) }); err != nil {
 			return err
 		}
 	}
 	if signer != nil {
 		err := write("drift.dsse.json", func(b *bytes.Buffer) error {
-			env, err := reports.SignDrift(signer, rep)
+			env, err := drift.Sign(signer, rep)
 			b.Write(env)
 			return err
 		})
@@ -103,7 +102,7 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if err := reports.WriteDriftSummary(e.stdout, rep); err != nil {
+	if err := render.WriteDriftSummary(e.stdout, rep); err != nil {
 		return runErr(err)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(written, ", "))
@@ -121,8 +120,8 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 // against the statement's subjects, and with requireAllow that the
 // verdict is ALLOW; it prints the status and the files the report
 // vouches for. Exit codes as cmdVerify's: 1 when a check fails.
-func verifyDrift(e *env, v *reports.Verifier, envPath string, raw []byte, files []string, requireAllow bool) error {
-	st, err := reports.VerifyDrift(v, raw)
+func verifyDrift(e *env, v *signing.Verifier, envPath string, raw []byte, files []string, requireAllow bool) error {
+	st, err := drift.Verify(v, raw)
 	if err != nil {
 		return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", envPath, err)}
 	}

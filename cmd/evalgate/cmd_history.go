@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/render"
+	"github.com/evalgate/evalgate/signing"
 )
 
 const historyUsage = "history DIR --key PUB.pem [--reference N | --reference-until DATE] [--metrics M1,M2] [--out DIR]"
@@ -52,7 +54,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 	}
 	refSet := false
 	fs.Visit(func(f *flag.Flag) { refSet = refSet || f.Name == "reference" })
-	opt := reports.HistoryOptions{Reference: *refN}
+	opt := history.Options{Reference: *refN}
 	switch {
 	case *keyPath == "":
 		return usageErr("history: --key PUB.pem is required (usage: evalgate %s)", historyUsage)
@@ -82,7 +84,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return inputErr(fmt.Errorf("history: --key: %w", err))
 	}
-	v, err := reports.ParsePublicKey(pub)
+	v, err := signing.ParsePublicKey(pub)
 	if err != nil {
 		return inputErr(fmt.Errorf("history: --key %s: %w", *keyPath, err))
 	}
@@ -92,7 +94,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 	} else if !st.IsDir() {
 		return inputErr(fmt.Errorf("history: %s is not a directory", dir))
 	}
-	set, err := reports.ReadSignedReports(os.DirFS(dir), v)
+	set, err := history.ReadSignedReports(os.DirFS(dir), v)
 	if err != nil {
 		return inputErr(fmt.Errorf("history: %s: %w", dir, err))
 	}
@@ -105,7 +107,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 		}
 		return &exitError{exitBlock, fmt.Errorf("history: none of the %d report files under %s verifies with key %s", len(set.Excluded), dir, v.KeyID)}
 	}
-	h, err := reports.NewHistory(set, opt)
+	h, err := history.New(set, opt)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -113,21 +115,18 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 		return inputErr(fmt.Errorf("history: --out: %w", err))
 	}
 	var written []string
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer, *reports.History) error
-	}{{"history.md", reports.WriteHistoryMarkdown}, {"history.html", reports.WriteHistoryHTML}, {"history.json", reports.WriteHistoryJSON}} {
+	for _, f := range render.Files(render.KindHistory) {
 		var b bytes.Buffer
-		if err := f.write(&b, h); err != nil {
+		if err := f.Write(&b, h); err != nil {
 			return runErr(err)
 		}
-		p := filepath.Join(*out, f.name)
+		p := filepath.Join(*out, f.File)
 		if err := writeFileAtomic(p, b.Bytes()); err != nil {
 			return runErr(err)
 		}
 		written = append(written, p)
 	}
-	if err := reports.WriteHistorySummary(e.stdout, h); err != nil {
+	if err := render.WriteHistorySummary(e.stdout, h); err != nil {
 		return runErr(err)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(written, ", "))

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // signingKeyEnv names the environment variable that may hold the signing
@@ -30,7 +30,7 @@ const keygenUsage = "keygen --out DIR [--type ed25519|ecdsa-p256]"
 func cmdKeygen(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "keygen", keygenUsage)
 	out := fs.String("out", "", "write the key pair into `dir` (required)")
-	typ := fs.String("type", reports.KeyEd25519, "key `type`: "+strings.Join(reports.KeyTypes(), " or ")+" (ecdsa-p256 is what cloud KMS services offer)")
+	typ := fs.String("type", signing.KeyEd25519, "key `type`: "+strings.Join(signing.KeyTypes(), " or ")+" (ecdsa-p256 is what cloud KMS services offer)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,10 +40,10 @@ func cmdKeygen(_ context.Context, e *env, args []string) error {
 		return usageErr("keygen: unexpected argument %q (usage: evalgate %s)", pos[0], keygenUsage)
 	case *out == "":
 		return usageErr("keygen: --out DIR is required (usage: evalgate %s)", keygenUsage)
-	case !slices.Contains(reports.KeyTypes(), *typ):
-		return usageErr("keygen: --type %q is not one of %s", *typ, strings.Join(reports.KeyTypes(), ", "))
+	case !slices.Contains(signing.KeyTypes(), *typ):
+		return usageErr("keygen: --type %q is not one of %s", *typ, strings.Join(signing.KeyTypes(), ", "))
 	}
-	priv, pub, err := reports.GenerateKey(*typ, nil)
+	priv, pub, err := signing.GenerateKey(*typ, nil)
 	if err != nil {
 		return runErr(err)
 	}
@@ -62,7 +62,7 @@ func cmdKeygen(_ context.Context, e *env, args []string) error {
 	if err := writeNew(pubPath, pub, 0o644); err != nil {
 		return inputErr(fmt.Errorf("keygen: %w", err))
 	}
-	v, err := reports.ParsePublicKey(pub)
+	v, err := signing.ParsePublicKey(pub)
 	if err != nil {
 		return runErr(err)
 	}
@@ -88,7 +88,7 @@ func writeNew(path string, data []byte, perm os.FileMode) error {
 // loadSigner returns the signing key named by --key, or else held by
 // EVALGATE_SIGNING_KEY; nil when neither is set. Errors name the source,
 // never the key's contents.
-func loadSigner(e *env, path string) (*reports.Signer, error) {
+func loadSigner(e *env, path string) (*signing.Signer, error) {
 	var pemBytes []byte
 	source := path
 	switch {
@@ -107,7 +107,7 @@ func loadSigner(e *env, path string) (*reports.Signer, error) {
 	default:
 		return nil, nil
 	}
-	s, err := reports.ParsePrivateKey(pemBytes)
+	s, err := signing.ParsePrivateKey(pemBytes)
 	if err != nil {
 		return nil, usageErr("signing key from %s: %v", source, err)
 	}

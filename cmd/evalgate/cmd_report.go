@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -22,7 +23,7 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 		return usageErr("report: unknown subcommand %q (usage: evalgate %s)", args[0], reportUsage)
 	}
 	fs := newFlags(e, "report render", reportUsage)
-	format := fs.String("format", "", "output `format`: "+strings.Join(reports.Formats(), ", ")+" (required)")
+	format := fs.String("format", "", "output `format`: "+strings.Join(render.Formats(), ", ")+" (required)")
 	out := fs.String("out", "", "write to `file` instead of stdout")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
@@ -30,9 +31,9 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 	}
 	switch {
 	case *format == "":
-		return usageErr("report render: --format is required (one of %s)", strings.Join(reports.Formats(), ", "))
-	case !slices.Contains(reports.Formats(), *format):
-		return usageErr("report render: --format %q is not one of %s", *format, strings.Join(reports.Formats(), ", "))
+		return usageErr("report render: --format is required (one of %s)", strings.Join(render.Formats(), ", "))
+	case !slices.Contains(render.Formats(), *format):
+		return usageErr("report render: --format %q is not one of %s", *format, strings.Join(render.Formats(), ", "))
 	case len(pos) != 1:
 		return usageErr("report render: want exactly one REPORT.json, got %d arguments (usage: evalgate %s)", len(pos), reportUsage)
 	}
@@ -46,7 +47,7 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 		return inputErr(fmt.Errorf("%s: %w", pos[0], err))
 	}
 	var buf bytes.Buffer
-	if err := reports.Render(&buf, rep, *format); err != nil {
+	if err := render.Report(&buf, rep, *format); err != nil {
 		return runErr(err)
 	}
 	if *out == "" {

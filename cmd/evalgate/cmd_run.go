@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -83,7 +84,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout)
-	if werr := reports.WriteSummary(e.stdout, res.Report); werr != nil {
+	if werr := render.WriteSummary(e.stdout, res.Report); werr != nil {
 		return runErr(werr)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", strings.Join(res.Written, ", "))

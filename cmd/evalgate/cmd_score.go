@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -62,7 +63,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
 		return runErr(err)
 	}
-	if err := reports.WriteSummary(e.stdout, rep); err != nil {
+	if err := render.WriteSummary(e.stdout, rep); err != nil {
 		return runErr(err)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (re-scored, no model called)\n", path)

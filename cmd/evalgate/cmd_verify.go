@@ -7,7 +7,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 const verifyUsage = "verify --key PUB.pem [--require-allow] [--expect-model NAME@VERSION] report.dsse.json|drift.dsse.json [FILE...]"
@@ -44,7 +46,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: --key: %w", err))
 	}
-	v, err := reports.ParsePublicKey(pub)
+	v, err := signing.ParsePublicKey(pub)
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: --key %s: %w", *keyPath, err))
 	}
@@ -53,7 +55,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: %w", err))
 	}
-	if st, err := reports.VerifyStatement(v, raw); err == nil && st.PredicateType == reports.DriftPredicateType {
+	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == drift.PredicateType {
 		if *expectModel != "" {
 			return usageErr("verify: --expect-model does not apply to a drift report")
 		}

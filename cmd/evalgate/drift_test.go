@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/signing"
 	"github.com/parquet-go/parquet-go"
-
-	"github.com/evalgate/evalgate/reports"
 )
 
 // driftLogRow has the columns of the shared production log that drift
@@ -117,7 +117,7 @@ func TestDriftCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			r, err := reports.ReadDriftJSON(f)
+			r, err := drift.ReadJSON(f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,11 +152,11 @@ func TestDriftCommandSigns(t *testing.T) {
 				t.Fatal(err)
 			}
 			pubPEM, _ := os.ReadFile(pub)
-			v, err := reports.ParsePublicKey(pubPEM)
+			v, err := signing.ParsePublicKey(pubPEM)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := reports.VerifyDrift(v, env)
+			st, err := drift.Verify(v, env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +216,7 @@ func TestVerifyDrift(t *testing.T) {
 	cur := writeDriftLog(t, 1000, "support-bot@2026-10-20", 0)
 	priv, pub := keygen(t, "ecdsa-p256")
 	pubPEM, _ := os.ReadFile(pub)
-	v, err := reports.ParsePublicKey(pubPEM)
+	v, err := signing.ParsePublicKey(pubPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

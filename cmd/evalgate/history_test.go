@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // updateGolden rewrites the golden files of this package's tests
@@ -63,12 +65,12 @@ func weeklyReport(w int, model string, k, n, errs int, gap float64) *reports.Rep
 // another key. It returns the folder and the public key file.
 func historyFolder(t *testing.T, plant int) (dir, pub string) {
 	t.Helper()
-	key := func(seed uint64) (*reports.Signer, []byte) {
-		priv, pubPEM, err := reports.GenerateKey(reports.KeyEd25519, rand.NewChaCha8([32]byte{byte(seed)}))
+	key := func(seed uint64) (*signing.Signer, []byte) {
+		priv, pubPEM, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{byte(seed)}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := reports.ParsePrivateKey(priv)
+		s, err := signing.ParsePrivateKey(priv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +102,7 @@ func historyFolder(t *testing.T, plant int) (dir, pub string) {
 		}
 		return k
 	}
-	sign := func(s *reports.Signer, r *reports.Report) []byte {
+	sign := func(s *signing.Signer, r *reports.Report) []byte {
 		env, err := reports.SignReport(s, r, "")
 		if err != nil {
 			t.Fatal(err)
@@ -165,7 +167,7 @@ func TestHistory(t *testing.T) {
 
 	var h struct {
 		Reports  []struct{ Path, Model string }
-		Excluded []reports.Exclusion
+		Excluded []history.Exclusion
 		Newest   struct {
 			OutOfControl bool `json:"out_of_control"`
 		}
@@ -197,7 +199,7 @@ func TestHistory(t *testing.T) {
 	for _, x := range h.Excluded {
 		excluded[x.Path] = x.Reason
 	}
-	for path, reason := range map[string]string{"week-13/report.dsse.json": reports.ExcludedTampered, "week-14/report.json": reports.ExcludedUnsigned, "elsewhere/report.dsse.json": reports.ExcludedBadSignature} {
+	for path, reason := range map[string]string{"week-13/report.dsse.json": history.ExcludedTampered, "week-14/report.json": history.ExcludedUnsigned, "elsewhere/report.dsse.json": history.ExcludedBadSignature} {
 		if excluded[path] != reason {
 			t.Errorf("%s excluded as %q, want %q (excluded: %v)", path, excluded[path], reason, excluded)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // TestWeeklyPipeline runs the schedule of examples/weekly on the DuckDB
@@ -27,7 +28,7 @@ func TestWeeklyPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv, pub := keygen(t, reports.KeyEd25519)
+	priv, pub := keygen(t, signing.KeyEd25519)
 	evidence := t.TempDir()
 	weeks := filepath.Join(evidence, "weeks")
 	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
 // WriteSummary writes the terminal summary of r: identities, the headline
@@ -18,7 +19,7 @@ import (
 // the verdict. Text from a config, a dataset or a model (names, claims,
 // details) goes through termSafe, so that it cannot move the cursor,
 // recolour or retitle the terminal, or break the columns.
-func WriteSummary(w io.Writer, r *Report) error {
+func WriteSummary(w io.Writer, r *reports.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(cells ...string) {
 		for i, c := range cells {
@@ -40,7 +41,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	row()
 	acc := r.Metrics.Accuracy
-	var prod ModelRun
+	var prod reports.ModelRun
 	if r.Production != nil {
 		prod = *r.Production
 	}
@@ -125,7 +126,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		fmt.Fprintf(tw, "  (no rules: the gate allows everything)\n")
 	}
 	for _, rr := range r.Gate.Rules {
-		mark := map[string]string{Pass: "PASS", Fail: "FAIL", NotEvaluated: "N/A "}[rr.Outcome]
+		mark := map[string]string{reports.Pass: "PASS", reports.Fail: "FAIL", reports.NotEvaluated: "N/A "}[rr.Outcome]
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(rr.Reason))
 	}
 	if err := tw.Flush(); err != nil {
@@ -139,7 +140,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		}
 	}
 	status := ""
-	if r.Status != Complete {
+	if r.Status != reports.Complete {
 		status = fmt.Sprintf(" (run %s: %s)", termSafe(r.Status), termSafe(r.StatusReason))
 	}
 	_, err := fmt.Fprintf(w, "\nverdict: %s — %d of %d gate rules passed%s\n", termSafe(r.Verdict), r.Gate.Passed, len(r.Gate.Rules), status)
@@ -161,7 +162,7 @@ const (
 // summaryIntegrity writes the groundedness, boundary, PII, review and
 // control-chart lines of the terminal summary; row makes every cell
 // terminal-safe.
-func summaryIntegrity(row func(...string), r *Report) {
+func summaryIntegrity(row func(...string), r *reports.Report) {
 	if g := r.Metrics.Groundedness; g != nil {
 		row()
 		rate := "n/a (no answer checked)"
@@ -174,7 +175,7 @@ func summaryIntegrity(row func(...string), r *Report) {
 		}
 		row("groundedness ("+orDash(g.Method)+")", rate+"  "+counts)
 		if j := r.Judge; j != nil {
-			row("  judge", ModelIdentity(ModelRun{Model: j.Model, Version: j.Version})+" ("+j.Provider+"): "+judgeCalls(j))
+			row("  judge", reports.ModelIdentity(reports.ModelRun{Model: j.Model, Version: j.Version})+" ("+j.Provider+"): "+judgeCalls(j))
 		}
 		if worst := weakestGroundSlice(g); worst != "" {
 			row("  weakest slice", worst)
@@ -255,7 +256,7 @@ func summaryIntegrity(row func(...string), r *Report) {
 			row("control charts", fmt.Sprintf("%d of %d metrics OUT OF CONTROL", len(bad), len(ps)))
 		}
 		for _, p := range bad {
-			row("  "+clip(p.Metric, termName), fmt.Sprintf("%s, limits [%s, %s], center %s: %s", fmtNum(p.Value), fmtNum(p.LCL), fmtNum(p.UCL), fmtNum(p.Center), signalsList(p.Signals)))
+			row("  "+clip(p.Metric, termName), fmt.Sprintf("%s, limits [%s, %s], center %s: %s", reports.FormatNumber(p.Value), reports.FormatNumber(p.LCL), reports.FormatNumber(p.UCL), reports.FormatNumber(p.Center), signalsList(p.Signals)))
 		}
 	}
 }
@@ -295,7 +296,7 @@ func weakestGroundSlice(g *integrity.Groundedness) string {
 
 // collectWarnings gathers every statistical caveat in the report, in a
 // stable order.
-func collectWarnings(r *Report) []string {
+func collectWarnings(r *reports.Report) []string {
 	var out []string
 	for _, e := range r.Metrics.Accuracy.Warnings {
 		out = append(out, "accuracy: "+e.Error())
@@ -351,18 +352,18 @@ func short(sha string) string {
 	return sha
 }
 
-func callCounts(m ModelRun) string {
+func callCounts(m reports.ModelRun) string {
 	return fmt.Sprintf("%d / %d / %d", m.Retries, m.Cached, m.Resumed)
 }
 
-func latencyText(l Latency) string {
+func latencyText(l reports.Latency) string {
 	if l.P50 == nil {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f / %.1f / %.1f", *l.P50, *l.P95, *l.P99)
 }
 
-func costText(c *Cost) string {
+func costText(c *reports.Cost) string {
 	if c == nil {
 		return "-"
 	}

@@ -1,4 +1,4 @@
-package reports
+package history
 
 import (
 	"cmp"
@@ -13,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // Why a file of a history folder is left out of the series.
@@ -57,7 +60,7 @@ type SignedReport struct {
 	// statement's timeVerified when that is zero.
 	Time time.Time
 	// Report is the signed report.
-	Report *Report
+	Report *reports.Report
 }
 
 // SignedSet is what ReadSignedReports found in a folder: the reports that
@@ -68,7 +71,7 @@ type SignedSet struct {
 	// Excluded are the files left out, in the same order.
 	Excluded []Exclusion
 	// KeyID and KeyFingerprint identify the key the reports verified with
-	// (see Verifier).
+	// (see signing.Verifier).
 	KeyID, KeyFingerprint string
 }
 
@@ -79,7 +82,7 @@ type SignedSet struct {
 // file that does not verify is listed in Excluded with the reason, and
 // nothing from its payload is used. Only an error walking the folder is
 // returned as an error.
-func ReadSignedReports(fsys fs.FS, v *Verifier) (*SignedSet, error) {
+func ReadSignedReports(fsys fs.FS, v *signing.Verifier) (*SignedSet, error) {
 	set := &SignedSet{KeyID: v.KeyID, KeyFingerprint: v.Fingerprint}
 	var envelopes, plain []string
 	signedDirs := map[string]bool{}
@@ -121,7 +124,7 @@ func ReadSignedReports(fsys fs.FS, v *Verifier) (*SignedSet, error) {
 
 // readSigned verifies one envelope; seen maps the SHA-256 of each payload
 // already read to its path.
-func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (SignedReport, *Exclusion) {
+func readSigned(fsys fs.FS, p string, v *signing.Verifier, seen map[[32]byte]string) (SignedReport, *Exclusion) {
 	exclude := func(reason, format string, args ...any) (SignedReport, *Exclusion) {
 		return SignedReport{}, &Exclusion{p, reason, fmt.Sprintf(format, args...)}
 	}
@@ -129,7 +132,7 @@ func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (Si
 	if err != nil {
 		return exclude(ExcludedInvalid, "cannot be read: %v", err)
 	}
-	env, err := DecodeEnvelope(raw)
+	env, err := signing.DecodeEnvelope(raw)
 	if err != nil {
 		var head struct {
 			SchemaVersion string `json:"schema_version"`
@@ -139,14 +142,14 @@ func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (Si
 		}
 		return exclude(ExcludedInvalid, "%v", err)
 	}
-	if st, err := VerifyStatement(v, raw); err == nil && st.PredicateType == DriftPredicateType {
+	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == drift.PredicateType {
 		return SignedReport{}, nil // a signed drift report: evidence, but not a point on these charts
 	}
-	st, err := VerifyReport(v, raw)
+	st, err := reports.VerifyReport(v, raw)
 	switch {
-	case errors.Is(err, ErrSignature) && slices.ContainsFunc(env.Signatures, func(s Signature) bool { return s.KeyID == v.KeyID }):
+	case errors.Is(err, signing.ErrSignature) && slices.ContainsFunc(env.Signatures, func(s signing.Signature) bool { return s.KeyID == v.KeyID }):
 		return exclude(ExcludedTampered, "the envelope names key %s, but its signature does not verify over its payload: the payload or the signature was changed after signing", v.KeyID)
-	case errors.Is(err, ErrSignature):
+	case errors.Is(err, signing.ErrSignature):
 		return exclude(ExcludedBadSignature, "%v", err)
 	case err != nil:
 		return exclude(ExcludedInvalid, "%v", err)
@@ -166,15 +169,16 @@ func readSigned(fsys fs.FS, p string, v *Verifier, seen map[[32]byte]string) (Si
 	return SignedReport{Path: p, Time: t.UTC(), Report: r}, nil
 }
 
-// HistoryOptions choose what a History charts and which reports its limits
+// Options choose what a History charts and which reports its limits
 // come from.
-type HistoryOptions struct {
-	// Metrics are the metric paths to chart, in this order (see Values for
-	// the paths). Empty means the defaults: the headline rates accuracy,
+type Options struct {
+	// Metrics are the metric paths to chart, in this order (see
+	// reports.Values for the paths). Empty means the catalog's defaults
+	// (reports.HistoryDefaults: the headline rates accuracy,
 	// labels.accuracy, repeats.majority_accuracy, groundedness and
 	// errors.rate, and the fairness gaps fairness.accuracy.gap,
 	// fairness.demographic_parity_difference and
-	// fairness.equalized_odds_difference, each where every report has it.
+	// fairness.equalized_odds_difference), each where every report has it.
 	Metrics []string
 	// Reference, when above 0, fits the limits on the Reference earliest
 	// reports.
@@ -192,17 +196,17 @@ type History struct {
 	KeyID, KeyFingerprint string
 	// Reports are the verified reports, oldest first (by finish time, then
 	// path).
-	Reports []HistoryReport
+	Reports []Report
 	// Excluded are the files left out of the series.
 	Excluded []Exclusion
 	// Reference is the period the limits come from.
-	Reference HistoryReference
-	// Metrics are the charts, in HistoryOptions.Metrics order.
-	Metrics []MetricHistory
+	Reference Reference
+	// Metrics are the charts, in Options.Metrics order.
+	Metrics []Metric
 }
 
-// HistoryReport identifies one report of a history.
-type HistoryReport struct {
+// Report identifies one report of a history.
+type Report struct {
 	// Path is the envelope's path relative to the folder.
 	Path string
 	// Time is when the run finished, UTC.
@@ -225,15 +229,15 @@ const (
 	ReferenceUntil = "until"
 )
 
-// HistoryReference is the period a history's limits come from: always the
+// Reference is the period a history's limits come from: always the
 // earliest Reports reports.
-type HistoryReference struct {
-	// By is ReferenceAll, ReferenceFirst (HistoryOptions.Reference) or
-	// ReferenceUntil (HistoryOptions.Until).
+type Reference struct {
+	// By is ReferenceAll, ReferenceFirst (Options.Reference) or
+	// ReferenceUntil (Options.Until).
 	By string
 	// Reports is how many of the earliest reports the period holds, ≥ 1.
 	Reports int
-	// Until is HistoryOptions.Until when By is ReferenceUntil.
+	// Until is Options.Until when By is ReferenceUntil.
 	Until time.Time
 	// From and To are the finish times of the first and last reference
 	// reports.
@@ -241,7 +245,7 @@ type HistoryReference struct {
 }
 
 // String describes the period: "all 12 reports, 2026-01-05 to 2026-03-23".
-func (r HistoryReference) String() string {
+func (r Reference) String() string {
 	span := r.From.Format(time.DateOnly) + " to " + r.To.Format(time.DateOnly)
 	switch r.By {
 	case ReferenceFirst:
@@ -252,32 +256,32 @@ func (r HistoryReference) String() string {
 	return fmt.Sprintf("all %d reports, %s", r.Reports, span)
 }
 
-// MetricHistory is one metric's control chart.
-type MetricHistory struct {
+// Metric is one metric's control chart.
+type Metric struct {
 	// Metric is the metric path.
 	Metric string
-	// Chart is a p-chart when every report that has the metric also gives
-	// its count of trials (see HistoryCounts), an individuals chart
-	// otherwise.
+	// Chart is a p-chart when the catalog charts the metric as a rate and
+	// every report that has it also gives its count of trials (see
+	// reports.Counts), an individuals chart otherwise.
 	Chart metrics.ControlChart
 	// Reports holds, for each chart point, the index of its report in
 	// History.Reports; a report without the metric has no point.
 	Reports []int
 }
 
-// Errors of NewHistory, for errors.Is.
+// Errors of New, for errors.Is.
 var (
 	// ErrNoReports marks a history with no verified report.
 	ErrNoReports = errors.New("no verified report")
-	// ErrHistoryOptions marks options the reports cannot satisfy: a
+	// ErrOptions marks options the reports cannot satisfy: a
 	// reference period with no report, a metric in no report.
-	ErrHistoryOptions = errors.New("history options")
+	ErrOptions = errors.New("history options")
 )
 
-// NewHistory orders the verified reports by finish time and fits a control
+// New orders the verified reports by finish time and fits a control
 // chart to each metric, with the limits from the reference period opt
 // chooses.
-func NewHistory(set *SignedSet, opt HistoryOptions) (*History, error) {
+func New(set *SignedSet, opt Options) (*History, error) {
 	reps := slices.Clone(set.Reports)
 	if len(reps) == 0 {
 		return nil, fmt.Errorf("history: %w", ErrNoReports)
@@ -288,7 +292,7 @@ func NewHistory(set *SignedSet, opt HistoryOptions) (*History, error) {
 	h := &History{KeyID: set.KeyID, KeyFingerprint: set.KeyFingerprint, Excluded: slices.Clone(set.Excluded)}
 	for _, sr := range reps {
 		r := sr.Report
-		h.Reports = append(h.Reports, HistoryReport{Path: sr.Path, Time: sr.Time, Model: ModelIdentity(r.Candidate), Verdict: r.Verdict,
+		h.Reports = append(h.Reports, Report{Path: sr.Path, Time: sr.Time, Model: reports.ModelIdentity(r.Candidate), Verdict: r.Verdict,
 			Dataset: strings.TrimSpace(r.Dataset.Name + " " + r.Dataset.Version), ResultsSHA256: r.Candidate.ResultsSHA256})
 	}
 	ref, err := referencePeriod(h.Reports, opt)
@@ -296,15 +300,15 @@ func NewHistory(set *SignedSet, opt HistoryOptions) (*History, error) {
 		return nil, err
 	}
 	h.Reference = ref
-	values := make([]map[string]Value, len(reps))
+	values := make([]map[string]reports.Value, len(reps))
 	counts := make([]map[string]metrics.Proportion, len(reps))
 	for i, sr := range reps {
-		values[i], counts[i] = Values(sr.Report), HistoryCounts(sr.Report)
+		values[i], counts[i] = reports.Values(sr.Report), reports.Counts(sr.Report)
 	}
 	names := opt.Metrics
 	if len(names) == 0 {
 		if names = defaultHistoryMetrics(values); len(names) == 0 {
-			return nil, fmt.Errorf("history: %w: no default metric is in every report; name some with Metrics", ErrHistoryOptions)
+			return nil, fmt.Errorf("history: %w: no default metric is in every report; name some with Metrics", ErrOptions)
 		}
 	}
 	for _, name := range names {
@@ -317,15 +321,15 @@ func NewHistory(set *SignedSet, opt HistoryOptions) (*History, error) {
 	return h, nil
 }
 
-func referencePeriod(reps []HistoryReport, opt HistoryOptions) (HistoryReference, error) {
-	ref := HistoryReference{By: ReferenceAll, Reports: len(reps)}
+func referencePeriod(reps []Report, opt Options) (Reference, error) {
+	ref := Reference{By: ReferenceAll, Reports: len(reps)}
 	switch {
 	case opt.Reference < 0:
-		return ref, fmt.Errorf("history: %w: reference %d reports; want 1 or more", ErrHistoryOptions, opt.Reference)
+		return ref, fmt.Errorf("history: %w: reference %d reports; want 1 or more", ErrOptions, opt.Reference)
 	case opt.Reference > 0 && !opt.Until.IsZero():
-		return ref, fmt.Errorf("history: %w: a reference period by count and by date at once", ErrHistoryOptions)
+		return ref, fmt.Errorf("history: %w: a reference period by count and by date at once", ErrOptions)
 	case opt.Reference > len(reps):
-		return ref, fmt.Errorf("history: %w: reference %d reports, and only %d verified", ErrHistoryOptions, opt.Reference, len(reps))
+		return ref, fmt.Errorf("history: %w: reference %d reports, and only %d verified", ErrOptions, opt.Reference, len(reps))
 	case opt.Reference > 0:
 		ref.By, ref.Reports = ReferenceFirst, opt.Reference
 	case !opt.Until.IsZero():
@@ -334,7 +338,7 @@ func referencePeriod(reps []HistoryReport, opt HistoryOptions) (HistoryReference
 			n++
 		}
 		if n == 0 {
-			return ref, fmt.Errorf("history: %w: no report finished by %s; the first finished %s", ErrHistoryOptions, opt.Until.UTC().Format(time.RFC3339), reps[0].Time.Format(time.RFC3339))
+			return ref, fmt.Errorf("history: %w: no report finished by %s; the first finished %s", ErrOptions, opt.Until.UTC().Format(time.RFC3339), reps[0].Time.Format(time.RFC3339))
 		}
 		ref.By, ref.Reports, ref.Until = ReferenceUntil, n, opt.Until
 	}
@@ -344,8 +348,8 @@ func referencePeriod(reps []HistoryReport, opt HistoryOptions) (HistoryReference
 
 // metricHistory fits the chart of one metric; refReports is how many of
 // the earliest reports are the reference period.
-func metricHistory(name string, values []map[string]Value, counts []map[string]metrics.Proportion, refReports int) (MetricHistory, error) {
-	m := MetricHistory{Metric: name}
+func metricHistory(name string, values []map[string]reports.Value, counts []map[string]metrics.Proportion, refReports int) (Metric, error) {
+	m := Metric{Metric: name}
 	var x []float64
 	var k, n []int
 	withCounts, ref := true, 0
@@ -364,9 +368,9 @@ func metricHistory(name string, values []map[string]Value, counts []map[string]m
 	}
 	switch {
 	case len(m.Reports) == 0:
-		return m, fmt.Errorf("history: %w: metric %q is in none of the %d reports (evalgate gate --list-metrics lists metric paths)", ErrHistoryOptions, name, len(values))
+		return m, fmt.Errorf("history: %w: metric %q is in none of the %d reports (evalgate gate --list-metrics lists metric paths)", ErrOptions, name, len(values))
 	case ref == 0:
-		return m, fmt.Errorf("history: %w: metric %q has no value in the reference period", ErrHistoryOptions, name)
+		return m, fmt.Errorf("history: %w: metric %q has no value in the reference period", ErrOptions, name)
 	}
 	var err error
 	if withCounts {
@@ -383,126 +387,27 @@ func metricHistory(name string, values []map[string]Value, counts []map[string]m
 	return m, nil
 }
 
-// HistoryCounts returns the successes and trials behind each of r's rate
-// metrics, by metric path (the paths of Values), which a p-chart needs:
-// accuracy and its methods and tasks, errors.rate, production.accuracy,
-// labels.accuracy, repeats.majority_accuracy and groundedness.
-// repeats.mean_accuracy is
-// left out: its samples cluster by item, so they are not independent
-// trials, and it gets an individuals chart.
-func HistoryCounts(r *Report) map[string]metrics.Proportion {
-	c := map[string]metrics.Proportion{}
-	add := func(path string, p metrics.Proportion) {
-		if p.N > 0 {
-			c[path] = p
-		}
-	}
-	if acc := r.Metrics.Accuracy; acc.Overall.N > 0 {
-		add("accuracy", acc.Overall)
-		for m, p := range acc.ByMethod {
-			add("accuracy."+m, p)
-		}
-		for _, s := range acc.ByTask {
-			add("accuracy.task."+s.Name, s.Accuracy)
-		}
-	}
-	if r.Candidate.Calls > 0 {
-		add("errors.rate", r.Candidate.ErrorRate)
-	}
-	if p := r.Production; p != nil {
-		add("production.accuracy", p.Accuracy.Overall)
-	}
-	if l := r.Metrics.Labels; l != nil {
-		add("labels.accuracy", l.Accuracy)
-	}
-	if rp := r.Metrics.Repeats; rp != nil {
-		add("repeats.majority_accuracy", rp.MajorityAccuracy)
-	}
-	if g := r.Metrics.Groundedness; g != nil {
-		add("groundedness", g.Rate)
-	}
-	return c
-}
-
 // defaultHistoryMetrics picks the default metrics (see
-// HistoryOptions.Metrics) that every report has.
-func defaultHistoryMetrics(values []map[string]Value) []string {
+// Options.Metrics) that every report has.
+func defaultHistoryMetrics(values []map[string]reports.Value) []string {
 	var out []string
-	for _, p := range []string{"accuracy", "labels.accuracy", "repeats.majority_accuracy", "groundedness", "errors.rate",
-		"fairness.accuracy.gap", "fairness.demographic_parity_difference", "fairness.equalized_odds_difference"} {
-		if !slices.ContainsFunc(values, func(v map[string]Value) bool { x, ok := v[p]; return !ok || math.IsNaN(x.V) }) {
+	for _, p := range reports.HistoryDefaults() {
+		if !slices.ContainsFunc(values, func(v map[string]reports.Value) bool { x, ok := v[p]; return !ok || math.IsNaN(x.V) }) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// ControlPosition is where one report's metric sits on a history's
-// control chart: its value, the limits at its n, and the rules that fire
-// when it is judged after the history's earlier points.
-type ControlPosition struct {
-	// Metric is the metric path.
-	Metric string
-	// Chart is metrics.ChartP or metrics.ChartXmR.
-	Chart string
-	// Value is the report's value; N its trials on a p-chart, else 0.
-	Value float64
-	N     int
-	// LCL, Center and UCL are the control limits at this point; LCL and
-	// UCL are NaN (null) when the chart has none.
-	LCL, Center, UCL float64
-	// Signals are the Western Electric rules that fire at this point.
-	Signals []metrics.Signal
-	// Reference says which reports the limits come from.
-	Reference string
-}
-
-// OutOfControl reports whether any rule fires at the position.
-func (p ControlPosition) OutOfControl() bool { return len(p.Signals) > 0 }
-
-type controlPositionJSON struct {
-	Metric    string           `json:"metric"`
-	Chart     string           `json:"chart"`
-	Value     *float64         `json:"value"`
-	N         int              `json:"n"`
-	LCL       *float64         `json:"lcl"`
-	Center    *float64         `json:"center"`
-	UCL       *float64         `json:"ucl"`
-	Signals   []metrics.Signal `json:"signals"`
-	Reference string           `json:"reference"`
-}
-
-// MarshalJSON writes undefined values as null and no signals as [].
-func (p ControlPosition) MarshalJSON() ([]byte, error) {
-	sig := p.Signals
-	if sig == nil {
-		sig = []metrics.Signal{}
-	}
-	return json.Marshal(controlPositionJSON{p.Metric, p.Chart, metrics.Finite(p.Value), p.N, metrics.Finite(p.LCL), metrics.Finite(p.Center), metrics.Finite(p.UCL), sig, p.Reference})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (p *ControlPosition) UnmarshalJSON(b []byte) error {
-	var w controlPositionJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*p = ControlPosition{w.Metric, w.Chart, metrics.OrNaN(w.Value), w.N, metrics.OrNaN(w.LCL), metrics.OrNaN(w.Center), metrics.OrNaN(w.UCL), w.Signals, w.Reference}
-	if len(p.Signals) == 0 {
-		p.Signals = nil
-	}
-	return nil
-}
-
-func (h *History) position(m MetricHistory, p metrics.ControlPoint) ControlPosition {
-	return ControlPosition{Metric: m.Metric, Chart: m.Chart.Kind, Value: p.Value, N: p.N, LCL: p.LCL, Center: m.Chart.Center, UCL: p.UCL,
+func (h *History) position(m Metric, p metrics.ControlPoint) reports.ControlPosition {
+	return reports.ControlPosition{Metric: m.Metric, Chart: m.Chart.Kind, Value: p.Value, N: p.N, LCL: p.LCL, Center: m.Chart.Center, UCL: p.UCL,
 		Signals: p.Signals, Reference: h.Reference.String()}
 }
 
 // Latest returns the newest report's position on each chart that has a
 // point for it.
-func (h *History) Latest() []ControlPosition {
-	var out []ControlPosition
+func (h *History) Latest() []reports.ControlPosition {
+	var out []reports.ControlPosition
 	newest := len(h.Reports) - 1
 	for _, m := range h.Metrics {
 		if j := len(m.Reports) - 1; j >= 0 && m.Reports[j] == newest {
@@ -512,20 +417,20 @@ func (h *History) Latest() []ControlPosition {
 	return out
 }
 
-// HistoryPosition returns r's position on each of h's charts, for a run's
+// Position returns r's position on each of h's charts, for a run's
 // report to show where this week sits. When r is one of h's reports (same
 // finish time and results digest) its points are returned as charted;
 // otherwise r is judged as a new point placed by its finish time after the
 // reports that finished before it, against h's limits (which it does not
 // change). Metrics r lacks, or whose count of trials it lacks on a
 // p-chart, are left out.
-func HistoryPosition(h *History, r *Report) []ControlPosition {
-	values, counts := Values(r), HistoryCounts(r)
+func Position(h *History, r *reports.Report) []reports.ControlPosition {
+	values, counts := reports.Values(r), reports.Counts(r)
 	at := r.Timing.FinishedAt.UTC()
-	self := slices.IndexFunc(h.Reports, func(hr HistoryReport) bool {
+	self := slices.IndexFunc(h.Reports, func(hr Report) bool {
 		return hr.ResultsSHA256 != "" && hr.ResultsSHA256 == r.Candidate.ResultsSHA256 && hr.Time.Equal(at)
 	})
-	var out []ControlPosition
+	var out []reports.ControlPosition
 	for _, m := range h.Metrics {
 		if j := slices.Index(m.Reports, self); self >= 0 && j >= 0 {
 			out = append(out, h.position(m, m.Chart.Points[j]))

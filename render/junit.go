@@ -1,10 +1,12 @@
-package reports
+package render
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/evalgate/evalgate/reports"
 )
 
 // junitSuites is the JUnit XML document Jenkins, GitLab and GitHub test
@@ -57,15 +59,15 @@ type junitMessage struct {
 // failed or could not be evaluated (unless it is optional, which is
 // skipped). A run that did not finish adds one failing case, "run
 // completed", since it BLOCKs whatever the rules say.
-func WriteJUnit(w io.Writer, r *Report) error {
+func WriteJUnit(w io.Writer, r *reports.Report) error {
 	s := junitSuite{
-		Name:      fmt.Sprintf("evalgate gate: %s on %s %s", ModelIdentity(r.Candidate), r.Dataset.Name, r.Dataset.Version),
+		Name:      fmt.Sprintf("evalgate gate: %s on %s %s", reports.ModelIdentity(r.Candidate), r.Dataset.Name, r.Dataset.Version),
 		Time:      fmt.Sprintf("%.3f", r.Timing.Seconds),
 		Timestamp: r.Timing.StartedAt.UTC().Format("2006-01-02T15:04:05"),
 		Properties: []junitProperty{
 			{"verdict", r.Verdict},
 			{"status", r.Status},
-			{"candidate", ModelIdentity(r.Candidate)},
+			{"candidate", reports.ModelIdentity(r.Candidate)},
 			{"dataset", r.Dataset.Name + " " + r.Dataset.Version},
 			{"dataset.sha256", r.Dataset.SHA256},
 			{"config", r.Config.Path},
@@ -74,18 +76,18 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		},
 	}
 	if p := r.Production; p != nil {
-		s.Properties = append(s.Properties, junitProperty{"production", ModelIdentity(*p)})
+		s.Properties = append(s.Properties, junitProperty{"production", reports.ModelIdentity(*p)})
 	}
 	for _, rr := range r.Gate.Rules {
 		c := junitCase{
-			Name:      strings.TrimSpace(rr.Metric+" "+asciiThreshold(rr)) + " [SOC 2 " + Criterion(rr.Metric) + "]",
+			Name:      strings.TrimSpace(rr.Metric+" "+asciiThreshold(rr)) + " [SOC 2 " + reports.Criterion(rr.Metric) + "]",
 			Classname: "evalgate.gate",
 			Time:      "0",
-			SystemOut: strings.TrimSuffix(fmt.Sprintf("observed %s, interval %s, threshold %s: %s. %s", fmtNum(rr.Observed), interval(rr.Low, rr.High), threshold(rr), rr.Reason, rr.Description), " "),
+			SystemOut: strings.TrimSuffix(fmt.Sprintf("observed %s, interval %s, threshold %s: %s. %s", reports.FormatNumber(rr.Observed), interval(rr.Low, rr.High), threshold(rr), rr.Reason, rr.Description), " "),
 		}
 		switch {
-		case rr.Outcome == Pass:
-		case rr.Outcome == NotEvaluated && rr.Optional:
+		case rr.Outcome == reports.Pass:
+		case rr.Outcome == reports.NotEvaluated && rr.Optional:
 			c.Skipped = &junitMessage{Message: rr.Reason}
 			s.Skipped++
 		default:
@@ -94,7 +96,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	if r.Status != Complete {
+	if r.Status != reports.Complete {
 		s.Cases = append(s.Cases, junitCase{
 			Name: "run completed", Classname: "evalgate.run", Time: "0",
 			Failure: &junitMessage{Message: "run " + r.Status + ": " + r.StatusReason, Type: r.Status, Text: r.StatusReason},
@@ -117,13 +119,13 @@ func WriteJUnit(w io.Writer, r *Report) error {
 
 // asciiThreshold spells a rule's bounds in ASCII for test names:
 // ">= 0.8", "<= 0.2".
-func asciiThreshold(rr RuleResult) string {
+func asciiThreshold(rr reports.RuleResult) string {
 	var b []string
 	if rr.Min != nil {
-		b = append(b, ">= "+fmtNum(*rr.Min))
+		b = append(b, ">= "+reports.FormatNumber(*rr.Min))
 	}
 	if rr.Max != nil {
-		b = append(b, "<= "+fmtNum(*rr.Max))
+		b = append(b, "<= "+reports.FormatNumber(*rr.Max))
 	}
 	return strings.Join(b, " and ")
 }

@@ -1,15 +1,15 @@
-package reports
+package drift
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +20,8 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // logRow is a production-log row for drift tests.
@@ -109,7 +111,7 @@ func splitParquet(t testing.TB, src, first, second string) {
 	}
 }
 
-func feature(t *testing.T, r *DriftReport, name string) FeatureDrift {
+func feature(t *testing.T, r *Report, name string) FeatureDrift {
 	t.Helper()
 	for _, f := range r.Features {
 		if f.Name == name {
@@ -154,21 +156,21 @@ gate:
 	}{
 		// Model shares (1, 0) then (0.2, 0.8): PSI = 0.8·ln(1.0001/0.2001) + 0.8·ln(0.8001/0.0001);
 		// scipy.stats.chi2_contingency([[50000,0],[10000,40000]], correction=False) → 66666.67, p 0.0
-		{"model_version", 8.477087876194327, DriftAlert, 66666.66666666667, 0},
+		{"model_version", 8.477087876194327, Alert, 66666.66666666667, 0},
 		// gender and locale alternate row by row: the same mix in both halves.
 		// scipy.stats.chi2_contingency([[25000,25000],[25000,25000]], correction=False) → 0, p 1
-		{"gender", 0, DriftOK, 0, 1},
-		{"locale", 0, DriftOK, 0, 1},
+		{"gender", 0, OK, 0, 1},
+		{"locale", 0, OK, 0, 1},
 		// "How do I reset my password, case {i}?" has 35 to 39 characters in
 		// the first half, 39 in the second. Bins ≤38 and (38, 39]: shares
 		// (0.2, 0.8, 0) then (0, 1, 0):
 		// PSI = 0.2·ln(0.2001/0.0001) + 0.2·ln(1.0001/0.8001);
 		// scipy.stats.ks_2samp([len(f"How do I reset my password, case {i}?") for i in range(50000)],
 		//                      [len(f"How do I reset my password, case {i}?") for i in range(50000, 100000)]) → (0.2, 0.0)
-		{"input_length", 1.5649041777420252, DriftAlert, 0.2, 0},
+		{"input_length", 1.5649041777420252, Alert, 0.2, 0},
 		// Every 10th output is the longer one, in both halves; latency cycles every 50 rows.
-		{"output_length", 0, DriftOK, 0, 1},
-		{"latency_ms", 0, DriftOK, 0, 1},
+		{"output_length", 0, OK, 0, 1},
+		{"latency_ms", 0, OK, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.feature, func(t *testing.T) {
@@ -187,7 +189,7 @@ gate:
 			}
 		})
 	}
-	if r.Status != DriftAlert || r.Verdict != Block || r.Gate.Passed != 2 || r.Gate.Failed != 1 || r.OtherRules != 1 {
+	if r.Status != Alert || r.Verdict != reports.Block || r.Gate.Passed != 2 || r.Gate.Failed != 1 || r.OtherRules != 1 {
 		t.Errorf("status %s verdict %s gate %d passed %d failed, %d other rules; want alert BLOCK 2 1 1", r.Status, r.Verdict, r.Gate.Passed, r.Gate.Failed, r.OtherRules)
 	}
 	skipped := map[string]string{}
@@ -242,7 +244,7 @@ func TestTallyDriftSkipsAndFallbacks(t *testing.T) {
 		t.Errorf("compared %v, want %v", names, want)
 	}
 	mv := feature(t, r, "model_version")
-	if mv.ReferenceColumn != "model_version" || mv.CurrentColumn != "model" || mv.Status != DriftAlert {
+	if mv.ReferenceColumn != "model_version" || mv.CurrentColumn != "model" || mv.Status != Alert {
 		t.Errorf("model_version read from %s and %s, status %s", mv.ReferenceColumn, mv.CurrentColumn, mv.Status)
 	}
 	label := feature(t, r, "label")
@@ -275,7 +277,7 @@ func TestTallyDriftSkipsAndFallbacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lat := feature(t, r, "latency_ms"); lat.ReferenceN != 38 || lat.ReferenceMissing != 2 || lat.PSI != 0 || lat.Status != DriftOK {
+	if lat := feature(t, r, "latency_ms"); lat.ReferenceN != 38 || lat.ReferenceMissing != 2 || lat.PSI != 0 || lat.Status != OK {
 		t.Errorf("latency: n %d missing %d PSI %v status %s", lat.ReferenceN, lat.ReferenceMissing, lat.PSI, lat.Status)
 	}
 }
@@ -322,7 +324,7 @@ func TestTallyDriftErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := TallyDrift(tt.ctx, tt.path, DriftFeatures(nil))
+			_, err := TallyFile(tt.ctx, tt.path, Features(nil))
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %v, want %v mentioning %q", err, tt.want, tt.mention)
 			}
@@ -332,11 +334,11 @@ func TestTallyDriftErrors(t *testing.T) {
 
 // gateReport is a report with one numeric and one categorical feature and
 // one skipped, for gate tests.
-func gateReport() *DriftReport {
-	return &DriftReport{
+func gateReport() *Report {
+	return &Report{
 		Features: []FeatureDrift{
-			{Name: "input_length", Kind: FeatureNumeric, PSI: 0.15, Status: DriftWarn, Numeric: &metrics.NumericDrift{KS: metrics.KSTest{Statistic: 0.1, PValue: 0.003}}},
-			{Name: "model_version", Kind: FeatureCategorical, PSI: 0.4, Status: DriftAlert, Categorical: &metrics.CategoricalDrift{ChiSquare: metrics.ChiSquareTest{Statistic: 12, DOF: 1, PValue: 0.0005}}},
+			{Name: "input_length", Kind: FeatureNumeric, PSI: 0.15, Status: Warn, Numeric: &metrics.NumericDrift{KS: metrics.KSTest{Statistic: 0.1, PValue: 0.003}}},
+			{Name: "model_version", Kind: FeatureCategorical, PSI: 0.4, Status: Alert, Categorical: &metrics.CategoricalDrift{ChiSquare: metrics.ChiSquareTest{Statistic: 12, DOF: 1, PValue: 0.0005}}},
 		},
 		Skipped: []SkippedFeature{{Name: "task", Kind: FeatureCategorical, Reason: "reference: no column task"}},
 	}
@@ -350,42 +352,42 @@ func TestDriftGate(t *testing.T) {
 		outcome string
 		reason  string
 	}{
-		{"largest PSI passes", configs.Rule{Metric: DriftPSIMax, Max: f(0.5)}, Pass, "drift.psi.max = 0.4 is ≤ 0.5"},
-		{"largest PSI fails", configs.Rule{Metric: DriftPSIMax, Max: f(0.2)}, Fail, "drift.psi.max = 0.4 is above the maximum 0.2"},
-		{"alert count", configs.Rule{Metric: DriftAlertCount, Max: f(0)}, Fail, "drift.alert_count = 1 is above the maximum 0"},
-		{"warn count", configs.Rule{Metric: DriftWarnCount, Max: f(1)}, Pass, "drift.warn_count = 1 is ≤ 1"},
-		{"feature PSI", configs.Rule{Metric: "drift.input_length.psi", Max: f(0.2)}, Pass, "drift.input_length.psi = 0.15 is ≤ 0.2"},
-		{"KS p-value", configs.Rule{Metric: "drift.input_length.ks_pvalue", Min: f(0.01)}, Fail, "drift.input_length.ks_pvalue = 0.003 is below the minimum 0.01"},
-		{"chi-square p-value", configs.Rule{Metric: "drift.model_version.chi2_pvalue", Min: f(0.0001)}, Pass, "drift.model_version.chi2_pvalue = 0.0005 is ≥ 0.0001"},
-		{"test of the other kind", configs.Rule{Metric: "drift.input_length.chi2_pvalue", Min: f(0.01)}, NotEvaluated,
+		{"largest PSI passes", configs.Rule{Metric: PSIMax, Max: f(0.5)}, reports.Pass, "drift.psi.max = 0.4 is ≤ 0.5"},
+		{"largest PSI fails", configs.Rule{Metric: PSIMax, Max: f(0.2)}, reports.Fail, "drift.psi.max = 0.4 is above the maximum 0.2"},
+		{"alert count", configs.Rule{Metric: AlertCount, Max: f(0)}, reports.Fail, "drift.alert_count = 1 is above the maximum 0"},
+		{"warn count", configs.Rule{Metric: WarnCount, Max: f(1)}, reports.Pass, "drift.warn_count = 1 is ≤ 1"},
+		{"feature PSI", configs.Rule{Metric: "drift.input_length.psi", Max: f(0.2)}, reports.Pass, "drift.input_length.psi = 0.15 is ≤ 0.2"},
+		{"KS p-value", configs.Rule{Metric: "drift.input_length.ks_pvalue", Min: f(0.01)}, reports.Fail, "drift.input_length.ks_pvalue = 0.003 is below the minimum 0.01"},
+		{"chi-square p-value", configs.Rule{Metric: "drift.model_version.chi2_pvalue", Min: f(0.0001)}, reports.Pass, "drift.model_version.chi2_pvalue = 0.0005 is ≥ 0.0001"},
+		{"test of the other kind", configs.Rule{Metric: "drift.input_length.chi2_pvalue", Min: f(0.01)}, reports.NotEvaluated,
 			"metric could not be computed (input_length is a numeric feature, and chi2_pvalue applies to the other kind)"},
-		{"skipped feature", configs.Rule{Metric: "drift.task.psi", Max: f(0.1)}, NotEvaluated,
+		{"skipped feature", configs.Rule{Metric: "drift.task.psi", Max: f(0.1)}, reports.NotEvaluated,
 			"metric could not be computed (feature task was skipped: reference: no column task)"},
-		{"skipped feature, optional", configs.Rule{Metric: "drift.task.psi", Max: f(0.1), Optional: true}, NotEvaluated,
+		{"skipped feature, optional", configs.Rule{Metric: "drift.task.psi", Max: f(0.1), Optional: true}, reports.NotEvaluated,
 			"metric could not be computed (feature task was skipped: reference: no column task); optional, so it does not block"},
-		{"unknown feature", configs.Rule{Metric: "drift.gender.psi", Max: f(0.1)}, NotEvaluated,
+		{"unknown feature", configs.Rule{Metric: "drift.gender.psi", Max: f(0.1)}, reports.NotEvaluated,
 			`metric could not be computed (no feature "gender"; compared: input_length, model_version)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := gateReport()
-			applyDriftGate(r, []configs.Rule{tt.rule})
+			applyGate(r, []configs.Rule{tt.rule})
 			rr := r.Gate.Rules[0]
 			if rr.Outcome != tt.outcome || rr.Reason != tt.reason {
 				t.Errorf("outcome %s reason %q, want %s %q", rr.Outcome, rr.Reason, tt.outcome, tt.reason)
 			}
-			wantVerdict := Allow
-			if blocks(rr) {
-				wantVerdict = Block
+			wantVerdict := reports.Allow
+			if rr.Outcome == reports.Fail || (rr.Outcome == reports.NotEvaluated && !rr.Optional) {
+				wantVerdict = reports.Block
 			}
 			if r.Verdict != wantVerdict {
 				t.Errorf("verdict %s, want %s", r.Verdict, wantVerdict)
 			}
 		})
 	}
-	empty := &DriftReport{}
-	applyDriftGate(empty, nil)
-	if empty.Verdict != Allow || len(empty.Gate.Rules) != 0 {
+	empty := &Report{}
+	applyGate(empty, nil)
+	if empty.Verdict != reports.Allow || len(empty.Gate.Rules) != 0 {
 		t.Errorf("no rules: verdict %s", empty.Verdict)
 	}
 }
@@ -401,7 +403,7 @@ func TestCheckDriftRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckDriftRules(driftConfig(t, "gate:\n"+tt.gate))
+			err := reports.CheckDriftRules(driftConfig(t, "gate:\n"+tt.gate))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("error %v, want none", err)
@@ -416,7 +418,7 @@ func TestCheckDriftRules(t *testing.T) {
 // feature can: a shifted length, a new model version, a category only in
 // the current file. Paths and times are fixed so that the report's bytes
 // are.
-func goldenDriftReport(t *testing.T) *DriftReport {
+func goldenDriftReport(t *testing.T) *Report {
 	t.Helper()
 	dir := t.TempDir()
 	var ref, cur []logRow
@@ -433,57 +435,64 @@ func goldenDriftReport(t *testing.T) *DriftReport {
 	}
 	// The files' bytes depend on parquet-go's version; their identity is
 	// fixed here so that the golden files do not.
-	r.Reference = DriftFile{Path: "logs/week-1.parquet", SHA256: strings.Repeat("1a", 32), Size: 4100, Rows: r.Reference.Rows}
-	r.Current = DriftFile{Path: "logs/week-2.parquet", SHA256: strings.Repeat("2b", 32), Size: 4300, Rows: r.Current.Rows}
+	r.Reference = File{Path: "logs/week-1.parquet", SHA256: strings.Repeat("1a", 32), Size: 4100, Rows: r.Reference.Rows}
+	r.Current = File{Path: "logs/week-2.parquet", SHA256: strings.Repeat("2b", 32), Size: 4300, Rows: r.Current.Rows}
 	at := time.Date(2026, 10, 5, 6, 30, 0, 0, time.UTC)
-	r.Timing = Timing{StartedAt: at, FinishedAt: at.Add(1500 * time.Millisecond), Seconds: 1.5}
+	r.Timing = reports.Timing{StartedAt: at, FinishedAt: at.Add(1500 * time.Millisecond), Seconds: 1.5}
 	return r
 }
 
 func TestDriftGolden(t *testing.T) {
-	r := goldenDriftReport(t)
-	for _, tt := range []struct {
-		name  string
-		write func(io.Writer, *DriftReport) error
-	}{
-		{"drift.json", WriteDriftJSON},
-		{"drift.md", WriteDriftMarkdown},
-		{"drift.txt", WriteDriftSummary},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := tt.write(&b, r); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, tt.name, b.Bytes())
-		})
+	var b bytes.Buffer
+	if err := WriteJSON(&b, goldenDriftReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "drift.json", b.Bytes())
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./drift -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
 	}
 }
 
 func TestDriftJSONRoundTrip(t *testing.T) {
 	r := goldenDriftReport(t)
 	var a, b bytes.Buffer
-	if err := WriteDriftJSON(&a, r); err != nil {
+	if err := WriteJSON(&a, r); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadDriftJSON(bytes.NewReader(a.Bytes()))
+	back, err := ReadJSON(bytes.NewReader(a.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDriftJSON(&b, back); err != nil {
+	if err := WriteJSON(&b, back); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Errorf("drift.json changes when read and written again")
 	}
-	if _, err := ReadDriftJSON(strings.NewReader(`{"schema_version":"0"}`)); err == nil {
+	if _, err := ReadJSON(strings.NewReader(`{"schema_version":"0"}`)); err == nil {
 		t.Error("read a drift report of another schema version")
 	}
 	// The same files give the same bytes, the timing aside (and the paths,
 	// fixed by goldenDriftReport).
 	again := goldenDriftReport(t)
 	var c bytes.Buffer
-	if err := WriteDriftJSON(&c, again); err != nil {
+	if err := WriteJSON(&c, again); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), c.Bytes()) {
@@ -491,94 +500,21 @@ func TestDriftJSONRoundTrip(t *testing.T) {
 	}
 }
 
-// hostileDriftReport plants script payloads in every string that reaches
-// drift.html from a file or a config: paths, column names (and so feature
-// names) and category values.
-func hostileDriftReport(t *testing.T) *DriftReport {
-	r := goldenDriftReport(t)
-	r.Reference.Path, r.Current.Path = "ref"+xssImg, "cur"+xssScript
-	r.Config.Path = "eval.yaml" + xssAttr
-	for i := range r.Features {
-		f := &r.Features[i]
-		f.Name += xssSVG
-		f.ReferenceColumn = xssImg
-		if c := f.Categorical; c != nil {
-			c.Categories[0] += xssScript
-			c.Categories[len(c.Categories)-1] = xssSVG
-		}
-	}
-	r.Skipped[0].Reason += xssImg
-	r.Gate.Rules[0].Description += xssScript
-	return r
-}
-
-func TestDriftRenderEscapes(t *testing.T) {
-	r := hostileDriftReport(t)
-	var page, mdb bytes.Buffer
-	if err := WriteDriftHTML(&page, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteDriftMarkdown(&mdb, r); err != nil {
-		t.Fatal(err)
-	}
-	// In Markdown, text inside a code span is shown as is, never as HTML.
-	codeSpan := regexp.MustCompile("`[^`]*`")
-	for name, out := range map[string]string{"drift.html": page.String(), "drift.md": codeSpan.ReplaceAllString(mdb.String(), "")} {
-		for _, raw := range []string{"<script>", "<img ", "<svg onload"} {
-			if strings.Contains(out, raw) {
-				t.Errorf("%s holds %q unescaped", name, raw)
-			}
-		}
-	}
-	if !strings.Contains(page.String(), `content="default-src 'none'; style-src 'unsafe-inline'"`) {
-		t.Error("drift.html has no Content-Security-Policy forbidding scripts")
-	}
-	chromium := findChromium()
-	if chromium == "" {
-		t.Skip("chromium is not installed (apt-get install chromium); skipping the headless check")
-	}
-	dom := dumpDOM(t, chromium, page.Bytes())
-	if ran := executed(dom); ran != "" {
-		t.Fatalf("%s; DOM:\n%s", ran, dom)
-	}
-	if !strings.Contains(dom, "&lt;img src=x onerror=") {
-		t.Fatalf("the payloads do not appear as text, so the test planted nothing")
-	}
-}
-
-func TestDriftHTMLManyCategories(t *testing.T) {
-	r := goldenDriftReport(t)
-	c := feature(t, r, "region").Categorical
-	for i := range 40 {
-		c.Categories = append(c.Categories, fmt.Sprint("extra-", i))
-		c.Reference, c.Current = append(c.Reference, 1), append(c.Current, 2)
-	}
-	var page bytes.Buffer
-	if err := WriteDriftHTML(&page, r); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"14 others", "The 29 most frequent of 43 categories"} {
-		if !strings.Contains(page.String(), want) {
-			t.Errorf("drift.html lacks %q", want)
-		}
-	}
-}
-
 func TestSignDrift(t *testing.T) {
 	r := goldenDriftReport(t)
-	for _, typ := range KeyTypes() {
+	for _, typ := range signing.KeyTypes() {
 		t.Run(typ, func(t *testing.T) {
 			s, v, _ := testSigner(t, typ)
-			env, err := SignDrift(s, r)
+			env, err := Sign(s, r)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := VerifyDrift(v, env)
+			st, err := Verify(v, env)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The golden report BLOCKs: its region rule fails.
-			if st.PredicateType != DriftPredicateType || st.Drift.VerificationResult != Failed || st.Drift.Report.Verdict != Block {
+			if st.PredicateType != PredicateType || st.Drift.VerificationResult != signing.Failed || st.Drift.Report.Verdict != reports.Block {
 				t.Errorf("statement %s, result %s, verdict %s", st.PredicateType, st.Drift.VerificationResult, st.Drift.Report.Verdict)
 			}
 			names := []string{}
@@ -593,22 +529,22 @@ func TestSignDrift(t *testing.T) {
 			}
 			// The evaluation-report verifier refuses it by predicate type,
 			// and the drift verifier refuses an evaluation report.
-			if _, err := VerifyReport(v, env); !errors.Is(err, ErrEnvelope) || !strings.Contains(err.Error(), DriftPredicateType) {
+			if _, err := reports.VerifyReport(v, env); !errors.Is(err, signing.ErrEnvelope) || !strings.Contains(err.Error(), PredicateType) {
 				t.Errorf("VerifyReport on a drift envelope: %v", err)
 			}
-			rep, err := SignReport(s, Build(testInput(t)), "")
+			rep, err := reports.SignReport(s, &reports.Report{SchemaVersion: reports.SchemaVersion, Verdict: reports.Allow}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := VerifyDrift(v, rep); !errors.Is(err, ErrEnvelope) || !strings.Contains(err.Error(), PredicateType) {
-				t.Errorf("VerifyDrift on a report envelope: %v", err)
+			if _, err := Verify(v, rep); !errors.Is(err, signing.ErrEnvelope) || !strings.Contains(err.Error(), reports.PredicateType) {
+				t.Errorf("Verify on a report envelope: %v", err)
 			}
 			tampered := bytes.Replace(env, []byte(`"payload": "`), []byte(`"payload": "e`), 1)
-			if _, err := VerifyDrift(v, tampered); err == nil {
+			if _, err := Verify(v, tampered); err == nil {
 				t.Error("a changed payload verified")
 			}
 			_, other, _ := testSigner(t, typ)
-			if _, err := VerifyDrift(other, env); !errors.Is(err, ErrSignature) {
+			if _, err := Verify(other, env); !errors.Is(err, signing.ErrSignature) {
 				t.Errorf("another key: %v, want ErrSignature", err)
 			}
 		})
@@ -616,29 +552,55 @@ func TestSignDrift(t *testing.T) {
 }
 
 func TestDriftSubjectsSameName(t *testing.T) {
-	r := &DriftReport{Reference: DriftFile{Path: "a/logs.parquet", SHA256: "aa"}, Current: DriftFile{Path: "b/logs.parquet", SHA256: "bb"}}
-	got := DriftSubjects(r)
+	r := &Report{Reference: File{Path: "a/logs.parquet", SHA256: "aa"}, Current: File{Path: "b/logs.parquet", SHA256: "bb"}}
+	got := Subjects(r)
 	if len(got) != 2 || got[0].Name != "reference:logs.parquet" || got[1].Name != "current:logs.parquet" {
 		t.Errorf("subjects %+v", got)
 	}
 }
 
-func TestDriftMarkdownLimit(t *testing.T) {
-	r := goldenDriftReport(t)
-	base := r.Features
-	for i := range 300 {
-		f := base[i%len(base)]
-		f.Name = fmt.Sprint("column_", i)
-		r.Features = append(r.Features, f)
-	}
-	var b bytes.Buffer
-	if err := WriteDriftMarkdown(&b, r); err != nil {
+// testSigner makes a key pair of typ.
+func testSigner(t testing.TB, typ string) (*signing.Signer, *signing.Verifier, []byte) {
+	t.Helper()
+	priv, pub, err := signing.GenerateKey(typ, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Len() > MarkdownLimit || !strings.Contains(b.String(), "were left out to stay within GitHub's 65536-character limit") {
-		t.Errorf("drift.md is %d bytes; note present: %v", b.Len(), strings.Contains(b.String(), "left out"))
+	s, err := signing.ParsePrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "| `column_299` |") {
-		t.Error("the features table lost a feature")
+	v, err := signing.ParsePublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v, pub
+}
+
+// The drift package reads exactly the catalog's drift metrics: one reader
+// per declared path, and every value of a report under a declared path.
+func TestReadersMatchCatalog(t *testing.T) {
+	declared := map[string]bool{}
+	for _, m := range reports.Catalog() {
+		if m.Document == reports.DocDrift {
+			declared[m.Path] = true
+			if readers[m.Path] == nil {
+				t.Errorf("catalog path %s has no reader", m.Path)
+			}
+		}
+	}
+	for path := range readers {
+		if !declared[path] {
+			t.Errorf("reader for %s, which the catalog does not declare", path)
+		}
+	}
+	values := Values(gateReport())
+	if len(values) != 3+2*3 { // three whole-report paths; per feature its psi and two test values
+		t.Errorf("%d values: %v", len(values), values)
+	}
+	for path := range values {
+		if m, ok := reports.Lookup(path); !ok || m.Document != reports.DocDrift {
+			t.Errorf("value %s is not a catalogued drift path", path)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/reports/reportstest"
 )
 
 // Payloads that, if they ran, would mark the document: set its title and
@@ -28,8 +30,8 @@ const (
 // reaches report.html from a config, a dataset or a model, the integrity
 // sections (claims and their evidence, boundary details, review reasons,
 // PII locations, control-chart positions, the judge) included.
-func hostileReport(t *testing.T) *Report {
-	r := Build(integrityInput(t))
+func hostileReport(t *testing.T) *reports.Report {
+	r := reportstest.IntegrityReport(t)
 	all := xssImg + xssScript + xssAttr + xssSVG
 	r.Candidate.Model, r.Candidate.Version = "m"+xssImg, "v"+xssScript
 	r.Production.Model, r.Production.Version = "p"+xssAttr, "v"+xssSVG
@@ -56,7 +58,7 @@ func hostileReport(t *testing.T) *Report {
 	r.Gate.Rules[0].Metric = "accuracy" + xssSVG
 	r.Gate.Rules[1].Reason = "reason" + xssImg
 	r.Metrics.Accuracy.Warnings = append(r.Metrics.Accuracy.Warnings, errors.New("warning"+xssScript))
-	r.Status, r.StatusReason = Incomplete, "stopped"+xssImg
+	r.Status, r.StatusReason = reports.Incomplete, "stopped"+xssImg
 
 	g := r.Metrics.Groundedness
 	g.Method = "lexical" + xssAttr
@@ -83,7 +85,7 @@ func hostileReport(t *testing.T) *Report {
 	rv.Items[0].Reasons = append(rv.Items[0].Reasons, "boundary:"+xssScript)
 	r.Metrics.PII.Locations[0].Location = "prompt" + xssSVG
 	r.History[0].Metric, r.History[0].Chart, r.History[0].Reference = "accuracy"+xssScript, "p"+xssAttr, "reference"+xssImg
-	r.Judge = &JudgeRun{Provider: "openai" + xssAttr, Model: "judge" + xssImg, Version: "v" + xssScript, Calls: 11, Errors: 1}
+	r.Judge = &reports.JudgeRun{Provider: "openai" + xssAttr, Model: "judge" + xssImg, Version: "v" + xssScript, Calls: 11, Errors: 1}
 	return r
 }
 

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	_ "embed"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
 //go:embed report.html.tmpl
@@ -46,7 +47,7 @@ const (
 // Content-Security-Policy forbids scripts, so text from a config, a
 // dataset or a model cannot run in a reader's browser; control characters
 // in the integrity sections' text are shown as escapes (\x1b, \u202e).
-func WriteHTML(w io.Writer, r *Report) error {
+func WriteHTML(w io.Writer, r *reports.Report) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
 		"add": func(a, b float64) float64 { return a + b },
@@ -270,13 +271,13 @@ type controlStrip struct {
 	Class        string
 }
 
-func newHTMLView(r *Report) htmlView {
+func newHTMLView(r *reports.Report) htmlView {
 	v := htmlView{
-		Title:         fmt.Sprintf("evalgate %s: %s", r.Verdict, ModelIdentity(r.Candidate)),
+		Title:         fmt.Sprintf("evalgate %s: %s", r.Verdict, reports.ModelIdentity(r.Candidate)),
 		Verdict:       r.Verdict,
 		Headline:      headline(r),
-		Allow:         r.Verdict == Allow,
-		Incomplete:    r.Status != Complete,
+		Allow:         r.Verdict == reports.Allow,
+		Incomplete:    r.Status != reports.Complete,
 		StatusReason:  r.StatusReason,
 		Passed:        r.Gate.Passed,
 		Total:         len(r.Gate.Rules),
@@ -324,11 +325,11 @@ func newHTMLView(r *Report) htmlView {
 		v.Identity = append(v.Identity, htmlKV{"Personal data", "redacted (pii.redact): typed placeholders replace every value in the files this run wrote"})
 	}
 	for _, rr := range r.Gate.Rules {
-		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: fmtNum(rr.Observed), Interval: interval(rr.Low, rr.High),
-			Threshold: threshold(rr), Reason: rr.Reason, Criterion: Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
+		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: reports.FormatNumber(rr.Observed), Interval: interval(rr.Low, rr.High),
+			Threshold: threshold(rr), Reason: rr.Reason, Criterion: reports.Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
 		if blocks(rr) {
 			hr.Class = "fail"
-		} else if rr.Outcome != Pass {
+		} else if rr.Outcome != reports.Pass {
 			hr.Class = "skip"
 		}
 		hr.Chart = newRuleChart(rr, hr.Class)
@@ -340,7 +341,7 @@ func newHTMLView(r *Report) htmlView {
 		for _, d := range col.Disparities {
 			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
 				v.FairnessNotes = append(v.FairnessNotes, fmt.Sprintf("%s: the accuracy gap between %s (highest) and %s (lowest) is %s points, 95%% interval %s to %s points; ratio %s.",
-					col.Column, d.Highest, d.Lowest, points(d.Gap.Value), points(d.Gap.Low), points(d.Gap.High), fmtNum(d.Ratio.Value)))
+					col.Column, d.Highest, d.Lowest, points(d.Gap.Value), points(d.Gap.Low), points(d.Gap.High), reports.FormatNumber(d.Ratio.Value)))
 			}
 		}
 		if col.PositiveLabel != "" {
@@ -366,13 +367,13 @@ func newHTMLView(r *Report) htmlView {
 	if len(r.History) > 0 {
 		v.History = htmlHistorySection(r.History)
 	}
-	models := []ModelRun{r.Candidate}
+	models := []reports.ModelRun{r.Candidate}
 	names := []string{"candidate"}
 	if r.Production != nil {
 		models, names = append(models, *r.Production), append(names, "production")
 	}
 	for i, m := range models {
-		v.Run = append(v.Run, htmlRunRow{names[i] + ": " + ModelIdentity(m), fmt.Sprint(m.Calls), fmt.Sprint(m.Errors), fmt.Sprint(m.PromptTokens + m.CompletionTokens), callCounts(m), latencyText(m.Latency), costText(m.Cost)})
+		v.Run = append(v.Run, htmlRunRow{names[i] + ": " + reports.ModelIdentity(m), fmt.Sprint(m.Calls), fmt.Sprint(m.Errors), fmt.Sprint(m.PromptTokens + m.CompletionTokens), callCounts(m), latencyText(m.Latency), costText(m.Cost)})
 	}
 	if j := r.Judge; j != nil {
 		v.Run = append(v.Run, htmlRunRow{visible("groundedness judge: " + j.Model + "@" + j.Version), fmt.Sprint(j.Calls), fmt.Sprint(j.Errors), "-", fmt.Sprintf("- / %d / -", j.Cached), "-", "-"})
@@ -429,7 +430,7 @@ func (a axis) px(v float64) float64 {
 	return a.x0 + (math.Max(a.lo, math.Min(a.hi, v))-a.lo)/(a.hi-a.lo)*a.w
 }
 
-func newRuleChart(rr RuleResult, class string) *ruleChart {
+func newRuleChart(rr reports.RuleResult, class string) *ruleChart {
 	if math.IsNaN(rr.Observed) {
 		return nil
 	}
@@ -564,7 +565,7 @@ func addRateRow(c *htmlChart, a axis, label string, cand metrics.Proportion, pro
 	c.Rows = append(c.Rows, row)
 }
 
-func htmlAccuracy(r *Report) htmlSection {
+func htmlAccuracy(r *reports.Report) htmlSection {
 	acc := r.Metrics.Accuracy
 	s := htmlSection{Summary: fmt.Sprintf("The candidate answered %s of %d items correctly (scoring method %s), 95%% interval %s to %s.",
 		pct(acc.Overall.Rate), acc.Overall.N, acc.Method, pct(acc.Overall.Low), pct(acc.Overall.High))}
@@ -605,7 +606,7 @@ func htmlAccuracy(r *Report) htmlSection {
 	return s
 }
 
-func fairnessChart(r *Report, col metrics.FairnessColumn) htmlChart {
+func fairnessChart(r *reports.Report, col metrics.FairnessColumn) htmlChart {
 	var props []metrics.Proportion
 	for _, g := range col.Groups {
 		props = append(props, g.Accuracy)
@@ -716,7 +717,7 @@ func signedPoints(e metrics.Estimate) string {
 	return strings.TrimSpace(s)
 }
 
-func htmlGroundedness(g *integrity.Groundedness, j *JudgeRun) *htmlGround {
+func htmlGroundedness(g *integrity.Groundedness, j *reports.JudgeRun) *htmlGround {
 	h := &htmlGround{Method: visible(orDash(g.Method)), Summary: groundLead(g), Level: fmt.Sprintf("%.0f%%", 100*g.Rate.Level), Total: len(g.Hallucinated)}
 	if j != nil {
 		h.Judge = visible(fmt.Sprintf("Each claim was verified by the judge %s: %s.", judgeLine(j), judgeCalls(j)))
@@ -856,7 +857,7 @@ func htmlPIISection(p *integrity.PIISummary, redacted bool) *htmlPII {
 	return h
 }
 
-func htmlHistorySection(ps []ControlPosition) *htmlHistory {
+func htmlHistorySection(ps []reports.ControlPosition) *htmlHistory {
 	bad := outOfControl(ps)
 	h := &htmlHistory{}
 	h.Summary = "Where this report falls on control charts fitted to earlier signed reports"
@@ -871,7 +872,7 @@ func htmlHistorySection(ps []ControlPosition) *htmlHistory {
 		h.Summary += fmt.Sprintf(" This report is out of control on %d of %d metrics.", len(bad), len(ps))
 	}
 	for _, p := range ps {
-		c := htmlControl{Metric: visible(p.Metric), Chart: visible(chartKind(p.Chart)), Value: fmtNum(p.Value), N: "-", LCL: fmtNum(p.LCL), Center: fmtNum(p.Center), UCL: fmtNum(p.UCL), Class: "pass"}
+		c := htmlControl{Metric: visible(p.Metric), Chart: visible(chartKind(p.Chart)), Value: reports.FormatNumber(p.Value), N: "-", LCL: reports.FormatNumber(p.LCL), Center: reports.FormatNumber(p.Center), UCL: reports.FormatNumber(p.UCL), Class: "pass"}
 		if p.N > 0 {
 			c.N = fmt.Sprint(p.N)
 		}
@@ -889,7 +890,7 @@ func htmlHistorySection(ps []ControlPosition) *htmlHistory {
 
 // newControlStrip pictures a position, or returns nil when its value is
 // undefined.
-func newControlStrip(p ControlPosition, class string) *controlStrip {
+func newControlStrip(p reports.ControlPosition, class string) *controlStrip {
 	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 		return nil
 	}

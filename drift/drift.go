@@ -1,4 +1,4 @@
-package reports
+package drift
 
 // The drift report: how two Parquet files — eval sets, results files or
 // production logs — differ in distribution, feature by feature, with the
@@ -6,7 +6,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -19,18 +18,19 @@ import (
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
-// DriftSchemaVersion is the version of drift.json's layout. It changes
+// SchemaVersion is the version of drift.json's layout. It changes
 // whenever a field is renamed or removed or its meaning changes.
-const DriftSchemaVersion = "1"
+const SchemaVersion = "1"
 
 // Drift statuses, of a feature and of a whole report: ok below
 // drift.psi_warn, warn from drift.psi_warn, alert from drift.psi_alert.
 const (
-	DriftOK    = "ok"
-	DriftWarn  = "warn"
-	DriftAlert = "alert"
+	OK    = "ok"
+	Warn  = "warn"
+	Alert = "alert"
 )
 
 // Feature kinds.
@@ -39,8 +39,8 @@ const (
 	FeatureCategorical = "categorical"
 )
 
-// DriftFeature is one feature evalgate drift compares.
-type DriftFeature struct {
+// Feature is one feature evalgate drift compares.
+type Feature struct {
 	// Name is the feature's name in reports and in gate rule paths
 	// (drift.<name>.psi).
 	Name string
@@ -55,7 +55,7 @@ type DriftFeature struct {
 }
 
 // Measure describes what a feature's values are, for reports.
-func (f DriftFeature) Measure() string {
+func (f Feature) Measure() string {
 	switch {
 	case f.Length:
 		return "length in characters"
@@ -65,7 +65,7 @@ func (f DriftFeature) Measure() string {
 	return "category"
 }
 
-// DriftFeatures lists the features evalgate drift compares under cfg
+// Features lists the features evalgate drift compares under cfg
 // (nil for none), in report order:
 //
 //   - numeric: input_length and output_length (characters of the input
@@ -77,44 +77,44 @@ func (f DriftFeature) Measure() string {
 //     scoring.method is label.
 //
 // A name is listed once, at its first place.
-func DriftFeatures(cfg *configs.Config) []DriftFeature {
-	feats := []DriftFeature{
+func Features(cfg *configs.Config) []Feature {
+	feats := []Feature{
 		{Name: "input_length", Kind: FeatureNumeric, Columns: []string{"input"}, Length: true},
 		{Name: "output_length", Kind: FeatureNumeric, Columns: []string{"output"}, Length: true},
 		{Name: "latency_ms", Kind: FeatureNumeric, Columns: []string{"latency_ms"}},
 		{Name: "confidence", Kind: FeatureNumeric, Columns: []string{"confidence"}},
 	}
-	add := func(f DriftFeature) {
-		if !slices.ContainsFunc(feats, func(g DriftFeature) bool { return g.Name == f.Name }) {
+	add := func(f Feature) {
+		if !slices.ContainsFunc(feats, func(g Feature) bool { return g.Name == f.Name }) {
 			feats = append(feats, f)
 		}
 	}
 	if cfg != nil {
 		for _, c := range cfg.Drift.Numeric {
-			add(DriftFeature{Name: c, Kind: FeatureNumeric, Columns: []string{c}})
+			add(Feature{Name: c, Kind: FeatureNumeric, Columns: []string{c}})
 		}
 	}
-	add(DriftFeature{Name: "task", Kind: FeatureCategorical, Columns: []string{"task"}})
+	add(Feature{Name: "task", Kind: FeatureCategorical, Columns: []string{"task"}})
 	if cfg != nil {
 		for _, c := range slices.Concat(cfg.Fairness.Groups, cfg.Drift.Categorical) {
-			add(DriftFeature{Name: c, Kind: FeatureCategorical, Columns: []string{c}})
+			add(Feature{Name: c, Kind: FeatureCategorical, Columns: []string{c}})
 		}
 	}
-	add(DriftFeature{Name: "model_version", Kind: FeatureCategorical, Columns: []string{"model_version", "model"}})
+	add(Feature{Name: "model_version", Kind: FeatureCategorical, Columns: []string{"model_version", "model"}})
 	if cfg != nil && cfg.Scoring.Method == configs.MethodLabel {
-		add(DriftFeature{Name: "label", Kind: FeatureCategorical, Columns: []string{"output"}})
+		add(Feature{Name: "label", Kind: FeatureCategorical, Columns: []string{"output"}})
 	}
 	return feats
 }
 
-// DriftTally is what one file holds of each feature, tallied as the file
+// Tally is what one file holds of each feature, tallied as the file
 // streams past: a metrics.Sample per numeric feature and the counts of a
 // categorical one. Its memory grows with the distinct values (see
 // metrics.Sample and metrics.Categories), not with the rows.
-type DriftTally struct {
+type Tally struct {
 	// Info describes the file: path, SHA-256, size, rows.
 	Info     datasets.Info
-	features []DriftFeature
+	features []Feature
 	sides    []featureTally
 }
 
@@ -127,21 +127,21 @@ type featureTally struct {
 	cats    *metrics.Categories
 }
 
-// ctxCheckEvery is how many batches TallyDrift reads between looks at
+// ctxCheckEvery is how many batches TallyFile reads between looks at
 // its context.
 const ctxCheckEvery = 64
 
-// TallyDrift streams the file at path and tallies each feature from the
+// TallyFile streams the file at path and tallies each feature from the
 // first of its columns the file has; a feature whose column is absent,
 // or of the wrong type, is noted and left out. It stops with ctx's error
 // when ctx is done. Errors about the file wrap a *datasets.RowError.
-func TallyDrift(ctx context.Context, path string, features []DriftFeature) (*DriftTally, error) {
+func TallyFile(ctx context.Context, path string, features []Feature) (*Tally, error) {
 	r, err := datasets.OpenColumns(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	t := &DriftTally{Info: r.Info(), features: features, sides: make([]featureTally, len(features))}
+	t := &Tally{Info: r.Info(), features: features, sides: make([]featureTally, len(features))}
 	var cols []string
 	users := map[string][]int{} // column → features reading it
 	for i, f := range features {
@@ -199,7 +199,7 @@ func TallyDrift(ctx context.Context, path string, features []DriftFeature) (*Dri
 }
 
 // add tallies one batch of a column into feature fi.
-func (t *DriftTally) add(fi int, b *datasets.ColumnBatch) {
+func (t *Tally) add(fi int, b *datasets.ColumnBatch) {
 	f, ft := t.features[fi], &t.sides[fi]
 	ft.missing += int64(b.Nulls)
 	switch {
@@ -222,20 +222,20 @@ func (t *DriftTally) add(fi int, b *datasets.ColumnBatch) {
 	}
 }
 
-// DriftInput is what BuildDrift builds a report from.
-type DriftInput struct {
+// Input is what Build builds a report from.
+type Input struct {
 	// Config supplies the thresholds (drift.psi_warn, drift.psi_alert,
 	// drift.bins) and the gate rules on drift.* paths; nil means the
 	// defaults and no rules.
 	Config *configs.Config
 	// Reference and Current were tallied over the same features.
-	Reference, Current *DriftTally
-	Timing             Timing
+	Reference, Current *Tally
+	Timing             reports.Timing
 }
 
-// DriftReport is the result of evalgate drift, the content of drift.json.
-type DriftReport struct {
-	// SchemaVersion is DriftSchemaVersion at the time of writing.
+// Report is the result of evalgate drift, the content of drift.json.
+type Report struct {
+	// SchemaVersion is SchemaVersion at the time of writing.
 	SchemaVersion string `json:"schema_version"`
 	// Status is the worst status of any compared feature: ok, warn or
 	// alert.
@@ -244,33 +244,33 @@ type DriftReport struct {
 	// not be evaluated and is not optional), ALLOW otherwise, including
 	// when there are no such rules: an alert alone does not block.
 	Verdict string `json:"verdict"`
-	// Harness identifies the evalgate that wrote the report.
-	Harness Harness `json:"harness"`
+	// reports.Harness identifies the evalgate that wrote the report.
+	Harness reports.Harness `json:"harness"`
 	// Config identifies the config, when one was given.
-	Config *ConfigInfo `json:"config,omitempty"`
+	Config *reports.ConfigInfo `json:"config,omitempty"`
 	// Reference and Current identify the two files.
-	Reference DriftFile `json:"reference"`
-	Current   DriftFile `json:"current"`
+	Reference File `json:"reference"`
+	Current   File `json:"current"`
 	// Thresholds are the PSI thresholds and bin count applied.
-	Thresholds DriftThresholds `json:"thresholds"`
+	Thresholds Thresholds `json:"thresholds"`
 	// Method says how every number was computed.
-	Method DriftMethod `json:"method"`
-	// Features are the compared features, in DriftFeatures order.
+	Method Method `json:"method"`
+	// Features are the compared features, in Features order.
 	Features []FeatureDrift `json:"features"`
 	// Skipped are the features that could not be compared, and why.
 	Skipped []SkippedFeature `json:"skipped"`
 	// Gate holds the config's rules on drift.* paths with their outcomes.
-	Gate Gate `json:"gate"`
+	Gate reports.Gate `json:"gate"`
 	// OtherRules counts the config's gate rules on other paths, which
 	// evalgate run applies and evalgate drift does not.
 	OtherRules int `json:"other_rules"`
 	// Timing holds the wall-clock times, the only fields that differ
 	// between two runs over the same files.
-	Timing Timing `json:"timing"`
+	Timing reports.Timing `json:"timing"`
 }
 
-// DriftFile identifies one compared file.
-type DriftFile struct {
+// File identifies one compared file.
+type File struct {
 	// Path is the file's path as given on the command line.
 	Path string `json:"path"`
 	// SHA256 is the lowercase hex SHA-256 of the file's bytes.
@@ -280,9 +280,9 @@ type DriftFile struct {
 	Rows int64 `json:"rows"`
 }
 
-// DriftThresholds are the PSI thresholds (drift.psi_warn,
+// Thresholds are the PSI thresholds (drift.psi_warn,
 // drift.psi_alert) and the number of numeric bins (drift.bins).
-type DriftThresholds struct {
+type Thresholds struct {
 	// PSIWarn and PSIAlert are PSI values, PSIWarn ≤ PSIAlert.
 	PSIWarn  float64 `json:"psi_warn"`
 	PSIAlert float64 `json:"psi_alert"`
@@ -290,8 +290,8 @@ type DriftThresholds struct {
 	Bins int `json:"bins"`
 }
 
-// DriftMethod states how the report's numbers were computed.
-type DriftMethod struct {
+// Method states how the report's numbers were computed.
+type Method struct {
 	// PSI is the formula, and PSIEpsilon the smoothing it adds to every
 	// bin proportion (metrics.PSIEpsilon).
 	PSI        string  `json:"psi"`
@@ -305,8 +305,8 @@ type DriftMethod struct {
 	Status string `json:"status"`
 }
 
-func driftMethod() DriftMethod {
-	return DriftMethod{
+func method() Method {
+	return Method{
 		PSI:        "PSI = Σ (c_i − r_i)·ln(c_i / r_i), where r_i and c_i are the shares of the reference and current values in bin (or category) i, each plus ε = 0.0001, so that an empty bin gives a large but finite term",
 		PSIEpsilon: metrics.PSIEpsilon,
 		Bins:       "numeric features: bin edges at the reference's quantiles k/bins (k = 1 … bins−1, inverse ECDF), repeated edges removed so that tied values never split; bin i holds values in (edge[i−1], edge[i]], the first bin open below and the last open above; categorical features: one bin per category seen in either file",
@@ -318,7 +318,7 @@ func driftMethod() DriftMethod {
 
 // FeatureDrift is one compared feature.
 type FeatureDrift struct {
-	// Name is the feature's name, as in DriftFeature and gate paths.
+	// Name is the feature's name, as in Feature and gate paths.
 	Name string `json:"name"`
 	// Kind is numeric or categorical; Measure says what the values are:
 	// "value", "length in characters" or "category".
@@ -345,47 +345,47 @@ type FeatureDrift struct {
 
 // SkippedFeature is a feature that could not be compared.
 type SkippedFeature struct {
-	// Name and Kind are the feature's, as in DriftFeature.
+	// Name and Kind are the feature's, as in Feature.
 	Name string `json:"name"`
 	Kind string `json:"kind"`
 	// Reason says, per file, why it could not be read.
 	Reason string `json:"reason"`
 }
 
-// driftStatus classifies a PSI value under th.
-func driftStatus(psi float64, th DriftThresholds) string {
+// status classifies a PSI value under th.
+func status(psi float64, th Thresholds) string {
 	switch {
 	case psi >= th.PSIAlert:
-		return DriftAlert
+		return Alert
 	case psi >= th.PSIWarn:
-		return DriftWarn
+		return Warn
 	}
-	return DriftOK
+	return OK
 }
 
 // statusRank orders statuses from ok to alert.
-func statusRank(s string) int { return slices.Index([]string{DriftOK, DriftWarn, DriftAlert}, s) }
+func statusRank(s string) int { return slices.Index([]string{OK, Warn, Alert}, s) }
 
-// BuildDrift compares in.Current against in.Reference feature by
+// Build compares in.Current against in.Reference feature by
 // feature, classifies each by PSI, applies the config's drift.* gate
 // rules and returns the report. It does no I/O.
-func BuildDrift(in DriftInput) *DriftReport {
+func Build(in Input) *Report {
 	cfg := in.Config
-	th := DriftThresholds{PSIWarn: 0.1, PSIAlert: 0.2, Bins: 10}
-	r := &DriftReport{
-		SchemaVersion: DriftSchemaVersion,
-		Status:        DriftOK,
-		Harness:       Harness{Name: "evalgate", Version: Version},
-		Reference:     driftFile(in.Reference.Info),
-		Current:       driftFile(in.Current.Info),
-		Method:        driftMethod(),
+	th := Thresholds{PSIWarn: 0.1, PSIAlert: 0.2, Bins: 10}
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Status:        OK,
+		Harness:       reports.Harness{Name: "evalgate", Version: reports.Version},
+		Reference:     fileOf(in.Reference.Info),
+		Current:       fileOf(in.Current.Info),
+		Method:        method(),
 		Features:      []FeatureDrift{},
 		Skipped:       []SkippedFeature{},
 		Timing:        in.Timing,
 	}
 	if cfg != nil {
-		th = DriftThresholds{PSIWarn: cfg.Drift.PSIWarn, PSIAlert: cfg.Drift.PSIAlert, Bins: cfg.Drift.Bins}
-		r.Config = &ConfigInfo{Path: cfg.Path, SHA256: cfg.SHA256}
+		th = Thresholds{PSIWarn: cfg.Drift.PSIWarn, PSIAlert: cfg.Drift.PSIAlert, Bins: cfg.Drift.Bins}
+		r.Config = &reports.ConfigInfo{Path: cfg.Path, SHA256: cfg.SHA256}
 	}
 	r.Thresholds = th
 	for i, f := range in.Reference.features {
@@ -408,7 +408,7 @@ func BuildDrift(in DriftInput) *DriftReport {
 			fd.Categorical, fd.PSI = &cd, cd.PSI
 			fd.ReferenceN, fd.CurrentN = ref.cats.N(), cur.cats.N()
 		}
-		fd.Status = driftStatus(fd.PSI, th)
+		fd.Status = status(fd.PSI, th)
 		if statusRank(fd.Status) > statusRank(r.Status) {
 			r.Status = fd.Status
 		}
@@ -416,20 +416,14 @@ func BuildDrift(in DriftInput) *DriftReport {
 	}
 	var rules []configs.Rule
 	if cfg != nil {
-		for _, rule := range cfg.Gate {
-			if IsDriftMetric(rule.Metric) {
-				rules = append(rules, rule)
-			} else {
-				r.OtherRules++
-			}
-		}
+		rules, r.OtherRules = reports.RulesFor(reports.DocDrift, cfg.Gate)
 	}
-	applyDriftGate(r, rules)
+	applyGate(r, rules)
 	return r
 }
 
-func driftFile(info datasets.Info) DriftFile {
-	return DriftFile{Path: info.Path, SHA256: info.SHA256, Size: info.Size, Rows: info.Rows}
+func fileOf(info datasets.Info) File {
+	return File{Path: info.Path, SHA256: info.SHA256, Size: info.Size, Rows: info.Rows}
 }
 
 // skipReason says why a feature cannot be compared, or "".
@@ -452,158 +446,122 @@ func skipReason(ref, cur *featureTally) string {
 	return strings.Join(why, "; ")
 }
 
-// Statistics a drift gate rule may name per feature: drift.<feature>.<stat>.
+// Statistics a drift gate rule may name per feature: drift.<feature>.<stat>
+// (the catalog, reports.Catalog, documents each).
 const (
-	DriftStatPSI         = "psi"
-	DriftStatKSStatistic = "ks_statistic"
-	DriftStatKSPValue    = "ks_pvalue"
-	DriftStatChi2        = "chi2_statistic"
-	DriftStatChi2PValue  = "chi2_pvalue"
+	StatPSI         = "psi"
+	StatKSStatistic = "ks_statistic"
+	StatKSPValue    = "ks_pvalue"
+	StatChi2        = "chi2_statistic"
+	StatChi2PValue  = "chi2_pvalue"
 )
 
 // Whole-report drift metric paths.
 const (
-	DriftPSIMax     = "drift.psi.max"
-	DriftAlertCount = "drift.alert_count"
-	DriftWarnCount  = "drift.warn_count"
+	PSIMax     = "drift.psi.max"
+	AlertCount = "drift.alert_count"
+	WarnCount  = "drift.warn_count"
 )
 
-var driftStats = []string{DriftStatPSI, DriftStatKSStatistic, DriftStatKSPValue, DriftStatChi2, DriftStatChi2PValue}
+var stats = []string{StatPSI, StatKSStatistic, StatKSPValue, StatChi2, StatChi2PValue}
 
-// IsDriftMetric reports whether a gate rule's metric path belongs to
-// evalgate drift (it starts with "drift."), which evalgate run does not
-// evaluate.
-func IsDriftMetric(path string) bool { return strings.HasPrefix(path, "drift.") }
-
-// DriftMetricPaths lists the metric paths gate rules may use under
-// evalgate drift, with a one-line description each, in the format of
-// MetricPaths.
-func DriftMetricPaths() []string {
-	docs := []metricDoc{
-		{DriftPSIMax, "largest PSI of any compared feature", false},
-		{DriftAlertCount, "number of features whose PSI is at or above drift.psi_alert", false},
-		{DriftWarnCount, "number of features whose PSI is at or above drift.psi_warn and below drift.psi_alert", false},
-		{"drift.<feature>.psi", "one feature's PSI (features: input_length, output_length, latency_ms, confidence, task, model_version, label, and the columns of drift.numeric, drift.categorical and fairness.groups)", false},
-		{"drift.<feature>.ks_statistic", "a numeric feature's two-sample KS statistic D, 0 to 1", false},
-		{"drift.<feature>.ks_pvalue", "a numeric feature's two-sample KS p-value", false},
-		{"drift.<feature>.chi2_statistic", "a categorical feature's chi-square statistic", false},
-		{"drift.<feature>.chi2_pvalue", "a categorical feature's chi-square p-value", false},
-	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = fmt.Sprintf("%-52s %s", d.path, d.doc)
-	}
-	return out
-}
-
-// parseDriftMetric splits drift.<feature>.<stat>; ok is false for a path
+// parseMetric splits drift.<feature>.<stat>; ok is false for a path
 // of another shape. The whole-report paths are not feature paths.
-func parseDriftMetric(path string) (feature, stat string, ok bool) {
+func parseMetric(path string) (feature, stat string, ok bool) {
 	rest, found := strings.CutPrefix(path, "drift.")
 	if !found {
 		return "", "", false
 	}
 	i := strings.LastIndex(rest, ".")
-	if i <= 0 || !slices.Contains(driftStats, rest[i+1:]) {
+	if i <= 0 || !slices.Contains(stats, rest[i+1:]) {
 		return "", "", false
 	}
 	return rest[:i], rest[i+1:], true
 }
 
-// CheckDriftRules returns an error naming every gate rule of cfg on a
-// drift.* path that is not one DriftMetricPaths describes, so that a typo
-// fails before the files are read.
-func CheckDriftRules(cfg *configs.Config) error {
-	var bad []string
-	for i, rule := range cfg.Gate {
-		if !IsDriftMetric(rule.Metric) {
-			continue
+// readers read each drift metric of the catalog (reports.Catalog,
+// Document reports.DocDrift) from a drift report, keyed by the catalog's
+// path; a test checks that the keys are exactly the catalog's drift
+// paths.
+var readers = map[string]func(r *Report, emit func(path string, v float64)){
+	PSIMax: func(r *Report, emit func(string, float64)) {
+		psiMax := math.NaN()
+		for _, f := range r.Features {
+			if math.IsNaN(psiMax) || f.PSI > psiMax {
+				psiMax = f.PSI
+			}
 		}
-		switch rule.Metric {
-		case DriftPSIMax, DriftAlertCount, DriftWarnCount:
-			continue
+		emit(PSIMax, psiMax)
+	},
+	AlertCount: func(r *Report, emit func(string, float64)) { emit(AlertCount, float64(r.count(Alert))) },
+	WarnCount:  func(r *Report, emit func(string, float64)) { emit(WarnCount, float64(r.count(Warn))) },
+	"drift.<feature>." + StatPSI: func(r *Report, emit func(string, float64)) {
+		for _, f := range r.Features {
+			emit("drift."+f.Name+"."+StatPSI, f.PSI)
 		}
-		if _, _, ok := parseDriftMetric(rule.Metric); !ok {
-			bad = append(bad, fmt.Sprintf("gate rule %d: unknown drift metric %q (want %s, %s, %s or drift.<feature>.<%s>)",
-				i+1, rule.Metric, DriftPSIMax, DriftAlertCount, DriftWarnCount, strings.Join(driftStats, "|")))
-		}
-	}
-	if len(bad) > 0 {
-		return errors.New(cfg.Path + ": " + strings.Join(bad, "; "))
-	}
-	return nil
+	},
+	"drift.<feature>." + StatKSStatistic: numeric(StatKSStatistic, func(n *metrics.NumericDrift) float64 { return n.KS.Statistic }),
+	"drift.<feature>." + StatKSPValue:    numeric(StatKSPValue, func(n *metrics.NumericDrift) float64 { return n.KS.PValue }),
+	"drift.<feature>." + StatChi2:        categorical(StatChi2, func(c *metrics.CategoricalDrift) float64 { return c.ChiSquare.Statistic }),
+	"drift.<feature>." + StatChi2PValue:  categorical(StatChi2PValue, func(c *metrics.CategoricalDrift) float64 { return c.ChiSquare.PValue }),
 }
 
-// DriftValues returns every drift metric of r by path.
-func DriftValues(r *DriftReport) map[string]float64 {
-	v := map[string]float64{}
-	alerts, warns := 0, 0
-	psiMax := math.NaN()
+// count counts the features of a status.
+func (r *Report) count(s string) int {
+	n := 0
 	for _, f := range r.Features {
-		v["drift."+f.Name+"."+DriftStatPSI] = f.PSI
-		if math.IsNaN(psiMax) || f.PSI > psiMax {
-			psiMax = f.PSI
-		}
-		switch f.Status {
-		case DriftAlert:
-			alerts++
-		case DriftWarn:
-			warns++
-		}
-		if n := f.Numeric; n != nil {
-			v["drift."+f.Name+"."+DriftStatKSStatistic] = n.KS.Statistic
-			v["drift."+f.Name+"."+DriftStatKSPValue] = n.KS.PValue
-		}
-		if c := f.Categorical; c != nil {
-			v["drift."+f.Name+"."+DriftStatChi2] = c.ChiSquare.Statistic
-			v["drift."+f.Name+"."+DriftStatChi2PValue] = c.ChiSquare.PValue
+		if f.Status == s {
+			n++
 		}
 	}
-	v[DriftPSIMax] = psiMax
-	v[DriftAlertCount] = float64(alerts)
-	v[DriftWarnCount] = float64(warns)
+	return n
+}
+
+func numeric(stat string, get func(*metrics.NumericDrift) float64) func(*Report, func(string, float64)) {
+	return func(r *Report, emit func(string, float64)) {
+		for _, f := range r.Features {
+			if f.Numeric != nil {
+				emit("drift."+f.Name+"."+stat, get(f.Numeric))
+			}
+		}
+	}
+}
+
+func categorical(stat string, get func(*metrics.CategoricalDrift) float64) func(*Report, func(string, float64)) {
+	return func(r *Report, emit func(string, float64)) {
+		for _, f := range r.Features {
+			if f.Categorical != nil {
+				emit("drift."+f.Name+"."+stat, get(f.Categorical))
+			}
+		}
+	}
+}
+
+// Values returns every drift metric of r by path, as the catalog's
+// drift paths name them. Drift metrics have no interval.
+func Values(r *Report) map[string]reports.Value {
+	v := map[string]reports.Value{}
+	for _, m := range reports.Catalog() {
+		if read := readers[m.Path]; m.Document == reports.DocDrift && read != nil {
+			read(r, func(path string, x float64) { v[path] = reports.Value{V: x, Low: math.NaN(), High: math.NaN()} })
+		}
+	}
 	return v
 }
 
-// applyDriftGate checks every rule against r's values, fills r.Gate and
-// sets r.Verdict.
-func applyDriftGate(r *DriftReport, rules []configs.Rule) {
-	values := DriftValues(r)
-	g := Gate{Rules: make([]RuleResult, 0, len(rules))}
-	for _, rule := range rules {
-		rr := RuleResult{Metric: rule.Metric, Min: rule.Min, Max: rule.Max, Optional: rule.Optional, Description: rule.Description,
-			Observed: math.NaN(), Low: math.NaN(), High: math.NaN()}
-		val, ok := values[rule.Metric]
-		if !ok || math.IsNaN(val) {
-			rr.Outcome = NotEvaluated
-			rr.Reason = "metric could not be computed" + driftHint(r, rule.Metric)
-			if rule.Optional {
-				rr.Reason += "; optional, so it does not block"
-			}
-		} else {
-			rr.Observed = val
-			rr.Outcome, rr.Reason = judge(rule, val)
-		}
-		if rr.Outcome == Pass || (rr.Outcome == NotEvaluated && rule.Optional) {
-			g.Passed++
-		} else {
-			g.Failed++
-		}
-		g.Rules = append(g.Rules, rr)
-	}
-	r.Gate = g
-	r.Verdict = Allow
-	if g.Failed > 0 {
-		r.Verdict = Block
-	}
+// applyGate checks rules (all on drift.* paths) against r's values with
+// the one gate engine, fills r.Gate and sets r.Verdict.
+func applyGate(r *Report, rules []configs.Rule) {
+	r.Gate = reports.Evaluate(rules, Values(r), func(metric string) string { return hint(r, metric) })
+	r.Verdict = r.Gate.Verdict()
 }
 
-// driftHint explains why a drift metric has no value.
-func driftHint(r *DriftReport, path string) string {
-	if path == DriftPSIMax {
+// hint explains why a drift metric has no value.
+func hint(r *Report, path string) string {
+	if path == PSIMax {
 		return " (no feature could be compared)"
 	}
-	feature, stat, ok := parseDriftMetric(path)
+	feature, stat, ok := parseMetric(path)
 	if !ok {
 		return ""
 	}
@@ -627,19 +585,19 @@ func driftHint(r *DriftReport, path string) string {
 // CompareFiles tallies the reference and current files at once, one
 // goroutine each, and builds their drift report under cfg (nil for the
 // defaults).
-func CompareFiles(ctx context.Context, cfg *configs.Config, reference, current string) (*DriftReport, error) {
+func CompareFiles(ctx context.Context, cfg *configs.Config, reference, current string) (*Report, error) {
 	started := time.Now().UTC()
-	feats := DriftFeatures(cfg)
-	var ref, cur *DriftTally
+	feats := Features(cfg)
+	var ref, cur *Tally
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if ref, err = TallyDrift(gctx, reference, feats); err != nil {
+		if ref, err = TallyFile(gctx, reference, feats); err != nil {
 			return fmt.Errorf("reference: %w", err)
 		}
 		return nil
 	})
 	g.Go(func() (err error) {
-		if cur, err = TallyDrift(gctx, current, feats); err != nil {
+		if cur, err = TallyFile(gctx, current, feats); err != nil {
 			return fmt.Errorf("current: %w", err)
 		}
 		return nil
@@ -648,6 +606,6 @@ func CompareFiles(ctx context.Context, cfg *configs.Config, reference, current s
 		return nil, err
 	}
 	finished := time.Now().UTC()
-	return BuildDrift(DriftInput{Config: cfg, Reference: ref, Current: cur,
-		Timing: Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}}), nil
+	return Build(Input{Config: cfg, Reference: ref, Current: cur,
+		Timing: reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}}), nil
 }

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
 // MarkdownLimit is the largest report.md WriteMarkdown writes, in bytes:
@@ -44,7 +45,7 @@ const (
 // stays under MarkdownLimit; when something has to go, a note at the end
 // says what was cut. Every string from the config, the dataset or a model
 // is escaped.
-func WriteMarkdown(w io.Writer, r *Report) error {
+func WriteMarkdown(w io.Writer, r *reports.Report) error {
 	_, err := io.WriteString(w, markdown(r, MarkdownLimit))
 	return err
 }
@@ -70,7 +71,7 @@ func (s mdSection) size() int {
 }
 
 // markdown renders r within limit bytes.
-func markdown(r *Report, limit int) string {
+func markdown(r *reports.Report, limit int) string {
 	const reserve = 1024 // room for the truncation note
 	var b strings.Builder
 	var cut []string
@@ -119,10 +120,10 @@ func markdown(r *Report, limit int) string {
 	return b.String()
 }
 
-func mdSections(r *Report) []mdSection {
+func mdSections(r *reports.Report) []mdSection {
 	var out []mdSection
 	icon := "✅"
-	if r.Verdict != Allow {
+	if r.Verdict != reports.Allow {
 		icon = "❌"
 	}
 	head := mdSection{title: "summary", required: true, open: fmt.Sprintf("## %s evalgate: %s\n\n**%s**\n\n", icon, r.Verdict, md(headline(r)))}
@@ -143,7 +144,7 @@ func mdSections(r *Report) []mdSection {
 	}
 	out = append(out, head)
 
-	var failing []RuleResult
+	var failing []reports.RuleResult
 	for _, rr := range r.Gate.Rules {
 		if blocks(rr) {
 			failing = append(failing, rr)
@@ -153,7 +154,7 @@ func mdSections(r *Report) []mdSection {
 		s := mdSection{title: "failing rules", required: true, open: "\n### Failing rules\n\n"}
 		s.lines = append(s.lines, "| rule | observed | interval | threshold | why |", "| --- | --- | --- | --- | --- |")
 		for _, rr := range failing {
-			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s |", mdCode(rr.Metric), fmtNum(rr.Observed), interval(rr.Low, rr.High), threshold(rr), md(rr.Reason)))
+			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s |", mdCode(rr.Metric), reports.FormatNumber(rr.Observed), interval(rr.Low, rr.High), threshold(rr), md(rr.Reason)))
 		}
 		out = append(out, s)
 	}
@@ -165,9 +166,9 @@ func mdSections(r *Report) []mdSection {
 		gate.lines = append(gate.lines, "| outcome | rule | observed | interval | threshold | SOC 2 | description |", "| --- | --- | --- | --- | --- | --- | --- |")
 	}
 	for _, rr := range r.Gate.Rules {
-		gate.lines = append(gate.lines, fmt.Sprintf("| %s | `%s` | %s | %s | %s | %s | %s |", outcomeMark(rr), mdCode(rr.Metric), fmtNum(rr.Observed), interval(rr.Low, rr.High), threshold(rr), Criterion(rr.Metric), md(rr.Description)))
+		gate.lines = append(gate.lines, fmt.Sprintf("| %s | `%s` | %s | %s | %s | %s | %s |", outcomeMark(rr), mdCode(rr.Metric), reports.FormatNumber(rr.Observed), interval(rr.Low, rr.High), threshold(rr), reports.Criterion(rr.Metric), md(rr.Description)))
 	}
-	if r.Status != Complete {
+	if r.Status != reports.Complete {
 		gate.lines = append(gate.lines, "", "**The run is "+r.Status+":** "+md(r.StatusReason))
 	}
 	out = append(out, gate)
@@ -180,7 +181,7 @@ func mdSections(r *Report) []mdSection {
 		out = append(out, mdRegression(r))
 	}
 	if l := r.Metrics.Labels; l != nil {
-		s := details("Labels", SOC2ProcessingIntegrity)
+		s := details("Labels", reports.SOC2ProcessingIntegrity)
 		s.lines = append(s.lines, fmt.Sprintf("macro-F1 %.3f, accuracy %s", l.MacroF1, l.Accuracy), "", "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |")
 		for _, cm := range l.PerClass {
 			s.lines = append(s.lines, fmt.Sprintf("| %s | %.3f | %.3f | %.3f | %d |", md(cm.Class), cm.Precision, cm.Recall, cm.F1, cm.Support))
@@ -188,7 +189,7 @@ func mdSections(r *Report) []mdSection {
 		out = append(out, s)
 	}
 	if rp := r.Metrics.Repeats; rp != nil {
-		s := details("Repeats (non-determinism)", SOC2ProcessingIntegrity)
+		s := details("Repeats (non-determinism)", reports.SOC2ProcessingIntegrity)
 		s.lines = append(s.lines, "| measure | value |", "| --- | --- |",
 			fmt.Sprintf("| mean accuracy over %d samples | %s |", rp.MaxSamples, rp.MeanAccuracy),
 			fmt.Sprintf("| majority-vote accuracy | %s |", rp.MajorityAccuracy),
@@ -234,7 +235,7 @@ func mdSections(r *Report) []mdSection {
 
 // notMeasured says which evidence this report lacks, as a sentence
 // followed by a space.
-func notMeasured(r *Report) string {
+func notMeasured(r *reports.Report) string {
 	var not []string
 	if r.Metrics.Groundedness == nil {
 		not = append(not, "groundedness")
@@ -264,14 +265,14 @@ func detailsNote(title, note, criterion string) mdSection {
 	}
 	return mdSection{
 		title: strings.ToLower(title),
-		open:  fmt.Sprintf("\n<details><summary><b>%s</b>%s — evidence for %s</summary>\n\n", title, note, criterionName(criterion)),
+		open:  fmt.Sprintf("\n<details><summary><b>%s</b>%s — evidence for %s</summary>\n\n", title, note, reports.CriterionName(criterion)),
 		close: "\n</details>\n",
 	}
 }
 
-func mdAccuracy(r *Report) mdSection {
+func mdAccuracy(r *reports.Report) mdSection {
 	acc := r.Metrics.Accuracy
-	s := details("Accuracy", SOC2ProcessingIntegrity)
+	s := details("Accuracy", reports.SOC2ProcessingIntegrity)
 	var prod metrics.Accuracy
 	hasProd := r.Production != nil
 	if hasProd {
@@ -300,8 +301,8 @@ func mdAccuracy(r *Report) mdSection {
 	return s
 }
 
-func mdFairness(r *Report) mdSection {
-	s := details("Fairness by group", SOC2ProcessingIntegrity)
+func mdFairness(r *reports.Report) mdSection {
+	s := details("Fairness by group", reports.SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, "Accuracy per group; groups smaller than the configured minimum are shown but do not decide the gate.")
 	for _, col := range r.Metrics.Fairness {
 		s.lines = append(s.lines, "", fmt.Sprintf("**%s**", md(col.Column)), "", "| group | n | accuracy | |", "| --- | --- | --- | --- |")
@@ -325,9 +326,9 @@ func mdFairness(r *Report) mdSection {
 	return s
 }
 
-func mdRegression(r *Report) mdSection {
+func mdRegression(r *reports.Report) mdSection {
 	reg := r.Metrics.Regression
-	s := details("Regression against production", SOC2ChangeManagement)
+	s := details("Regression against production", reports.SOC2ChangeManagement)
 	s.lines = append(s.lines,
 		fmt.Sprintf("On %d items answered by both models, accuracy changed by %s (paired bootstrap interval), McNemar p = %s.",
 			reg.Pairs, estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), pText(reg.McNemarP)),
@@ -353,13 +354,13 @@ func mdRegression(r *Report) mdSection {
 	return s
 }
 
-func mdGroundedness(r *Report) mdSection {
+func mdGroundedness(r *reports.Report) mdSection {
 	g := r.Metrics.Groundedness
 	note := "no answer checked"
 	if g.Rate.N > 0 {
 		note = fmt.Sprintf("%s grounded, %d hallucinated", pct(g.Rate.Rate), len(g.Hallucinated))
 	}
-	s := detailsNote("Groundedness", note, SOC2ProcessingIntegrity)
+	s := detailsNote("Groundedness", note, reports.SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, fmt.Sprintf("Method `%s`. %s", mdCode(orDash(g.Method)), groundLead(g)))
 	if j := r.Judge; j != nil {
 		s.lines = append(s.lines, "", fmt.Sprintf("Claims verified by the judge %s: %s.", mdText(judgeLine(j)), judgeCalls(j)))
@@ -381,7 +382,7 @@ func mdGroundedness(r *Report) mdSection {
 // unsupported claims and the evidence against each.
 func mdHallucinated(g *integrity.Groundedness) mdSection {
 	hs := g.Hallucinated
-	s := detailsNote("Hallucinated answers", fmt.Sprint(len(hs)), SOC2ProcessingIntegrity)
+	s := detailsNote("Hallucinated answers", fmt.Sprint(len(hs)), reports.SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, "Highest hallucination score (0 to 1) first; each unsupported claim with what gave it away and the closest passage of the context.", "",
 		"| answer | score | unsupported claim | evidence |", "| --- | --- | --- | --- |")
 	show := anySample(len(hs), func(i int) int { return hs[i].Sample })
@@ -420,7 +421,7 @@ func mdEvidence(c integrity.Claim) string {
 }
 
 func mdBoundaries(b *integrity.BoundaryReport) mdSection {
-	s := detailsNote("Boundaries", fmt.Sprintf("%s in %d of %d outputs", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked), SOC2ProcessingIntegrity)
+	s := detailsNote("Boundaries", fmt.Sprintf("%s in %d of %d outputs", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked), reports.SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, fmt.Sprintf("Output rules from the config that no answer may break: %s in %d of %d checked outputs.", plural(b.Violations, "violation", "violations"), b.ViolatingItems, b.Checked))
 	if len(b.Rules) > 0 {
 		s.lines = append(s.lines, "", "| rule | violations |", "| --- | --- |")
@@ -453,7 +454,7 @@ func mdBoundaries(b *integrity.BoundaryReport) mdSection {
 }
 
 func mdReview(rv *integrity.Review) mdSection {
-	s := detailsNote("Routed to human review", plural(rv.Routed, "answer", "answers"), SOC2ProcessingIntegrity)
+	s := detailsNote("Routed to human review", plural(rv.Routed, "answer", "answers"), reports.SOC2ProcessingIntegrity)
 	s.lines = append(s.lines, reviewLead(rv))
 	if len(rv.ByReason) > 0 {
 		s.lines = append(s.lines, "", "| reason | answers |", "| --- | --- |")
@@ -488,7 +489,7 @@ func confidenceText(c *float64) string {
 }
 
 func mdPII(p *integrity.PIISummary, redacted bool) mdSection {
-	s := detailsNote("Personal data (PII)", plural(p.Total, "value found", "values found"), SOC2Privacy)
+	s := detailsNote("Personal data (PII)", plural(p.Total, "value found", "values found"), reports.SOC2Privacy)
 	kinds := piiKinds(p)
 	if p.Total == 0 {
 		var where []string
@@ -528,13 +529,13 @@ func piiRedactionNote(redacted bool) string {
 	return "pii.redact was off: values the model wrote are stored as written in results.parquet and review.parquet."
 }
 
-func mdHistory(ps []ControlPosition) mdSection {
+func mdHistory(ps []reports.ControlPosition) mdSection {
 	bad := outOfControl(ps)
 	note := fmt.Sprintf("in control on %s", plural(len(ps), "metric", "metrics"))
 	if len(bad) > 0 {
 		note = fmt.Sprintf("⚠ %d of %d metrics out of control", len(bad), len(ps))
 	}
-	s := detailsNote("Control charts", note, SOC2Monitoring)
+	s := detailsNote("Control charts", note, reports.SOC2Monitoring)
 	lead := "Where this report falls on control charts of earlier signed reports"
 	if refs := historyReferences(ps); len(refs) > 0 {
 		lead += " (limits from " + mdText(strings.Join(refs, "; ")) + ")"
@@ -542,7 +543,7 @@ func mdHistory(ps []ControlPosition) mdSection {
 	s.lines = append(s.lines, lead+". Rates with a count behind them are on p-charts, other metrics on individuals (X-mR) charts; a signal names the Western Electric rule that fired.", "",
 		"| metric | chart | value | n | LCL | center | UCL | signals |", "| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, p := range ps {
-		value, flags := fmtNum(p.Value), "in control"
+		value, flags := reports.FormatNumber(p.Value), "in control"
 		if p.OutOfControl() {
 			value, flags = "**"+value+"**", "⚠ "+mdText(signalsList(p.Signals))
 		}
@@ -550,14 +551,14 @@ func mdHistory(ps []ControlPosition) mdSection {
 		if p.N > 0 {
 			n = fmt.Sprint(p.N)
 		}
-		s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", mdCode(p.Metric), mdText(chartKind(p.Chart)), value, n, fmtNum(p.LCL), fmtNum(p.Center), fmtNum(p.UCL), flags))
+		s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", mdCode(p.Metric), mdText(chartKind(p.Chart)), value, n, reports.FormatNumber(p.LCL), reports.FormatNumber(p.Center), reports.FormatNumber(p.UCL), flags))
 	}
 	return s
 }
 
-func mdRun(r *Report) mdSection {
+func mdRun(r *reports.Report) mdSection {
 	s := mdSection{title: "run", open: "\n<details><summary><b>Run</b>: calls, errors, tokens, latency</summary>\n\n", close: "\n</details>\n"}
-	models := []ModelRun{r.Candidate}
+	models := []reports.ModelRun{r.Candidate}
 	names := []string{"candidate"}
 	if r.Production != nil {
 		models, names = append(models, *r.Production), append(names, "production")

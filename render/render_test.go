@@ -1,15 +1,19 @@
-package reports
+package render
 
 import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/reports/reportstest"
 )
 
 func TestRenderGolden(t *testing.T) {
-	r := Build(testInput(t))
+	r := reports.Build(reportstest.Input(t))
 	for _, tt := range []struct{ format, file string }{
 		{FormatMarkdown, "report.md"},
 		{FormatHTML, "report.html"},
@@ -17,18 +21,18 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tt.format, func(t *testing.T) {
 			var a, b bytes.Buffer
-			if err := Render(&a, r, tt.format); err != nil {
+			if err := Report(&a, r, tt.format); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.file, a.Bytes())
 			// From report.json, as `evalgate report render` does.
 			var js bytes.Buffer
-			WriteJSON(&js, r)
-			back, err := ReadJSON(&js)
+			reports.WriteJSON(&js, r)
+			back, err := reports.ReadJSON(&js)
 			if err != nil {
 				t.Fatal(err)
 			}
-			Render(&b, back, tt.format)
+			Report(&b, back, tt.format)
 			if !bytes.Equal(a.Bytes(), b.Bytes()) {
 				t.Error("rendering the decoded report.json gives other bytes")
 			}
@@ -37,14 +41,14 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestRenderUnknownFormat(t *testing.T) {
-	err := Render(&bytes.Buffer{}, Build(testInput(t)), "pdf")
+	err := Report(&bytes.Buffer{}, reports.Build(reportstest.Input(t)), "pdf")
 	if err == nil || !strings.Contains(err.Error(), `unknown format "pdf"`) {
 		t.Errorf("error %v, want unknown format", err)
 	}
 }
 
 func TestMarkdown(t *testing.T) {
-	r := Build(testInput(t))
+	r := reports.Build(reportstest.Input(t))
 	var b bytes.Buffer
 	WriteMarkdown(&b, r)
 	md := b.String()
@@ -58,7 +62,7 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestMarkdownTruncation(t *testing.T) {
-	r := Build(testInput(t))
+	r := reports.Build(reportstest.Input(t))
 	// Many flips and groups, as a big eval set would have.
 	for i := range 20000 {
 		r.Metrics.Regression.RightToWrong = append(r.Metrics.Regression.RightToWrong, fmt.Sprintf("item-%06d", i))
@@ -110,7 +114,7 @@ func TestMarkdownEscapes(t *testing.T) {
 }
 
 func TestJUnit(t *testing.T) {
-	in := testInput(t)
+	in := reportstest.Input(t)
 	tests := []struct {
 		name                     string
 		incomplete               string
@@ -139,7 +143,7 @@ func TestJUnit(t *testing.T) {
 			in.Incomplete = tt.incomplete
 			in.Config.Gate[4].Optional = !tt.requireRefunds
 			var b bytes.Buffer
-			if err := WriteJUnit(&b, Build(in)); err != nil {
+			if err := WriteJUnit(&b, reports.Build(in)); err != nil {
 				t.Fatal(err)
 			}
 			if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
@@ -156,6 +160,52 @@ func TestJUnit(t *testing.T) {
 			}
 			if strings.Join(failing, "; ") != strings.Join(tt.failing, "; ") {
 				t.Errorf("failing cases %q, want %q", failing, tt.failing)
+			}
+		})
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	var sum bytes.Buffer
+	if err := WriteSummary(&sum, reports.Build(reportstest.Input(t))); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary.txt", sum.Bytes())
+}
+
+// TestIntegrityRenderGolden renders the integrity report in every format,
+// from the built report and from its report.json, as evalgate report
+// render does: both give the golden bytes.
+func TestIntegrityRenderGolden(t *testing.T) {
+	r := reportstest.IntegrityReport(t)
+	var js bytes.Buffer
+	if err := reports.WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := reports.ReadJSON(bytes.NewReader(js.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		file  string
+		write func(io.Writer, *reports.Report) error
+	}{
+		{"report-integrity.md", WriteMarkdown},
+		{"report-integrity.html", WriteHTML},
+		{"report-integrity.junit.xml", WriteJUnit},
+		{"report-integrity.summary.txt", WriteSummary},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			var a, b bytes.Buffer
+			if err := tt.write(&a, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, a.Bytes())
+			if err := tt.write(&b, back); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Error("rendering the decoded report.json gives other bytes")
 			}
 		})
 	}

@@ -1,8 +1,7 @@
-package reports
+package render
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
@@ -11,85 +10,17 @@ import (
 
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
-
-// Formats that Render writes.
-const (
-	FormatMarkdown = "md"
-	FormatHTML     = "html"
-	FormatJUnit    = "junit"
-)
-
-// Formats lists the formats Render accepts.
-func Formats() []string { return []string{FormatMarkdown, FormatHTML, FormatJUnit} }
-
-// Render writes r in format (FormatMarkdown, FormatHTML or FormatJUnit). An
-// unknown format is an error, never a fallback.
-func Render(w io.Writer, r *Report, format string) error {
-	switch format {
-	case FormatMarkdown:
-		return WriteMarkdown(w, r)
-	case FormatHTML:
-		return WriteHTML(w, r)
-	case FormatJUnit:
-		return WriteJUnit(w, r)
-	}
-	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
-}
-
-// SOC 2 trust services criteria that sections of a report give evidence for.
-const (
-	SOC2ProcessingIntegrity = "PI1"
-	SOC2ChangeManagement    = "CC8.1"
-	SOC2Monitoring          = "CC7"
-	SOC2Privacy             = "C1/P"
-)
-
-// Criterion returns the SOC 2 criterion a gate metric path gives evidence
-// for: CC8.1 for the regression against production, CC7 for drift and
-// control limits, C1/P for personal data (pii.*), and PI1 processing
-// integrity for what the run measured about the candidate's answers:
-// accuracy, fairness, groundedness (groundedness, groundedness.*),
-// boundaries (boundaries.*), review routing (review.*), labels, repeats and
-// errors. A path it does not know is PI1.
-func Criterion(metric string) string {
-	head, _, _ := strings.Cut(metric, ".")
-	switch head {
-	case "regression", "production":
-		return SOC2ChangeManagement
-	case "drift", "history":
-		return SOC2Monitoring
-	case "pii", "privacy":
-		return SOC2Privacy
-	case "accuracy", "fairness", "groundedness", "boundaries", "review", "labels", "repeats", "errors":
-		return SOC2ProcessingIntegrity
-	}
-	return SOC2ProcessingIntegrity
-}
-
-// criterionName spells a criterion out for readers.
-func criterionName(c string) string {
-	switch c {
-	case SOC2ProcessingIntegrity:
-		return "SOC 2 PI1 processing integrity"
-	case SOC2ChangeManagement:
-		return "SOC 2 CC8.1 change management"
-	case SOC2Monitoring:
-		return "SOC 2 CC7 system monitoring"
-	case SOC2Privacy:
-		return "SOC 2 C1 confidentiality / P privacy"
-	}
-	return "SOC 2 " + c
-}
 
 // threshold spells a rule's bounds: "≥ 0.8", "≤ 0.2", "≥ 0 and ≤ 1".
-func threshold(rr RuleResult) string {
+func threshold(rr reports.RuleResult) string {
 	var b []string
 	if rr.Min != nil {
-		b = append(b, "≥ "+fmtNum(*rr.Min))
+		b = append(b, "≥ "+reports.FormatNumber(*rr.Min))
 	}
 	if rr.Max != nil {
-		b = append(b, "≤ "+fmtNum(*rr.Max))
+		b = append(b, "≤ "+reports.FormatNumber(*rr.Max))
 	}
 	if len(b) == 0 {
 		return "-"
@@ -102,15 +33,15 @@ func interval(low, high float64) string {
 	if math.IsNaN(low) || math.IsNaN(high) {
 		return "-"
 	}
-	return "[" + fmtNum(low) + ", " + fmtNum(high) + "]"
+	return "[" + reports.FormatNumber(low) + ", " + reports.FormatNumber(high) + "]"
 }
 
 // outcomeMark is a rule outcome for people.
-func outcomeMark(rr RuleResult) string {
+func outcomeMark(rr reports.RuleResult) string {
 	switch {
-	case rr.Outcome == Pass:
+	case rr.Outcome == reports.Pass:
 		return "pass"
-	case rr.Outcome == Fail:
+	case rr.Outcome == reports.Fail:
 		return "FAIL"
 	case rr.Optional:
 		return "not evaluated (optional)"
@@ -119,8 +50,8 @@ func outcomeMark(rr RuleResult) string {
 }
 
 // blocks reports whether a rule counts against the verdict.
-func blocks(rr RuleResult) bool {
-	return rr.Outcome == Fail || (rr.Outcome == NotEvaluated && !rr.Optional)
+func blocks(rr reports.RuleResult) bool {
+	return rr.Outcome == reports.Fail || (rr.Outcome == reports.NotEvaluated && !rr.Optional)
 }
 
 // pct formats a rate in [0, 1] as a percentage with one decimal.
@@ -132,14 +63,14 @@ func pct(v float64) string {
 }
 
 // headline is the one-sentence verdict.
-func headline(r *Report) string {
+func headline(r *reports.Report) string {
 	n := len(r.Gate.Rules)
 	switch {
-	case r.Status != Complete:
+	case r.Status != reports.Complete:
 		return fmt.Sprintf("The run did not finish (%s), so the candidate may not be promoted.", r.StatusReason)
-	case r.Verdict == Allow && n == 0:
+	case r.Verdict == reports.Allow && n == 0:
 		return "The config has no gate rules, so nothing blocks promotion."
-	case r.Verdict == Allow:
+	case r.Verdict == reports.Allow:
 		return fmt.Sprintf("The candidate passed all %d gate rules and may be promoted.", n)
 	}
 	return fmt.Sprintf("%d of %d gate rules did not pass, so the candidate may not be promoted.", r.Gate.Failed, n)
@@ -147,7 +78,7 @@ func headline(r *Report) string {
 
 // modelLine names a model for people: "extractive-v2 (builtin:extractive-v2)",
 // with the version when it differs from the model name.
-func modelLine(m ModelRun) string {
+func modelLine(m reports.ModelRun) string {
 	s := m.Model
 	if m.Version != "" && m.Version != m.Model {
 		s += " version " + m.Version
@@ -219,12 +150,12 @@ func passageText(c integrity.Claim) string {
 }
 
 // judgeLine names the judge model for people, as modelLine does.
-func judgeLine(j *JudgeRun) string {
-	return modelLine(ModelRun{Provider: j.Provider, Model: j.Model, Version: j.Version})
+func judgeLine(j *reports.JudgeRun) string {
+	return modelLine(reports.ModelRun{Provider: j.Provider, Model: j.Model, Version: j.Version})
 }
 
 // judgeCalls counts a judge's calls: "40 calls, 1 error, 3 cached".
-func judgeCalls(j *JudgeRun) string {
+func judgeCalls(j *reports.JudgeRun) string {
 	return fmt.Sprintf("%s, %s, %d cached", plural(j.Calls, "call", "calls"), plural(j.Errors, "error", "errors"), j.Cached)
 }
 
@@ -248,8 +179,8 @@ func chartKind(kind string) string {
 }
 
 // outOfControl returns the positions on which a rule fires.
-func outOfControl(ps []ControlPosition) []ControlPosition {
-	var out []ControlPosition
+func outOfControl(ps []reports.ControlPosition) []reports.ControlPosition {
+	var out []reports.ControlPosition
 	for _, p := range ps {
 		if p.OutOfControl() {
 			out = append(out, p)
@@ -260,7 +191,7 @@ func outOfControl(ps []ControlPosition) []ControlPosition {
 
 // historyReferences lists the distinct reference periods of positions, in
 // order of first appearance.
-func historyReferences(ps []ControlPosition) []string {
+func historyReferences(ps []reports.ControlPosition) []string {
 	var out []string
 	for _, p := range ps {
 		if p.Reference != "" && !slices.Contains(out, p.Reference) {
@@ -286,7 +217,7 @@ func piiKinds(p *integrity.PIISummary) []integrity.PIIKind {
 func reviewLead(rv *integrity.Review) string {
 	why := "hallucinated answers, judge errors and boundary violations are routed"
 	if rv.ConfidenceBelow > 0 {
-		why = fmt.Sprintf("hallucinated answers, judge errors, boundary violations and answers with confidence below %s are routed", fmtNum(rv.ConfidenceBelow))
+		why = fmt.Sprintf("hallucinated answers, judge errors, boundary violations and answers with confidence below %s are routed", reports.FormatNumber(rv.ConfidenceBelow))
 	}
 	return fmt.Sprintf("%s to a person (%s). review.parquet, written beside this report, holds each one with its question, reference answer, the model's answer and the evidence.",
 		plural(rv.Routed, "answer was routed", "answers were routed"), why)

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	_ "embed"
@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
 // historyMethod explains the charts and the rules, for the Markdown and
@@ -22,12 +24,12 @@ const historyMethod = "Rates with a count behind them get p-charts: the center i
 	"rule 1, one point beyond 3σ; rule 2, 2 of 3 beyond 2σ on one side; rule 3, 4 of 5 beyond 1σ on one side; rule 4, 8 in a row on one side of the center."
 
 // historyLimits describes a chart's center line and where it comes from.
-func historyLimits(m MetricHistory) string {
+func historyLimits(m history.Metric) string {
 	c := m.Chart
 	if c.Kind == metrics.ChartP {
-		return fmt.Sprintf("p-chart, center p̄ = %s (%d of %d over %d reference reports)", fmtNum(c.Center), c.Successes, c.Trials, c.Reference)
+		return fmt.Sprintf("p-chart, center p̄ = %s (%d of %d over %d reference reports)", reports.FormatNumber(c.Center), c.Successes, c.Trials, c.Reference)
 	}
-	return fmt.Sprintf("individuals chart, center %s, mean moving range %s (over %d reference reports)", fmtNum(c.Center), fmtNum(c.MovingRange), c.Reference)
+	return fmt.Sprintf("individuals chart, center %s, mean moving range %s (over %d reference reports)", reports.FormatNumber(c.Center), reports.FormatNumber(c.MovingRange), c.Reference)
 }
 
 // signalsText joins signals as "rule 1 (one point beyond 3σ, below); …".
@@ -41,12 +43,12 @@ func signalsText(s []metrics.Signal) string {
 
 // latestText says whether the newest report is in control, naming every
 // metric and rule that is not.
-func (h *History) latestText() (text string, ok bool) {
+func latestText(h *history.History) (text string, ok bool) {
 	newest := h.Reports[len(h.Reports)-1]
 	var bad []string
 	for _, p := range h.Latest() {
 		if p.OutOfControl() {
-			bad = append(bad, p.Metric+" "+fmtNum(p.Value)+": "+signalsText(p.Signals))
+			bad = append(bad, p.Metric+" "+reports.FormatNumber(p.Value)+": "+signalsText(p.Signals))
 		}
 	}
 	who := fmt.Sprintf("%s, %s, %s", newest.Time.Format(time.DateOnly), newest.Model, newest.Path)
@@ -59,7 +61,7 @@ func (h *History) latestText() (text string, ok bool) {
 // WriteHistorySummary writes a few lines for the terminal: the reports
 // read, the files left out, the newest report's position on each chart and
 // the earlier points out of control.
-func WriteHistorySummary(w io.Writer, h *History) error {
+func WriteHistorySummary(w io.Writer, h *history.History) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d signed reports verified with key %s, %s to %s\n", len(h.Reports), h.KeyID,
 		h.Reports[0].Time.Format(time.DateOnly), h.Reports[len(h.Reports)-1].Time.Format(time.DateOnly))
@@ -70,7 +72,7 @@ func WriteHistorySummary(w io.Writer, h *History) error {
 		}
 	}
 	fmt.Fprintf(&b, "limits from %s\n", h.Reference)
-	latest := map[string]ControlPosition{}
+	latest := map[string]reports.ControlPosition{}
 	for _, p := range h.Latest() {
 		latest[p.Metric] = p
 	}
@@ -91,7 +93,7 @@ func WriteHistorySummary(w io.Writer, h *History) error {
 			if p.N > 0 {
 				n = fmt.Sprintf(" (n %d)", p.N)
 			}
-			line += fmt.Sprintf(" newest %s%s, limits [%s, %s], center %s: %s", fmtNum(p.Value), n, fmtNum(p.LCL), fmtNum(p.UCL), fmtNum(p.Center), state)
+			line += fmt.Sprintf(" newest %s%s, limits [%s, %s], center %s: %s", reports.FormatNumber(p.Value), n, reports.FormatNumber(p.LCL), reports.FormatNumber(p.UCL), reports.FormatNumber(p.Center), state)
 		} else {
 			line += " no value in the newest report"
 		}
@@ -99,14 +101,14 @@ func WriteHistorySummary(w io.Writer, h *History) error {
 		for j, pt := range m.Chart.Points {
 			if r := m.Reports[j]; r != newest && pt.OutOfControl() {
 				hr := h.Reports[r]
-				earlier = append(earlier, fmt.Sprintf("  %s %s %s: %s %s", hr.Time.Format(time.DateOnly), hr.Path, m.Metric, fmtNum(pt.Value), signalsText(pt.Signals)))
+				earlier = append(earlier, fmt.Sprintf("  %s %s %s: %s %s", hr.Time.Format(time.DateOnly), hr.Path, m.Metric, reports.FormatNumber(pt.Value), signalsText(pt.Signals)))
 			}
 		}
 	}
 	if len(earlier) > 0 {
 		fmt.Fprintf(&b, "earlier points out of control:\n%s\n", strings.Join(earlier, "\n"))
 	}
-	text, _ := h.latestText()
+	text, _ := latestText(h)
 	b.WriteString(text + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -116,7 +118,7 @@ func WriteHistorySummary(w io.Writer, h *History) error {
 // read and the reference period, a table per metric (date, model version,
 // value, n, LCL, center, UCL, flags), and the files left out. Every string
 // from a report or a path is escaped.
-func WriteHistoryMarkdown(w io.Writer, h *History) error {
+func WriteHistoryMarkdown(w io.Writer, h *history.History) error {
 	var b strings.Builder
 	first, last := h.Reports[0], h.Reports[len(h.Reports)-1]
 	fmt.Fprintf(&b, "# evalgate history: control charts over %d signed reports\n\n", len(h.Reports))
@@ -125,7 +127,7 @@ func WriteHistoryMarkdown(w io.Writer, h *History) error {
 		fmt.Fprintf(&b, "; %d files left out (listed at the end)", len(h.Excluded))
 	}
 	fmt.Fprintf(&b, ". Limits from %s.\n\n", h.Reference)
-	text, ok := h.latestText()
+	text, ok := latestText(h)
 	mark := "✅"
 	if !ok {
 		mark = "❌"
@@ -139,12 +141,12 @@ func WriteHistoryMarkdown(w io.Writer, h *History) error {
 		b.WriteString("\n\n| date | model version | value | n | LCL | center | UCL | flags |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for j, p := range m.Chart.Points {
 			hr := h.Reports[m.Reports[j]]
-			value, flags := fmtNum(p.Value), ""
+			value, flags := reports.FormatNumber(p.Value), ""
 			if p.OutOfControl() {
 				value, flags = "**"+value+"**", "⚠ "+signalsText(p.Signals)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", hr.Time.Format(time.DateOnly), md(hr.Model), value, countText(p.N),
-				fmtNum(p.LCL), fmtNum(m.Chart.Center), fmtNum(p.UCL), flags)
+				reports.FormatNumber(p.LCL), reports.FormatNumber(m.Chart.Center), reports.FormatNumber(p.UCL), flags)
 		}
 		for _, wn := range m.Chart.Warnings {
 			fmt.Fprintf(&b, "\n- %s", md(wn.Error()))
@@ -177,7 +179,7 @@ type historyJSON struct {
 	Key       historyKeyJSON       `json:"key"`
 	Reference historyReferenceJSON `json:"reference"`
 	Reports   []historyReportJSON  `json:"reports"`
-	Excluded  []Exclusion          `json:"excluded"`
+	Excluded  []history.Exclusion  `json:"excluded"`
 	Newest    historyNewestJSON    `json:"newest"`
 	Metrics   []historyMetricJSON  `json:"metrics"`
 	Rules     map[string]string    `json:"rules"`
@@ -207,10 +209,10 @@ type historyReportJSON struct {
 }
 
 type historyNewestJSON struct {
-	Path         string            `json:"path"`
-	Time         string            `json:"time"`
-	OutOfControl bool              `json:"out_of_control"`
-	Positions    []ControlPosition `json:"positions"`
+	Path         string                    `json:"path"`
+	Time         string                    `json:"time"`
+	OutOfControl bool                      `json:"out_of_control"`
+	Positions    []reports.ControlPosition `json:"positions"`
 }
 
 type historyMetricJSON struct {
@@ -242,7 +244,7 @@ type historyPointJSON struct {
 
 // WriteHistoryJSON writes h as indented JSON (history.json), undefined
 // numbers as null. The same history always gives the same bytes.
-func WriteHistoryJSON(w io.Writer, h *History) error {
+func WriteHistoryJSON(w io.Writer, h *history.History) error {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	out := historyJSON{
 		Key: historyKeyJSON{h.KeyID, h.KeyFingerprint},
@@ -252,9 +254,9 @@ func WriteHistoryJSON(w io.Writer, h *History) error {
 		Rules:    map[string]string{},
 	}
 	if out.Excluded == nil {
-		out.Excluded = []Exclusion{}
+		out.Excluded = []history.Exclusion{}
 	}
-	if h.Reference.By == ReferenceUntil {
+	if h.Reference.By == history.ReferenceUntil {
 		u := ts(h.Reference.Until)
 		out.Reference.Until = &u
 	}
@@ -267,7 +269,7 @@ func WriteHistoryJSON(w io.Writer, h *History) error {
 	newest := h.Reports[len(h.Reports)-1]
 	out.Newest = historyNewestJSON{Path: newest.Path, Time: ts(newest.Time), Positions: h.Latest()}
 	if out.Newest.Positions == nil {
-		out.Newest.Positions = []ControlPosition{}
+		out.Newest.Positions = []reports.ControlPosition{}
 	}
 	for _, p := range out.Newest.Positions {
 		out.Newest.OutOfControl = out.Newest.OutOfControl || p.OutOfControl()
@@ -313,7 +315,7 @@ var historyTemplate = template.Must(template.New("history").Funcs(template.FuncM
 // limits, the end of the reference period, flagged points in red) and its
 // table, then the files left out. Every string is escaped by
 // html/template, and a Content-Security-Policy forbids scripts.
-func WriteHistoryHTML(w io.Writer, h *History) error {
+func WriteHistoryHTML(w io.Writer, h *history.History) error {
 	if err := historyTemplate.Execute(w, newHistoryView(h)); err != nil {
 		return fmt.Errorf("render history html: %w", err)
 	}
@@ -325,7 +327,7 @@ type historyView struct {
 	Latest                          string
 	InControl                       bool
 	Metrics                         []historyMetricView
-	Excluded                        []Exclusion
+	Excluded                        []history.Exclusion
 }
 
 type historyMetricView struct {
@@ -374,8 +376,8 @@ const (
 	trendBot   = 40.0
 )
 
-func newHistoryView(h *History) historyView {
-	latest, ok := h.latestText()
+func newHistoryView(h *history.History) historyView {
+	latest, ok := latestText(h)
 	v := historyView{
 		Title:     fmt.Sprintf("evalgate history: %d signed reports", len(h.Reports)),
 		Intro:     fmt.Sprintf("%d reports from %s to %s, each verified with key %s.", len(h.Reports), h.Reports[0].Time.Format(time.DateOnly), h.Reports[len(h.Reports)-1].Time.Format(time.DateOnly), h.KeyID),
@@ -389,8 +391,8 @@ func newHistoryView(h *History) historyView {
 		mv := historyMetricView{Metric: m.Metric, Limits: historyLimits(m), Chart: trendChart(h, m)}
 		for j, p := range m.Chart.Points {
 			hr := h.Reports[m.Reports[j]]
-			mv.Rows = append(mv.Rows, historyRow{Date: hr.Time.Format(time.DateOnly), Model: hr.Model, Path: hr.Path, Value: fmtNum(p.Value), N: countText(p.N),
-				LCL: fmtNum(p.LCL), Center: fmtNum(m.Chart.Center), UCL: fmtNum(p.UCL), Flags: signalsText(p.Signals), Flagged: p.OutOfControl(), Reference: j < m.Chart.Reference})
+			mv.Rows = append(mv.Rows, historyRow{Date: hr.Time.Format(time.DateOnly), Model: hr.Model, Path: hr.Path, Value: reports.FormatNumber(p.Value), N: countText(p.N),
+				LCL: reports.FormatNumber(p.LCL), Center: reports.FormatNumber(m.Chart.Center), UCL: reports.FormatNumber(p.UCL), Flags: signalsText(p.Signals), Flagged: p.OutOfControl(), Reference: j < m.Chart.Reference})
 		}
 		for _, wn := range m.Chart.Warnings {
 			mv.Warnings = append(mv.Warnings, wn.Error())
@@ -402,7 +404,7 @@ func newHistoryView(h *History) historyView {
 
 // trendChart lays out one metric's chart: points evenly spaced in time
 // order, the y axis spanning the values and the limits.
-func trendChart(h *History, m MetricHistory) historyChart {
+func trendChart(h *history.History, m history.Metric) historyChart {
 	c := historyChart{Width: trendW, Height: trendH, PlotX: trendLeft, PlotW: trendW - trendLeft - trendRight, PlotY: trendTop, PlotH: trendH - trendTop - trendBot}
 	pts := m.Chart.Points
 	lo, hi := m.Chart.Center, m.Chart.Center
@@ -439,11 +441,11 @@ func trendChart(h *History, m MetricHistory) historyChart {
 		lower = append([]string{fmt.Sprintf("%.1f %.1f L %.1f %.1f", x1, y(p.LCL), x0, y(p.LCL))}, lower...)
 		line = append(line, fmt.Sprintf("%.1f,%.1f", x(i), y(p.Value)))
 		hr := h.Reports[m.Reports[i]]
-		tip := fmt.Sprintf("%s · %s · %s %s", hr.Time.Format(time.DateOnly), hr.Model, m.Metric, fmtNum(p.Value))
+		tip := fmt.Sprintf("%s · %s · %s %s", hr.Time.Format(time.DateOnly), hr.Model, m.Metric, reports.FormatNumber(p.Value))
 		if p.N > 0 {
 			tip += fmt.Sprintf(" (n %d)", p.N)
 		}
-		tip += fmt.Sprintf(" · limits %s to %s", fmtNum(p.LCL), fmtNum(p.UCL))
+		tip += fmt.Sprintf(" · limits %s to %s", reports.FormatNumber(p.LCL), reports.FormatNumber(p.UCL))
 		if p.OutOfControl() {
 			tip += " · " + signalsText(p.Signals)
 		}
@@ -456,7 +458,7 @@ func trendChart(h *History, m MetricHistory) historyChart {
 	ts := niceStep((hi - lo) / 4)
 	for v := math.Ceil(lo/ts-1e-9) * ts; v <= hi+1e-9; v += ts {
 		label := math.Round(v/ts)*ts + 0 // + 0 turns −0 into 0
-		c.YTicks = append(c.YTicks, historyTick{y(v), fmtNum(label)})
+		c.YTicks = append(c.YTicks, historyTick{y(v), reports.FormatNumber(label)})
 	}
 	every := int(math.Ceil(80 / step))
 	for i := 0; i < len(pts); i += max(1, every) {

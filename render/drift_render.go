@@ -1,8 +1,7 @@
-package reports
+package render
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -11,46 +10,24 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/reports"
 )
 
-// WriteDriftJSON writes r as indented JSON followed by a newline. The same
-// report always gives the same bytes.
-func WriteDriftJSON(w io.Writer, r *DriftReport) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode drift report: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
-
-// ReadDriftJSON decodes a report written by WriteDriftJSON. A report of
-// another schema version is an error.
-func ReadDriftJSON(rd io.Reader) (*DriftReport, error) {
-	var r DriftReport
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
-		return nil, fmt.Errorf("decode drift report: %w", err)
-	}
-	if r.SchemaVersion != DriftSchemaVersion {
-		return nil, fmt.Errorf("decode drift report: schema_version %q, this evalgate reads %q", r.SchemaVersion, DriftSchemaVersion)
-	}
-	return &r, nil
-}
-
 // driftHeadline is the one-sentence summary of r.
-func driftHeadline(r *DriftReport) string {
+func driftHeadline(r *drift.Report) string {
 	alerts, warns := 0, 0
 	for _, f := range r.Features {
 		switch f.Status {
-		case DriftAlert:
+		case drift.Alert:
 			alerts++
-		case DriftWarn:
+		case drift.Warn:
 			warns++
 		}
 	}
 	s := fmt.Sprintf("%d features compared: %d alert (PSI ≥ %s), %d warn (PSI ≥ %s), %d ok.",
-		len(r.Features), alerts, fmtNum(r.Thresholds.PSIAlert), warns, fmtNum(r.Thresholds.PSIWarn), len(r.Features)-alerts-warns)
+		len(r.Features), alerts, reports.FormatNumber(r.Thresholds.PSIAlert), warns, reports.FormatNumber(r.Thresholds.PSIWarn), len(r.Features)-alerts-warns)
 	if len(r.Skipped) > 0 {
 		s += fmt.Sprintf(" %d skipped.", len(r.Skipped))
 	}
@@ -58,30 +35,30 @@ func driftHeadline(r *DriftReport) string {
 }
 
 // driftGateLine says what the gate decided and why.
-func driftGateLine(r *DriftReport) string {
+func driftGateLine(r *drift.Report) string {
 	switch {
 	case len(r.Gate.Rules) == 0:
 		return r.Verdict + ": the config has no drift.* gate rules, so drift alone does not block"
-	case r.Verdict == Allow:
+	case r.Verdict == reports.Allow:
 		return fmt.Sprintf("%s: all %d drift gate rules passed", r.Verdict, len(r.Gate.Rules))
 	}
 	return fmt.Sprintf("%s: %d of %d drift gate rules did not pass", r.Verdict, r.Gate.Failed, len(r.Gate.Rules))
 }
 
 // featureTest summarises a feature's test: "KS D 0.041, p 0.0012".
-func featureTest(f FeatureDrift) (name, stat, p string) {
+func featureTest(f drift.FeatureDrift) (name, stat, p string) {
 	if n := f.Numeric; n != nil {
-		return "KS (" + n.KS.Method + ")", "D = " + fmtNum(n.KS.Statistic), pText(n.KS.PValue)
+		return "KS (" + n.KS.Method + ")", "D = " + reports.FormatNumber(n.KS.Statistic), pText(n.KS.PValue)
 	}
 	c := f.Categorical
-	return "chi-square", fmt.Sprintf("χ² = %s, dof %d", fmtNum(c.ChiSquare.Statistic), c.ChiSquare.DOF), pText(c.ChiSquare.PValue)
+	return "chi-square", fmt.Sprintf("χ² = %s, dof %d", reports.FormatNumber(c.ChiSquare.Statistic), c.ChiSquare.DOF), pText(c.ChiSquare.PValue)
 }
 
 // WriteDriftSummary writes the terminal summary of r: the files, one line
 // per feature with its PSI, test and status, the skipped features, the
 // gate rules and the verdict. No value read from the files appears in it,
 // only feature and column names.
-func WriteDriftSummary(w io.Writer, r *DriftReport) error {
+func WriteDriftSummary(w io.Writer, r *drift.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "evalgate %s drift\n", r.Harness.Version)
 	fmt.Fprintf(tw, "reference\t%s\t%d rows\tsha256 %s\n", r.Reference.Path, r.Reference.Rows, short(r.Reference.SHA256))
@@ -112,7 +89,7 @@ const maxShownBins = 30
 
 // binLabels names the bins of a feature: "≤ 12", "(12, 15]", "> 40" for
 // numeric bins, the category otherwise.
-func binLabels(f FeatureDrift) []string {
+func binLabels(f drift.FeatureDrift) []string {
 	if c := f.Categorical; c != nil {
 		return c.Categories
 	}
@@ -123,11 +100,11 @@ func binLabels(f FeatureDrift) []string {
 		case len(e) == 0:
 			out[i] = "all"
 		case i == 0:
-			out[i] = "≤ " + fmtNum(e[0])
+			out[i] = "≤ " + reports.FormatNumber(e[0])
 		case i == len(e):
-			out[i] = "> " + fmtNum(e[i-1])
+			out[i] = "> " + reports.FormatNumber(e[i-1])
 		default:
-			out[i] = "(" + fmtNum(e[i-1]) + ", " + fmtNum(e[i]) + "]"
+			out[i] = "(" + reports.FormatNumber(e[i-1]) + ", " + reports.FormatNumber(e[i]) + "]"
 		}
 	}
 	return out
@@ -136,7 +113,7 @@ func binLabels(f FeatureDrift) []string {
 // shownBins returns the labels and counts to display, at most
 // maxShownBins: past that, the least frequent categories are summed into
 // one "other" bin named after how many it holds.
-func shownBins(f FeatureDrift) (labels []string, ref, cur []int64, other bool) {
+func shownBins(f drift.FeatureDrift) (labels []string, ref, cur []int64, other bool) {
 	labels = binLabels(f)
 	if n := f.Numeric; n != nil {
 		ref, cur = n.Reference, n.Current
@@ -176,9 +153,9 @@ func sum64(xs []int64) int64 {
 // rules, a table of every feature, then per feature its bins or categories
 // (at most 30) in <details> blocks, and the method. Every string read
 // from the files or the config is escaped.
-func WriteDriftMarkdown(w io.Writer, r *DriftReport) error {
+func WriteDriftMarkdown(w io.Writer, r *drift.Report) error {
 	var b strings.Builder
-	icon := map[string]string{DriftOK: "✅", DriftWarn: "⚠️", DriftAlert: "🚨"}[r.Status]
+	icon := map[string]string{drift.OK: "✅", drift.Warn: "⚠️", drift.Alert: "🚨"}[r.Status]
 	fmt.Fprintf(&b, "## %s evalgate drift: %s\n\n**%s** Gate: %s.\n\n", icon, strings.ToUpper(r.Status), md(driftHeadline(r)), md(driftGateLine(r)))
 	b.WriteString("| | file | rows | sha256 |\n| --- | --- | --- | --- |\n")
 	fmt.Fprintf(&b, "| reference | %s | %d | `%s` |\n", md(r.Reference.Path), r.Reference.Rows, short(r.Reference.SHA256))
@@ -187,12 +164,12 @@ func WriteDriftMarkdown(w io.Writer, r *DriftReport) error {
 		fmt.Fprintf(&b, "| config | %s | | `%s` |\n", md(c.Path), short(c.SHA256))
 	}
 	fmt.Fprintf(&b, "\nThresholds: PSI warn %s, alert %s; %d numeric bins. evalgate %s, drift schema %s.\n",
-		fmtNum(r.Thresholds.PSIWarn), fmtNum(r.Thresholds.PSIAlert), r.Thresholds.Bins, md(r.Harness.Version), r.SchemaVersion)
+		reports.FormatNumber(r.Thresholds.PSIWarn), reports.FormatNumber(r.Thresholds.PSIAlert), r.Thresholds.Bins, md(r.Harness.Version), r.SchemaVersion)
 
 	if len(r.Gate.Rules) > 0 {
 		fmt.Fprintf(&b, "\n### Gate rules: %d of %d passed\n\n| outcome | rule | observed | threshold | why |\n| --- | --- | --- | --- | --- |\n", r.Gate.Passed, len(r.Gate.Rules))
 		for _, rr := range r.Gate.Rules {
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", outcomeMark(rr), mdCode(rr.Metric), fmtNum(rr.Observed), threshold(rr), md(rr.Reason))
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", outcomeMark(rr), mdCode(rr.Metric), reports.FormatNumber(rr.Observed), threshold(rr), md(rr.Reason))
 		}
 	}
 	if r.OtherRules > 0 {
@@ -243,19 +220,19 @@ const mdReserve = 4096
 
 // mdFeatureDetails writes one feature's <details> block: columns, summary,
 // bins or categories (at most maxShownBins) and warnings.
-func mdFeatureDetails(b *strings.Builder, f FeatureDrift) {
+func mdFeatureDetails(b *strings.Builder, f drift.FeatureDrift) {
 	labels, ref, cur, _ := shownBins(f)
 	nr, nc := sum64(ref), sum64(cur)
 	head := "bin"
-	if f.Kind == FeatureCategorical {
+	if f.Kind == drift.FeatureCategorical {
 		head = "category"
 	}
 	fmt.Fprintf(b, "\n<details><summary><b>%s</b>: PSI %.4f, %s</summary>\n\n", md(f.Name), f.PSI, strings.ToUpper(f.Status))
 	fmt.Fprintf(b, "Columns: reference %s, current %s; missing values left out: %d and %d.\n\n", md(f.ReferenceColumn), md(f.CurrentColumn), f.ReferenceMissing, f.CurrentMissing)
 	if n := f.Numeric; n != nil {
 		fmt.Fprintf(b, "| | min | median | max | mean |\n| --- | --- | --- | --- | --- |\n| reference | %s | %s | %s | %s |\n| current | %s | %s | %s | %s |\n\n",
-			fmtNum(n.RefSummary.Min), fmtNum(n.RefSummary.Median), fmtNum(n.RefSummary.Max), fmtNum(n.RefSummary.Mean),
-			fmtNum(n.CurSummary.Min), fmtNum(n.CurSummary.Median), fmtNum(n.CurSummary.Max), fmtNum(n.CurSummary.Mean))
+			reports.FormatNumber(n.RefSummary.Min), reports.FormatNumber(n.RefSummary.Median), reports.FormatNumber(n.RefSummary.Max), reports.FormatNumber(n.RefSummary.Mean),
+			reports.FormatNumber(n.CurSummary.Min), reports.FormatNumber(n.CurSummary.Median), reports.FormatNumber(n.CurSummary.Max), reports.FormatNumber(n.CurSummary.Mean))
 	}
 	fmt.Fprintf(b, "| %s | reference | current |\n| --- | --- | --- |\n", head)
 	for i := range labels {
@@ -267,7 +244,7 @@ func mdFeatureDetails(b *strings.Builder, f FeatureDrift) {
 	b.WriteString("\n</details>\n")
 }
 
-func featureWarnings(f FeatureDrift) metrics.Warnings {
+func featureWarnings(f drift.FeatureDrift) metrics.Warnings {
 	if f.Numeric != nil {
 		return f.Numeric.Warnings
 	}
@@ -288,7 +265,7 @@ var driftTemplate = template.Must(template.New("drift").Funcs(template.FuncMap{
 // string is escaped by html/template, and a Content-Security-Policy
 // forbids scripts, so text from a file or a config cannot run in a
 // reader's browser.
-func WriteDriftHTML(w io.Writer, r *DriftReport) error {
+func WriteDriftHTML(w io.Writer, r *drift.Report) error {
 	if err := driftTemplate.Execute(w, newDriftView(r)); err != nil {
 		return fmt.Errorf("render drift html: %w", err)
 	}
@@ -303,7 +280,7 @@ type driftView struct {
 	Rules                                          []htmlRule
 	OtherRules                                     int
 	Features                                       []driftFeatureView
-	Skipped                                        []SkippedFeature
+	Skipped                                        []drift.SkippedFeature
 	Method                                         []htmlKV
 	Harness                                        string
 }
@@ -338,7 +315,7 @@ type barGroup struct {
 	ShowLabel              bool
 }
 
-func newDriftView(r *DriftReport) driftView {
+func newDriftView(r *drift.Report) driftView {
 	v := driftView{
 		Title:       "evalgate drift: " + strings.ToUpper(r.Status),
 		Status:      strings.ToUpper(r.Status),
@@ -356,12 +333,12 @@ func newDriftView(r *DriftReport) driftView {
 	if c := r.Config; c != nil {
 		v.Files = append(v.Files, htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", c.Path, c.SHA256)})
 	}
-	v.Files = append(v.Files, htmlKV{"Thresholds", fmt.Sprintf("PSI warn %s, alert %s; %d numeric bins", fmtNum(r.Thresholds.PSIWarn), fmtNum(r.Thresholds.PSIAlert), r.Thresholds.Bins)})
+	v.Files = append(v.Files, htmlKV{"Thresholds", fmt.Sprintf("PSI warn %s, alert %s; %d numeric bins", reports.FormatNumber(r.Thresholds.PSIWarn), reports.FormatNumber(r.Thresholds.PSIAlert), r.Thresholds.Bins)})
 	for _, rr := range r.Gate.Rules {
-		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: fmtNum(rr.Observed), Threshold: threshold(rr), Reason: rr.Reason, Outcome: outcomeMark(rr), Class: "pass"}
+		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: reports.FormatNumber(rr.Observed), Threshold: threshold(rr), Reason: rr.Reason, Outcome: outcomeMark(rr), Class: "pass"}
 		if blocks(rr) {
 			hr.Class = "fail"
-		} else if rr.Outcome != Pass {
+		} else if rr.Outcome != reports.Pass {
 			hr.Class = "skip"
 		}
 		v.Rules = append(v.Rules, hr)
@@ -377,10 +354,10 @@ func newDriftView(r *DriftReport) driftView {
 		if n := f.Numeric; n != nil {
 			fv.Summary = []htmlKV3{
 				{"n", fmt.Sprint(n.RefSummary.N), fmt.Sprint(n.CurSummary.N)},
-				{"min", fmtNum(n.RefSummary.Min), fmtNum(n.CurSummary.Min)},
-				{"median", fmtNum(n.RefSummary.Median), fmtNum(n.CurSummary.Median)},
-				{"max", fmtNum(n.RefSummary.Max), fmtNum(n.CurSummary.Max)},
-				{"mean", fmtNum(n.RefSummary.Mean), fmtNum(n.CurSummary.Mean)},
+				{"min", reports.FormatNumber(n.RefSummary.Min), reports.FormatNumber(n.CurSummary.Min)},
+				{"median", reports.FormatNumber(n.RefSummary.Median), reports.FormatNumber(n.CurSummary.Median)},
+				{"max", reports.FormatNumber(n.RefSummary.Max), reports.FormatNumber(n.CurSummary.Max)},
+				{"mean", reports.FormatNumber(n.RefSummary.Mean), reports.FormatNumber(n.CurSummary.Mean)},
 			}
 		}
 		labels, ref, cur, other := shownBins(f)
