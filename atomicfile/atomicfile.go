@@ -21,6 +21,12 @@ import (
 // Commit succeeds. Write to it, then call Commit, or Abort to give up; a
 // deferred Abort after Commit does nothing.
 type File struct {
+	// Sync, true by default, makes Commit sync the file to disk before
+	// the rename, so that a crash after Commit cannot leave an empty file
+	// at path. A cache whose entries are worth only a future call may
+	// turn it off; the rename is atomic either way.
+	Sync bool
+
 	path string
 	perm os.FileMode
 	tmp  *os.File
@@ -37,7 +43,7 @@ func Create(path string, perm os.FileMode) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	f := &File{path: path, perm: perm, tmp: tmp, sum: sha256.New()}
+	f := &File{Sync: true, path: path, perm: perm, tmp: tmp, sum: sha256.New()}
 	f.w = io.MultiWriter(tmp, f.sum)
 	return f, nil
 }
@@ -72,7 +78,7 @@ func (f *File) Commit() error {
 	if err == nil {
 		err = f.tmp.Chmod(f.perm)
 	}
-	if err == nil {
+	if err == nil && f.Sync {
 		err = f.tmp.Sync()
 	}
 	if cerr := f.tmp.Close(); err == nil {

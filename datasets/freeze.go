@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -59,18 +58,11 @@ func freeze(srcPath, dst, name, version string) (Info, error) {
 	src := set.view()
 	defer src.close()
 
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	tmp, err := atomicfile.Create(dst, set.stat.Mode().Perm())
 	if err != nil {
 		return Info{}, err
 	}
-	tmpName := tmp.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
+	defer tmp.Abort()
 
 	meta := make(map[string]string, len(src.info.Metadata)+2)
 	for k, v := range src.info.Metadata {
@@ -81,23 +73,13 @@ func freeze(srcPath, dst, name, version string) (Info, error) {
 	if err := copyRows(tmp, src, meta); err != nil {
 		return Info{}, err
 	}
-	if err := tmp.Chmod(set.stat.Mode().Perm()); err != nil {
-		return Info{}, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return Info{}, err
-	}
-	if err := tmp.Close(); err != nil {
-		return Info{}, err
-	}
 	// The copy is of the validated bytes only if the file did not change.
 	if err := set.Close(); err != nil {
 		return Info{}, err
 	}
-	if err := os.Rename(tmpName, dst); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return Info{}, err
 	}
-	committed = true
 
 	r, err := Open(dst)
 	if err != nil {

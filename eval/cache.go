@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -123,18 +124,18 @@ func (c *Cache) Put(key string, resp Response) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	// An entry is worth a future call, not a sync to disk per call: it is
+	// written atomically, unsynced, and verified on read.
+	f, err := atomicfile.Create(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}
-	_, werr := f.Write(append(b, '\n'))
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
+	defer f.Abort()
+	f.Sync = false
+	if _, err := f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}
 	return nil

@@ -163,8 +163,8 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	return out, nil
 }
 
-// WriteReports writes report.json and its Markdown, HTML and JUnit
-// renderings to dir and, with signer, the signed report; it returns the
+// WriteReports writes report.json and every rendering the render table
+// lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
 func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string) ([]string, error) {
 	var written []string
@@ -183,8 +183,8 @@ func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artif
 	if err := put(ReportFile, func(b *strings.Builder) error { return reports.WriteJSON(b, rep) }); err != nil {
 		return nil, err
 	}
-	for _, rf := range []struct{ name, format string }{{"report.md", render.FormatMarkdown}, {"report.html", render.FormatHTML}, {"report.junit.xml", render.FormatJUnit}} {
-		if err := put(rf.name, func(b *strings.Builder) error { return render.Report(b, rep, rf.format) }); err != nil {
+	for _, rf := range render.Files(render.KindReport) {
+		if err := put(rf.File, func(b *strings.Builder) error { return rf.Write(b, rep) }); err != nil {
 			return nil, err
 		}
 	}

@@ -42,36 +42,40 @@ type ModelResults struct {
 }
 
 // Build computes the metrics of in, applies the config's gate and returns
-// the report. It does no I/O. It leaves Report.History empty: the history
-// package places a report on earlier reports' control charts
-// (history.Position) once it is built; the gate reads no position.
+// the report. It does no I/O. It is BuildFromTallies over results held in
+// memory: the results are added, in order, to the same tallies a streamed
+// run or evalgate score fills, so there is one engine. It leaves
+// Report.History empty: the history package places a report on earlier
+// reports' control charts (history.Position) once it is built; the gate
+// reads no position.
 func Build(in Input) *Report {
 	cfg := in.Config
 	opts := MetricOptions(cfg)
-	r := newReport(cfg, in.Dataset, modelRun(cfg.Candidate, in.Candidate, opts), in.Timing)
-	r.Cache = in.Cache
-	if in.Incomplete != "" {
-		r.Status, r.StatusReason = Incomplete, in.Incomplete
+	tally := func(mr ModelResults, fairness bool) *ModelTally {
+		t := NewModelTally(cfg, fairness)
+		t.Info = mr
+		t.Info.Results = nil
+		for i := range mr.Results {
+			t.Add(&mr.Results[i])
+		}
+		return t
 	}
-	r.Metrics.Fairness = metrics.ComputeGroupFairness(in.Candidate.Results, cfg.Fairness.Groups, metrics.FairnessOptions{
-		Options: opts, PositiveLabel: cfg.Scoring.PositiveLabel, Intersections: cfg.Fairness.Intersections,
-	})
+	s := StreamInput{Config: cfg, Dataset: in.Dataset, Candidate: tally(in.Candidate, true),
+		Integrity: in.Integrity, Cache: in.Cache, Judge: in.Judge, Redacted: in.Redacted, Incomplete: in.Incomplete, Timing: in.Timing}
 	if in.Production != nil && cfg.Production != nil {
-		p := modelRun(*cfg.Production, *in.Production, opts)
-		r.Production = &p
-		reg := metrics.CompareByGroup(in.Candidate.Results, in.Production.Results, cfg.Fairness.Groups, opts)
-		r.Metrics.Regression = &reg
-	}
-	if cfg.Scoring.Method == configs.MethodLabel {
-		l := metrics.ComputeLabels(metrics.LabelPairs(in.Candidate.Results), opts.Level)
-		r.Metrics.Labels = &l
+		s.Production = tally(*in.Production, false)
+		reg := metrics.PairResults(in.Candidate.Results, in.Production.Results, cfg.Fairness.Groups, opts).Regression()
+		s.Regression = &reg
 	}
 	if cfg.Run.Repeats > 1 {
-		rep := metrics.ComputeRepeats(in.Candidate.Results, opts)
-		r.Metrics.Repeats = &rep
+		rt := metrics.NewRepeatsTally(opts)
+		for i := range in.Candidate.Results {
+			rt.Add(&in.Candidate.Results[i])
+		}
+		rep := rt.Repeats()
+		s.Repeats = &rep
 	}
-	finish(r, in)
-	return r
+	return BuildFromTallies(s)
 }
 
 // finish adds what both builders share — the integrity checks and the
@@ -114,14 +118,6 @@ func MetricOptions(cfg *configs.Config) metrics.Options {
 		Resamples:    cfg.Scoring.Resamples,
 		Seed:         *cfg.Scoring.Seed,
 	}
-}
-
-func modelRun(m configs.Model, mr ModelResults, opts metrics.Options) ModelRun {
-	c := runCounts{Calls: len(mr.Results), ErrorKinds: map[string]int{}}
-	for _, res := range mr.Results {
-		c.add(&res)
-	}
-	return describeRun(m, mr, c, latency(mr.Results), metrics.ComputeAccuracy(mr.Results, opts), opts)
 }
 
 // runCounts are the totals of a model's results that ModelRun reports.
@@ -184,15 +180,4 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 	}
 	run.Accuracy = acc
 	return run
-}
-
-// latency summarises the latency of results whose call reached the model.
-func latency(results []records.Result) Latency {
-	var ms []float64
-	for _, r := range results {
-		if r.Attempts > 0 {
-			ms = append(ms, r.LatencyMS)
-		}
-	}
-	return latencyOf(ms)
 }

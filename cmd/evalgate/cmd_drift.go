@@ -78,7 +78,7 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 			return runErr(err)
 		}
 		path := filepath.Join(outDir, name)
-		if err := writeFileAtomic(path, b.Bytes()); err != nil {
+		if err := writeFile(path, b.Bytes()); err != nil {
 			return runErr(err)
 		}
 		written = append(written, path)

@@ -121,7 +121,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 			return runErr(err)
 		}
 		p := filepath.Join(*out, f.File)
-		if err := writeFileAtomic(p, b.Bytes()); err != nil {
+		if err := writeFile(p, b.Bytes()); err != nil {
 			return runErr(err)
 		}
 		written = append(written, p)

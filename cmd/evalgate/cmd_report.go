@@ -54,7 +54,7 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 		_, err := e.stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := writeFile(*out, buf.Bytes()); err != nil {
 		return runErr(err)
 	}
 	return nil

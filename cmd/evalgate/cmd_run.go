@@ -139,9 +139,9 @@ func orDash(s string) string {
 	return s
 }
 
-// writeFileAtomic writes data to path so that a reader never sees half a
-// file (see atomicfile).
-func writeFileAtomic(path string, data []byte) error {
+// writeFile writes data to path so that a reader never sees half a file
+// (see atomicfile).
+func writeFile(path string, data []byte) error {
 	_, err := atomicfile.WriteFile(path, data, 0o644)
 	return err
 }

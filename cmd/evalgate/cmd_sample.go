@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/datasets"
 )
 
@@ -125,11 +124,10 @@ func (r *recordingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeSampleFile samples from into a temporary file beside out and
-// renames it to out once it is complete, so that out is never left
-// half-written. It returns the output's SHA-256.
+// writeSampleFile samples from into out atomically (see atomicfile), so
+// that out is never left half-written. It returns the output's SHA-256.
 func writeSampleFile(from, out string, opts datasets.SampleOptions) (*datasets.SampleResult, string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	f, err := atomicfile.Create(out, 0o644)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -137,40 +135,25 @@ func writeSampleFile(from, out string, opts datasets.SampleOptions) (*datasets.S
 		}
 		return nil, "", fmt.Errorf("sample: --out %s: cannot create a file in %s: %w", out, filepath.Dir(out), err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	h := sha256.New()
-	buf := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	defer f.Abort()
+	buf := bufio.NewWriterSize(f, 1<<20)
 	rec := &recordingWriter{w: buf}
 	res, err := datasets.Sample(from, rec, opts)
 	if err == nil {
-		err = buf.Flush()
-		if err != nil {
-			rec.err = err
-		}
-	}
-	if err == nil {
-		if err = tmp.Chmod(0o644); err == nil {
-			err = tmp.Sync()
+		if err = buf.Flush(); err == nil {
+			err = f.Commit()
 		}
 		if err != nil {
-			rec.err = err
-		}
-	}
-	if cerr := tmp.Close(); cerr != nil && err == nil {
-		err, rec.err = cerr, cerr
-	}
-	if err == nil {
-		if err = os.Rename(tmp.Name(), out); err != nil {
 			rec.err = err
 		}
 	}
 	if err != nil {
 		if rec.err != nil {
-			return nil, "", &writeError{fmt.Errorf("write %s: %w", out, err)}
+			return nil, "", &writeError{err}
 		}
 		return nil, "", err
 	}
-	return res, hex.EncodeToString(h.Sum(nil)), nil
+	return res, f.SHA256(), nil
 }
 
 // sameFile reports whether a and b name the same existing file.

@@ -60,7 +60,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err := reports.WriteJSON(&buf, rep); err != nil {
 		return runErr(err)
 	}
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := writeFile(path, buf.Bytes()); err != nil {
 		return runErr(err)
 	}
 	if err := render.WriteSummary(e.stdout, rep); err != nil {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/datasets/examples/supportqa"
 )
 
@@ -48,30 +49,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeFile writes the set to a temporary file next to path and renames it
-// into place, so that a failed run never leaves a truncated file.
-func writeFile(path string, seed uint64) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".support-qa-*.parquet")
+// writeFile writes the set to path atomically (see atomicfile), so that a
+// failed run never leaves a truncated file.
+func writeFile(path string, seed uint64) error {
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	defer f.Abort()
 	if err := supportqa.Write(f, seed); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return f.Commit()
 }
