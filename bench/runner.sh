@@ -5,6 +5,7 @@
 #
 #   bash bench/runner.sh            # N=10000 (N=500 at concurrency 1)
 #   N=2000 bash bench/runner.sh     # quicker
+#   EVALGATE=/path/to/evalgate bash bench/runner.sh   # another build, e.g. before a change
 #
 # Prints a Markdown table: wall time against the bound N × 50 ms / C, CPU
 # per request (user + system, whole process: validation, calls, scoring,
@@ -14,7 +15,8 @@ cd "$(dirname "$0")/.."
 N=${N:-10000}
 work=$(mktemp -d)
 trap 'kill $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/evalgate" ./cmd/evalgate
+bin=${EVALGATE:-$work/evalgate}
+[ -n "${EVALGATE:-}" ] || go build -o "$bin" ./cmd/evalgate
 go build -o "$work/slowserver" ./bench/slowserver
 go run ./bench/mkset -n "$N" -out "$work/set-$N.parquet"
 go run ./bench/mkset -n 500 -out "$work/set-500.parquet"
@@ -41,7 +43,7 @@ prompt: {template: "{{range .Context}}- {{.}}\n{{end}}Question: {{.Input}}"}
 run: {concurrency: $c, cache: "off", out: $work/out-$c}
 scoring: {method: contains}
 YAML
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$work/evalgate" run -c "$work/eval.yaml" --quiet > /dev/null
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run -c "$work/eval.yaml" --quiet > /dev/null
   read -r wall user sys rss < "$work/time"
   awk -v c="$c" -v n="$n" -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" 'BEGIN {
     bound = n * 0.05 / c
@@ -60,7 +62,7 @@ prompt: {template: "{{range .Context}}- {{.}}\n{{end}}Question: {{.Input}}"}
 run: {concurrency: 64, cache: "off", out: $work/out-faults, backoff_base: 50ms, max_error_rate: 1}
 scoring: {method: contains}
 YAML
-/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$work/evalgate" run -c "$work/eval.yaml" --quiet > /dev/null
+/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run -c "$work/eval.yaml" --quiet > /dev/null
 read -r wall user sys rss < "$work/time"
 errors=$(grep -m1 '"errors":' "$work/out-faults/report.json" | tr -dc 0-9)
 retries=$(grep -m1 '"retries":' "$work/out-faults/report.json" | tr -dc 0-9)

@@ -55,6 +55,7 @@ gate:
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Run.Out = filepath.Join(dir, "out") // run.out is relative to the working directory
 	return cfg, set
 }
 

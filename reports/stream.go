@@ -74,8 +74,9 @@ func (t *ModelTally) Merge(o *ModelTally) error {
 }
 
 // ExactLatencies is how many latencies a ModelTally keeps before it
-// summarises them in a histogram (8 MB of float64).
-const ExactLatencies = 1 << 20
+// summarises them in a histogram (512 KB of float64), so that a run's
+// memory does not grow with its calls.
+const ExactLatencies = 1 << 16
 
 // StreamInput is what BuildFromTallies builds a report from: Input with
 // tallies in place of results, and the regression and repeat statistics
