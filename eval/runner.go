@@ -119,7 +119,7 @@ func (c *counters) stats() records.RunStats {
 // call dispatched: Stream holds at most
 // WindowPerWorker × Concurrency × Repeats results (WindowPerWorker ×
 // Concurrency items) at a time, however long the eval set.
-const WindowPerWorker = 4
+const WindowPerWorker = 16
 
 // window is the number of result slots Stream keeps: finished results
 // waiting for an earlier one, calls in flight and calls waiting for a worker.
@@ -230,7 +230,11 @@ func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Resu
 		room     = make(chan struct{}, len(ring))
 		assigned int  // slots handed out so far
 		drained  bool // dispatch is over: no slot will be assigned
-		c        counters
+		// waiting is the slot the emitter sleeps on, or -1: a settle
+		// wakes it only for that slot, not for every call that finishes
+		// ahead of it.
+		waiting = -1
+		c       counters
 	)
 	progress := func() {
 		if r.Progress != nil {
@@ -245,7 +249,9 @@ func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Resu
 		} else {
 			e.state = slotAbandoned
 		}
-		wake.Signal()
+		if n == waiting {
+			wake.Signal()
+		}
 		mu.Unlock()
 	}
 	store := func(n int, res records.Result) {
@@ -339,8 +345,10 @@ func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Resu
 	for next := 0; ; next++ {
 		mu.Lock()
 		for !(next < assigned && ring[next%len(ring)].state != slotPending) && !(next == assigned && drained) {
+			waiting = next
 			wake.Wait()
 		}
+		waiting = -1
 		if next == assigned { // drained: nothing more will come
 			mu.Unlock()
 			break
