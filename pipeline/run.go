@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,26 +168,18 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
 func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string) ([]string, error) {
-	var written []string
-	put := func(name string, render func(*strings.Builder) error) error {
-		var b strings.Builder
-		if err := render(&b); err != nil {
-			return runErr(err)
-		}
-		path := filepath.Join(dir, name)
-		if _, err := atomicfile.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			return runErr(err)
-		}
-		written = append(written, path)
-		return nil
+	var b bytes.Buffer
+	if err := reports.WriteJSON(&b, rep); err != nil {
+		return nil, runErr(err)
 	}
-	if err := put(ReportFile, func(b *strings.Builder) error { return reports.WriteJSON(b, rep) }); err != nil {
-		return nil, err
+	written := []string{filepath.Join(dir, ReportFile)}
+	if _, err := atomicfile.WriteFile(written[0], b.Bytes(), 0o644); err != nil {
+		return nil, runErr(err)
 	}
-	for _, rf := range render.Files(render.KindReport) {
-		if err := put(rf.File, func(b *strings.Builder) error { return rf.Write(b, rep) }); err != nil {
-			return nil, err
-		}
+	files, err := render.WriteFiles(dir, render.KindReport, rep)
+	written = append(written, files...)
+	if err != nil {
+		return nil, runErr(err)
 	}
 	if signer != nil {
 		env, err := reports.SignReport(signer, rep, artifactSHA256)

@@ -1,10 +1,13 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/reports"
@@ -131,4 +134,23 @@ func render(w io.Writer, kind Kind, format string, doc any) error {
 		return err
 	}
 	return r.Write(w, doc)
+}
+
+// WriteFiles writes every rendering of doc that Files(kind) lists to dir,
+// each atomically (see atomicfile), and returns the paths written, in
+// order.
+func WriteFiles(dir string, kind Kind, doc any) ([]string, error) {
+	var written []string
+	for _, r := range Files(kind) {
+		var b bytes.Buffer
+		if err := r.Write(&b, doc); err != nil {
+			return written, err
+		}
+		path := filepath.Join(dir, r.File)
+		if _, err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
 }

@@ -71,36 +71,29 @@ func cmdDrift(ctx context.Context, e *env, args []string) error {
 	if err := mkdirAll(outDir); err != nil {
 		return runErr(err)
 	}
-	var written []string
-	write := func(name string, render func(*bytes.Buffer) error) error {
-		var b bytes.Buffer
-		if err := render(&b); err != nil {
+	var b bytes.Buffer
+	if err := drift.WriteJSON(&b, rep); err != nil {
+		return runErr(err)
+	}
+	written := []string{filepath.Join(outDir, "drift.json")}
+	if err := writeFile(written[0], b.Bytes()); err != nil {
+		return runErr(err)
+	}
+	files, err := render.WriteFiles(outDir, render.KindDrift, rep)
+	if err != nil {
+		return runErr(err)
+	}
+	written = append(written, files...)
+	if signer != nil {
+		env, err := drift.Sign(signer, rep)
+		if err != nil {
 			return runErr(err)
 		}
-		path := filepath.Join(outDir, name)
-		if err := writeFile(path, b.Bytes()); err != nil {
+		path := filepath.Join(outDir, "drift.dsse.json")
+		if err := writeFile(path, env); err != nil {
 			return runErr(err)
 		}
 		written = append(written, path)
-		return nil
-	}
-	if err := write("drift.json", func(b *bytes.Buffer) error { return drift.WriteJSON(b, rep) }); err != nil {
-		return err
-	}
-	for _, f := range render.Files(render.KindDrift) {
-		if err := write(f.File, func(b *bytes.Buffer) error { return f.Write(b, rep) }); err != nil {
-			return err
-		}
-	}
-	if signer != nil {
-		err := write("drift.dsse.json", func(b *bytes.Buffer) error {
-			env, err := drift.Sign(signer, rep)
-			b.Write(env)
-			return err
-		})
-		if err != nil {
-			return err
-		}
 	}
 	if err := render.WriteDriftSummary(e.stdout, rep); err != nil {
 		return runErr(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -114,17 +113,9 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return inputErr(fmt.Errorf("history: --out: %w", err))
 	}
-	var written []string
-	for _, f := range render.Files(render.KindHistory) {
-		var b bytes.Buffer
-		if err := f.Write(&b, h); err != nil {
-			return runErr(err)
-		}
-		p := filepath.Join(*out, f.File)
-		if err := writeFile(p, b.Bytes()); err != nil {
-			return runErr(err)
-		}
-		written = append(written, p)
+	written, err := render.WriteFiles(*out, render.KindHistory, h)
+	if err != nil {
+		return runErr(err)
 	}
 	if err := render.WriteHistorySummary(e.stdout, h); err != nil {
 		return runErr(err)

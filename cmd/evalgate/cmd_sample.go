@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/datasets"
 )
 
@@ -75,12 +71,13 @@ func cmdSample(_ context.Context, e *env, args []string) error {
 		return usageErr("sample: --out %s is the log file itself", *out)
 	}
 
-	res, digest, err := writeSampleFile(*from, *out, opts)
-	if err != nil {
-		var we *writeError
-		if errors.As(err, &we) {
-			return runErr(err)
-		}
+	res, digest, err := datasets.SampleFile(*from, *out, opts)
+	switch {
+	case errors.Is(err, datasets.ErrWrite):
+		return runErr(err)
+	case errors.Is(err, datasets.ErrCreate):
+		return inputErr(fmt.Errorf("sample: --out %s: %w", *out, err))
+	case err != nil:
 		return inputErr(err)
 	}
 	for _, w := range res.Warnings {
@@ -101,59 +98,6 @@ func cmdSample(_ context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s as %s %s: %d rows, sha256 %s\n", *out, md[datasets.MetaName], md[datasets.MetaVersion], res.RowsSampled, digest)
 	return nil
-}
-
-// writeError is a failure to write the output file, as opposed to a
-// problem with the input; it exits 3.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-func (e *writeError) Unwrap() error { return e.err }
-
-// recordingWriter passes writes on and remembers the first error.
-type recordingWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (r *recordingWriter) Write(p []byte) (int, error) {
-	n, err := r.w.Write(p)
-	if err != nil && r.err == nil {
-		r.err = err
-	}
-	return n, err
-}
-
-// writeSampleFile samples from into out atomically (see atomicfile), so
-// that out is never left half-written. It returns the output's SHA-256.
-func writeSampleFile(from, out string, opts datasets.SampleOptions) (*datasets.SampleResult, string, error) {
-	f, err := atomicfile.Create(out, 0o644)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, "", fmt.Errorf("sample: --out %s: cannot create a file in %s: %w", out, filepath.Dir(out), err)
-	}
-	defer f.Abort()
-	buf := bufio.NewWriterSize(f, 1<<20)
-	rec := &recordingWriter{w: buf}
-	res, err := datasets.Sample(from, rec, opts)
-	if err == nil {
-		if err = buf.Flush(); err == nil {
-			err = f.Commit()
-		}
-		if err != nil {
-			rec.err = err
-		}
-	}
-	if err != nil {
-		if rec.err != nil {
-			return nil, "", &writeError{err}
-		}
-		return nil, "", err
-	}
-	return res, f.SHA256(), nil
 }
 
 // sameFile reports whether a and b name the same existing file.
