@@ -69,7 +69,15 @@ func (f *File) Path() string { return f.path }
 
 // Commit syncs the temporary file and renames it over the destination. After
 // a failed Commit the destination is unchanged and the temporary file gone.
-func (f *File) Commit() error {
+func (f *File) Commit() error { return f.commit(false) }
+
+// CommitNew is Commit for a destination that must not exist yet (a key):
+// it links the synced file into place, which fails, leaving what is there,
+// when the destination exists, even if another process created it a
+// moment ago.
+func (f *File) CommitNew() error { return f.commit(true) }
+
+func (f *File) commit(exclusive bool) error {
 	if f.done {
 		return fmt.Errorf("write %s: already committed or aborted", f.path)
 	}
@@ -84,7 +92,11 @@ func (f *File) Commit() error {
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	switch {
+	case err == nil && exclusive:
+		err = os.Link(f.tmp.Name(), f.path)
+		os.Remove(f.tmp.Name())
+	case err == nil:
 		err = os.Rename(f.tmp.Name(), f.path)
 	}
 	if err != nil {
@@ -106,6 +118,20 @@ func (f *File) Abort() {
 	f.done = true
 	f.tmp.Close()
 	os.Remove(f.tmp.Name())
+}
+
+// WriteNew writes data to path atomically with permissions perm, failing
+// (an error wrapping fs.ErrExist) when path exists; see CommitNew.
+func WriteNew(path string, data []byte, perm os.FileMode) error {
+	f, err := Create(path, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.CommitNew()
 }
 
 // WriteFile writes data to path atomically with permissions perm and

@@ -3,6 +3,8 @@ package atomicfile
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +101,23 @@ func assertNoTemp(t *testing.T, dir string, want int) {
 		}
 		t.Errorf("directory holds %v, want %d file(s)", names, want)
 	}
+}
+
+func TestWriteNew(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key.pem")
+	if err := WriteNew(path, []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteNew(path, []byte("second"), 0o600)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second WriteNew: got %v, want an error wrapping fs.ErrExist", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "first" {
+		t.Errorf("contents %q, want the first write kept", got)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	assertNoTemp(t, dir, 1)
 }

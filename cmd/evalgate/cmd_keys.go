@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/evalgate/evalgate/atomicfile"
 	"github.com/evalgate/evalgate/signing"
 )
 
@@ -56,10 +57,10 @@ func cmdKeygen(_ context.Context, e *env, args []string) error {
 			return inputErr(fmt.Errorf("keygen: %s exists; evalgate never overwrites a key (remove it, or choose another --out)", p))
 		}
 	}
-	if err := writeNew(privPath, priv, 0o600); err != nil {
+	if err := atomicfile.WriteNew(privPath, priv, 0o600); err != nil {
 		return inputErr(fmt.Errorf("keygen: %w", err))
 	}
-	if err := writeNew(pubPath, pub, 0o644); err != nil {
+	if err := atomicfile.WriteNew(pubPath, pub, 0o644); err != nil {
 		return inputErr(fmt.Errorf("keygen: %w", err))
 	}
 	v, err := signing.ParsePublicKey(pub)
@@ -70,19 +71,6 @@ func cmdKeygen(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "wrote %s (public: give it to whoever verifies reports)\n", pubPath)
 	fmt.Fprintf(e.stdout, "%s key %s, sha256 of the PKIX public key %s\n", *typ, v.KeyID, v.Fingerprint)
 	return nil
-}
-
-// writeNew creates path with mode perm, failing if it exists.
-func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // loadSigner returns the signing key named by --key, or else held by
