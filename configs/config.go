@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/inputfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -296,7 +296,7 @@ func displayName(file string) string {
 // Load reads, defaults and validates the config at path. Every problem it can
 // find is returned at once, as Errors.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, "config", inputfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}

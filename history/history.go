@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
@@ -128,7 +129,7 @@ func readSigned(fsys fs.FS, p string, v *signing.Verifier, seen map[[32]byte]str
 	exclude := func(reason, format string, args ...any) (SignedReport, *Exclusion) {
 		return SignedReport{}, &Exclusion{p, reason, fmt.Sprintf(format, args...)}
 	}
-	raw, err := fs.ReadFile(fsys, p)
+	raw, err := inputfile.ReadFS(fsys, p, "envelope", inputfile.MaxEnvelope)
 	if err != nil {
 		return exclude(ExcludedInvalid, "cannot be read: %v", err)
 	}

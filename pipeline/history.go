@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/signing"
 )
 
@@ -21,7 +22,7 @@ func LoadHistory(dir, keyPath string, log io.Writer) (*history.History, error) {
 			fmt.Fprintf(log, format, args...)
 		}
 	}
-	pub, err := os.ReadFile(keyPath)
+	pub, err := inputfile.Read(keyPath, "key", inputfile.MaxKey)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("--history-key: %w", err))
 	}

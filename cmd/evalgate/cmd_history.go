@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/signing"
 )
@@ -79,7 +80,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 			opt.Metrics = append(opt.Metrics, m)
 		}
 	}
-	pub, err := os.ReadFile(*keyPath)
+	pub, err := inputfile.Read(*keyPath, "key", inputfile.MaxKey)
 	if err != nil {
 		return inputErr(fmt.Errorf("history: --key: %w", err))
 	}

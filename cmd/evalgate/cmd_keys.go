@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/atomicfile"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/signing"
 )
 
@@ -81,7 +82,7 @@ func loadSigner(e *env, path string) (*signing.Signer, error) {
 	source := path
 	switch {
 	case path != "":
-		b, err := os.ReadFile(path)
+		b, err := inputfile.Read(path, "key", inputfile.MaxKey)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
@@ -37,12 +37,11 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 	case len(pos) != 1:
 		return usageErr("report render: want exactly one REPORT.json, got %d arguments (usage: evalgate %s)", len(pos), reportUsage)
 	}
-	f, err := os.Open(pos[0])
+	raw, err := inputfile.Read(pos[0], "report", inputfile.MaxEnvelope)
 	if err != nil {
 		return inputErr(fmt.Errorf("read report: %w", err))
 	}
-	defer f.Close()
-	rep, err := reports.ReadJSON(f)
+	rep, err := reports.ReadJSON(bytes.NewReader(raw))
 	if err != nil {
 		return inputErr(fmt.Errorf("%s: %w", pos[0], err))
 	}

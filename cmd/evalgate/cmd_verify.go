@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
 )
@@ -42,7 +43,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		}
 		wantName, wantVersion = (*expectModel)[:i], (*expectModel)[i+1:]
 	}
-	pub, err := os.ReadFile(*keyPath)
+	pub, err := inputfile.Read(*keyPath, "key", inputfile.MaxKey)
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: --key: %w", err))
 	}
@@ -51,7 +52,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		return inputErr(fmt.Errorf("verify: --key %s: %w", *keyPath, err))
 	}
 	envPath, files := pos[0], pos[1:]
-	raw, err := os.ReadFile(envPath)
+	raw, err := inputfile.Read(envPath, "envelope", inputfile.MaxEnvelope)
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: %w", err))
 	}
