@@ -186,3 +186,31 @@ func FormatNumber(v float64) string {
 	}
 	return fmt.Sprintf("%.4g", v)
 }
+
+// CheckVerdict checks that r's verdict follows from its own gate, as
+// ApplyGate would set it: the pass and fail counts are those of the rules'
+// outcomes, and ALLOW needs a complete run with no failed rule. A signed
+// report that contradicts itself ("ALLOW; 1 of 5 rules passed") is
+// refused by VerifyReport.
+func CheckVerdict(r *Report) error {
+	passed, failed := 0, 0
+	for _, rule := range r.Gate.Rules {
+		switch {
+		case rule.Outcome == Pass, rule.Outcome == NotEvaluated && rule.Optional:
+			passed++
+		case rule.Outcome == Fail, rule.Outcome == NotEvaluated:
+			failed++
+		default:
+			return fmt.Errorf("gate rule %s has outcome %q, not %s, %s or %s", rule.Metric, rule.Outcome, Pass, Fail, NotEvaluated)
+		}
+	}
+	switch {
+	case passed != r.Gate.Passed || failed != r.Gate.Failed:
+		return fmt.Errorf("the gate counts %d passed and %d failed, but its rules say %d and %d", r.Gate.Passed, r.Gate.Failed, passed, failed)
+	case r.Verdict == Allow && (failed > 0 || r.Status != Complete):
+		return fmt.Errorf("the verdict ALLOW contradicts the report (%s; %d of %d gate rules passed)", r.Status, passed, len(r.Gate.Rules))
+	case r.Verdict != Allow && r.Verdict != Block:
+		return fmt.Errorf("verdict %q is neither %s nor %s", r.Verdict, Allow, Block)
+	}
+	return nil
+}

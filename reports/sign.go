@@ -99,6 +99,9 @@ func VerifyReport(v *signing.Verifier, envelope []byte) (*Statement, error) {
 	if err := v.Verify(env); err != nil {
 		return nil, err
 	}
+	if err := signing.CheckUnambiguous(env.Payload); err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", signing.ErrEnvelope, err)
+	}
 	var st Statement
 	if err := json.Unmarshal(env.Payload, &st); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", signing.ErrEnvelope, err)
@@ -112,6 +115,9 @@ func VerifyReport(v *signing.Verifier, envelope []byte) (*Statement, error) {
 		return nil, fmt.Errorf("%w: the predicate holds no report", signing.ErrEnvelope)
 	case st.Predicate.Report.SchemaVersion != SchemaVersion:
 		return nil, fmt.Errorf("%w: report schema_version %q, this evalgate reads %q", signing.ErrEnvelope, st.Predicate.Report.SchemaVersion, SchemaVersion)
+	}
+	if err := CheckVerdict(st.Predicate.Report); err != nil {
+		return nil, fmt.Errorf("%w: %w", signing.ErrEnvelope, err)
 	}
 	want := signing.Result(st.Predicate.Report.Verdict == Allow)
 	if st.Predicate.VerificationResult != want {

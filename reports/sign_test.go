@@ -221,3 +221,65 @@ func urlSafe(t *testing.T, envelope []byte) []byte {
 	b, _ := json.Marshal(m)
 	return b
 }
+
+// TestVerifyRejectsSignedContradictions signs payloads that are valid
+// signatures over lies: a case-variant duplicate verdict (ALLOW to Go's
+// encoding/json, BLOCK to jq and Python), and a verdict its own gate
+// contradicts. VerifyReport refuses both.
+func TestVerifyRejectsSignedContradictions(t *testing.T) {
+	r := reports.Build(reportstest.Input(t))
+	if r.Verdict != reports.Block || r.Gate.Failed == 0 {
+		t.Fatalf("the fixture is %s with %d failed rules; the test needs a BLOCK", r.Verdict, r.Gate.Failed)
+	}
+	s, v, _ := testSigner(t, signing.KeyEd25519)
+	good, err := reports.SignReport(s, r, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e signing.Envelope
+	if err := json.Unmarshal(good, &e); err != nil {
+		t.Fatal(err)
+	}
+	resign := func(rewrite func([]byte) []byte) []byte {
+		payload := rewrite(bytes.Clone(e.Payload))
+		env, err := s.SignEnvelope(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name     string
+		envelope []byte
+		want     string
+	}{
+		{"case-variant duplicate verdict", resign(func(p []byte) []byte {
+			return bytes.Replace(p, []byte(`"verdict":"BLOCK"`), []byte(`"verdict":"BLOCK","Verdict":"ALLOW"`), 1)
+		}), `"verdict" and "Verdict"`},
+		{"ALLOW over failed rules", resign(func(p []byte) []byte {
+			p = bytes.Replace(p, []byte(`"verdict":"BLOCK"`), []byte(`"verdict":"ALLOW"`), 1)
+			return bytes.Replace(p, []byte(`"verificationResult":"FAILED"`), []byte(`"verificationResult":"PASSED"`), 1)
+		}), "contradicts the report"},
+		{"counts rewritten", resign(func(p []byte) []byte {
+			return bytes.Replace(p, []byte(`"passed":`), []byte(`"passed":9`), 1)
+		}), "but its rules say"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if bytes.Equal(tt.envelope, good) {
+				t.Fatal("the rewrite changed nothing")
+			}
+			_, err := reports.VerifyReport(v, tt.envelope)
+			if !errors.Is(err, signing.ErrEnvelope) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want ErrEnvelope containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := reports.VerifyReport(v, good); err != nil {
+		t.Errorf("the honest envelope: %v", err)
+	}
+}

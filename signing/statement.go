@@ -99,6 +99,9 @@ func VerifyStatement(v *Verifier, envelope []byte) (*RawStatement, error) {
 	if err := v.Verify(env); err != nil {
 		return nil, err
 	}
+	if err := CheckUnambiguous(env.Payload); err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", ErrEnvelope, err)
+	}
 	var st RawStatement
 	if err := json.Unmarshal(env.Payload, &st); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrEnvelope, err)
