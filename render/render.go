@@ -257,6 +257,24 @@ func signalsList(s []metrics.Signal) string {
 // unchanged.
 func termSafe(s string) string { return escapeControls(s, false) }
 
+// TermSafe is termSafe, for commands that print text from a config, a
+// dataset, a model or a signed document themselves.
+func TermSafe(s string) string { return termSafe(s) }
+
+// TermSafeLines is TermSafe for a multi-line message (an error listing
+// problems): newlines and tabs stay, every other control is escaped.
+func TermSafeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j, p := range parts {
+			parts[j] = termSafe(p)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // visible is termSafe for renderers in which a tab, newline or carriage
 // return is only white space (Markdown table cells, HTML): those become
 // spaces, and every other control is written as an escape, so that the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/render"
 )
 
 // Exit codes, for every command.
@@ -115,7 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 func report(stderr io.Writer, err error) int {
 	code := exitCode(err)
 	if code != exitOK && err.Error() != "" {
-		fmt.Fprintf(stderr, "evalgate: %v\n", err)
+		// Messages quote configs, eval sets and model output: nothing
+		// in them may act on the terminal.
+		fmt.Fprintf(stderr, "evalgate: %s\n", render.TermSafeLines(err.Error()))
 	}
 	return code
 }

@@ -67,7 +67,7 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 	opts := metrics.Options{Method: m, F1Threshold: 0.5, Level: *level, MinGroupSize: 30, Resamples: *resamples, Seed: *seed}
 	reg := metrics.CompareByGroup(cand, base, groups, opts)
 	w := e.stdout
-	fmt.Fprintf(w, "baseline   %s (%s)\ncandidate  %s (%s)\n", *basePath, orDash(baseMeta["evalgate.model"]), *candPath, orDash(candMeta["evalgate.model"]))
+	fmt.Fprintf(w, "baseline   %s (%s)\ncandidate  %s (%s)\n", safe(*basePath), safe(orDash(baseMeta["evalgate.model"])), safe(*candPath), safe(orDash(candMeta["evalgate.model"])))
 	if changed {
 		fmt.Fprintf(w, "datasets differ: compared on the %d (id, sample) pairs the two share\n", reg.Pairs)
 	}
@@ -80,12 +80,12 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 		if g.Small {
 			flag = " (small)"
 		}
-		fmt.Fprintf(w, "  %s=%s: %+.3f [%+.3f, %+.3f] on %d pairs%s\n", g.Column, g.Value, g.Delta.Value, g.Delta.Low, g.Delta.High, g.Pairs, flag)
+		fmt.Fprintf(w, "  %s=%s: %+.3f [%+.3f, %+.3f] on %d pairs%s\n", safe(g.Column), safe(g.Value), g.Delta.Value, g.Delta.Low, g.Delta.High, g.Pairs, flag)
 	}
 	printList(w, "right → wrong", reg.RightToWrong)
 	printList(w, "wrong → right", reg.WrongToRight)
 	for _, warn := range reg.Warnings {
-		fmt.Fprintf(w, "warning: %v\n", warn)
+		fmt.Fprintf(w, "warning: %s\n", safe(warn.Error()))
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func printList(w io.Writer, title string, ids []string) {
 	}
 	fmt.Fprintf(w, "%s (%d):", title, len(ids))
 	for _, id := range ids[:min(show, len(ids))] {
-		fmt.Fprintf(w, " %s", id)
+		fmt.Fprintf(w, " %s", safe(id))
 	}
 	if len(ids) > show {
 		fmt.Fprintf(w, " … and %d more", len(ids)-show)

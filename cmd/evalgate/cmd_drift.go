@@ -129,14 +129,14 @@ func verifyDrift(e *env, v *signing.Verifier, envPath string, raw []byte, files 
 		if err != nil {
 			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
 		}
-		fmt.Fprintf(e.stdout, "file %s: matches subject %s\n", f, sub.Name)
+		fmt.Fprintf(e.stdout, "file %s: matches subject %s\n", safe(f), safe(sub.Name))
 	}
-	fmt.Fprintf(e.stdout, "drift: %s (%d features compared, %d skipped)\n", strings.ToUpper(r.Status), len(r.Features), len(r.Skipped))
-	fmt.Fprintf(e.stdout, "verdict: %s (%d of %d drift gate rules passed)\n", r.Verdict, r.Gate.Passed, len(r.Gate.Rules))
-	fmt.Fprintf(e.stdout, "reference: %s, %d rows, sha256 %s\n", r.Reference.Path, r.Reference.Rows, r.Reference.SHA256)
-	fmt.Fprintf(e.stdout, "current: %s, %d rows, sha256 %s\n", r.Current.Path, r.Current.Rows, r.Current.SHA256)
+	fmt.Fprintf(e.stdout, "drift: %s (%d features compared, %d skipped)\n", safe(strings.ToUpper(r.Status)), len(r.Features), len(r.Skipped))
+	fmt.Fprintf(e.stdout, "verdict: %s (%d of %d drift gate rules passed)\n", safe(r.Verdict), r.Gate.Passed, len(r.Gate.Rules))
+	fmt.Fprintf(e.stdout, "reference: %s, %d rows, sha256 %s\n", safe(r.Reference.Path), r.Reference.Rows, safe(r.Reference.SHA256))
+	fmt.Fprintf(e.stdout, "current: %s, %d rows, sha256 %s\n", safe(r.Current.Path), r.Current.Rows, safe(r.Current.SHA256))
 	if c := r.Config; c != nil {
-		fmt.Fprintf(e.stdout, "config: %s, sha256 %s\n", c.Path, c.SHA256)
+		fmt.Fprintf(e.stdout, "config: %s, sha256 %s\n", safe(c.Path), safe(c.SHA256))
 	}
 	fmt.Fprintf(e.stdout, "compared: %s\n", st.Drift.TimeVerified)
 	if requireAllow && r.Verdict != reports.Allow {

@@ -145,3 +145,7 @@ func writeFile(path string, data []byte) error {
 	_, err := atomicfile.WriteFile(path, data, 0o644)
 	return err
 }
+
+// safe makes a string from a config, an eval set, a model or a signed
+// document inert on a terminal (see render.TermSafe).
+func safe(s string) string { return render.TermSafe(s) }

@@ -77,15 +77,17 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
 		}
-		fmt.Fprintf(e.stdout, "file %s: matches subject %s\n", f, sub.Name)
+		fmt.Fprintf(e.stdout, "file %s: matches subject %s\n", safe(f), safe(sub.Name))
 	}
-	fmt.Fprintf(e.stdout, "verdict: %s (%s; %d of %d gate rules passed)\n", r.Verdict, r.Status, r.Gate.Passed, len(r.Gate.Rules))
-	fmt.Fprintf(e.stdout, "candidate: %s (%s)\n", reports.ModelIdentity(r.Candidate), r.Candidate.Provider)
+	// Everything below comes from the signed payload, whose strings came
+	// from a config, an eval set or a model: none may act on the terminal.
+	fmt.Fprintf(e.stdout, "verdict: %s (%s; %d of %d gate rules passed)\n", safe(r.Verdict), safe(r.Status), r.Gate.Passed, len(r.Gate.Rules))
+	fmt.Fprintf(e.stdout, "candidate: %s (%s)\n", safe(reports.ModelIdentity(r.Candidate)), safe(r.Candidate.Provider))
 	if p := r.Production; p != nil {
-		fmt.Fprintf(e.stdout, "production: %s (%s)\n", reports.ModelIdentity(*p), p.Provider)
+		fmt.Fprintf(e.stdout, "production: %s (%s)\n", safe(reports.ModelIdentity(*p)), safe(p.Provider))
 	}
-	fmt.Fprintf(e.stdout, "dataset: %s %s, %d rows, sha256 %s\n", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, r.Dataset.SHA256)
-	fmt.Fprintf(e.stdout, "config: %s, sha256 %s\n", r.Config.Path, r.Config.SHA256)
+	fmt.Fprintf(e.stdout, "dataset: %s %s, %d rows, sha256 %s\n", safe(orDash(r.Dataset.Name)), safe(orDash(r.Dataset.Version)), r.Dataset.Rows, safe(r.Dataset.SHA256))
+	fmt.Fprintf(e.stdout, "config: %s, sha256 %s\n", safe(r.Config.Path), safe(r.Config.SHA256))
 	fmt.Fprintf(e.stdout, "evaluated: %s\n", st.Predicate.TimeVerified)
 	if *expectModel != "" && (r.Candidate.Model != wantName || r.Candidate.Version != wantVersion) {
 		return &exitError{exitBlock, fmt.Errorf("verification failed: the report is for model %s, not %s", reports.ModelIdentity(r.Candidate), *expectModel)}
