@@ -340,3 +340,42 @@ func deref(p *int) any {
 	}
 	return *p
 }
+
+// TestCacheHoldsUnredactedAnswers: redaction applies to the results, never
+// to the cache, so a run without redaction reads the answers as sent; and
+// with redact_prompts the key is that of the redacted messages sent.
+func TestCacheHoldsUnredactedAnswers(t *testing.T) {
+	dir := t.TempDir()
+	prompt, _ := NewPrompt("", "{{.Input}}")
+	redact := func(s string) string { return strings.ReplaceAll(s, "in", "[X]") }
+	run := func(redactFn func(string) string, redactPrompts bool) ([]records.Result, *Runner) {
+		t.Helper()
+		c, err := NewCache(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Runner{Provider: &countingProvider{}, Prompt: prompt, Concurrency: 1, Repeats: 1, Cache: c,
+			Params: Params{Provider: "openai", BaseURL: "http://a.example/v1", Model: "m"}, Redact: redactFn, RedactPrompts: redactPrompts}
+		res, err := r.Run(context.Background(), &sliceSource{items: items(5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, r
+	}
+	res, _ := run(redact, false)
+	if res[2].Output != "[X]2#0" {
+		t.Fatalf("redacted output %q, want [X]2#0", res[2].Output)
+	}
+	res, r := run(nil, false)
+	if r.Stats().Cached != 5 || res[2].Output != "in2#0" {
+		t.Errorf("unredacted run: %d cached, output %q; want 5 and the answer as sent, in2#0", r.Stats().Cached, res[2].Output)
+	}
+	res, r = run(redact, false)
+	if r.Stats().Cached != 5 || res[2].Output != "[X]2#0" {
+		t.Errorf("redacted run from the cache: %d cached, output %q; want 5, redacted on read", r.Stats().Cached, res[2].Output)
+	}
+	res, r = run(redact, true)
+	if r.Stats().Cached != 0 || res[2].Output != "[X]2#0" {
+		t.Errorf("redacted prompts: %d cached, output %q; want none (other messages were sent)", r.Stats().Cached, res[2].Output)
+	}
+}
