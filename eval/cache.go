@@ -49,9 +49,6 @@ func NewCache(dir string) (*Cache, error) {
 	return &Cache{dir: dir, Mode: configs.CacheReadWrite}, nil
 }
 
-// Dir is the directory the cache lives in.
-func (c *Cache) Dir() string { return c.dir }
-
 // Stats returns the lookups so far.
 func (c *Cache) Stats() records.CacheStats {
 	return records.CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Corrupt: c.corrupt.Load()}
