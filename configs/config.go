@@ -179,11 +179,36 @@ type Run struct {
 	// Grace is how long an interrupted run (SIGINT, SIGTERM) waits for calls
 	// in flight before abandoning them. Default 10s.
 	Grace time.Duration `yaml:"grace"`
-	// Cache is the response cache directory, shared across runs; a re-run of
-	// the same calls is answered from it. Default: evalgate under the user
-	// cache directory ($XDG_CACHE_HOME or ~/.cache). "off" disables it, as
-	// does `evalgate run --no-cache`.
+	// Cache is how the response cache is used: "read-write" (answer calls
+	// made before and store new answers), "read-only" (answer from it,
+	// store nothing), "refresh" (make every call, store the answers) or
+	// "off" (neither; as `evalgate run --no-cache`). Default read-write.
+	// For compatibility any other value is a directory, as CacheDir, used
+	// read-write; Load moves it to CacheDir.
 	Cache string `yaml:"cache"`
+	// CacheDir is the response cache directory, shared across runs; a
+	// leading ~/ is the home directory. Entries are keyed by provider,
+	// endpoint, model, every request parameter, the messages sent, the
+	// sample and the model artifact's digest. Default: evalgate under the
+	// user cache directory ($XDG_CACHE_HOME or ~/.cache).
+	CacheDir string `yaml:"cache_dir"`
+}
+
+// Response cache modes accepted by Run.Cache.
+const (
+	CacheReadWrite = "read-write"
+	CacheReadOnly  = "read-only"
+	CacheRefresh   = "refresh"
+	CacheOff       = "off"
+)
+
+// isCacheMode reports whether s names a response cache mode.
+func isCacheMode(s string) bool {
+	switch s {
+	case CacheReadWrite, CacheReadOnly, CacheRefresh, CacheOff:
+		return true
+	}
+	return false
 }
 
 // Scoring chooses how outputs are judged.
@@ -388,6 +413,13 @@ func (c *Config) applyDefaults() {
 	if c.Run.Grace == 0 {
 		c.Run.Grace = 10 * time.Second
 	}
+	if c.Run.Cache != "" && !isCacheMode(c.Run.Cache) && c.Run.CacheDir == "" {
+		// run.cache: DIR, as before run.cache_dir existed.
+		c.Run.Cache, c.Run.CacheDir = CacheReadWrite, c.Run.Cache
+	}
+	if c.Run.Cache == "" {
+		c.Run.Cache = CacheReadWrite
+	}
 	if c.Scoring.Method == "" {
 		c.Scoring.Method = MethodNormalized
 	}
@@ -479,6 +511,9 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	}
 	if c.Run.ErrorWindow < 1 {
 		bad("run.error_window", "run.error_window must be at least 1, got %d", c.Run.ErrorWindow)
+	}
+	if !isCacheMode(c.Run.Cache) {
+		bad("run.cache", "run.cache must be read-write, read-only, refresh or off when run.cache_dir is set, got %q", c.Run.Cache)
 	}
 	switch c.Scoring.Method {
 	case MethodExact, MethodNormalized, MethodContains, MethodF1, MethodLabel:

@@ -203,3 +203,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRunCache: run.cache is a mode, or for compatibility a directory.
+func TestRunCache(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml, mode, dir, err string
+	}{
+		{"default", "", CacheReadWrite, "", ""},
+		{"off", "run: {cache: off}\n", CacheOff, "", ""},
+		{"read-only", "run: {cache: read-only}\n", CacheReadOnly, "", ""},
+		{"refresh with a directory", "run: {cache: refresh, cache_dir: /tmp/c}\n", CacheRefresh, "/tmp/c", ""},
+		{"a directory, as before", "run: {cache: ~/.cache/evalgate}\n", CacheReadWrite, "~/.cache/evalgate", ""},
+		{"two directories", "run: {cache: /tmp/a, cache_dir: /tmp/b}\n", "", "", `eval.yaml:3: run.cache must be read-write, read-only, refresh or off when run.cache_dir is set, got "/tmp/a"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("eval.yaml", []byte(minimal+tt.yaml))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Run.Cache != tt.mode || cfg.Run.CacheDir != tt.dir {
+				t.Errorf("cache %q, cache_dir %q; want %q, %q", cfg.Run.Cache, cfg.Run.CacheDir, tt.mode, tt.dir)
+			}
+		})
+	}
+}

@@ -68,7 +68,9 @@ type PII struct {
 	// IBANs and IP addresses in prompts, contexts and outputs. Default true.
 	Detect *bool `yaml:"detect"`
 	// Redact replaces detected values with typed placeholders ([EMAIL], …)
-	// in every file evalgate writes: results, journals, cache and reports.
+	// in every file evalgate writes to the output directory: results,
+	// journals and reports. The response cache keeps answers as the
+	// endpoint sent them and is redacted when read.
 	Redact bool `yaml:"redact"`
 	// RedactPrompts also redacts the messages sent to the model; by default
 	// the model sees the prompt unchanged.

@@ -446,8 +446,9 @@ func TestLogprobsConfidence(t *testing.T) {
 }
 
 // TestRedactBeforeStorage checks that with Redact set, what the model said
-// is redacted before the journal, the cache and the results see it, and
-// that the prompt is sent as is unless RedactPrompts.
+// is redacted before the journal and the results see it, while the cache
+// keeps it as sent (redaction is applied when it is read), and that the
+// prompt is sent as is unless RedactPrompts.
 func TestRedactBeforeStorage(t *testing.T) {
 	const secret = "jane.doe@example.com"
 	var sent []string
@@ -487,15 +488,23 @@ func TestRedactBeforeStorage(t *testing.T) {
 		if res[0].Output != "write to [EMAIL]" {
 			t.Errorf("redact_prompts=%v: output %q", prompts, res[0].Output)
 		}
+		inCache := false
 		for _, dir := range []string{s.OutDir, cacheDir} {
 			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
 					if b, _ := os.ReadFile(path); strings.Contains(string(b), secret) {
-						t.Errorf("redact_prompts=%v: %s holds the address", prompts, path)
+						if dir == cacheDir {
+							inCache = true
+						} else {
+							t.Errorf("redact_prompts=%v: %s holds the address", prompts, path)
+						}
 					}
 				}
 				return nil
 			})
+		}
+		if !inCache {
+			t.Errorf("redact_prompts=%v: the cache does not hold the answer as sent", prompts)
 		}
 		mu.Lock()
 		last := sent[len(sent)-1]

@@ -85,7 +85,7 @@ func OpenJournal(path, fingerprint string, mustResume bool) (*Journal, Recovered
 		good, err := readJournal(data, fingerprint, &rec)
 		if errors.Is(err, ErrJournalMismatch) {
 			if mustResume {
-				return nil, rec, fmt.Errorf("resume %s: %w (the config, dataset or model changed since it was written)", path, err)
+				return nil, rec, fmt.Errorf("resume %s: %w (the config, dataset, provider, endpoint, model or version changed since it was written)", path, err)
 			}
 			rec.Stale = path + ".stale"
 			if err := os.Rename(path, rec.Stale); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -152,28 +153,106 @@ func TestCacheCorruptEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := CacheKey("m", 0, 16, nil, []Message{{"user", "hi"}}, 0)
-	if _, ok := c.Get(key); ok {
+	c.Version = "9.9.9"
+	k := CallKey{Provider: "openai", Endpoint: "http://a.example/v1", Model: "m", MaxTokens: 16, Messages: []Message{{"user", "hi"}}}
+	key := k.Hash()
+	if _, _, ok := c.Get(key); ok {
 		t.Fatal("hit in an empty cache")
 	}
-	c.Put(key, Response{Text: "hello", PromptTokens: 3})
-	if r, ok := c.Get(key); !ok || r.Text != "hello" || r.PromptTokens != 3 {
+	c.Put(key, Response{Text: "hello", PromptTokens: 3}, Origin{Endpoint: "http://a.example/v1", Provider: "openai", Model: "m"})
+	r, o, ok := c.Get(key)
+	if !ok || r.Text != "hello" || r.PromptTokens != 3 {
 		t.Fatalf("got %+v %v", r, ok)
+	}
+	if o.Endpoint != "http://a.example/v1" || o.Model != "m" || o.Evalgate != "9.9.9" || o.Time.IsZero() || o.Time.Location() != time.UTC {
+		t.Errorf("origin %+v", o)
 	}
 	b, _ := os.ReadFile(c.path(key))
 	os.WriteFile(c.path(key), []byte(strings.Replace(string(b), "hello", "HELLO", 1)), 0o600)
-	if _, ok := c.Get(key); ok {
+	if _, _, ok := c.Get(key); ok {
 		t.Error("a tampered entry was served")
 	}
 	if st := c.Stats(); st.Corrupt != 1 || st.Hits != 1 || st.Misses != 2 {
 		t.Errorf("stats %+v, want 1 corrupt, 1 hit, 2 misses", st)
 	}
-	if strings.Contains(string(b), "Bearer") || strings.Contains(string(b), "http") {
-		t.Errorf("cache entry holds more than the response: %s", b)
+	if strings.Contains(string(b), "Bearer") {
+		t.Errorf("cache entry holds more than the response and its origin: %s", b)
 	}
-	other := CacheKey("m", 0, 16, nil, []Message{{"user", "hi"}}, 1)
-	if other == key {
-		t.Error("the sample index does not change the key")
+}
+
+// TestCacheKeyCoversTheCall changes one thing that can change an answer at
+// a time: each must change the key.
+func TestCacheKeyCoversTheCall(t *testing.T) {
+	seven := 7
+	base := CallKey{Provider: "openai", Endpoint: "http://a.example/v1", Model: "m", Version: "1.4.0", MaxTokens: 16, Messages: []Message{{"user", "hi"}}}
+	for _, tt := range []struct {
+		name string
+		edit func(*CallKey)
+	}{
+		{"provider", func(k *CallKey) { k.Provider = "builtin:extractive-v1" }},
+		{"endpoint", func(k *CallKey) { k.Endpoint = "http://b.example/v1" }},
+		{"model", func(k *CallKey) { k.Model = "m2" }},
+		{"version", func(k *CallKey) { k.Version = "1.5.0" }},
+		{"artifact", func(k *CallKey) { k.ArtifactSHA256 = strings.Repeat("a", 64) }},
+		{"temperature", func(k *CallKey) { k.Temperature = 0.7 }},
+		{"max_tokens", func(k *CallKey) { k.MaxTokens = 17 }},
+		{"seed", func(k *CallKey) { k.Seed = &seven }},
+		{"logprobs", func(k *CallKey) { k.Logprobs = true }},
+		{"messages", func(k *CallKey) { k.Messages = []Message{{"user", "hi!"}} }},
+		{"role", func(k *CallKey) { k.Messages = []Message{{"system", "hi"}} }},
+		{"sample", func(k *CallKey) { k.Sample = 1 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := base
+			tt.edit(&k)
+			if k.Hash() == base.Hash() {
+				t.Errorf("changing the %s does not change the key", tt.name)
+			}
+		})
+	}
+}
+
+func TestNormalizeBaseURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"},
+		{"http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"},
+		{"HTTPS://API.Example.COM:443/V1/", "https://api.example.com/V1"},
+		{"https://user:pass@api.example.com/v1?api-key=secret#x", "https://api.example.com/v1"},
+		{"http://[::1]:9000/v1", "http://[::1]:9000/v1"},
+		{"http://host:80", "http://host"},
+		{"", ""},
+	} {
+		if got := NormalizeBaseURL(tt.in); got != tt.want {
+			t.Errorf("NormalizeBaseURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCacheModes: read-only stores nothing, refresh answers nothing but
+// stores.
+func TestCacheModes(t *testing.T) {
+	dir := t.TempDir()
+	key := CallKey{Model: "m", Messages: []Message{{"user", "hi"}}}.Hash()
+	o := Origin{Model: "m"}
+	ro, _ := NewCache(dir)
+	ro.Mode = configs.CacheReadOnly
+	ro.Put(key, Response{Text: "a"}, o)
+	if _, _, ok := ro.Get(key); ok {
+		t.Fatal("a read-only cache stored an answer")
+	}
+	rf, _ := NewCache(dir)
+	rf.Mode = configs.CacheRefresh
+	rf.Put(key, Response{Text: "b"}, o)
+	if _, _, ok := rf.Get(key); ok {
+		t.Error("a refresh cache answered")
+	}
+	rw, _ := NewCache(dir)
+	if r, _, ok := rw.Get(key); !ok || r.Text != "b" {
+		t.Errorf("after refresh: %+v %v, want b", r, ok)
+	}
+	ro.Mode = configs.CacheReadOnly
+	if r, _, ok := ro.Get(key); !ok || r.Text != "b" {
+		t.Errorf("read-only: %+v %v, want b", r, ok)
 	}
 }
 
@@ -260,4 +339,43 @@ func deref(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+// TestCacheHoldsUnredactedAnswers: redaction applies to the results, never
+// to the cache, so a run without redaction reads the answers as sent; and
+// with redact_prompts the key is that of the redacted messages sent.
+func TestCacheHoldsUnredactedAnswers(t *testing.T) {
+	dir := t.TempDir()
+	prompt, _ := NewPrompt("", "{{.Input}}")
+	redact := func(s string) string { return strings.ReplaceAll(s, "in", "[X]") }
+	run := func(redactFn func(string) string, redactPrompts bool) ([]records.Result, *Runner) {
+		t.Helper()
+		c, err := NewCache(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Runner{Provider: &countingProvider{}, Prompt: prompt, Concurrency: 1, Repeats: 1, Cache: c,
+			Params: Params{Provider: "openai", BaseURL: "http://a.example/v1", Model: "m"}, Redact: redactFn, RedactPrompts: redactPrompts}
+		res, err := r.Run(context.Background(), &sliceSource{items: items(5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, r
+	}
+	res, _ := run(redact, false)
+	if res[2].Output != "[X]2#0" {
+		t.Fatalf("redacted output %q, want [X]2#0", res[2].Output)
+	}
+	res, r := run(nil, false)
+	if r.Stats().Cached != 5 || res[2].Output != "in2#0" {
+		t.Errorf("unredacted run: %d cached, output %q; want 5 and the answer as sent, in2#0", r.Stats().Cached, res[2].Output)
+	}
+	res, r = run(redact, false)
+	if r.Stats().Cached != 5 || res[2].Output != "[X]2#0" {
+		t.Errorf("redacted run from the cache: %d cached, output %q; want 5, redacted on read", r.Stats().Cached, res[2].Output)
+	}
+	res, r = run(redact, true)
+	if r.Stats().Cached != 0 || res[2].Output != "[X]2#0" {
+		t.Errorf("redacted prompts: %d cached, output %q; want none (other messages were sent)", r.Stats().Cached, res[2].Output)
+	}
 }

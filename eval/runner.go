@@ -1,9 +1,11 @@
 package eval
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +70,9 @@ type Runner struct {
 	Grace time.Duration
 	// Redact, when set, rewrites every output and error message as soon as
 	// it arrives — from the endpoint or the cache — before it is scored,
-	// cached, journalled or returned (pii.redact).
+	// journalled or returned (pii.redact). The cache holds the answer as
+	// the endpoint sent it: redaction applies to what is written, never to
+	// what is cached or keyed.
 	Redact func(string) string
 	// RedactPrompts applies Redact to the messages sent as well
 	// (pii.redact_prompts); the cache key is then that of the redacted
@@ -76,13 +80,65 @@ type Runner struct {
 	RedactPrompts bool
 
 	final records.RunStats // the counters when Stream returned
+
+	originsMu sync.Mutex
+	origins   map[originKey]*records.CacheOrigin // of the answers taken from the cache
+}
+
+type originKey struct{ endpoint, provider, model, evalgate string }
+
+// noteOrigin counts one answer taken from the cache.
+func (r *Runner) noteOrigin(o Origin) {
+	r.originsMu.Lock()
+	defer r.originsMu.Unlock()
+	if r.origins == nil {
+		r.origins = map[originKey]*records.CacheOrigin{}
+	}
+	k := originKey{o.Endpoint, o.Provider, o.Model, o.Evalgate}
+	c := r.origins[k]
+	if c == nil {
+		c = &records.CacheOrigin{Endpoint: o.Endpoint, Provider: o.Provider, Model: o.Model, Evalgate: o.Evalgate, Oldest: o.Time, Newest: o.Time}
+		r.origins[k] = c
+	}
+	c.Answers++
+	if o.Time.Before(c.Oldest) {
+		c.Oldest = o.Time
+	}
+	if o.Time.After(c.Newest) {
+		c.Newest = o.Time
+	}
+}
+
+// CacheOrigins returns where the answers taken from the cache were
+// recorded, sorted by endpoint, provider, model and evalgate version; nil
+// when none were. Call it after Run or Stream.
+func (r *Runner) CacheOrigins() []records.CacheOrigin {
+	r.originsMu.Lock()
+	defer r.originsMu.Unlock()
+	var out []records.CacheOrigin
+	for _, c := range r.origins {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b records.CacheOrigin) int {
+		return cmp.Or(cmp.Compare(a.Endpoint, b.Endpoint), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Evalgate, b.Evalgate))
+	})
+	return out
 }
 
 // Stats returns the run's final counters; call it after Run or Stream.
 func (r *Runner) Stats() records.RunStats { return r.final }
 
-// Params are the sampling parameters of a call.
+// Params are the sampling parameters of a call and the identity of the
+// endpoint that answers it; together with the messages and the sample they
+// key the cache (CallKey).
 type Params struct {
+	// Provider is the provider kind ("openai", "builtin:<name>") and
+	// BaseURL the endpoint's base URL as configured (normalized for the
+	// key).
+	Provider, BaseURL string
+	// Version and ArtifactSHA256 are the config's model version and
+	// artifact digest (empty when not configured).
+	Version, ArtifactSHA256 string
 	// Model is the name sent to the endpoint.
 	Model       string
 	Temperature float64
@@ -406,6 +462,21 @@ func (r *Runner) redact(s string) string {
 	return r.Redact(s)
 }
 
+// callKey is everything that can change the answer to a call of msgs
+// sent with seed, for sample.
+func (r *Runner) callKey(seed *int, msgs []Message, sample int) CallKey {
+	p := r.Params
+	return CallKey{
+		Provider: p.Provider, Endpoint: NormalizeBaseURL(p.BaseURL), Model: p.Model, Version: p.Version, ArtifactSHA256: p.ArtifactSHA256,
+		Temperature: p.Temperature, MaxTokens: p.MaxTokens, Seed: seed, Logprobs: p.Logprobs, Messages: msgs, Sample: sample,
+	}
+}
+
+// origin is the origin of the answers this runner stores in the cache.
+func (r *Runner) origin() Origin {
+	return Origin{Endpoint: NormalizeBaseURL(r.Params.BaseURL), Provider: r.Params.Provider, Model: r.Params.Model}
+}
+
 func (r *Runner) seed(sample int) *int {
 	switch {
 	case r.Params.Seed != nil:
@@ -434,9 +505,10 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 	seed := r.seed(j.sample)
 	key := ""
 	if r.Cache != nil {
-		key = CacheKey(r.Params.Model, r.Params.Temperature, r.Params.MaxTokens, seed, msgs, j.sample)
-		if resp, ok := r.Cache.Get(key); ok && (!r.Params.Logprobs || resp.Confidence > 0) {
+		key = r.callKey(seed, msgs, j.sample).Hash()
+		if resp, origin, ok := r.Cache.Get(key); ok && (!r.Params.Logprobs || resp.Confidence > 0) {
 			c.cached.Add(1)
+			r.noteOrigin(origin)
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = r.redact(resp.Text), resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			return r.complete(j.item, res), true, nil
 		}
@@ -474,12 +546,12 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if err == nil {
 			r.Breaker.Record(nil)
 			r.Throttle.Settle(estimate, resp.PromptTokens+resp.CompletionTokens)
+			if r.Cache != nil { // as sent, before redaction
+				r.Cache.Put(key, resp, r.origin()) // a cache that cannot be written only costs a future call
+			}
 			resp.Text = r.redact(resp.Text)
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			res.Error, res.ErrorKind, res.HTTPStatus = "", "", 0 // earlier attempts' failures are history
-			if r.Cache != nil {
-				r.Cache.Put(key, resp) // a cache that cannot be written only costs a future call
-			}
 			return r.complete(j.item, res), false, nil
 		}
 		if callCtx.Err() != nil {

@@ -49,19 +49,25 @@ func (s Setup) JournalPath() string {
 	return filepath.Join(s.OutDir, "journal-"+s.Role+".jsonl")
 }
 
-// Fingerprint identifies the calls s makes: the dataset, the model and its
-// parameters, the prompt templates and the repeats. Scoring and gate
+// Fingerprint identifies the calls s makes, with the identity the cache
+// keys them by: the dataset, the provider kind, the endpoint (normalized
+// base URL), the model name, version and artifact digest, the request
+// parameters, the prompt templates, the repeats and the redaction flags.
+// A journal of another fingerprint is never resumed. Scoring and gate
 // settings are not in it, so changing them re-uses every call.
 func (s Setup) Fingerprint() string {
 	b, _ := json.Marshal(struct {
+		V                                 int
 		Dataset, Provider, Model, BaseURL string
+		Version, ArtifactSHA256           string
 		Temperature                       float64
 		MaxTokens                         int
 		Seed                              *int
 		System, Template                  string
 		Repeats                           int
 		Logprobs, Redact, RedactPrompts   bool `json:",omitempty"`
-	}{s.DatasetSHA256, s.Model.Provider, s.Model.Model, s.Model.BaseURL, s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
+	}{2, s.DatasetSHA256, s.Model.Provider, s.Model.Model, NormalizeBaseURL(s.Model.BaseURL), s.Model.Version, s.Model.ArtifactSHA256,
+		s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
 		s.Prompts.System, s.Prompts.Template, s.Run.Repeats, s.Model.Logprobs, s.Redact != nil, s.RedactPrompts})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -85,7 +91,10 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Groups:      s.Groups,
 		Score:       s.Score,
 		Progress:    s.Progress,
-		Params:      Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs},
+		Params: Params{
+			Provider: s.Model.Provider, BaseURL: s.Model.BaseURL, Version: s.Model.Version, ArtifactSHA256: s.Model.ArtifactSHA256,
+			Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs,
+		},
 		MaxRetries:  *s.Run.MaxRetries,
 		BackoffBase: s.Run.BackoffBase,
 		BackoffMax:  s.Run.BackoffMax,

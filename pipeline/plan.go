@@ -171,7 +171,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 		}
 	}
 	if !opts.NoCache {
-		if p.cache, err = OpenCache(cfg.Run.Cache, opts.getenv, opts.Log); err != nil {
+		if p.cache, err = OpenCache(cfg.Run, opts.getenv, opts.Log); err != nil {
 			p.Close()
 			return nil, inputErr(err)
 		}
@@ -264,12 +264,15 @@ func (p *Plan) Estimate() ([]ModelEstimate, error) {
 	return out, nil
 }
 
-// OpenCache opens the response cache named by run.cache: "off" for none,
-// a path (with ~ for the home directory), or by default evalgate under the
-// user cache directory ($XDG_CACHE_HOME, else $HOME/.cache). Without
-// either it runs uncached, with a note to log.
-func OpenCache(dir string, getenv func(string) string, log io.Writer) (*eval.Cache, error) {
-	if dir == "off" {
+// OpenCache opens the response cache as run.cache and run.cache_dir say:
+// none for mode "off"; else in run.cache_dir (with ~ for the home
+// directory), or by default evalgate under the user cache directory
+// ($XDG_CACHE_HOME, else $HOME/.cache), in the mode run.cache names.
+// Without a directory it runs uncached, with a note to log. Entries it
+// writes record this evalgate's version.
+func OpenCache(run configs.Run, getenv func(string) string, log io.Writer) (*eval.Cache, error) {
+	mode, dir := run.Cache, run.CacheDir
+	if mode == configs.CacheOff {
 		return nil, nil
 	}
 	if getenv == nil {
@@ -278,7 +281,7 @@ func OpenCache(dir string, getenv func(string) string, log io.Writer) (*eval.Cac
 	home := getenv("HOME")
 	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
 		if home == "" {
-			return nil, fmt.Errorf("run.cache %q: HOME is not set", dir)
+			return nil, fmt.Errorf("run.cache_dir %q: HOME is not set", dir)
 		}
 		dir = filepath.Join(home, rest)
 	}
@@ -295,5 +298,13 @@ func OpenCache(dir string, getenv func(string) string, log io.Writer) (*eval.Cac
 			return nil, nil
 		}
 	}
-	return eval.NewCache(dir)
+	c, err := eval.NewCache(dir)
+	if err != nil {
+		return nil, err
+	}
+	if mode != "" {
+		c.Mode = mode
+	}
+	c.Version = reports.Version
+	return c, nil
 }

@@ -116,9 +116,9 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.candidate.Info.Stats, t.candidate.Info.Adaptive = cand.stats, cand.adaptive
+	t.candidate.Info.Stats, t.candidate.Info.Adaptive, t.candidate.Info.CacheOrigins = cand.stats, cand.adaptive, cand.origins
 	if prod != nil && t.production != nil {
-		t.production.Info.Stats, t.production.Info.Adaptive = prod.stats, prod.adaptive
+		t.production.Info.Stats, t.production.Info.Adaptive, t.production.Info.CacheOrigins = prod.stats, prod.adaptive, prod.origins
 	}
 	if judge != nil && sc.verdicts != nil {
 		judge.Calls, judge.Errors = sc.verdicts.counts()
@@ -203,6 +203,8 @@ type modelCall struct {
 	failed   int64 // of which failed
 	stats    records.RunStats
 	adaptive *records.AdaptiveStats
+	// origins are where the answers taken from the cache were recorded.
+	origins []records.CacheOrigin
 	// firstError is the first failed result's message.
 	firstError string
 	// stopped, when not nil, is why the run stopped before every call was
@@ -273,6 +275,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		err = cerr
 	}
 	mc.stats = runner.Stats()
+	mc.origins = runner.CacheOrigins()
 	if runner.Adaptive != nil {
 		a := runner.Adaptive.Stats()
 		mc.adaptive = &a

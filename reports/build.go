@@ -39,6 +39,9 @@ type ModelResults struct {
 	Stats records.RunStats
 	// Adaptive, when not nil, is how adaptive concurrency moved.
 	Adaptive *records.AdaptiveStats
+	// CacheOrigins are where the answers taken from the response cache
+	// were recorded; nil when none were.
+	CacheOrigins []records.CacheOrigin
 }
 
 // Build computes the metrics of in, applies the config's gate and returns
@@ -172,6 +175,7 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 	run.ErrorRate = metrics.NewProportion(run.Errors, run.Calls, opts.Level)
 	run.Retries, run.Cached, run.Resumed = mr.Stats.Retries, mr.Stats.Cached, mr.Stats.Resumed
 	run.Adaptive = mr.Adaptive
+	run.CacheOrigins = mr.CacheOrigins
 	run.Latency = lat
 	if p := m.Prices; p != nil {
 		in := float64(run.PromptTokens) * p.InputPerMTok / 1e6

@@ -120,6 +120,10 @@ type ModelRun struct {
 	Retries int `json:"retries"`
 	Cached  int `json:"cached"`
 	Resumed int `json:"resumed"`
+	// CacheOrigins says where the Cached answers were recorded: one entry
+	// per endpoint, model and evalgate version, with how many answers and
+	// when the oldest and newest were stored. Absent when none were cached.
+	CacheOrigins []records.CacheOrigin `json:"cache_origins,omitempty"`
 	// Latency summarises the wall time of calls that reached the model
 	// (cached answers excluded), in milliseconds.
 	Latency Latency `json:"latency_ms"`

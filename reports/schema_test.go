@@ -72,6 +72,14 @@ func TestSchema(t *testing.T) {
 		{"bad digest", mutate(func(m map[string]any) { m["dataset"].(map[string]any)["sha256"] = "XYZ" }), false, "/dataset/sha256"},
 		{"missing gate", mutate(func(m map[string]any) { delete(m, "gate") }), false, "gate"},
 		{"bad timestamp", mutate(func(m map[string]any) { m["timing"].(map[string]any)["started_at"] = "yesterday" }), false, "/timing/started_at"},
+		{"cache origins", mutate(func(m map[string]any) {
+			m["candidate"].(map[string]any)["cache_origins"] = []any{map[string]any{"endpoint": "http://127.0.0.1:8080/v1", "provider": "openai", "model": "m",
+				"evalgate": "0.1.0", "answers": 3, "oldest": "2026-12-06T05:00:00Z", "newest": "2026-12-06T05:01:00.5Z"}}
+		}), true, ""},
+		{"cache origin without its time", mutate(func(m map[string]any) {
+			m["candidate"].(map[string]any)["cache_origins"] = []any{map[string]any{"endpoint": "http://x/v1", "provider": "openai", "model": "m",
+				"evalgate": "0.1.0", "answers": 3, "oldest": "2026-12-06T05:00:00Z"}}
+		}), false, "newest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // with the number of results beyond what metrics.Tally documents and the
 // latency summary (see Add).
 type ModelTally struct {
-	// ResultsFile, ResultsSHA256, Stats and Adaptive are copied into the
+	// ResultsFile, ResultsSHA256, Stats, Adaptive and CacheOrigins are copied into the
 	// ModelRun as from ModelResults; Results is not read.
 	Info ModelResults
 

@@ -77,7 +77,10 @@ func TestQuickstartIntegrity(t *testing.T) {
 			}
 		}
 	}
-	for _, dir := range []string{out, cache} {
+	// The response cache is not checked: it keeps answers as the endpoint
+	// sent them and is redacted when read, so that a redacted run never
+	// changes what a later unredacted run scores.
+	for _, dir := range []string{out} {
 		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

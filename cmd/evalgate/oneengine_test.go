@@ -103,7 +103,7 @@ func runOnly(t *testing.T, r *reports.Report) []byte {
 	r.Cache = nil
 	for _, m := range []*reports.ModelRun{&r.Candidate, r.Production} {
 		if m != nil {
-			m.Retries, m.Cached, m.Resumed, m.Adaptive = 0, 0, 0, nil
+			m.Retries, m.Cached, m.Resumed, m.Adaptive, m.CacheOrigins = 0, 0, 0, nil, nil
 		}
 	}
 	if r.Judge != nil {
