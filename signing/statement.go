@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -132,4 +133,34 @@ func MatchSubject(subjects []Subject, data []byte) (Subject, error) {
 		return Subject{}, fmt.Errorf("%w: its sha256 %s matches none of %s", ErrSubject, got, strings.Join(names, ", "))
 	}
 	return subjects[i], nil
+}
+
+// ErrDigestMismatch marks a file whose name is a subject's but whose bytes
+// are not: it was changed after the statement was signed.
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// CheckSubject checks a file, by its base name and the hex SHA-256 of its
+// bytes, against subjects. A file named as a subject must have that
+// subject's digest (else an error wrapping ErrDigestMismatch and
+// ErrSubject, giving both digests): a results file is checked against the
+// results subject, never matched to another subject with equal bytes. A
+// file whose name is no subject's is matched by digest alone (byName is
+// then false); one that matches nothing is an error wrapping ErrSubject.
+func CheckSubject(subjects []Subject, name, sha256hex string) (s Subject, byName bool, err error) {
+	if i := slices.IndexFunc(subjects, func(s Subject) bool { return s.Name == name }); i >= 0 {
+		s := subjects[i]
+		if want := s.Digest["sha256"]; want != sha256hex {
+			return Subject{}, true, fmt.Errorf("%w: %w: its sha256 is %s, but the signed subject %s has %s", ErrSubject, ErrDigestMismatch, sha256hex, s.Name, want)
+		}
+		return s, true, nil
+	}
+	i := slices.IndexFunc(subjects, func(s Subject) bool { return s.Digest["sha256"] == sha256hex })
+	if i < 0 {
+		var names []string
+		for _, s := range subjects {
+			names = append(names, s.Name)
+		}
+		return Subject{}, false, fmt.Errorf("%w: no subject is named %s, and its sha256 %s matches none of %s", ErrSubject, name, sha256hex, strings.Join(names, ", "))
+	}
+	return subjects[i], false, nil
 }

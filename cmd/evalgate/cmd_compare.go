@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -103,19 +101,6 @@ func printList(w io.Writer, title string, ids []string) {
 		fmt.Fprintf(w, " … and %d more", len(ids)-show)
 	}
 	fmt.Fprintln(w)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }

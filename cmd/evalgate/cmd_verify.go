@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/evalgate/evalgate/drift"
@@ -13,17 +17,22 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow] [--expect-model NAME@VERSION] report.dsse.json|drift.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
-// key, then each FILE's SHA-256 against the statement's subjects, then the
+// key, then each FILE against the statement's subject of the same name (or,
+// for a file named as none, any subject with its SHA-256), then the
 // optional expectations. It prints the verdict and the identities the
-// report vouches for. Exit 0 when all checks pass, 1 when one fails
-// (including BLOCK under --require-allow), 2 on bad usage or input.
+// report vouches for, and says what it did not check. Exit 0 when all
+// checks pass, 1 when one fails (including BLOCK under --require-allow),
+// 2 on bad usage or input, and when no FILE was given without
+// --signature-only: the subjects were then not checked.
 func cmdVerify(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "verify", verifyUsage)
 	keyPath := fs.String("key", "", "the signer's public key `file` (PKIX PEM; required)")
-	requireAllow := fs.Bool("require-allow", false, "fail (exit 1) unless the verdict is ALLOW")
+	requireAllow := fs.Bool("require-allow", false, "fail (exit 1) unless the document is a model report whose verdict is ALLOW")
+	requireDriftAllow := fs.Bool("require-drift-allow", false, "fail (exit 1) unless the document is a drift report whose verdict is ALLOW")
+	signatureOnly := fs.Bool("signature-only", false, "check the signature and the expectations alone, with no FILE: the subjects are not checked")
 	expectModel := fs.String("expect-model", "", "fail (exit 1) unless the report is for candidate `NAME@VERSION`")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -34,6 +43,10 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		return usageErr("verify: --key PUB.pem is required (usage: evalgate %s)", verifyUsage)
 	case len(pos) == 0:
 		return usageErr("verify: missing report.dsse.json (usage: evalgate %s)", verifyUsage)
+	case *requireAllow && *requireDriftAllow:
+		return usageErr("verify: --require-allow is for a model report and --require-drift-allow for a drift report; give one")
+	case *signatureOnly && len(pos) > 1:
+		return usageErr("verify: --signature-only checks no FILE, but %d were given", len(pos)-1)
 	}
 	var wantName, wantVersion string
 	if *expectModel != "" {
@@ -60,7 +73,16 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		if *expectModel != "" {
 			return usageErr("verify: --expect-model does not apply to a drift report")
 		}
-		return verifyDrift(e, v, envPath, raw, files, *requireAllow)
+		if *requireAllow {
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a drift report, and --require-allow asks for a model report (use --require-drift-allow)", envPath)}
+		}
+		if err := verifyDrift(e, v, envPath, raw, files, *requireDriftAllow); err != nil {
+			return err
+		}
+		return subjectsChecked(e, files, *signatureOnly)
+	}
+	if *requireDriftAllow {
+		return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a model report, and --require-drift-allow asks for a drift report", envPath)}
 	}
 	st, err := reports.VerifyReport(v, raw)
 	if err != nil {
@@ -68,16 +90,8 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	}
 	r := st.Predicate.Report
 	fmt.Fprintf(e.stdout, "signature: good (%s, sha256 of the PKIX key %s)\n", v.KeyID, v.Fingerprint)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return inputErr(fmt.Errorf("verify: %w", err))
-		}
-		sub, err := st.MatchSubject(data)
-		if err != nil {
-			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
-		}
-		fmt.Fprintf(e.stdout, "file %s: matches subject %s\n", safe(f), safe(sub.Name))
+	if err := checkSubjects(e, st.Subject, files); err != nil {
+		return err
 	}
 	// Everything below comes from the signed payload, whose strings came
 	// from a config, an eval set or a model: none may act on the terminal.
@@ -95,6 +109,59 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	if *requireAllow && r.Verdict != reports.Allow {
 		return &exitError{exitBlock, errors.New("verification failed: the verdict is " + r.Verdict + ", and --require-allow asks for ALLOW")}
 	}
+	return subjectsChecked(e, files, *signatureOnly)
+}
+
+// checkSubjects checks each file against subjects (signing.CheckSubject),
+// hashing it as it streams, and prints what each matched.
+func checkSubjects(e *env, subjects []signing.Subject, files []string) error {
+	for _, f := range files {
+		sum, err := fileSHA256(f)
+		if err != nil {
+			return inputErr(fmt.Errorf("verify: %w", err))
+		}
+		sub, byName, err := signing.CheckSubject(subjects, filepath.Base(f), sum)
+		if err != nil {
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
+		}
+		how := "by name and sha256"
+		if !byName {
+			how = "by sha256 (no subject has its name)"
+		}
+		fmt.Fprintf(e.stdout, "file %s: matches subject %s, %s\n", safe(f), safe(sub.Name), how)
+	}
+	return nil
+}
+
+// subjectsChecked ends a verification: OK when files were checked or
+// the signature alone was asked for, and otherwise an error saying that
+// the subjects were not checked.
+func subjectsChecked(e *env, files []string, signatureOnly bool) error {
+	if len(files) == 0 && !signatureOnly {
+		return usageErr("verify: the signature is good, but no FILE was given, so the files the report vouches for were not checked: pass them (the results, the eval set, the config), or --signature-only to check the signature alone")
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(e.stdout, "subjects: not checked (--signature-only)")
+	}
 	fmt.Fprintln(e.stdout, "OK")
 	return nil
+}
+
+// fileSHA256 is the hex SHA-256 of the file at path, read as it streams.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return "", err
+	} else if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%s: %w", path, inputfile.ErrNotRegular)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

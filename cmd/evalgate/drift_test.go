@@ -267,3 +267,24 @@ func TestVerifyDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyRequireAllowIsForModelReports checks that --require-allow does
+// not accept a drift report, however it ends: a drift ALLOW says nothing
+// of a model promotion. --require-drift-allow is the drift report's flag.
+func TestVerifyRequireAllowIsForModelReports(t *testing.T) {
+	ref := driftProdLogs(t)
+	cur := writeDriftLog(t, 1000, "support-bot@2026-10-20", 0)
+	priv, pub := keygen(t, "ed25519")
+	out := t.TempDir()
+	res := runCLI(t, context.Background(), nil, "drift", "--reference", ref, "--current", cur, "-c", writeConfig(t, driftConfigBody), "--out", out, "--key", priv)
+	if res.code != exitOK {
+		t.Fatalf("drift: exit %d: %s", res.code, res.stderr)
+	}
+	env := filepath.Join(out, "drift.dsse.json")
+	if res := runCLI(t, context.Background(), nil, "verify", "--key", pub, "--require-allow", env, ref, cur); res.code != exitBlock || !strings.Contains(res.stderr, "is a drift report, and --require-allow asks for a model report") {
+		t.Errorf("--require-allow on a drift ALLOW: exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if res := runCLI(t, context.Background(), nil, "verify", "--key", pub, "--require-drift-allow", env, ref, cur); res.code != exitOK {
+		t.Errorf("--require-drift-allow on a drift ALLOW: exit %d, want 0\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}

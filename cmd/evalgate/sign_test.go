@@ -147,6 +147,9 @@ func TestVerifyFailures(t *testing.T) {
 	results[len(results)/2] ^= 1
 	tamperedResults := filepath.Join(t.TempDir(), "results.parquet")
 	os.WriteFile(tamperedResults, results, 0o644)
+	production, _ := os.ReadFile(filepath.Join(dir, "production-results.parquet"))
+	productionAsResults := filepath.Join(t.TempDir(), "results.parquet")
+	os.WriteFile(productionAsResults, production, 0o644)
 
 	tests := []struct {
 		name string
@@ -157,8 +160,12 @@ func TestVerifyFailures(t *testing.T) {
 		{"payload byte flipped", []string{"--key", pub, flippedPayload}, exitBlock, "signature does not verify"},
 		{"signature byte flipped", []string{"--key", pub, flippedSig}, exitBlock, "signature does not verify"},
 		{"another key", []string{"--key", otherPub, envPath}, exitBlock, "the envelope names signing key"},
-		{"subject file changed", []string{"--key", pub, envPath, tamperedResults}, exitBlock, tamperedResults + ": file is not a subject of the report"},
-		{"other model expected", []string{"--key", pub, "--expect-model", "extractive-v3@extractive-v3", envPath}, exitBlock, "the report is for model extractive-v2@extractive-v2, not extractive-v3@extractive-v3"},
+		{"subject file changed", []string{"--key", pub, envPath, tamperedResults}, exitBlock, tamperedResults + ": file is not a subject of the report: digest mismatch"},
+		{"another subject's bytes under the results' name", []string{"--key", pub, envPath, productionAsResults}, exitBlock, "digest mismatch: its sha256 is"},
+		{"no FILE", []string{"--key", pub, envPath}, exitUsage, "no FILE was given, so the files the report vouches for were not checked"},
+		{"--signature-only with a FILE", []string{"--key", pub, "--signature-only", envPath, tamperedResults}, exitUsage, "--signature-only checks no FILE"},
+		{"--require-drift-allow on a model report", []string{"--key", pub, "--require-drift-allow", envPath, filepath.Join(dir, "results.parquet")}, exitBlock, "is a model report, and --require-drift-allow asks for a drift report"},
+		{"other model expected", []string{"--key", pub, "--expect-model", "extractive-v3@extractive-v3", "--signature-only", envPath}, exitBlock, "the report is for model extractive-v2@extractive-v2, not extractive-v3@extractive-v3"},
 		{"bad --expect-model", []string{"--key", pub, "--expect-model", "extractive-v3", envPath}, exitUsage, "want NAME@VERSION"},
 		{"no key", []string{envPath}, exitUsage, "--key PUB.pem is required"},
 		{"no envelope", []string{"--key", pub}, exitUsage, "missing report.dsse.json"},
@@ -183,7 +190,7 @@ func TestVerifyRequireAllowOnBlock(t *testing.T) {
 		t.Fatalf("regression demo: exit %d, want 1\n%s", res.code, res.stderr)
 	}
 	env := filepath.Join(dir, "report.dsse.json")
-	if res := runCLI(t, context.Background(), nil, "verify", "--key", pub, env); res.code != exitOK || !strings.Contains(res.stdout, "verdict: BLOCK") {
+	if res := runCLI(t, context.Background(), nil, "verify", "--key", pub, "--signature-only", env); res.code != exitOK || !strings.Contains(res.stdout, "verdict: BLOCK") {
 		t.Errorf("verify without --require-allow: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	if res := runCLI(t, context.Background(), nil, "verify", "--key", pub, "--require-allow", env); res.code != exitBlock || !strings.Contains(res.stderr, "the verdict is BLOCK") {
