@@ -27,6 +27,9 @@ type Options struct {
 	Resume bool
 	// NoCache neither reads nor writes the response cache.
 	NoCache bool
+	// Provenance, when not nil, is written into the signed statement, with
+	// the policy digest of the config's gate filled in.
+	Provenance *reports.Provenance
 	// Signer, when not nil, signs the report as report.dsse.json.
 	Signer *signing.Signer
 	// History, when not nil, holds the control charts the report is

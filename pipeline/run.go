@@ -150,7 +150,13 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		rep.History = history.Position(h, rep)
 	}
 	out := &Outcome{Report: rep}
-	files, err := WriteReports(outDir, rep, p.opts.Signer, cfg.Candidate.ArtifactSHA256)
+	var prov *reports.Provenance
+	if p.opts.Provenance != nil {
+		pv := *p.opts.Provenance
+		pv.PolicySHA256 = reports.PolicyDigest(cfg.Gate)
+		prov = &pv
+	}
+	files, err := WriteReports(outDir, rep, p.opts.Signer, cfg.Candidate.ArtifactSHA256, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +173,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // WriteReports writes report.json and every rendering the render table
 // lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
-func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string) ([]string, error) {
+func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string, prov *reports.Provenance) ([]string, error) {
 	var b bytes.Buffer
 	if err := reports.WriteJSON(&b, rep); err != nil {
 		return nil, runErr(err)
@@ -182,7 +188,7 @@ func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artif
 		return nil, runErr(err)
 	}
 	if signer != nil {
-		env, err := reports.SignReport(signer, rep, artifactSHA256)
+		env, err := reports.SignReportProvenance(signer, rep, artifactSHA256, prov)
 		if err != nil {
 			return nil, runErr(err)
 		}

@@ -41,6 +41,9 @@ type Predicate struct {
 	VerificationResult string `json:"verificationResult"`
 	// Report is the whole report, as in report.json.
 	Report *Report `json:"report"`
+	// Provenance ties the report to its commit and CI run; nil in
+	// statements signed before evalgate recorded it.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // NewStatement returns the in-toto Statement for r. The subjects are the
@@ -84,7 +87,14 @@ func ModelIdentity(m ModelRun) string { return m.Model + "@" + m.Version }
 // SignReport builds r's statement, signs it with s and returns the
 // envelope's JSON, indented, with a final newline.
 func SignReport(s *signing.Signer, r *Report, artifactSHA256 string) ([]byte, error) {
+	return SignReportProvenance(s, r, artifactSHA256, nil)
+}
+
+// SignReportProvenance is SignReport with the run's provenance in the
+// predicate.
+func SignReportProvenance(s *signing.Signer, r *Report, artifactSHA256 string, prov *Provenance) ([]byte, error) {
 	st := NewStatement(r, artifactSHA256)
+	st.Predicate.Provenance = prov
 	return signing.SignStatement(s, st.Subject, st.PredicateType, st.Predicate)
 }
 

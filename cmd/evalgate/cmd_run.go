@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/evalgate/evalgate/atomicfile"
@@ -52,6 +53,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if opts.Signer, err = loadSigner(e, *keyPath); err != nil {
 		return err
 	}
+	prov := provenance(e)
+	opts.Provenance = &prov
 	if *requireSigning && opts.Signer == nil {
 		return usageErr("run: --require-signing: no signing key (give --key FILE or set %s)", signingKeyEnv)
 	}
@@ -149,3 +152,13 @@ func writeFile(path string, data []byte) error {
 // safe makes a string from a config, an eval set, a model or a signed
 // document inert on a terminal (see render.TermSafe).
 func safe(s string) string { return render.TermSafe(s) }
+
+// provenance is the CI provenance of this run (reports.ProvenanceFromEnv)
+// with the SHA-256 of the running evalgate executable, when it can be read.
+func provenance(e *env) reports.Provenance {
+	p := reports.ProvenanceFromEnv(e.getenv)
+	if exe, err := os.Executable(); err == nil {
+		p.EvalgateSHA256, _ = fileSHA256(exe)
+	}
+	return p
+}

@@ -17,7 +17,7 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -34,6 +34,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	requireDriftAllow := fs.Bool("require-drift-allow", false, "fail (exit 1) unless the document is a drift report whose verdict is ALLOW")
 	signatureOnly := fs.Bool("signature-only", false, "check the signature and the expectations alone, with no FILE: the subjects are not checked")
 	expectModel := fs.String("expect-model", "", "fail (exit 1) unless the report is for candidate `NAME@VERSION`")
+	expectCommit := fs.String("expect-commit", "", "fail (exit 1) unless the signed provenance names commit `SHA` (or a prefix of 7 or more characters)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -103,6 +104,25 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "dataset: %s %s, %d rows, sha256 %s\n", safe(orDash(r.Dataset.Name)), safe(orDash(r.Dataset.Version)), r.Dataset.Rows, safe(r.Dataset.SHA256))
 	fmt.Fprintf(e.stdout, "config: %s, sha256 %s\n", safe(r.Config.Path), safe(r.Config.SHA256))
 	fmt.Fprintf(e.stdout, "evaluated: %s\n", st.Predicate.TimeVerified)
+	pv := st.Predicate.Provenance
+	if pv != nil {
+		fmt.Fprintf(e.stdout, "provenance: %s commit %s, ref %s, pull request %s, run %s, actor %s\n", safe(orDash(pv.System)), safe(orDash(pv.Commit)), safe(orDash(pv.Ref)), safe(orDash(pv.PullRequest)), safe(orDash(pv.RunURL)), safe(orDash(pv.Actor)))
+		fmt.Fprintf(e.stdout, "evalgate: %s, sha256 %s; gate policy sha256 %s\n", safe(pv.EvalgateVersion), safe(orDash(pv.EvalgateSHA256)), safe(pv.PolicySHA256))
+	} else {
+		fmt.Fprintln(e.stdout, "provenance: none recorded")
+	}
+	if c := *expectCommit; c != "" {
+		switch {
+		case len(c) < 7:
+			return usageErr("verify: --expect-commit %q: give 7 or more characters of the SHA", c)
+		case pv == nil || pv.Commit == "" || !strings.HasPrefix(strings.ToLower(pv.Commit), strings.ToLower(c)):
+			got := "none"
+			if pv != nil && pv.Commit != "" {
+				got = pv.Commit
+			}
+			return &exitError{exitBlock, fmt.Errorf("verification failed: the report's signed commit is %s, not %s", safe(got), c)}
+		}
+	}
 	if *expectModel != "" && (r.Candidate.Model != wantName || r.Candidate.Version != wantVersion) {
 		return &exitError{exitBlock, fmt.Errorf("verification failed: the report is for model %s, not %s", reports.ModelIdentity(r.Candidate), *expectModel)}
 	}
