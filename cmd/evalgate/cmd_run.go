@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/atomicfile"
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
@@ -30,6 +31,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	requireSigning := fs.Bool("require-signing", false, "fail (exit 2) unless a signing key is configured")
 	historyDir := fs.String("history", "", "place the report on the control charts of the signed reports under `dir` (see evalgate history)")
 	historyKey := fs.String("history-key", "", "the public key (PEM `file`) that verifies the --history reports")
+	policyPath := fs.String("policy", "", "refuse to run (exit 2) unless the config's gate equals the gate of this protected config `file` (e.g. the base branch's)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -64,6 +66,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if *out != "" {
 		cfg.Run.Out = *out
+	}
+	if *policyPath != "" {
+		diff, err := policyDiff(*policyPath, cfg.Gate)
+		switch {
+		case err != nil:
+			return inputErr(err)
+		case len(diff) > 0:
+			return inputErr(fmt.Errorf("run: the config's gate differs from the policy %s:\n  %s", *policyPath, strings.Join(diff, "\n  ")))
+		}
 	}
 	if *historyDir != "" || *historyKey != "" {
 		if *historyDir == "" || *historyKey == "" {
@@ -161,4 +172,17 @@ func provenance(e *env) reports.Provenance {
 		p.EvalgateSHA256, _ = fileSHA256(exe)
 	}
 	return p
+}
+
+// policyDiff compares gate, the rules in force, with the report rules of
+// the protected config at policyPath (reports.GateDiff); an error is a
+// policy file that cannot be read.
+func policyDiff(policyPath string, gate []configs.Rule) ([]string, error) {
+	policy, err := configs.Load(policyPath)
+	if err != nil {
+		return nil, fmt.Errorf("--policy: %w", err)
+	}
+	want, _ := reports.RulesFor(reports.DocReport, policy.Gate)
+	got, _ := reports.RulesFor(reports.DocReport, gate)
+	return reports.GateDiff(want, got), nil
 }

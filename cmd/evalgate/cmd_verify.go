@@ -17,7 +17,7 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -34,6 +34,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	requireDriftAllow := fs.Bool("require-drift-allow", false, "fail (exit 1) unless the document is a drift report whose verdict is ALLOW")
 	signatureOnly := fs.Bool("signature-only", false, "check the signature and the expectations alone, with no FILE: the subjects are not checked")
 	expectModel := fs.String("expect-model", "", "fail (exit 1) unless the report is for candidate `NAME@VERSION`")
+	policyPath := fs.String("policy", "", "fail (exit 1) unless the report's gate equals the gate of this protected config `file` (e.g. the base branch's)")
 	expectCommit := fs.String("expect-commit", "", "fail (exit 1) unless the signed provenance names commit `SHA` (or a prefix of 7 or more characters)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -125,6 +126,16 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	}
 	if *expectModel != "" && (r.Candidate.Model != wantName || r.Candidate.Version != wantVersion) {
 		return &exitError{exitBlock, fmt.Errorf("verification failed: the report is for model %s, not %s", reports.ModelIdentity(r.Candidate), *expectModel)}
+	}
+	if *policyPath != "" {
+		diff, err := policyDiff(*policyPath, reports.RulesOf(r.Gate))
+		switch {
+		case err != nil:
+			return inputErr(fmt.Errorf("verify: %w", err))
+		case len(diff) > 0:
+			return &exitError{exitBlock, fmt.Errorf("verification failed: the report's gate differs from the policy %s:\n  %s", *policyPath, strings.Join(diff, "\n  "))}
+		}
+		fmt.Fprintf(e.stdout, "policy: the gate equals that of %s\n", safe(*policyPath))
 	}
 	if *requireAllow && r.Verdict != reports.Allow {
 		return &exitError{exitBlock, errors.New("verification failed: the verdict is " + r.Verdict + ", and --require-allow asks for ALLOW")}

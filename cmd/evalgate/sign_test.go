@@ -380,7 +380,7 @@ func TestCIExample(t *testing.T) {
 	if wf.On["pull_request"] == nil || wf.Jobs["evaluate"] == nil {
 		t.Errorf("model-pr.yml has no pull_request trigger or evaluate job")
 	}
-	for _, want := range []string{"--require-signing", "EVALGATE_SIGNING_KEY", "GITHUB_STEP_SUMMARY", "report.md", "actions/upload-artifact", "report.dsse.json", "report.junit.xml", "exit 1"} {
+	for _, want := range []string{"--require-signing", "EVALGATE_SIGNING_KEY", "--policy", "base_ref", "GITHUB_STEP_SUMMARY", "report.md", "actions/upload-artifact", "report.dsse.json", "report.junit.xml", "exit 1"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("model-pr.yml lacks %q", want)
 		}
