@@ -142,6 +142,9 @@ func mdSections(r *reports.Report) []mdSection {
 	if r.Redacted {
 		head.lines = append(head.lines, "| personal data | redacted (pii.redact): typed placeholders replace every value in the files this run wrote |")
 	}
+	for _, line := range cacheLines(r) {
+		head.lines = append(head.lines, "| cache | "+mdText(line)+" |")
+	}
 	out = append(out, head)
 
 	var failing []reports.RuleResult

@@ -323,3 +323,30 @@ func escapeControls(s string, spaces bool) string {
 func termUnsafe(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }
+
+// cacheLines says, for each model of r that had answers from the response
+// cache, how many and where they were recorded; a model all of whose
+// answers came from the cache is said first and plainly, since no call of
+// the run reached its endpoint. The text is made of report strings: the
+// callers escape it for their format.
+func cacheLines(r *reports.Report) []string {
+	var out []string
+	for _, m := range []struct {
+		role string
+		run  *reports.ModelRun
+	}{{"candidate", &r.Candidate}, {"production", r.Production}} {
+		if m.run == nil || m.run.Cached == 0 {
+			continue
+		}
+		line := fmt.Sprintf("%s: %d of %d answers came from the response cache", m.role, m.run.Cached, m.run.Calls)
+		for _, o := range m.run.CacheOrigins {
+			line += fmt.Sprintf("; %d recorded %s – %s from %s (model %s, evalgate %s)", o.Answers,
+				o.Oldest.UTC().Format("2006-01-02 15:04"), o.Newest.UTC().Format("2006-01-02 15:04 MST"), o.Endpoint, o.Model, o.Evalgate)
+		}
+		if m.run.Cached == m.run.Calls {
+			line = fmt.Sprintf("every %s answer came from the response cache: no call of this run reached its endpoint (%s)", m.role, line)
+		}
+		out = append(out, line)
+	}
+	return out
+}

@@ -39,6 +39,9 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	if p := r.Production; p != nil {
 		row("production", p.Provider, p.Version)
 	}
+	for _, line := range cacheLines(r) {
+		fmt.Fprintf(tw, "cache  %s\n", termSafe(line))
+	}
 	row()
 	acc := r.Metrics.Accuracy
 	var prod reports.ModelRun
