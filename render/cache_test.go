@@ -24,7 +24,7 @@ func TestCacheSaidPlainly(t *testing.T) {
 		absent []string
 	}{
 		{"none cached", 0, nil, []string{"response cache"}},
-		{"some cached", 3, []string{"candidate: 3 of ", "3 recorded 2026-12-01 09:30 – 2026-12-01 10:30 UTC from http://a.example/v1 (model m, evalgate 0.9)"}, []string{"every candidate answer"}},
+		{"some cached", 3, []string{"candidate: 3 of ", "3 recorded 2026-12-01 09:30 – 2026-12-01 10:30 UTC from http", "a.example/v1 (model m, evalgate 0.9)"}, []string{"every candidate answer"}},
 		{"all cached", -1, []string{"every candidate answer came from the response cache: no call of this run reached its endpoint"}, nil},
 	}
 	for _, tt := range tests {
@@ -60,5 +60,22 @@ func TestCacheSaidPlainly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMarkdownInert(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"extractive-v2@extractive-v2", "extractive-v2@extractive-v2"},
+		{"ask @evalgate/security", "ask @&#8203;evalgate/security"},
+		{"@team", "@&#8203;team"},
+		{"see https://evil.example/x", "see https:&#8203;//evil.example/x"},
+		{"visit www.evil.example", "visit www&#8203;.evil.example"},
+		{"rowwww.not", "rowwww.not"},
+		{"plain", "plain"},
+	}
+	for _, tt := range tests {
+		if got := md(tt.in); got != tt.want {
+			t.Errorf("md(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -611,13 +611,46 @@ var mdEscaper = strings.NewReplacer(
 
 // md escapes text from the report for Markdown. Control characters are
 // written as visible escapes first (see visible): a raw ESC would reach
-// the terminal of whoever prints report.md.
-func md(s string) string { return mdEscaper.Replace(visible(s)) }
+// the terminal of whoever prints report.md. Text from a config or a
+// dataset cannot mention anyone or link anywhere either: an @ that would
+// start a mention (at the start or after a non-word character) and the
+// "://" or "www." of a bare URL get a zero-width space, which GitHub
+// shows as nothing and does not autolink. (An @ inside a word, as in
+// model@version, mentions no one and is left alone.)
+func md(s string) string { return inert(mdEscaper.Replace(visible(s))) }
 
-// mdText escapes text a model or a dataset wrote for Markdown, as md, and
-// follows each @ with a zero-width space, so that an answer cannot mention
-// (and notify) a user or team in a pull-request comment.
-func mdText(s string) string { return strings.ReplaceAll(md(s), "@", "@&#8203;") }
+// mdText is md for text a model or a dataset wrote, where every @ is
+// broken, inside words too.
+func mdText(s string) string {
+	return inert(strings.ReplaceAll(mdEscaper.Replace(visible(s)), "@", "@&#8203;"))
+}
+
+// inert breaks mentions and bare URLs in escaped Markdown text (see md).
+func inert(s string) string {
+	if !strings.ContainsAny(s, "@:w") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		b.WriteByte(c)
+		switch {
+		case c == '@' && (i == 0 || !isWordByte(s[i-1])) && !strings.HasPrefix(s[i+1:], "&#8203;"):
+			b.WriteString("&#8203;")
+		case c == ':' && strings.HasPrefix(s[i+1:], "//"):
+			b.WriteString("&#8203;")
+		case (c == 'w' || c == 'W') && (i == 0 || !isWordByte(s[i-1])) && len(s) >= i+4 && strings.EqualFold(s[i:i+4], "www."):
+			b.WriteString(s[i+1 : i+3])
+			b.WriteString("&#8203;")
+			i += 2
+		}
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
 
 // mdCodeEscaper makes text safe inside a single-backtick code span in a
 // table: backticks, pipes and newlines would end it.
