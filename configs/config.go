@@ -317,6 +317,16 @@ func Parse(file string, data []byte) (*Config, error) {
 	if root.Kind == 0 {
 		return nil, &Error{File: file, Msg: "config is empty"}
 	}
+	// A second document would be ignored by the decoding below: a stricter
+	// gate appended after "---" must not be silently dropped.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, &Error{File: file, Line: yamlErrorLine(err), Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	default:
+		return nil, &Error{File: file, Line: next.Line, Msg: "a config is one YAML document, but a second one starts here; merge the documents into one"}
+	}
 	// Report unknown keys together with value errors, so that one edit can
 	// fix everything; decoding ignores the unknown keys.
 	var keyErrs Errors
