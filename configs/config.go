@@ -50,8 +50,8 @@ type Config struct {
 	// Drift sets the thresholds of evalgate drift.
 	Drift Drift `yaml:"drift"`
 	// Gate lists the rules that must all pass for the verdict to be ALLOW.
-	// An empty gate always allows; Load warns about nothing, but the report
-	// says the gate is empty.
+	// A gate with no rule on the report's metrics gives the verdict NONE;
+	// evalgate run and score refuse it unless given --no-gate.
 	Gate []Rule `yaml:"gate"`
 
 	// Path is the file the config was read from ("" when parsed from bytes).
