@@ -50,8 +50,8 @@ type Config struct {
 	// Drift sets the thresholds of evalgate drift.
 	Drift Drift `yaml:"drift"`
 	// Gate lists the rules that must all pass for the verdict to be ALLOW.
-	// An empty gate always allows; Load warns about nothing, but the report
-	// says the gate is empty.
+	// A gate with no rule on the report's metrics gives the verdict NONE;
+	// evalgate run and score refuse it unless given --no-gate.
 	Gate []Rule `yaml:"gate"`
 
 	// Path is the file the config was read from ("" when parsed from bytes).
@@ -341,6 +341,16 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	if root.Kind == 0 {
 		return nil, &Error{File: file, Msg: "config is empty"}
+	}
+	// A second document would be ignored by the decoding below: a stricter
+	// gate appended after "---" must not be silently dropped.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, &Error{File: file, Line: yamlErrorLine(err), Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	default:
+		return nil, &Error{File: file, Line: next.Line, Msg: "a config is one YAML document, but a second one starts here; merge the documents into one"}
 	}
 	// Report unknown keys together with value errors, so that one edit can
 	// fix everything; decoding ignores the unknown keys.

@@ -79,6 +79,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad type", minimal + "run: {concurrency: lots}\n", []string{"eval.yaml:3:", "cannot unmarshal"}},
 		{"bad yaml", "dataset: [\n", []string{"eval.yaml:", "invalid YAML"}},
 		{"empty", "", []string{"config is empty"}},
+		{"second document", minimal + "---\ngate:\n  - {metric: accuracy, min: 0.9}\n", []string{"eval.yaml:3:", "second one starts here"}},
+		{"second document after an explicit start", "---\n" + minimal + "---\n---\n", []string{"eval.yaml:4:", "second one starts here"}},
 		{"bad pin", "dataset: {path: s, sha256: abc}\ncandidate: {provider: replay}\n", []string{"eval.yaml:1:", "64 hex digits"}},
 	}
 	for _, tt := range tests {

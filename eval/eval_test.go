@@ -27,6 +27,8 @@ func TestPrompt(t *testing.T) {
 		{"defaults to the row's system", "", "{{.Input}}", []Message{{"system", "row system"}, {"user", "How long?"}}, ""},
 		{"template system", "tier {{.Extra.tier}}", "{{range .Context}}[{{.}}]{{end}} {{.Input}}", []Message{{"system", "tier gold"}, {"user", "[a][b] How long?"}}, ""},
 		{"misspelled field", "", "{{.Inptu}}", nil, "Inptu"},
+		{"field that does not exist lists the fields", "", "{{.Question}}", nil, "prompt.template: {{.Question}}: an eval-set row has no field Question; the fields are .Row .ID .Input .System .Context .Expected"},
+		{"system field that does not exist", "{{.Persona}}", "{{.Input}}", nil, "parse prompt.system: {{.Persona}}"},
 		{"bad syntax", "", "{{.Input", nil, "prompt.template"},
 	}
 	for _, tt := range tests {
@@ -47,6 +49,41 @@ func TestPrompt(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPromptCheck checks that Check fails where a template reads an
+// .Extra column the item does not have (which Render renders empty),
+// naming the item and the columns it has.
+func TestPromptCheck(t *testing.T) {
+	item := &records.Item{ID: "q7", Input: "How long?", Extra: map[string]string{"tier": "gold", "region": ""}}
+	tests := []struct {
+		name, system, user string
+		wantErr            string // "" for none
+	}{
+		{"known column", "", "{{.Input}} {{.Extra.tier}}", ""},
+		{"null column is known", "", "{{.Extra.region}}", ""},
+		{"unknown column", "", "{{.Extra.segment}}", `render prompt.template for item "q7"`},
+		{"unknown column lists the columns", "", "{{.Extra.segment}}", "region, tier"},
+		{"unknown column in the system template", "{{.Extra.persona}}", "{{.Input}}", `render prompt.system for item "q7"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPrompt(tt.system, tt.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = p.Check(item)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+			if _, err := p.Render(item); err != nil {
+				t.Errorf("Render: %v; it renders a missing column as empty", err)
 			}
 		})
 	}

@@ -3,6 +3,10 @@ package eval
 import (
 	"bytes"
 	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
 	"text/template"
 
 	"github.com/evalgate/evalgate/records"
@@ -40,10 +44,76 @@ func NewPrompt(system, user string) (*Prompt, error) {
 	}
 	// Execute once against an empty row so that misspelled field names
 	// ({{.Inptu}}) fail now rather than on every row.
-	if _, err := p.Render(&records.Item{}); err != nil {
-		return nil, err
+	for _, t := range p.templates() {
+		if err := t.Execute(&bytes.Buffer{}, &records.Item{}); err != nil {
+			if f := missingField(err); f != "" {
+				return nil, fmt.Errorf("parse %s: {{.%s}}: an eval-set row has no field %s; the fields are %s, and .Extra.<column> for any other string column", t.Name(), f, f, strings.Join(itemFields(), " "))
+			}
+			return nil, fmt.Errorf("parse %s: %w", t.Name(), err)
+		}
 	}
 	return p, nil
+}
+
+// Check renders item as Render does, and also fails where a template
+// reads a key of .Extra that the item does not have: a column the eval
+// set lacks, which Render would render as an empty string. The error
+// names the item and the columns it has.
+func (p *Prompt) Check(item *records.Item) error {
+	for _, t := range p.templates() {
+		strict, err := t.Clone()
+		if err != nil {
+			return err
+		}
+		strict.Option("missingkey=error")
+		if err := strict.Execute(&bytes.Buffer{}, item); err != nil {
+			if strings.Contains(err.Error(), "map has no entry for key") {
+				cols := make([]string, 0, len(item.Extra))
+				for c := range item.Extra {
+					cols = append(cols, c)
+				}
+				slices.Sort(cols)
+				return fmt.Errorf("render %s for item %q: %w (the eval set's other string columns are: %s)", t.Name(), item.ID, err, orNone(strings.Join(cols, ", ")))
+			}
+			return fmt.Errorf("render %s for item %q: %w", t.Name(), item.ID, err)
+		}
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func (p *Prompt) templates() []*template.Template {
+	if p.system == nil {
+		return []*template.Template{p.user}
+	}
+	return []*template.Template{p.system, p.user}
+}
+
+var missingFieldRE = regexp.MustCompile(`can't evaluate field (\w+) in type`)
+
+// missingField is the field name of a template error about a field that
+// does not exist, or "".
+func missingField(err error) string {
+	if m := missingFieldRE.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// itemFields lists the fields a template may read, as ".ID .Input …".
+func itemFields() []string {
+	t := reflect.TypeFor[records.Item]()
+	out := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		out = append(out, "."+f.Name)
+	}
+	return out
 }
 
 func parseTemplate(name, text string) (*template.Template, error) {

@@ -70,6 +70,9 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 // ScoreTallies is Score up to the tallies, which merge with the tallies of
 // other shards (Tallies.Merge) before the report is built.
 func ScoreTallies(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options) (*Tallies, error) {
+	if err := CheckGate(cfg, opts.NoGate); err != nil {
+		return nil, err
+	}
 	set, info, err := openSet(cfg)
 	if err != nil {
 		return nil, err

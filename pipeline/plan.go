@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -30,6 +31,14 @@ type Options struct {
 	// Provenance, when not nil, is written into the signed statement, with
 	// the policy digest of the config's gate filled in.
 	Provenance *reports.Provenance
+	// NoGate accepts a config with no gate rules on the report's metrics
+	// (run --no-gate): the report's verdict is then NONE. Without it such
+	// a config is refused (see CheckGate).
+	NoGate bool
+	// Inputs are files the run reads besides the config, the eval set and
+	// the JSON Schema the config names (which Prepare knows): a signing
+	// key, a history key. The output directory may hold none of them.
+	Inputs []string
 	// Signer, when not nil, signs the report as report.dsse.json.
 	Signer *signing.Signer
 	// History, when not nil, holds the control charts the report is
@@ -90,6 +99,22 @@ func LoadConfig(path string) (*configs.Config, error) {
 	return cfg, nil
 }
 
+// CheckGate refuses a config whose gate has no rule on the report's
+// metrics (no gate, an empty one, or only drift.* rules), whose report
+// would otherwise ALLOW on no evidence; noGate (run --no-gate) accepts it,
+// and the report's verdict is then NONE. With noGate, a config that does
+// have such rules is refused too, so that the flag never hides a gate.
+func CheckGate(cfg *configs.Config, noGate bool) error {
+	mine, _ := reports.RulesFor(reports.DocReport, cfg.Gate)
+	switch {
+	case len(mine) == 0 && !noGate:
+		return inputErr(fmt.Errorf("%s: the gate has no rules on the report's metrics, so its verdict would mean nothing: add gate rules (`evalgate gate --list-metrics -c %s` lists the metrics) or pass --no-gate for a report with verdict NONE", cfg.Path, cfg.Path))
+	case len(mine) > 0 && noGate:
+		return inputErr(fmt.Errorf("--no-gate: %s has %d gate rules on the report's metrics; drop --no-gate or the rules", cfg.Path, len(mine)))
+	}
+	return nil
+}
+
 // Plan is a run whose inputs have all been checked; Prepare makes one.
 // Close it when done.
 type Plan struct {
@@ -116,47 +141,17 @@ type Plan struct {
 // boundary rules and the providers (API key variables); and it opens the
 // response cache unless opts.NoCache.
 func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
-	path := cfg.DatasetPath()
-	set, info, err := openSet(cfg)
+	if err := CheckGate(cfg, opts.NoGate); err != nil {
+		return nil, err
+	}
+	if err := checkOut(cfg, opts.Inputs); err != nil {
+		return nil, err
+	}
+	set, info, prompt, ig, err := checkData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	problems, err := set.Validate()
-	if err == nil && len(problems) > 0 {
-		err = fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems))
-	}
-	if err != nil {
-		set.Close()
-		return nil, inputErr(err)
-	}
-	columns := map[string]bool{}
-	for _, c := range info.Columns {
-		columns[c.Name] = c.Type == "string"
-	}
-	for _, g := range cfg.Fairness.Groups {
-		isString, ok := columns[g]
-		switch {
-		case !ok:
-			return nil, inputErr(fmt.Errorf("%s: fairness.groups names column %q, which %s does not have", cfg.Path, g, path))
-		case !isString:
-			return nil, inputErr(fmt.Errorf("%s: fairness.groups names column %q, which is not a string column in %s", cfg.Path, g, path))
-		}
-	}
-	for _, m := range models(cfg) {
-		if m.cfg.Provider == "replay" && !columns["output"] {
-			return nil, inputErr(fmt.Errorf("%s: %s.provider is replay, but %s has no output column to replay", cfg.Path, m.role, path))
-		}
-	}
-	prompt, err := eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
-	if err != nil {
-		set.Close()
-		return nil, inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
-	}
-	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt}
-	if p.integrity, err = IntegrityOptions(cfg); err != nil {
-		p.Close()
-		return nil, err
-	}
+	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt, integrity: ig}
 	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, opts.getenv); err != nil {
 		p.Close()
 		return nil, inputErr(err)
@@ -180,6 +175,182 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// Check runs the checks Prepare makes of the config against its eval set
+// (the set valid and pinned, the group columns, the replay outputs, the
+// prompt templates on the first item, the integrity settings), without
+// the keys, the output directory or the gate's presence: evalgate gate
+// --list-metrics -c runs it, so that it fails where run would.
+func Check(cfg *configs.Config) error {
+	set, _, _, _, err := checkData(cfg)
+	if err != nil {
+		return err
+	}
+	set.Close()
+	return nil
+}
+
+// checkData opens cfg's eval set and checks the config against it; the
+// caller closes the set.
+func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, err error) {
+	path := cfg.DatasetPath()
+	opened, info, err := openSet(cfg)
+	if err != nil {
+		return nil, info, nil, ig, err
+	}
+	defer func() {
+		if err != nil {
+			opened.Close()
+		}
+	}()
+	set = opened
+	problems, err := set.Validate()
+	if err == nil && len(problems) > 0 {
+		err = fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems))
+	}
+	if err != nil {
+		return nil, info, nil, ig, inputErr(err)
+	}
+	columns := map[string]bool{}
+	for _, c := range info.Columns {
+		columns[c.Name] = c.Type == "string"
+	}
+	for _, g := range cfg.Fairness.Groups {
+		if err = datasets.CheckGroupColumn(g); err != nil {
+			return nil, info, nil, ig, inputErr(fmt.Errorf("%s: fairness.groups: %w", cfg.Path, err))
+		}
+		isString, ok := columns[g]
+		switch {
+		case !ok:
+			err = inputErr(fmt.Errorf("%s: fairness.groups names column %q, which %s does not have", cfg.Path, g, path))
+		case !isString:
+			err = inputErr(fmt.Errorf("%s: fairness.groups names column %q, which is not a string column in %s", cfg.Path, g, path))
+		}
+		if err != nil {
+			return nil, info, nil, ig, err
+		}
+	}
+	for _, m := range models(cfg) {
+		if m.cfg.Provider == "replay" && !columns["output"] {
+			err = inputErr(fmt.Errorf("%s: %s.provider is replay, but %s has no output column to replay", cfg.Path, m.role, path))
+			return nil, info, nil, ig, err
+		}
+	}
+	prompt, err = eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
+	if err == nil {
+		err = renderFirst(set, prompt)
+	}
+	if err != nil {
+		err = inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
+		return nil, info, nil, ig, err
+	}
+	if ig, err = IntegrityOptions(cfg); err != nil {
+		return nil, info, nil, ig, err
+	}
+	return set, info, prompt, ig, nil
+}
+
+// renderFirst checks the prompts on the set's first item (eval.Prompt.Check),
+// so that a template that fails on real data (an .Extra column the set
+// lacks, an index past a short context) fails now, naming the item,
+// rather than on every call. --dry-run renders them all (Estimate).
+func renderFirst(set *datasets.Set, prompt *eval.Prompt) error {
+	r, err := set.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if r.Scan() {
+		item := r.Item()
+		if err := prompt.Check(&item); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
+// checkOut refuses an output directory (run.out or --out) that holds an
+// input of the run, which a run would overwrite or mix its files with:
+// by path (the input lies under it, symbolic links resolved), by
+// identity (a directory on the input's path is the output directory, or
+// a file in it is the input, as a hard or symbolic link).
+func checkOut(cfg *configs.Config, extra []string) error {
+	type input struct{ role, path string }
+	inputs := []input{{"the eval set", cfg.DatasetPath()}, {"the config", cfg.Path}}
+	if s := cfg.JSONSchemaPath(); s != "" {
+		inputs = append(inputs, input{"boundaries.json_schema", s})
+	}
+	for _, p := range extra {
+		inputs = append(inputs, input{"an input file", p})
+	}
+	out := cfg.Run.Out
+	outAbs := resolvePath(out)
+	outInfo, outErr := os.Stat(out)
+	var entries []os.FileInfo
+	if outErr == nil && outInfo.IsDir() {
+		des, err := os.ReadDir(out)
+		if err != nil {
+			return inputErr(fmt.Errorf("read output directory %s: %w", out, err))
+		}
+		for _, de := range des {
+			if fi, err := os.Stat(filepath.Join(out, de.Name())); err == nil && fi.Mode().IsRegular() {
+				entries = append(entries, fi)
+			}
+		}
+	}
+	refuse := func(in input, why string) error {
+		return inputErr(fmt.Errorf("output directory %s (run.out or --out) %s %s, %s of this run, which the run would overwrite or mix with its files; choose another output directory", out, why, in.path, in.role))
+	}
+	for _, in := range inputs {
+		if in.path == "" {
+			continue
+		}
+		inAbs := resolvePath(in.path)
+		if rel, err := filepath.Rel(outAbs, inAbs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return refuse(in, "holds")
+		}
+		if outErr != nil {
+			continue
+		}
+		for d := filepath.Dir(inAbs); ; d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && os.SameFile(fi, outInfo) {
+				return refuse(in, "holds")
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
+		inInfo, err := os.Stat(in.path)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if os.SameFile(e, inInfo) {
+				return refuse(in, fmt.Sprintf("has %s, the same file as", e.Name()))
+			}
+		}
+	}
+	return nil
+}
+
+// resolvePath is path made absolute, with symbolic links resolved as far
+// as the path exists.
+func resolvePath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	rest := ""
+	for d := abs; ; d = filepath.Dir(d) {
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if d == filepath.Dir(d) {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+	}
 }
 
 // Close releases the providers and the eval set.

@@ -64,6 +64,11 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, runErr(fmt.Errorf("create output directory: %w", err))
 	}
+	lock, err := lockOut(outDir, p.opts.logf)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
 	var incomplete []string
 	expected := p.info.Rows * int64(cfg.Run.Repeats)
 	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {

@@ -66,7 +66,7 @@ func WriteHTML(w io.Writer, r *reports.Report) error {
 // that the template escapes.
 type htmlView struct {
 	Title, Verdict, Headline string
-	Allow, Incomplete        bool
+	Allow, None, Incomplete  bool
 	StatusReason             string
 	Intro                    string
 	Identity                 []htmlKV
@@ -277,6 +277,7 @@ func newHTMLView(r *reports.Report) htmlView {
 		Verdict:       r.Verdict,
 		Headline:      headline(r),
 		Allow:         r.Verdict == reports.Allow,
+		None:          r.Verdict == reports.None,
 		Incomplete:    r.Status != reports.Complete,
 		StatusReason:  r.StatusReason,
 		Passed:        r.Gate.Passed,

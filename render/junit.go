@@ -96,6 +96,14 @@ func WriteJUnit(w io.Writer, r *reports.Report) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
+	if r.Verdict == reports.None {
+		// No rules is not zero failures: say so, as a skipped case.
+		s.Cases = append(s.Cases, junitCase{
+			Name: "gate", Classname: "evalgate.gate", Time: "0",
+			Skipped: &junitMessage{Message: "no gate rules (--no-gate): the report gives no verdict"},
+		})
+		s.Skipped++
+	}
 	if r.Status != reports.Complete {
 		s.Cases = append(s.Cases, junitCase{
 			Name: "run completed", Classname: "evalgate.run", Time: "0",

@@ -123,7 +123,11 @@ func markdown(r *reports.Report, limit int) string {
 func mdSections(r *reports.Report) []mdSection {
 	var out []mdSection
 	icon := "✅"
-	if r.Verdict != reports.Allow {
+	switch r.Verdict {
+	case reports.Allow:
+	case reports.None:
+		icon = "➖"
+	default:
 		icon = "❌"
 	}
 	head := mdSection{title: "summary", required: true, open: fmt.Sprintf("## %s evalgate: %s\n\n**%s**\n\n", icon, r.Verdict, md(headline(r)))}

@@ -68,8 +68,8 @@ func headline(r *reports.Report) string {
 	switch {
 	case r.Status != reports.Complete:
 		return fmt.Sprintf("The run did not finish (%s), so the candidate may not be promoted.", r.StatusReason)
-	case r.Verdict == reports.Allow && n == 0:
-		return "The config has no gate rules, so nothing blocks promotion."
+	case r.Verdict == reports.None:
+		return "The config has no gate rules (run with --no-gate), so this report gives no verdict: it neither clears nor blocks promotion."
 	case r.Verdict == reports.Allow:
 		return fmt.Sprintf("The candidate passed all %d gate rules and may be promoted.", n)
 	}

@@ -210,3 +210,43 @@ func TestIntegrityRenderGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestNoneVerdict checks that a report without gate rules (run --no-gate)
+// reads as no verdict in every format, never as a pass.
+func TestNoneVerdict(t *testing.T) {
+	in := reportstest.Input(t)
+	cfg := *in.Config
+	cfg.Gate = nil
+	in.Config = &cfg
+	r := reports.Build(in)
+	if r.Verdict != reports.None {
+		t.Fatalf("verdict %s, want NONE", r.Verdict)
+	}
+	for _, tt := range []struct {
+		format    string
+		want      []string
+		forbidden []string
+	}{
+		{FormatSummary, []string{"verdict: NONE — no gate rules (--no-gate)"}, []string{"ALLOW", "0 of 0"}},
+		{FormatMarkdown, []string{"## ➖ evalgate: NONE", "gives no verdict"}, []string{"✅", "ALLOW"}},
+		{FormatHTML, []string{`<div class="banner none">`, "no gate rules (--no-gate)"}, []string{`banner allow`, "0 of 0"}},
+		{FormatJUnit, []string{`name="verdict" value="NONE"`, `skipped="1"`, "no gate rules (--no-gate)"}, []string{"ALLOW"}},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Report(&b, r, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("%s rendering lacks %q", tt.format, w)
+				}
+			}
+			for _, f := range tt.forbidden {
+				if strings.Contains(b.String(), f) {
+					t.Errorf("%s rendering of a NONE report holds %q", tt.format, f)
+				}
+			}
+		})
+	}
+}

@@ -146,6 +146,10 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	if r.Status != reports.Complete {
 		status = fmt.Sprintf(" (run %s: %s)", termSafe(r.Status), termSafe(r.StatusReason))
 	}
+	if r.Verdict == reports.None {
+		_, err := fmt.Fprintf(w, "\nverdict: %s — no gate rules (--no-gate): this report neither allows nor blocks%s\n", termSafe(r.Verdict), status)
+		return err
+	}
 	_, err := fmt.Fprintf(w, "\nverdict: %s — %d of %d gate rules passed%s\n", termSafe(r.Verdict), r.Gate.Passed, len(r.Gate.Rules), status)
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -716,10 +717,16 @@ func CheckRules(cfg *configs.Config) error {
 	}
 	var bad []string
 	for i, r := range cfg.Gate {
-		if IsDriftMetric(r.Metric) || known[r.Metric] || slices.ContainsFunc(patterns, func(p string) bool { return matchPattern(p, r.Metric) }) {
+		if IsDriftMetric(r.Metric) {
 			continue
 		}
-		hint := ""
+		if known[r.Metric] || slices.ContainsFunc(patterns, func(p string) bool { return matchPattern(p, r.Metric) }) {
+			if why := neverEvaluated(cfg, r.Metric); why != "" && !r.Optional {
+				bad = append(bad, fmt.Sprintf("gate rule %d: %s can never be evaluated: %s (mark it optional: true to keep it anyway)", i+1, r.Metric, why))
+			}
+			continue
+		}
+		hint := needs(r.Metric)
 		if rest, ok := strings.CutPrefix(r.Metric, "fairness."); ok {
 			col, _, _ := strings.Cut(rest, ".")
 			if !slices.Contains(fairnessColumns(cfg), col) && !known["fairness."+col+".accuracy.gap"] && col != "accuracy" {
@@ -732,6 +739,48 @@ func CheckRules(cfg *configs.Config) error {
 		return fmt.Errorf("%s: %s; `evalgate gate --list-metrics -c %s` lists them", cfg.Path, strings.Join(bad, "; "), cfg.Path)
 	}
 	return nil
+}
+
+// neverEvaluated says why a metric the catalog lists under cfg can still
+// never have a value under it, or "" when it can.
+func neverEvaluated(cfg *configs.Config, metric string) string {
+	switch {
+	case (strings.HasPrefix(metric, "regression.") || strings.HasPrefix(metric, "production.")) && cfg.Production == nil:
+		return "the config has no production model to compare with"
+	case strings.HasPrefix(metric, "fairness.") && len(cfg.Fairness.Groups) == 0:
+		return "fairness.groups names no group column"
+	case strings.HasPrefix(metric, "regression.group.") && len(cfg.Fairness.Groups) == 0:
+		return "fairness.groups names no group column"
+	}
+	if k, ok := strings.CutPrefix(metric, "repeats.pass_at_"); ok {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > cfg.Run.Repeats {
+			return fmt.Sprintf("k must be 1 to run.repeats (%d)", cfg.Run.Repeats)
+		}
+	}
+	return ""
+}
+
+// needs says, for a metric path that exists only under some configs,
+// which setting it needs, as a parenthesis; "" otherwise.
+func needs(metric string) string {
+	for _, n := range []struct{ prefix, setting string }{
+		{"groundedness.judge_errors", "groundedness.method: judge"},
+		{"groundedness", "groundedness.method other than off"},
+		{"labels.", "scoring.method: label"},
+		{"repeats.", "run.repeats above 1"},
+		{"pii.", "PII detection (pii.detect or pii.redact)"},
+	} {
+		if strings.HasPrefix(metric, n.prefix) {
+			return " (it exists only with " + n.setting + ")"
+		}
+	}
+	for _, sel := range []string{"demographic_parity_difference", "disparate_impact", "equalized_odds_difference"} {
+		if strings.HasPrefix(metric, "fairness.") && strings.Contains(metric, sel) {
+			return " (it exists only with scoring.positive_label)"
+		}
+	}
+	return ""
 }
 
 // CheckDriftRules returns an error naming every gate rule of cfg on a

@@ -132,12 +132,17 @@ func RulesFor(doc Document, rules []configs.Rule) (mine []configs.Rule, others i
 
 // ApplyGate checks the rules on the report's metrics (rules on other
 // documents' metrics, such as drift.*, are left to them) against r, fills
-// r.Gate, and sets r.Verdict: ALLOW when the run is complete and no rule
-// failed or went unevaluated without being optional, BLOCK otherwise.
+// r.Gate, and sets r.Verdict: BLOCK when the run is incomplete or a rule
+// failed or went unevaluated without being optional; NONE when no rule
+// is on the report's metrics, since an empty gate is no evidence; ALLOW
+// otherwise.
 func ApplyGate(r *Report, rules []configs.Rule) {
 	mine, _ := RulesFor(DocReport, rules)
 	r.Gate = Evaluate(mine, Values(r), func(metric string) string { return notEvaluatedHint(metric, r) })
 	r.Verdict = r.Gate.Verdict()
+	if len(mine) == 0 {
+		r.Verdict = None
+	}
 	if r.Status != Complete {
 		r.Verdict = Block
 	}
@@ -209,8 +214,10 @@ func CheckVerdict(r *Report) error {
 		return fmt.Errorf("the gate counts %d passed and %d failed, but its rules say %d and %d", r.Gate.Passed, r.Gate.Failed, passed, failed)
 	case r.Verdict == Allow && (failed > 0 || r.Status != Complete):
 		return fmt.Errorf("the verdict ALLOW contradicts the report (%s; %d of %d gate rules passed)", r.Status, passed, len(r.Gate.Rules))
-	case r.Verdict != Allow && r.Verdict != Block:
-		return fmt.Errorf("verdict %q is neither %s nor %s", r.Verdict, Allow, Block)
+	case r.Verdict == None && (len(r.Gate.Rules) > 0 || r.Status != Complete):
+		return fmt.Errorf("the verdict NONE contradicts the report (%s; %d gate rules)", r.Status, len(r.Gate.Rules))
+	case r.Verdict != Allow && r.Verdict != Block && r.Verdict != None:
+		return fmt.Errorf("verdict %q is none of %s, %s and %s", r.Verdict, Allow, Block, None)
 	}
 	return nil
 }

@@ -20,8 +20,12 @@ const Version = "0.1.0-dev"
 
 // Verdicts and statuses.
 const (
-	Allow      = "ALLOW"
-	Block      = "BLOCK"
+	Allow = "ALLOW"
+	Block = "BLOCK"
+	// None is the verdict of a report with no gate rules of its own
+	// (evalgate run --no-gate): it neither allows nor blocks, and
+	// verify --require-allow refuses it.
+	None       = "NONE"
 	Complete   = "COMPLETE"
 	Incomplete = "INCOMPLETE"
 )
@@ -30,7 +34,8 @@ const (
 type Report struct {
 	// SchemaVersion is SchemaVersion at the time of writing.
 	SchemaVersion string `json:"schema_version"`
-	// Verdict is ALLOW or BLOCK. An INCOMPLETE run always BLOCKs.
+	// Verdict is ALLOW or BLOCK, or NONE when the config has no gate rules
+	// on the report's metrics. An INCOMPLETE run always BLOCKs.
 	Verdict string `json:"verdict"`
 	// Status is COMPLETE, or INCOMPLETE when the run stopped before every
 	// item was called; StatusReason then says why and how to go on.

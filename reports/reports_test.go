@@ -100,7 +100,9 @@ func TestGateVerdicts(t *testing.T) {
 		want       string
 	}{
 		{"all pass", "[{metric: accuracy, min: 0.5}]", true, "", reports.Allow},
-		{"empty gate", "[]", true, "", reports.Allow},
+		{"empty gate gives no verdict", "[]", true, "", reports.None},
+		{"only drift rules give no verdict", "[{metric: drift.psi.max, max: 0.2}]", true, "", reports.None},
+		{"incomplete run with an empty gate blocks", "[]", true, "interrupted", reports.Block},
 		{"one fails", "[{metric: accuracy, min: 0.5}, {metric: errors.rate, max: 0}]", true, "", reports.Block},
 		{"not evaluated blocks", "[{metric: regression.accuracy.delta, min: -0.02}]", false, "", reports.Block},
 		{"optional not evaluated allows", "[{metric: regression.accuracy.delta, min: -0.02, optional: true}]", false, "", reports.Allow},
@@ -138,6 +140,48 @@ func TestCheckRules(t *testing.T) {
 	cfg.Gate = cfg.Gate[:6]
 	if err := reports.CheckRules(cfg); err != nil {
 		t.Errorf("known metrics rejected: %v", err)
+	}
+}
+
+// TestCheckRulesNeverEvaluated checks that a rule whose metric can never
+// have a value under the config is refused at load, not left to block
+// (or, optional, to pass) after every call is paid.
+func TestCheckRulesNeverEvaluated(t *testing.T) {
+	base := "dataset: {path: s.parquet}\ncandidate: {provider: \"builtin:extractive\"}\n"
+	prod := "production: {provider: \"builtin:extractive-v1\"}\n"
+	groups := "fairness: {groups: [region]}\n"
+	tests := []struct {
+		name, config, rule string
+		want               string // "" for no error
+	}{
+		{"regression without production", base, "{metric: regression.accuracy.delta.ci_low, min: -0.02}", "gate rule 1: regression.accuracy.delta.ci_low can never be evaluated: the config has no production model"},
+		{"production accuracy without production", base, "{metric: production.accuracy, min: 0.5}", "no production model"},
+		{"regression with production", base + prod, "{metric: regression.accuracy.delta.ci_low, min: -0.02}", ""},
+		{"optional regression without production", base, "{metric: regression.mcnemar_p, min: 0.05, optional: true}", ""},
+		{"fairness gap without groups", base, "{metric: fairness.accuracy.gap, max: 0.1}", "fairness.groups names no group column"},
+		{"fairness gap with groups", base + groups, "{metric: fairness.accuracy.gap, max: 0.1}", ""},
+		{"group delta without groups", base + prod, "{metric: regression.group.min_delta, min: -0.1}", "fairness.groups names no group column"},
+		{"fairness column not in groups", base + groups, "{metric: fairness.gender.accuracy.gap, max: 0.1}", `"gender" is not in fairness.groups`},
+		{"groundedness off", base + "groundedness: {method: off}\n", "{metric: groundedness, min: 0.9}", "exists only with groundedness.method other than off"},
+		{"labels without label method", base, "{metric: labels.macro_f1, min: 0.5}", "exists only with scoring.method: label"},
+		{"pass@k beyond repeats", base + "run: {repeats: 3}\n", "{metric: repeats.pass_at_5, min: 0.5}", "k must be 1 to run.repeats (3)"},
+		{"pass@k within repeats", base + "run: {repeats: 3}\n", "{metric: repeats.pass_at_3, min: 0.5}", ""},
+		{"repeats without repeats", base, "{metric: repeats.pass_at_1, min: 0.5}", "exists only with run.repeats above 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := configs.Parse("eval.yaml", []byte(tt.config+"gate:\n  - "+tt.rule+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = reports.CheckRules(cfg)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }
 

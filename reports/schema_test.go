@@ -47,6 +47,12 @@ func TestSchema(t *testing.T) {
 	if err := reports.WriteJSON(&noProd, reports.Build(in)); err != nil {
 		t.Fatal(err)
 	}
+	var noGate bytes.Buffer
+	in = reportstest.Input(t)
+	in.Config.Gate = nil
+	if err := reports.WriteJSON(&noGate, reports.Build(in)); err != nil {
+		t.Fatal(err)
+	}
 	mutate := func(f func(m map[string]any)) []byte {
 		var m map[string]any
 		if err := json.Unmarshal(golden, &m); err != nil {
@@ -64,6 +70,7 @@ func TestSchema(t *testing.T) {
 	}{
 		{"golden report", golden, true, ""},
 		{"report without production", noProd.Bytes(), true, ""},
+		{"report without gate rules, verdict NONE", noGate.Bytes(), true, ""},
 		{"unknown verdict", mutate(func(m map[string]any) { m["verdict"] = "MAYBE" }), false, "/verdict"},
 		{"unknown top-level field", mutate(func(m map[string]any) { m["extra"] = 1 }), false, "extra"},
 		{"rate above 1", mutate(func(m map[string]any) {

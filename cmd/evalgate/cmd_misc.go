@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/reports"
@@ -86,9 +85,14 @@ func cmdGate(_ context.Context, e *env, args []string) error {
 	if *cfgPath == "" {
 		return usageErr("gate: -c CONFIG is required")
 	}
-	cfg, err := configs.Load(*cfgPath)
+	// The checks run and --dry-run make, but for the gate's presence: the
+	// list is how a gate is written.
+	cfg, err := pipeline.LoadConfig(*cfgPath)
 	if err != nil {
-		return inputErr(err)
+		return err
+	}
+	if err := pipeline.Check(cfg); err != nil {
+		return err
 	}
 	for _, line := range reports.MetricPaths(cfg) {
 		fmt.Fprintln(e.stdout, line)

@@ -14,7 +14,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
@@ -25,6 +25,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	opts := pipeline.Options{Getenv: e.getenv, Log: e.stderr}
 	fs.BoolVar(&opts.Resume, "resume", false, "continue the run recorded in the output directory's journals; fail if there is none")
 	fs.BoolVar(&opts.NoCache, "no-cache", false, "neither read nor write the response cache")
+	fs.BoolVar(&opts.NoGate, "no-gate", false, "accept a config with no gate rules: the report's verdict is NONE (neither ALLOW nor BLOCK) and the run exits 0")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	jsonProgress := fs.Bool("json-progress", false, "print progress as JSON lines on stderr, for tools that wrap evalgate")
 	keyPath := fs.String("key", "", "sign the report with the private key in `file` (PKCS#8 PEM); default: the PEM in $"+signingKeyEnv+", if set")
@@ -85,6 +86,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	opts.NoCache = opts.NoCache || *dry
+	for _, f := range []string{*keyPath, *historyKey} {
+		if f != "" {
+			opts.Inputs = append(opts.Inputs, f)
+		}
+	}
 	p, err := pipeline.Prepare(cfg, opts)
 	if err != nil {
 		return err
@@ -109,12 +115,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 }
 
 // verdictErr is the error a finished report exits with: err (a run that
-// could not finish), or BLOCK, or nil for ALLOW.
+// could not finish), or BLOCK, or nil for ALLOW and for NONE (--no-gate).
 func verdictErr(rep *reports.Report, err error) error {
 	switch {
 	case err != nil:
 		return err
-	case rep.Verdict != reports.Allow:
+	case rep.Verdict != reports.Allow && rep.Verdict != reports.None:
 		return &exitError{exitBlock, errors.New("")}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR]"
+const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate]"
 
 // cmdScore re-scores recorded results with the config's scoring, fairness,
 // integrity checks and gate, so that a changed scoring method or gate costs
@@ -27,6 +27,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&in.Baseline, "baseline", "", "the production model's results `file`, for the regression")
 	fs.StringVar(&in.JudgeResults, "judge-results", "", "the groundedness judge's replies (`file`; default: judge-results.parquet beside --results, when present)")
 	out := fs.String("out", "", "write report.json to `dir` (default run.out)")
+	noGate := fs.Bool("no-gate", false, "accept a config with no gate rules: the report's verdict is NONE")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr})
+	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr, NoGate: *noGate})
 	if err != nil {
 		return err
 	}

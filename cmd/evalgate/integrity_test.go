@@ -130,7 +130,7 @@ prompt:
     Question: {{.Input}}
 run: {cache: "off"}
 `)
-	if res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", out, "--quiet"); res.code != exitOK {
+	if res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", out, "--quiet", "--no-gate"); res.code != exitOK {
 		t.Fatalf("unredacted run: exit %d\n%s", res.code, res.stderr)
 	}
 	results, _, err := datasets.ReadResults(filepath.Join(out, "results.parquet"))

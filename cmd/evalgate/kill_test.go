@@ -118,7 +118,7 @@ func TestSIGKILLAndResume(t *testing.T) {
 	}
 	srv := newSlowServer(t, 20*time.Millisecond)
 	out := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\"}\nprompt: {template: \"{{.ID}}: {{.Input}}\"}\n", exampleSet, srv.URL))
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\"}\ngate: [{metric: errors.rate, max: 0.5}]\nprompt: {template: \"{{.ID}}: {{.Input}}\"}\n", exampleSet, srv.URL))
 
 	cmd := startChild(t, nil, "run", "-c", cfg, "--out", out, "--quiet")
 	journal := filepath.Join(out, "journal-candidate.jsonl")
@@ -192,7 +192,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	srv := newSlowServer(t, 50*time.Millisecond)
 	out := t.TempDir()
 	// A long grace: only the second signal can end the run quickly.
-	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\", grace: 1m}\n", exampleSet, srv.URL))
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 4, cache: \"off\", grace: 1m}\ngate: [{metric: errors.rate, max: 0.5}]\n", exampleSet, srv.URL))
 	var stderr lockedBuffer
 	cmd := startChild(t, &stderr, "run", "-c", cfg, "--out", out, "--quiet")
 	awaitJournal(t, cmd, filepath.Join(out, "journal-candidate.jsonl"), 20)
@@ -227,7 +227,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 func TestDeadline(t *testing.T) {
 	srv := newSlowServer(t, 20*time.Millisecond)
 	out := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 2, cache: \"off\", deadline: 300ms, grace: 1s}\n", exampleSet, srv.URL))
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: none}\nrun: {concurrency: 2, cache: \"off\", deadline: 300ms, grace: 1s}\ngate: [{metric: errors.rate, max: 0.5}]\n", exampleSet, srv.URL))
 	res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", out, "--quiet")
 	if res.code != exitRunFail || !strings.Contains(res.stderr, "run.deadline of 300ms reached") {
 		t.Fatalf("exit %d, stderr %q: want 3 and the deadline named", res.code, res.stderr)

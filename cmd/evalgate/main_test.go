@@ -168,7 +168,11 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := writeConfig(t, fmt.Sprintf(tt.body, exampleSet))
+			body := fmt.Sprintf(tt.body, exampleSet)
+			if !strings.Contains(body, "gate:") {
+				body += "gate: [{metric: accuracy, min: 0.5}]\n"
+			}
+			cfg := writeConfig(t, body)
 			res := runCLI(t, context.Background(), tt.env, "run", "-c", cfg, "--out", t.TempDir())
 			if res.code != exitUsage {
 				t.Errorf("exit %d, want %d; stderr %q", res.code, exitUsage, res.stderr)
@@ -222,7 +226,12 @@ func fakeOpenAI(t *testing.T, fail func(n int64) int, onRequest func(n int64)) (
 
 const secretKey = "sk-test-SECRET-abcdefghijklmnop"
 
+// openaiConfig is a config for the fake server at url, with extra
+// appended; without a gate in extra it gates on the error rate.
 func openaiConfig(t *testing.T, url string, extra string) string {
+	if !strings.Contains(extra, "gate:") {
+		extra += "gate: [{metric: errors.rate, max: 0.5}]\n"
+	}
 	return writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: test-model, base_url: %s/v1, api_key_env: TEST_KEY}\nrun: {concurrency: 4}\n%s", exampleSet, url, extra))
 }
 
@@ -366,7 +375,7 @@ func TestListMetrics(t *testing.T) {
 
 func TestReplayWithoutOutputs(t *testing.T) {
 	// The example set has an output column, but every value in it is null.
-	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: replay}\n", exampleSet))
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: replay}\ngate: [{metric: accuracy, min: 0.5}]\n", exampleSet))
 	res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", t.TempDir())
 	if res.code != exitRunFail || !strings.Contains(res.stderr, "has no recorded output to replay") {
 		t.Errorf("exit %d, stderr %q: want exit 3 saying there is nothing to replay", res.code, res.stderr)
@@ -378,7 +387,7 @@ func TestReplayWithoutOutputColumn(t *testing.T) {
 	if _, err := os.Stat(set); err != nil {
 		t.Skipf("shared interop data not found: %v", err)
 	}
-	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: replay}\n", set))
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: replay}\ngate: [{metric: accuracy, min: 0.5}]\n", set))
 	res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--out", t.TempDir())
 	if res.code != exitUsage || !strings.Contains(res.stderr, "no output column") {
 		t.Errorf("exit %d, stderr %q: want exit 2 naming the missing output column", res.code, res.stderr)

@@ -58,14 +58,16 @@ func TestWeeklyPipeline(t *testing.T) {
 		if first == "" {
 			first = sample
 		}
-		step("run", "-c", filepath.Join(out, "weekly.yaml"), "--out", out, "--quiet", "--key", priv,
+		// The week's inputs stay beside its run's outputs, never among them.
+		runOut := filepath.Join(out, "run")
+		step("run", "-c", filepath.Join(out, "weekly.yaml"), "--out", runOut, "--quiet", "--key", priv,
 			"--history", weeks, "--history-key", pub)
 		step("drift", "--reference", first, "--current", sample, "-c", filepath.Join(out, "weekly.yaml"),
 			"--out", filepath.Join(out, "drift"), "--key", priv)
-		step("verify", "--key", pub, filepath.Join(out, "report.dsse.json"), filepath.Join(out, "results.parquet"))
+		step("verify", "--key", pub, filepath.Join(runOut, "report.dsse.json"), filepath.Join(runOut, "results.parquet"))
 		step("verify", "--key", pub, filepath.Join(out, "drift", "drift.dsse.json"), first, sample)
 
-		rep := readReport(t, out)
+		rep := readReport(t, runOut)
 		if g := rep.Metrics.Groundedness; g == nil || len(g.Hallucinated) == 0 || rep.Verdict != reports.Allow {
 			t.Errorf("week %d: verdict %s, groundedness %+v: want ALLOW with the ungrounded tenth found", w+1, rep.Verdict, g)
 		}
