@@ -90,6 +90,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		BackoffBase: s.Run.BackoffBase,
 		BackoffMax:  s.Run.BackoffMax,
 		Breaker:     NewBreaker(s.Run.ErrorWindow, s.Run.MaxErrorRate),
+		Probe:       s.Model.Provider == "openai", // an endpoint that may reject the key or the model
 		Cache:       s.Cache,
 		Journal:     j,
 		Done:        rec.Done,
