@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -134,20 +133,24 @@ type openaiProvider struct {
 	client    *openai.Client
 	transport *http.Transport
 	model     configs.Model
-	key       string
+	secrets   secrets
 	close     func()
 }
 
+// newOpenAI returns a provider calling the endpoint at baseURL with key. A
+// query string in baseURL (an api-key parameter, say) is sent with every
+// request rather than pasted before the request's path.
 func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProvider {
 	cfg := openai.DefaultConfig(key)
-	cfg.BaseURL = strings.TrimRight(baseURL, "/")
+	base, query, _ := strings.Cut(baseURL, "?")
+	cfg.BaseURL = strings.TrimRight(base, "/")
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	cfg.HTTPClient = &http.Client{Transport: headerTransport{transport}}
-	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, key: key, close: closeFn}
+	cfg.HTTPClient = &http.Client{Transport: headerTransport{next: transport, query: query}}
+	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, secrets: newSecrets(baseURL, key), close: closeFn}
 }
 
 func (p *openaiProvider) Close() error {
@@ -187,7 +190,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		return Response{}, &CallError{Kind: "bad_response", Msg: "response has no choices"}
 	}
 	return Response{
-		Text:             resp.Choices[0].Message.Content,
+		Text:             p.secrets.response(resp.Choices[0].Message.Content),
 		PromptTokens:     resp.Usage.PromptTokens,
 		CompletionTokens: resp.Usage.CompletionTokens,
 		Model:            resp.Model,
@@ -217,7 +220,7 @@ func confidence(lp *openai.LogProbs) float64 {
 
 // classify turns a client error into a CallError with secrets scrubbed.
 func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
-	msg := Scrub(err.Error(), p.key)
+	msg := p.secrets.message(err.Error())
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
@@ -239,17 +242,4 @@ func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
 		return &CallError{Kind: "connection", Msg: msg}
 	}
 	return &CallError{Kind: "bad_response", Msg: msg}
-}
-
-// secretRE matches strings shaped like API keys and bearer tokens, so that
-// a key echoed back by a server is scrubbed even when it is not ours.
-var secretRE = regexp.MustCompile(`(?i)(sk-[A-Za-z0-9_\-*]{6,}|bearer\s+[A-Za-z0-9._\-~+/]{8,}=*)`)
-
-// Scrub removes key, and anything shaped like an API key or bearer token,
-// from s.
-func Scrub(s, key string) string {
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "[REDACTED]")
-	}
-	return secretRE.ReplaceAllString(s, "[REDACTED]")
 }

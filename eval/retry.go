@@ -103,10 +103,22 @@ func withHeaderSink(ctx context.Context) (context.Context, *headerSink) {
 	return context.WithValue(ctx, sinkKey{}, s), s
 }
 
-// headerTransport records response headers for requests that carry a sink.
-type headerTransport struct{ next http.RoundTripper }
+// headerTransport records response headers for requests that carry a sink,
+// and adds query, the base URL's query string, to every request.
+type headerTransport struct {
+	next  http.RoundTripper
+	query string
+}
 
 func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.query != "" {
+		req = req.Clone(req.Context())
+		if req.URL.RawQuery == "" {
+			req.URL.RawQuery = t.query
+		} else {
+			req.URL.RawQuery = t.query + "&" + req.URL.RawQuery
+		}
+	}
 	resp, err := t.next.RoundTrip(req)
 	if resp != nil && resp.StatusCode >= 400 { // only failures carry retry hints
 		if s, ok := req.Context().Value(sinkKey{}).(*headerSink); ok {

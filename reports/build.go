@@ -167,7 +167,7 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 		CompletionTokens: c.CompletionTokens,
 	}
 	if m.Provider == "openai" {
-		run.BaseURL = m.BaseURL
+		run.BaseURL = configs.RedactURL(m.BaseURL)
 	}
 	run.ErrorRate = metrics.NewProportion(run.Errors, run.Calls, opts.Level)
 	run.Retries, run.Cached, run.Resumed = mr.Stats.Retries, mr.Stats.Cached, mr.Stats.Resumed
