@@ -44,6 +44,10 @@ type Response struct {
 	// Confidence is the geometric mean of the output tokens' probabilities,
 	// in (0, 1], when the endpoint returned logprobs; otherwise 0.
 	Confidence float64
+	// LatencyMS is the call's latency in milliseconds as the provider
+	// knows it (replay: the log's latency_ms); 0 when it does not, and the
+	// runner then records the wall time of the call.
+	LatencyMS float64
 }
 
 // Provider answers model calls. Implementations must be safe for concurrent
@@ -116,14 +120,15 @@ func NewProvider(role string, m configs.Model, getenv func(string) string) (Prov
 	return nil, fmt.Errorf("%s.provider %q is unknown: use openai, replay or builtin:<name>", role, m.Provider)
 }
 
-// replayProvider answers with the output recorded in the eval set.
+// replayProvider answers with the output recorded in the eval set, the
+// model_version that produced it and its recorded latency_ms.
 type replayProvider struct{}
 
 func (replayProvider) Complete(_ context.Context, req Request) (Response, error) {
 	if req.Item.Output == "" {
 		return Response{}, &CallError{Kind: "no_output", Msg: fmt.Sprintf("item %q has no recorded output to replay", req.Item.ID)}
 	}
-	return Response{Text: req.Item.Output, Model: req.Item.ModelVersion}, nil
+	return Response{Text: req.Item.Output, Model: req.Item.ModelVersion, LatencyMS: req.Item.LatencyMS}, nil
 }
 
 func (replayProvider) Close() error { return nil }

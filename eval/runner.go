@@ -28,6 +28,10 @@ type Runner struct {
 	Prompt *Prompt
 	// Model is the model identity recorded in each result.
 	Model string
+	// ModelFromProvider, when set, records in each answered result the
+	// model the provider says answered (Response.Model) in place of Model,
+	// when it names one: for replay, the log's model_version.
+	ModelFromProvider bool
 	// Concurrency bounds the calls in flight; at least 1.
 	Concurrency int
 	// Repeats is the number of samples per item; at least 1.
@@ -515,6 +519,12 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 			resp.Text = r.redact(resp.Text)
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			res.Error, res.ErrorKind, res.HTTPStatus = "", "", 0 // earlier attempts' failures are history
+			if resp.LatencyMS > 0 {
+				res.LatencyMS = resp.LatencyMS
+			}
+			if r.ModelFromProvider && resp.Model != "" {
+				res.Model = resp.Model
+			}
 			if r.Cache != nil {
 				r.Cache.Put(key, resp) // a cache that cannot be written only costs a future call
 			}
