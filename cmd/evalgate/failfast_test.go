@@ -143,3 +143,25 @@ func TestCredentialsScrubbed(t *testing.T) {
 	}
 	assertNoString(t, res, []string{secretKey, "SECRET-abcdef", "PASSWORD77secret", "QUERYSECRET42", "someuser"}, out, cache)
 }
+
+// TestCredentialsScrubbedFromErrors runs against a dead endpoint whose
+// base URL holds credentials: the connection errors, the INCOMPLETE
+// report's reason and every file name the endpoint without them.
+func TestCredentialsScrubbedFromErrors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	host := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close() // nothing listens there now
+	base := "http://someuser:PASSWORD77secret@" + host + "/v1?api-key=QUERYSECRET42&api-version=1"
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: test-model, base_url: %q, api_key_env: TEST_KEY}\n"+
+		"run: {concurrency: 2, max_retries: 0, error_window: 4}\ngate: [{metric: errors.rate, max: 0}]\n", exampleSet, base))
+	out, cache := t.TempDir(), t.TempDir()
+	res := runCLI(t, context.Background(), map[string]string{"TEST_KEY": secretKey, "XDG_CACHE_HOME": cache}, "run", "-c", cfg, "--out", out)
+	if res.code != exitRunFail {
+		t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", res.code, exitRunFail, res.stdout, res.stderr)
+	}
+	rep := readReport(t, out)
+	if !strings.Contains(rep.StatusReason, host) {
+		t.Errorf("status reason %q does not name the endpoint", rep.StatusReason)
+	}
+	assertNoString(t, res, []string{secretKey, "PASSWORD77secret", "QUERYSECRET42", "someuser"}, out, cache)
+}
