@@ -165,3 +165,44 @@ func TestCredentialsScrubbedFromErrors(t *testing.T) {
 	}
 	assertNoString(t, res, []string{secretKey, "PASSWORD77secret", "QUERYSECRET42", "someuser"}, out, cache)
 }
+
+// TestRejectedJudgeFailsFast checks that a groundedness judge whose
+// endpoint rejects the key costs one judge call and exits 2 naming the
+// judge's key variable.
+func TestRejectedJudgeFailsFast(t *testing.T) {
+	var count atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		count.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+	}))
+	defer srv.Close()
+	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
+candidate: {provider: "builtin:extractive-v2"}
+prompt:
+  template: |
+    Context:
+    {{range .Context}}- {{.}}
+    {{end}}
+    Question: {{.Input}}
+run: {concurrency: 8}
+groundedness:
+  method: judge
+  judge: {provider: openai, model: judge-1, base_url: %s/v1, api_key_env: JUDGE_KEY}
+gate:
+  - {metric: groundedness.judge_errors, max: 0}
+`, exampleSet, srv.URL))
+	out := t.TempDir()
+	res := runCLI(t, context.Background(), map[string]string{"JUDGE_KEY": secretKey, "XDG_CACHE_HOME": t.TempDir()}, "run", "-c", cfg, "--out", out, "--quiet")
+	if res.code != exitUsage {
+		t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", res.code, exitUsage, res.stdout, res.stderr)
+	}
+	if n := count.Load(); n != 1 {
+		t.Errorf("the judge got %d requests, want 1", n)
+	}
+	if !strings.Contains(res.stderr, "groundedness.judge") || !strings.Contains(res.stderr, "JUDGE_KEY") {
+		t.Errorf("stderr does not name the judge and its key variable:\n%s", res.stderr)
+	}
+	assertNoString(t, res, []string{secretKey}, out)
+}
