@@ -76,30 +76,31 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		return nil, rec, fmt.Errorf("%s: %w", s.Role, err)
 	}
 	r := &Runner{
-		Provider: s.Provider,
-		Prompt:   s.Prompt,
-		Model:    s.Model.Version,
-		// A replayed answer is identified by the log's model_version.
-		ModelFromProvider: s.Model.Provider == "replay",
-		Concurrency:       s.Run.Concurrency,
-		Repeats:           s.Run.Repeats,
-		Timeout:           s.Run.Timeout,
-		Groups:            s.Groups,
-		Score:             s.Score,
-		Progress:          s.Progress,
-		Params:            Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs},
-		MaxRetries:        *s.Run.MaxRetries,
-		BackoffBase:       s.Run.BackoffBase,
-		BackoffMax:        s.Run.BackoffMax,
-		Breaker:           NewBreaker(s.Run.ErrorWindow, s.Run.MaxErrorRate),
-		Probe:             s.Model.Provider == "openai", // an endpoint that may reject the key or the model
-		Cache:             s.Cache,
-		Journal:           j,
-		Done:              rec.Done,
-		Grace:             s.Run.Grace,
+		Provider:    s.Provider,
+		Prompt:      s.Prompt,
+		Model:       s.Model.Version,
+		Concurrency: s.Run.Concurrency,
+		Repeats:     s.Run.Repeats,
+		Timeout:     s.Run.Timeout,
+		Groups:      s.Groups,
+		Score:       s.Score,
+		Progress:    s.Progress,
+		Params:      Params{Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs},
+		MaxRetries:  *s.Run.MaxRetries,
+		BackoffBase: s.Run.BackoffBase,
+		BackoffMax:  s.Run.BackoffMax,
+		Breaker:     NewBreaker(s.Run.ErrorWindow, s.Run.MaxErrorRate),
+		Probe:       s.Model.Provider == "openai", // an endpoint that may reject the key or the model
+		Cache:       s.Cache,
+		Journal:     j,
+		Done:        rec.Done,
+		Grace:       s.Run.Grace,
 
 		Redact:        s.Redact,
 		RedactPrompts: s.RedactPrompts,
+
+		// A replayed answer is identified by the log's model_version.
+		ModelFromProvider: s.Model.Provider == "replay",
 	}
 	if s.Run.RPM > 0 || s.Run.TPM > 0 {
 		r.Throttle = NewThrottle(s.Run.RPM, s.Run.TPM)
