@@ -198,7 +198,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		Text:             p.secrets.response(resp.Choices[0].Message.Content),
 		PromptTokens:     resp.Usage.PromptTokens,
 		CompletionTokens: resp.Usage.CompletionTokens,
-		Model:            resp.Model,
+		Model:            p.secrets.response(resp.Model),
 		Confidence:       confidence(resp.Choices[0].LogProbs),
 	}, nil
 }
