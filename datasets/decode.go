@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"math"
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/records"
@@ -24,6 +25,7 @@ const (
 	roleMustNotContain
 	roleOutput
 	roleModelVersion
+	roleLatency // a numeric latency_ms column: the recorded call's latency
 )
 
 // knownRole returns the role of a column name that the eval-set schema fixes.
@@ -126,6 +128,10 @@ func newItemDecoder(src *source, checkAll bool) *itemDecoder {
 		seen[f.Name] = true
 		r, known := knownRole(f.Name)
 		switch {
+		case f.Name == colLatencyMS && (f.kind == kindInt || f.kind == kindFloat):
+			// Not a fixed column: a latency_ms of another type is left
+			// alone as before (a string one is an ordinary column).
+			r = roleLatency
 		case known:
 			if ok, _ := acceptsKind(r, f.kind); !ok {
 				continue
@@ -177,6 +183,14 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 		span := d.spans[i]
 		if len(span) == 0 {
 			probs = append(probs, corruptf(d.file, idx, "column %q has no value in this row", u.field.Name))
+			continue
+		}
+		if u.role == roleLatency {
+			ms, err := numberValue(span, u.field)
+			if err != nil {
+				probs = append(probs, &RowError{File: d.file, Row: idx, Column: u.field.Name, Err: err})
+			}
+			it.LatencyMS = ms
 			continue
 		}
 		if u.field.kind == kindStringList {
@@ -253,6 +267,35 @@ func stringValue(span []parquet.Value, f *field) (s string, null bool, err error
 		return "", false, utf8Error(string(b))
 	}
 	return string(b), false, nil
+}
+
+// numberValue decodes a scalar integer or floating-point column's single
+// value in a row as a float64; a null, NaN or infinite value decodes to 0.
+func numberValue(span []parquet.Value, f *field) (float64, error) {
+	if len(span) != 1 {
+		return 0, fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
+	}
+	v := span[0]
+	if v.IsNull() || v.DefinitionLevel() < f.maxDef {
+		return 0, nil
+	}
+	var x float64
+	switch v.Kind() {
+	case parquet.Int64:
+		x = float64(v.Int64())
+	case parquet.Int32:
+		x = float64(v.Int32())
+	case parquet.Double:
+		x = v.Double()
+	case parquet.Float:
+		x = float64(v.Float())
+	default:
+		return 0, fmt.Errorf("%w: %s value in a numeric column", ErrCorrupt, v.Kind())
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, nil
+	}
+	return x, nil
 }
 
 // listValue decodes a list<string> column's values in a row: nil for a

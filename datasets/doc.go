@@ -41,7 +41,8 @@
 //	task              string                  no        slice name for per-task tables
 //	must_not_contain  list<string>            no        strings the output must never contain
 //	output            string                  no        recorded output, for replay and production sampling
-//	model_version     string                  no        the recorded output's model version
+//	model_version     string                  no        the recorded output's model version ("name@version" names both)
+//	latency_ms        integer or float        no        the recorded output's latency, for replay (another type is left alone)
 //	any other         string                  no        usable as a fairness group by naming it in the config
 //
 // A config may pin the set's SHA-256 (dataset.sha256); a mismatch is an
@@ -62,8 +63,8 @@
 // context.list.element, Spark may write context.list.item), legacy 2-level
 // lists (a repeated field inside the LIST group, or a repeated top-level
 // field), and every compression codec parquet-go decodes (not the
-// deprecated Hadoop LZ4, nor LZO). Columns of other types (a latency_ms
-// int64, a timestamp) are described by Info but not decoded.
+// deprecated Hadoop LZ4, nor LZO). Columns of other types (a timestamp,
+// a number other than latency_ms) are described by Info but not decoded.
 //
 // Data errors carry their position: every problem is a *RowError whose Err
 // wraps one of the sentinel errors (ErrMissingColumn, ErrWrongType,

@@ -73,6 +73,7 @@ func wantProdLog(i int) records.Item {
 		Context:      []string{"To reset a password open Settings, then Security, then Reset."},
 		Output:       "Open Settings, then Security, then Reset.",
 		ModelVersion: "support-bot@2026-09-14",
+		LatencyMS:    float64(120 + (i%50)*3),
 		Extra: map[string]string{
 			"gender": []string{"female", "male"}[i%2],
 			"locale": []string{"en", "es", "de", "fr"}[i%4],

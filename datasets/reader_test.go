@@ -112,7 +112,7 @@ func TestReaderShapes(t *testing.T) {
 			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Context: []string{"only passage"}}, {Row: 1, ID: "b", Input: "x"}},
 		},
 		{
-			name: "other columns ignored but described",
+			name: "latency_ms read, other columns ignored but described",
 			fields: with(
 				named("latency_ms", parquet.Optional(parquet.Int(64))),
 				named("when", parquet.Timestamp(parquet.Millisecond)),
@@ -123,10 +123,23 @@ func TestReaderShapes(t *testing.T) {
 			rows: []parquet.Row{row(str("a"), str("x"), int64At(1, 12), int64At(0, 0),
 				func(col int) []parquet.Value { return []parquet.Value{parquet.BooleanValue(true).Level(0, 0, col)} },
 				list(3, "s"), str("v"))},
-			want: []records.Item{{Row: 0, ID: "a", Input: "x"}},
+			want: []records.Item{{Row: 0, ID: "a", Input: "x", LatencyMS: 12}},
 			columns: []Column{{"id", "string", false}, {"input", "string", false}, {"latency_ms", "int64", true},
 				{"when", "timestamp(ms, utc)", false}, {"ok", "bool", false}, {"spans", "list<string>", true},
 				{"meta", "struct<k: string>", false}},
+		},
+		{
+			name:   "latency_ms as a double, null read as 0",
+			fields: with(named("latency_ms", parquet.Optional(parquet.Leaf(parquet.DoubleType)))),
+			rows: []parquet.Row{row(str("a"), str("x"), func(col int) []parquet.Value { return []parquet.Value{parquet.DoubleValue(87.5).Level(0, 1, col)} }),
+				row(str("b"), str("x"), null())},
+			want: []records.Item{{Row: 0, ID: "a", Input: "x", LatencyMS: 87.5}, {Row: 1, ID: "b", Input: "x"}},
+		},
+		{
+			name:   "latency_ms of strings is an ordinary column",
+			fields: with(named("latency_ms", parquet.String())),
+			rows:   []parquet.Row{row(str("a"), str("x"), str("12"))},
+			want:   []records.Item{{Row: 0, ID: "a", Input: "x", Extra: map[string]string{"latency_ms": "12"}}},
 		},
 		{
 			name:   "data page v2",

@@ -35,6 +35,9 @@ const (
 	colMustNotContain = "must_not_contain"
 	colOutput         = "output"
 	colModelVersion   = "model_version"
+	// colLatencyMS is not fixed: when it is an integer or floating-point
+	// column it is read as the recorded call's latency (records.Item.LatencyMS).
+	colLatencyMS = "latency_ms"
 )
 
 // fieldKind classifies a top-level column by how this package decodes it.

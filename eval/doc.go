@@ -14,5 +14,16 @@
 // real client path with no network and no API key).
 //
 // A failed call is data, not an abort: it becomes a Result with Error and
-// ErrorKind set, and the run goes on.
+// ErrorKind set, and the run goes on. The exceptions are failures that
+// every call of the run would repeat: a call the endpoint rejects (401,
+// 403, 404: the key or the model, see Rejected) stops the run at once with
+// a *RejectedError, and the circuit breaker stops a run whose attempts
+// mostly fail. An openai run (Runner.Probe) sends one call first and the
+// rest once the endpoint has accepted one, so that a wrong key costs one
+// call.
+//
+// Secrets stay out of what the runner returns: the openai provider removes
+// its API key and the credentials of its base URL (user info,
+// credential-like query parameters) from answers and error messages, so
+// that a server echoing them gets them stored nowhere.
 package eval

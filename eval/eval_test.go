@@ -403,3 +403,22 @@ func TestRunnerSourceError(t *testing.T) {
 		t.Errorf("err %v, want the source's error", err)
 	}
 }
+
+// TestReplayRecordsTheLog checks that a replayed result carries the log's
+// model_version and latency_ms, and keeps the runner's identity and wall
+// time where the log has none.
+func TestReplayRecordsTheLog(t *testing.T) {
+	prompt, _ := NewPrompt("", "{{.Input}}")
+	r := &Runner{Provider: replayProvider{}, Prompt: prompt, Model: "replay", ModelFromProvider: true, Concurrency: 2, Repeats: 1}
+	src := &sliceSource{items: []records.Item{
+		{ID: "a", Input: "x", Output: "one", ModelVersion: "bot@2026-09-14", LatencyMS: 123.5},
+		{ID: "b", Input: "x", Output: "two"},
+	}}
+	got, err := r.Run(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Model != "bot@2026-09-14" || got[0].LatencyMS != 123.5 || got[1].Model != "replay" || got[1].LatencyMS == 123.5 {
+		t.Errorf("got %+v", got)
+	}
+}

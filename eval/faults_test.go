@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -27,7 +28,8 @@ type faultServer struct {
 	*httptest.Server
 	// fault decides what the n-th request (1-based) for an input gets:
 	// "" for a normal answer, or one of "429", "429-retry-after",
-	// "500", "502", "503", "hang", "reset", "invalid-json", "401".
+	// "500", "502", "503", "hang", "reset", "invalid-json", "400", "401",
+	// "403", "404".
 	fault func(input string, n int) string
 
 	mu        sync.Mutex
@@ -86,7 +88,7 @@ func (s *faultServer) handle(w http.ResponseWriter, r *http.Request) {
 	case "429-retry-after":
 		w.Header().Set("Retry-After", "1")
 		apiError(429, "Rate limit reached, retry after 1s")
-	case "500", "502", "503", "401":
+	case "500", "502", "503", "400", "401", "403", "404":
 		var code int
 		fmt.Sscan(fault, &code)
 		apiError(code, http.StatusText(code))
@@ -199,7 +201,7 @@ func TestFaultInjection(t *testing.T) {
 func TestPermanentFailuresAreNotRetried(t *testing.T) {
 	srv := newFaultServer(t, func(input string, n int) string {
 		if input == "in3" {
-			return "401"
+			return "400"
 		}
 		return ""
 	})
@@ -209,11 +211,92 @@ func TestPermanentFailuresAreNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := results[3]
-	if res.ErrorKind != "http_401" || res.HTTPStatus != 401 || res.Attempts != 1 || !strings.Contains(res.Error, "Unauthorized") {
-		t.Errorf("got %+v, want one attempt failing with 401", res)
+	if res.ErrorKind != "http_400" || res.HTTPStatus != 400 || res.Attempts != 1 || !strings.Contains(res.Error, "Bad Request") {
+		t.Errorf("got %+v, want one attempt failing with 400", res)
 	}
 	if got := len(srv.seen["in3"]); got != 1 {
-		t.Errorf("the 401 item was requested %d times, want 1", got)
+		t.Errorf("the 400 item was requested %d times, want 1", got)
+	}
+}
+
+// TestRejectedStopsTheRun checks that a key or model the endpoint rejects
+// costs one request at concurrency 8, and that a key revoked mid-run
+// stops the run at once.
+func TestRejectedStopsTheRun(t *testing.T) {
+	for _, status := range []string{"401", "403", "404"} {
+		t.Run("every call "+status, func(t *testing.T) {
+			srv := newFaultServer(t, func(string, int) string { return status })
+			results, r, err := runSetup(t, testSetup(t, srv.URL), 200)
+			var rej *RejectedError
+			if !errors.As(err, &rej) || fmt.Sprint(rej.Call.Status) != status {
+				t.Fatalf("err %v, want a *RejectedError of HTTP %s", err, status)
+			}
+			if srv.total != 1 {
+				t.Errorf("the server got %d requests, want 1", srv.total)
+			}
+			if len(results) != 0 || r.Stats().Done != 0 {
+				t.Errorf("%d results, stats %+v: the rejected call is not a result", len(results), r.Stats())
+			}
+		})
+	}
+	t.Run("revoked mid-run", func(t *testing.T) {
+		var requests atomic.Int64
+		srv := newFaultServer(t, func(string, int) string {
+			if requests.Add(1) > 20 { // the key is revoked after 20 requests
+				return "401"
+			}
+			return ""
+		})
+		_, _, err := runSetup(t, testSetup(t, srv.URL), 2000)
+		var rej *RejectedError
+		if !errors.As(err, &rej) {
+			t.Fatalf("err %v, want a *RejectedError", err)
+		}
+		// Each worker may have sent one call before the first 401 came
+		// back; nothing is sent after it.
+		if srv.total > 20+8 {
+			t.Errorf("the server got %d requests, want the run stopped within the calls in flight: %v", srv.total, srv.seen)
+		}
+	})
+}
+
+// TestProbeHoldsCallsBack checks that, until the endpoint has accepted a
+// call, only one call is in flight, retries included: the first call is
+// answered 503 twice and retried before any other call is sent.
+func TestProbeHoldsCallsBack(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	fifth := make(chan struct{})
+	srv := newFaultServer(t, func(input string, n int) string {
+		mu.Lock()
+		order = append(order, input)
+		k := len(order)
+		mu.Unlock()
+		switch k {
+		case 1, 2:
+			return "503"
+		case 4: // once a call passed, the others go out together
+			select {
+			case <-fifth:
+			case <-time.After(5 * time.Second):
+			}
+		case 5:
+			close(fifth)
+		}
+		return ""
+	})
+	results, _, err := runSetup(t, testSetup(t, srv.URL), 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 40 || len(order) != 42 {
+		t.Fatalf("%d results after %d requests, want 40 after 42: %v", len(results), len(order), order)
+	}
+	if order[0] != order[1] || order[0] != order[2] {
+		t.Errorf("requests 1 to 3 were for %v: another call was sent while the first was unanswered", order[:3])
+	}
+	if srv.peak < 2 {
+		t.Errorf("at most %d request in flight: the probe never let the calls through", srv.peak)
 	}
 }
 

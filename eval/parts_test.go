@@ -91,6 +91,27 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
+func TestRejected(t *testing.T) {
+	for _, tt := range []struct {
+		err  CallError
+		want bool
+	}{
+		{CallError{Kind: "http_401", Status: 401}, true},
+		{CallError{Kind: "http_403", Status: 403}, true},
+		{CallError{Kind: "http_404", Status: 404}, true},
+		{CallError{Kind: "http_400", Status: 400}, false},
+		{CallError{Kind: "http_422", Status: 422}, false},
+		{CallError{Kind: "http_429", Status: 429}, false},
+		{CallError{Kind: "http_500", Status: 500}, false},
+		{CallError{Kind: "connection"}, false},
+		{CallError{Kind: "no_output"}, false},
+	} {
+		if got := Rejected(&tt.err); got != tt.want {
+			t.Errorf("Rejected(%s) = %v, want %v", tt.err.Kind, got, tt.want)
+		}
+	}
+}
+
 func TestJournalTornLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
 	j, _, err := OpenJournal(path, "fp", false)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +44,10 @@ type Response struct {
 	// Confidence is the geometric mean of the output tokens' probabilities,
 	// in (0, 1], when the endpoint returned logprobs; otherwise 0.
 	Confidence float64
+	// LatencyMS is the call's latency in milliseconds as the provider
+	// knows it (replay: the log's latency_ms); 0 when it does not, and the
+	// runner then records the wall time of the call.
+	LatencyMS float64
 }
 
 // Provider answers model calls. Implementations must be safe for concurrent
@@ -117,14 +120,15 @@ func NewProvider(role string, m configs.Model, getenv func(string) string) (Prov
 	return nil, fmt.Errorf("%s.provider %q is unknown: use openai, replay or builtin:<name>", role, m.Provider)
 }
 
-// replayProvider answers with the output recorded in the eval set.
+// replayProvider answers with the output recorded in the eval set, the
+// model_version that produced it and its recorded latency_ms.
 type replayProvider struct{}
 
 func (replayProvider) Complete(_ context.Context, req Request) (Response, error) {
 	if req.Item.Output == "" {
 		return Response{}, &CallError{Kind: "no_output", Msg: fmt.Sprintf("item %q has no recorded output to replay", req.Item.ID)}
 	}
-	return Response{Text: req.Item.Output, Model: req.Item.ModelVersion}, nil
+	return Response{Text: req.Item.Output, Model: req.Item.ModelVersion, LatencyMS: req.Item.LatencyMS}, nil
 }
 
 func (replayProvider) Close() error { return nil }
@@ -134,20 +138,24 @@ type openaiProvider struct {
 	client    *openai.Client
 	transport *http.Transport
 	model     configs.Model
-	key       string
+	secrets   secrets
 	close     func()
 }
 
+// newOpenAI returns a provider calling the endpoint at baseURL with key. A
+// query string in baseURL (an api-key parameter, say) is sent with every
+// request rather than pasted before the request's path.
 func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProvider {
 	cfg := openai.DefaultConfig(key)
-	cfg.BaseURL = strings.TrimRight(baseURL, "/")
+	base, query, _ := strings.Cut(baseURL, "?")
+	cfg.BaseURL = strings.TrimRight(base, "/")
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	cfg.HTTPClient = &http.Client{Transport: headerTransport{transport}}
-	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, key: key, close: closeFn}
+	cfg.HTTPClient = &http.Client{Transport: headerTransport{next: transport, query: query}}
+	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, secrets: newSecrets(baseURL, key), close: closeFn}
 }
 
 func (p *openaiProvider) Close() error {
@@ -187,10 +195,10 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		return Response{}, &CallError{Kind: "bad_response", Msg: "response has no choices"}
 	}
 	return Response{
-		Text:             resp.Choices[0].Message.Content,
+		Text:             p.secrets.response(resp.Choices[0].Message.Content),
 		PromptTokens:     resp.Usage.PromptTokens,
 		CompletionTokens: resp.Usage.CompletionTokens,
-		Model:            resp.Model,
+		Model:            p.secrets.response(resp.Model),
 		Confidence:       confidence(resp.Choices[0].LogProbs),
 	}, nil
 }
@@ -217,7 +225,7 @@ func confidence(lp *openai.LogProbs) float64 {
 
 // classify turns a client error into a CallError with secrets scrubbed.
 func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
-	msg := Scrub(err.Error(), p.key)
+	msg := p.secrets.message(err.Error())
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
@@ -239,17 +247,4 @@ func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
 		return &CallError{Kind: "connection", Msg: msg}
 	}
 	return &CallError{Kind: "bad_response", Msg: msg}
-}
-
-// secretRE matches strings shaped like API keys and bearer tokens, so that
-// a key echoed back by a server is scrubbed even when it is not ours.
-var secretRE = regexp.MustCompile(`(?i)(sk-[A-Za-z0-9_\-*]{6,}|bearer\s+[A-Za-z0-9._\-~+/]{8,}=*)`)
-
-// Scrub removes key, and anything shaped like an API key or bearer token,
-// from s.
-func Scrub(s, key string) string {
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "[REDACTED]")
-	}
-	return secretRE.ReplaceAllString(s, "[REDACTED]")
 }

@@ -30,6 +30,10 @@ type Runner struct {
 	Prompt *Prompt
 	// Model is the model identity recorded in each result.
 	Model string
+	// ModelFromProvider, when set, records in each answered result the
+	// model the provider says answered (Response.Model) in place of Model,
+	// when it names one: for replay, the log's model_version.
+	ModelFromProvider bool
 	// Concurrency bounds the calls in flight; at least 1.
 	Concurrency int
 	// Repeats is the number of samples per item; at least 1.
@@ -59,6 +63,12 @@ type Runner struct {
 	Adaptive *Adaptive
 	// Breaker, when set, stops the run when too many attempts fail.
 	Breaker *Breaker
+	// Probe, when set, sends one call at a time until the endpoint has
+	// accepted one (an answer, or a failure that is neither Rejected nor
+	// Retryable), and then the rest at Concurrency, so that a rejected key
+	// or model costs one call. Whether or not it is set, the first rejected
+	// call stops the run.
+	Probe bool
 	// Cache, when set, answers calls made before, in this run or another.
 	Cache *Cache
 	// Journal, when set, records every completed call before it counts.
@@ -83,6 +93,7 @@ type Runner struct {
 
 	originsMu sync.Mutex
 	origins   map[originKey]*records.CacheOrigin // of the answers taken from the cache
+	probe     *probe                             // holds calls back until the endpoint accepted one
 }
 
 type originKey struct{ endpoint, provider, model, evalgate string }
@@ -187,7 +198,9 @@ func (r *Runner) window() int { return WindowPerWorker * r.Concurrency * r.Repea
 // When ctx is cancelled (SIGINT, a deadline), Run sends nothing new, lets
 // the calls in flight finish for up to Grace, abandons the rest, and returns
 // the results finished so far with context.Cause(ctx). When the breaker
-// trips, it stops at once and returns the breaker's error. An error reading
+// trips, it stops at once and returns the breaker's error; when the
+// endpoint rejects a call (see Rejected), it stops at once and returns a
+// *RejectedError, having sent no call after that one. An error reading
 // the source or writing the journal stops the run and is returned.
 //
 // Run is Stream collecting into a slice, so its memory grows with the eval
@@ -242,8 +255,13 @@ type slot struct {
 // result not yet emitted, so Stream holds at most that many results (and
 // their items) at once.
 //
-// Stream returns, in this order of precedence: the breaker's error when it
-// tripped; emit's error; an error reading the source or writing the
+// With Probe, Stream has one call in flight until the endpoint has
+// accepted a call (the rest wait), so that a rejected key or model costs
+// one call; see Rejected.
+//
+// Stream returns, in this order of precedence: a *RejectedError when the
+// endpoint rejected a call; the breaker's error when it tripped; emit's
+// error; an error reading the source or writing the
 // journal; otherwise context.Cause(ctx), which is nil for a complete run.
 func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Result) error) error {
 	if err := r.check(); err != nil {
@@ -254,6 +272,9 @@ func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Resu
 	// emit fails).
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
+	if r.Probe {
+		r.probe = newProbe()
+	}
 	callCtx, abortCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer abortCalls()
 	go func() {
@@ -427,6 +448,10 @@ func (r *Runner) Stream(ctx context.Context, src Source, emit func(*records.Resu
 	wg.Wait()
 	r.final = c.stats()
 
+	var rejected *RejectedError
+	if errors.As(context.Cause(runCtx), &rejected) {
+		return rejected
+	}
 	if err := r.Breaker.Tripped(); err != nil {
 		return err
 	}
@@ -489,7 +514,8 @@ func (r *Runner) seed(sample int) *int {
 }
 
 // call makes one item's call, with retries. It returns ErrAbandoned when the
-// run stopped before the call finished.
+// run stopped before the call finished, or when the endpoint rejected it
+// (the run is then stopped with a *RejectedError).
 func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progress func(), stopRun context.CancelCauseFunc) (records.Result, bool, error) {
 	res := records.Result{ID: j.item.ID, Sample: j.sample, Model: r.Model}
 	msgs, err := r.Prompt.Render(j.item)
@@ -519,7 +545,19 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 	}
 	estimate := chars/4 + r.Params.MaxTokens
 	req := Request{Item: j.item, Messages: msgs, Sample: j.sample, Seed: seed}
+	probing := false
+	defer func() {
+		if probing { // gave up without an answer: the next call probes
+			r.probe.release()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
+		if !probing {
+			var err error
+			if probing, err = r.probe.wait(runCtx); err != nil {
+				return res, false, ErrAbandoned
+			}
+		}
 		if err := r.Adaptive.Acquire(runCtx); err != nil {
 			return res, false, ErrAbandoned
 		}
@@ -544,6 +582,10 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		}
 		r.Adaptive.Release(ce != nil && ce.Status == 429)
 		if err == nil {
+			if probing {
+				r.probe.pass()
+				probing = false
+			}
 			r.Breaker.Record(nil)
 			r.Throttle.Settle(estimate, resp.PromptTokens+resp.CompletionTokens)
 			if r.Cache != nil { // as sent, before redaction
@@ -552,10 +594,29 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 			resp.Text = r.redact(resp.Text)
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Confidence
 			res.Error, res.ErrorKind, res.HTTPStatus = "", "", 0 // earlier attempts' failures are history
+			if resp.LatencyMS > 0 {
+				res.LatencyMS = resp.LatencyMS
+			}
+			if r.ModelFromProvider && resp.Model != "" {
+				res.Model = resp.Model
+			}
 			return r.complete(j.item, res), false, nil
 		}
 		if callCtx.Err() != nil {
 			return res, false, ErrAbandoned
+		}
+		if Rejected(ce) {
+			// Every later call would be rejected too: stop before another
+			// is sent. The probing slot is kept, so no waiting call probes.
+			probing = false
+			rejected := *ce
+			rejected.Msg = r.redact(ce.Msg)
+			stopRun(&RejectedError{ID: j.item.ID, Call: &rejected})
+			return res, false, ErrAbandoned
+		}
+		if probing && !Retryable(ce) {
+			r.probe.pass() // the endpoint took the key and the model
+			probing = false
 		}
 		if r.Breaker.Record(ce) {
 			stopRun(r.Breaker.Tripped())

@@ -99,6 +99,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		BackoffBase: s.Run.BackoffBase,
 		BackoffMax:  s.Run.BackoffMax,
 		Breaker:     NewBreaker(s.Run.ErrorWindow, s.Run.MaxErrorRate),
+		Probe:       s.Model.Provider == "openai", // an endpoint that may reject the key or the model
 		Cache:       s.Cache,
 		Journal:     j,
 		Done:        rec.Done,
@@ -106,6 +107,9 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 
 		Redact:        s.Redact,
 		RedactPrompts: s.RedactPrompts,
+
+		// A replayed answer is identified by the log's model_version.
+		ModelFromProvider: s.Model.Provider == "replay",
 	}
 	if s.Run.RPM > 0 || s.Run.TPM > 0 {
 		r.Throttle = NewThrottle(s.Run.RPM, s.Run.TPM)

@@ -106,7 +106,7 @@ func ScoreTallies(ctx context.Context, cfg *configs.Config, in ScoreInput, opts 
 				return nil, err
 			}
 			m := cfg.Groundedness.Judge
-			judge = &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: m.BaseURL}
+			judge = &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: configs.RedactURL(m.BaseURL)}
 		}
 	}
 	t, err := sc.score(ctx, in.Results, in.Baseline)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -63,7 +64,7 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 		return "", nil, err
 	}
 	defer func() { src.close() }()
-	info := &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: m.BaseURL}
+	info := &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: configs.RedactURL(m.BaseURL)}
 	prompt, err := eval.NewPrompt("", "{{.Input}}")
 	if err != nil {
 		return "", nil, runErr(err)
@@ -115,6 +116,10 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 	}
 	if err == nil {
 		err = src.err
+	}
+	var rejected *eval.RejectedError
+	if errors.As(err, &rejected) {
+		return "", nil, inputErr(rejectedError("groundedness.judge", m, rejected))
 	}
 	if err != nil {
 		return "", nil, runErr(fmt.Errorf("judge: %w", err))

@@ -50,8 +50,11 @@ type Outcome struct {
 //
 // A run stopped early (interrupt, deadline, circuit breaker) or whose
 // every call failed still writes its results and an INCOMPLETE report,
-// and returns it with an error wrapping ErrIncomplete. A BLOCK verdict is
-// not an error.
+// and returns it with an error wrapping ErrIncomplete. An endpoint that
+// rejects a call (HTTP 401, 403 or 404: the key or the model) stops the
+// run at that call, writes no report and returns an error wrapping
+// ErrInput that names the key variable or the model and base URL. A BLOCK
+// verdict is not an error.
 func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	cfg := p.cfg
 	started := time.Now().UTC()
@@ -292,10 +295,13 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		mc.adaptive = &a
 	}
 	var sourceErr *datasets.RowError
+	var rejected *eval.RejectedError
 	switch {
 	case err == nil:
 	case errors.As(err, &sourceErr), errors.Is(err, datasets.ErrChanged):
 		return nil, inputErr(err)
+	case errors.As(err, &rejected):
+		return nil, inputErr(rejectedError(role, m, rejected))
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || runner.Breaker.Tripped() != nil:
 		mc.stopped = err
 	default:
@@ -353,6 +359,28 @@ func writeReview(path string, rows []records.ReviewRow, ds datasets.Info) error 
 		return err
 	}
 	return f.Commit()
+}
+
+// rejectedError says what to fix when the endpoint of model m (in role)
+// rejected a call: the API key variable for 401 and 403 (never the key),
+// the model and base URL for 404. No report is written for such a run:
+// nothing in it would be evidence, and running again without fixing the
+// config would fail the same way.
+func rejectedError(role string, m configs.Model, rej *eval.RejectedError) error {
+	url := configs.RedactURL(m.BaseURL)
+	said := fmt.Sprintf("the endpoint said: %s", rej.Call.Msg)
+	var what string
+	switch {
+	case rej.Call.Status == 404:
+		what = fmt.Sprintf("model %q was not found at %s (HTTP 404): check %s.model and %s.base_url", m.Model, url, role, role)
+	case m.APIKeyEnv == "none":
+		what = fmt.Sprintf("%s refused the call without an API key (HTTP %d): set %s.api_key_env to the variable that holds the key", url, rej.Call.Status, role)
+	case rej.Call.Status == 401:
+		what = fmt.Sprintf("%s rejected the API key in %s (HTTP 401): check the key that %s holds, or %s.api_key_env", url, m.APIKeyEnv, m.APIKeyEnv, role)
+	default:
+		what = fmt.Sprintf("%s refused the API key in %s access to model %q (HTTP %d): check that the key may use the model, or %s.api_key_env", url, m.APIKeyEnv, m.Model, rej.Call.Status, role)
+	}
+	return fmt.Errorf("%s: %s; no further call was made; %s", role, what, said)
 }
 
 // stopReason says in words why a run stopped early.

@@ -47,9 +47,14 @@ func (sc *scoring) scoreResults(ctx context.Context, path string, candidate bool
 	}
 	defer rr.Close()
 	// The scores are recomputed, and the task and expected answer come
-	// from the eval set; the tally reads none of the other skipped columns.
+	// from the eval set; the tally reads none of the other skipped columns
+	// (the model column only for replay, where it holds the log's
+	// model_version, which names the model in the report).
 	rr.SkipScores = true
-	rr.Skip("task", "expected", "model", "http_status")
+	rr.Skip("task", "expected", "http_status")
+	if m := cfg.Production; candidate && cfg.Candidate.Provider != "replay" || !candidate && (m == nil || m.Provider != "replay") {
+		rr.Skip("model")
+	}
 	if checks == nil {
 		rr.Skip("confidence") // review routing reads it
 	}

@@ -25,6 +25,9 @@ type Item struct {
 	// Output and ModelVersion are recorded outputs, for replay and production sampling.
 	Output       string
 	ModelVersion string
+	// LatencyMS is the recorded output's latency in milliseconds, from a
+	// numeric latency_ms column; 0 when there is none or it is null.
+	LatencyMS float64
 	// Extra holds every other string column by column name (for example the
 	// fairness group columns). A null value is stored as the empty string.
 	Extra map[string]string

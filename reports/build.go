@@ -1,6 +1,9 @@
 package reports
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
@@ -128,6 +131,10 @@ type runCounts struct {
 	Calls, Errors                  int
 	ErrorKinds                     map[string]int
 	PromptTokens, CompletionTokens int
+	// Models counts the answered results by the model identity they
+	// record (for replay, the log's model_version); nil until one is
+	// counted. It holds one entry per distinct identity.
+	Models map[string]int
 }
 
 // add counts one result's error and tokens; Calls is counted by the caller.
@@ -138,6 +145,12 @@ func (c *runCounts) add(res *records.Result) {
 	}
 	c.PromptTokens += res.PromptTokens
 	c.CompletionTokens += res.CompletionTokens
+	if res.Error == "" {
+		if c.Models == nil {
+			c.Models = map[string]int{}
+		}
+		c.Models[res.Model]++
+	}
 }
 
 // merge adds o's totals to c.
@@ -149,6 +162,45 @@ func (c *runCounts) merge(o *runCounts) {
 	}
 	c.PromptTokens += o.PromptTokens
 	c.CompletionTokens += o.CompletionTokens
+	for k, n := range o.Models {
+		if c.Models == nil {
+			c.Models = map[string]int{}
+		}
+		c.Models[k] += n
+	}
+}
+
+// recordedIdentity is the model and version a replay run reports: those of
+// the identity most of its answered results record (the log's
+// model_version; ties go to the identity first in byte order), split at
+// its last '@' ("support-bot@2026-09-14" is model support-bot, version
+// 2026-09-14; without '@' the identity is both). When the results record
+// no identity but the config's version, the config's model and version
+// stand. When they record more than one, every one is listed with its
+// count, most common first, so that a report over a log that changed
+// model says so.
+func recordedIdentity(m configs.Model, counts map[string]int) (model, version string, all []RecordedModel) {
+	model, version = m.Model, m.Version
+	for id, n := range counts {
+		all = append(all, RecordedModel{Identity: id, Results: n})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Results != all[j].Results {
+			return all[i].Results > all[j].Results
+		}
+		return all[i].Identity < all[j].Identity
+	})
+	if len(all) > 0 && all[0].Identity != m.Version && all[0].Identity != "" {
+		id := all[0].Identity
+		model, version = id, id
+		if i := strings.LastIndex(id, "@"); i > 0 && i < len(id)-1 {
+			model, version = id[:i], id[i+1:]
+		}
+	}
+	if len(all) < 2 {
+		all = nil
+	}
+	return model, version, all
 }
 
 // describeRun is the ModelRun of model m from its totals; mr gives the
@@ -170,7 +222,10 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 		CompletionTokens: c.CompletionTokens,
 	}
 	if m.Provider == "openai" {
-		run.BaseURL = m.BaseURL
+		run.BaseURL = configs.RedactURL(m.BaseURL)
+	}
+	if m.Provider == "replay" {
+		run.Model, run.Version, run.RecordedModels = recordedIdentity(m, c.Models)
 	}
 	run.ErrorRate = metrics.NewProportion(run.Errors, run.Calls, opts.Level)
 	run.Retries, run.Cached, run.Resumed = mr.Stats.Retries, mr.Stats.Cached, mr.Stats.Resumed

@@ -137,8 +137,20 @@ type ModelRun struct {
 	Cost *Cost `json:"cost,omitempty"`
 	// Adaptive records how adaptive concurrency moved; nil when off.
 	Adaptive *records.AdaptiveStats `json:"adaptive,omitempty"`
+	// RecordedModels, for replay, lists every model identity the log's
+	// model_version gives the answered results, most common first, when
+	// there is more than one; Model and Version are then the most common
+	// one's. Nil otherwise.
+	RecordedModels []RecordedModel `json:"recorded_models,omitempty"`
 	// Accuracy is this model's accuracy over its own results.
 	Accuracy metrics.Accuracy `json:"accuracy"`
+}
+
+// RecordedModel is one model identity a replayed log records, and the
+// number of answered results that record it.
+type RecordedModel struct {
+	Identity string `json:"identity"`
+	Results  int    `json:"results"`
 }
 
 // Latency holds latency percentiles in milliseconds (empirical quantiles,
