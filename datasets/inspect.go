@@ -174,7 +174,9 @@ func (r Report) WriteText(w io.Writer) error {
 // control characters or invalid UTF-8, so that one value cannot break the
 // table.
 func printable(s string, n int) string {
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) }) >= 0 {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+	}) >= 0 {
 		s = strconv.Quote(s)
 	}
 	if utf8.RuneCountInString(s) > n {

@@ -14,6 +14,7 @@ import (
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/records"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
 )
@@ -62,9 +63,12 @@ type Progress interface {
 	Finish()
 }
 
+// logf writes a note to Log; the note quotes paths and ids from configs
+// and eval sets, so its control characters are escaped (a terminal must
+// not act on them).
 func (o *Options) logf(format string, args ...any) {
 	if o.Log != nil {
-		fmt.Fprintf(o.Log, format, args...)
+		fmt.Fprint(o.Log, render.TermSafeLines(fmt.Sprintf(format, args...)))
 	}
 }
 

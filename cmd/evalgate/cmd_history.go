@@ -103,7 +103,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 			return inputErr(fmt.Errorf("history: no signed report (*.dsse.json) under %s", dir))
 		}
 		for _, x := range set.Excluded {
-			fmt.Fprintf(e.stderr, "  %s: %s: %s\n", x.Path, x.Reason, x.Detail)
+			fmt.Fprintf(e.stderr, "  %s: %s: %s\n", safe(x.Path), safe(x.Reason), safe(x.Detail))
 		}
 		return &exitError{exitBlock, fmt.Errorf("history: none of the %d report files under %s verifies with key %s", len(set.Excluded), dir, v.KeyID)}
 	}

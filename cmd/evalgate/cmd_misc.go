@@ -63,7 +63,7 @@ func cmdDataset(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return inputErr(err)
 		}
-		fmt.Fprintf(e.stdout, "froze %s as %s %s: %d rows, sha256 %s\n", dst, info.Name, info.Version, info.Rows, info.SHA256)
+		fmt.Fprintf(e.stdout, "froze %s as %s %s: %d rows, sha256 %s\n", safe(dst), safe(info.Name), safe(info.Version), info.Rows, info.SHA256)
 		fmt.Fprintf(e.stdout, "pin it in a config with:\n  dataset:\n    sha256: %s\n", info.SHA256)
 		return nil
 	}

@@ -81,7 +81,7 @@ func cmdSample(_ context.Context, e *env, args []string) error {
 		return inputErr(err)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stderr, "evalgate: warning: %v\n", w)
+		fmt.Fprintf(e.stderr, "evalgate: warning: %s\n", safe(w.Error()))
 	}
 	md := res.Metadata
 	fmt.Fprintf(e.stdout, "sampled %d of %d eligible rows (%d in the log) from %s, %s, seed %d\n",
@@ -93,10 +93,10 @@ func cmdSample(_ context.Context, e *env, args []string) error {
 			if st.Null {
 				label = "(null)"
 			}
-			fmt.Fprintf(e.stdout, "  %-20s %d / %d\n", label, st.Sampled, st.Eligible)
+			fmt.Fprintf(e.stdout, "  %-20s %d / %d\n", safe(label), st.Sampled, st.Eligible)
 		}
 	}
-	fmt.Fprintf(e.stdout, "wrote %s as %s %s: %d rows, sha256 %s\n", *out, md[datasets.MetaName], md[datasets.MetaVersion], res.RowsSampled, digest)
+	fmt.Fprintf(e.stdout, "wrote %s as %s %s: %d rows, sha256 %s\n", safe(*out), safe(md[datasets.MetaName]), safe(md[datasets.MetaVersion]), res.RowsSampled, digest)
 	return nil
 }
 

@@ -65,6 +65,13 @@ func TestNoControlReachesTheTerminal(t *testing.T) {
 	}
 	base, cand := write("base.parquet", false), write("cand.parquet", true)
 
+	set := filepath.Join(dir, "set.parquet")
+	sf, _ := os.Create(set)
+	items := []records.Item{{ID: hostile[0], Input: "q"}, {ID: "b", Input: "q2"}}
+	if err := datasets.WriteItems(sf, items, nil, map[string]string{datasets.MetaName: hostile[1], datasets.MetaVersion: hostile[3]}); err != nil {
+		t.Fatal(err)
+	}
+	sf.Close()
 	bad := filepath.Join(dir, "bad\x1b[2J.yaml")
 	os.WriteFile(bad, []byte("candidate: {provider: \"\x1b[31mred\"}\n"), 0o644)
 	tests := []struct {
@@ -74,6 +81,8 @@ func TestNoControlReachesTheTerminal(t *testing.T) {
 		{"verify", []string{"verify", "--key", pub, envPath}},
 		{"compare", []string{"compare", "--baseline", base, "--candidate", cand}},
 		{"an error quoting a config", []string{"run", "-c", bad, "--dry-run"}},
+		{"dataset inspect", []string{"dataset", "inspect", set}},
+		{"dataset freeze", []string{"dataset", "freeze", set, "--name", hostile[2], "--version", "1", "--out", filepath.Join(dir, "frozen.parquet")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
