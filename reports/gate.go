@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -218,6 +219,43 @@ func CheckVerdict(r *Report) error {
 		return fmt.Errorf("the verdict NONE contradicts the report (%s; %d gate rules)", r.Status, len(r.Gate.Rules))
 	case r.Verdict != Allow && r.Verdict != Block && r.Verdict != None:
 		return fmt.Errorf("verdict %q is none of %s, %s and %s", r.Verdict, Allow, Block, None)
+	}
+	return nil
+}
+
+// checkGateStrict decodes the verdict part of a signed report's payload —
+// predicate.report's verdict, status and gate — refusing any field this
+// evalgate does not know there, so that a signer cannot add a field one
+// reader honours and another ignores.
+func checkGateStrict(payload []byte) error {
+	var st struct {
+		Predicate struct {
+			Report struct {
+				Gate json.RawMessage `json:"gate"`
+			} `json:"report"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(payload, &st); err != nil {
+		return err
+	}
+	strict := func(raw []byte, v any) error {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		return dec.Decode(v)
+	}
+	var g struct {
+		Rules  []json.RawMessage `json:"rules"`
+		Passed int               `json:"passed"`
+		Failed int               `json:"failed"`
+	}
+	if err := strict(st.Predicate.Report.Gate, &g); err != nil {
+		return fmt.Errorf("the gate: %w", err)
+	}
+	for i, raw := range g.Rules {
+		var r ruleResultJSON
+		if err := strict(raw, &r); err != nil {
+			return fmt.Errorf("gate rule %d: %w", i+1, err)
+		}
 	}
 	return nil
 }

@@ -126,6 +126,9 @@ func VerifyReport(v *signing.Verifier, envelope []byte) (*Statement, error) {
 	case st.Predicate.Report.SchemaVersion != SchemaVersion:
 		return nil, fmt.Errorf("%w: report schema_version %q, this evalgate reads %q", signing.ErrEnvelope, st.Predicate.Report.SchemaVersion, SchemaVersion)
 	}
+	if err := checkGateStrict(env.Payload); err != nil {
+		return nil, fmt.Errorf("%w: %w", signing.ErrEnvelope, err)
+	}
 	if err := CheckVerdict(st.Predicate.Report); err != nil {
 		return nil, fmt.Errorf("%w: %w", signing.ErrEnvelope, err)
 	}

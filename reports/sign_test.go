@@ -264,6 +264,9 @@ func TestVerifyRejectsSignedContradictions(t *testing.T) {
 			p = bytes.Replace(p, []byte(`"verdict":"BLOCK"`), []byte(`"verdict":"ALLOW"`), 1)
 			return bytes.Replace(p, []byte(`"verificationResult":"FAILED"`), []byte(`"verificationResult":"PASSED"`), 1)
 		}), "contradicts the report"},
+		{"unknown field in a gate rule", resign(func(p []byte) []byte {
+			return bytes.Replace(p, []byte(`"outcome":`), []byte(`"override":"pass","outcome":`), 1)
+		}), `unknown field "override"`},
 		{"counts rewritten", resign(func(p []byte) []byte {
 			return bytes.Replace(p, []byte(`"passed":`), []byte(`"passed":9`), 1)
 		}), "but its rules say"},
