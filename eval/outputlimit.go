@@ -21,14 +21,16 @@ func TruncateUTF8(s string, n int) (string, bool) {
 	if n <= 0 || len(s) <= n {
 		return s, false
 	}
-	i := n
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
-		i--
+	// Back up to the start of a valid character that n would split.
+	for j := n - 1; j >= 0 && j > n-utf8.UTFMax; j-- {
+		if utf8.RuneStart(s[j]) {
+			if r, size := utf8.DecodeRuneInString(s[j:]); (r != utf8.RuneError || size > 1) && j+size > n {
+				return s[:j], true
+			}
+			break
+		}
 	}
-	if !utf8.RuneStart(s[i]) { // not UTF-8 here: cut at n
-		i = n
-	}
-	return s[:i], true
+	return s[:n], true
 }
 
 // bodyLimit is what a request's context tells limitTransport: the longest
@@ -43,11 +45,13 @@ type bodyLimit struct {
 type bodyLimitKey struct{}
 
 // withBodyLimit returns a context under which limitTransport bounds the
-// response to an answer of maxOutput bytes (0: the default).
+// response to an answer of maxOutput bytes (0: the default; at least
+// 1 KiB).
 func withBodyLimit(ctx context.Context, maxOutput int) (context.Context, *bodyLimit) {
 	if maxOutput <= 0 {
 		maxOutput = configs.DefaultMaxOutputBytes
 	}
+	maxOutput = max(maxOutput, 1<<10) // never cut a key or a model name
 	l := &bodyLimit{maxString: maxOutput, maxBody: 2*int64(maxOutput) + 1<<20}
 	return context.WithValue(ctx, bodyLimitKey{}, l), l
 }
