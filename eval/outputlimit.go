@@ -65,7 +65,7 @@ func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if resp != nil && resp.Body != nil {
 		if l, ok := req.Context().Value(bodyLimitKey{}).(*bodyLimit); ok {
-			resp.Body = &limitedBody{body: resp.Body, limit: l}
+			resp.Body = &limitedBody{body: resp.Body, limit: l, failure: resp.StatusCode >= 400}
 			resp.ContentLength = -1 // the body may shrink
 		}
 	}
@@ -76,15 +76,17 @@ func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // limit.maxString bytes (at a character or escape boundary, so that the
 // JSON stays valid) and failing with errOutputTooLarge once more than
 // limit.maxBody bytes were passed on. It never holds more than the
-// caller's buffer.
+// caller's buffer. The body of an error status ends there instead, so
+// that the call keeps its status (and is retried or rejected by it).
 type limitedBody struct {
-	body   io.ReadCloser
-	limit  *bodyLimit
-	passed int64
-	inStr  bool // inside a string
-	esc    int  // bytes left of an escape sequence after its backslash
-	strLen int  // bytes of the current string passed on
-	cut    bool // dropping the rest of the current string
+	body    io.ReadCloser
+	limit   *bodyLimit
+	failure bool // an error status's body
+	passed  int64
+	inStr   bool // inside a string
+	esc     int  // bytes left of an escape sequence after its backslash
+	strLen  int  // bytes of the current string passed on
+	cut     bool // dropping the rest of the current string
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -97,10 +99,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 				w++
 			}
 		}
-		b.passed += int64(w)
-		if b.passed > b.limit.maxBody {
+		if b.passed+int64(w) > b.limit.maxBody {
+			if b.failure {
+				w = int(b.limit.maxBody - b.passed)
+				b.passed = b.limit.maxBody
+				return w, io.EOF
+			}
 			return 0, errOutputTooLarge
 		}
+		b.passed += int64(w)
 		if w > 0 || err != nil || n == 0 {
 			return w, err
 		}

@@ -59,13 +59,15 @@ func TestOutputLimit(t *testing.T) {
 		wantText  string // "" : check only the length and validity
 		truncated bool
 		kind      string
+		status    int
 	}{
-		{"short answer", chatBody("hello"), "hello", false, ""},
-		{"at the cap", chatBody(strings.Repeat("a", maxOut)), strings.Repeat("a", maxOut), false, ""},
-		{"long answer is cut", chatBody(strings.Repeat("a", 10*maxOut)), strings.Repeat("a", maxOut), true, ""},
-		{"cut at a character", chatBody("a" + strings.Repeat("é", maxOut)), "", true, ""},
-		{"cut at an escape", chatBody(strings.Repeat("\"\n\u00e9\u2028", maxOut)), "", true, ""},
-		{"body too large even cut", `{"choices":[{"message":{"content":"x"}}],"pad":[` + strings.Repeat(`"a",`, 300_000) + `"a"]}`, "", false, "output_too_large"},
+		{"short answer", chatBody("hello"), "hello", false, "", 0},
+		{"at the cap", chatBody(strings.Repeat("a", maxOut)), strings.Repeat("a", maxOut), false, "", 0},
+		{"long answer is cut", chatBody(strings.Repeat("a", 10*maxOut)), strings.Repeat("a", maxOut), true, "", 0},
+		{"cut at a character", chatBody("a" + strings.Repeat("é", maxOut)), "", true, "", 0},
+		{"cut at an escape", chatBody(strings.Repeat("\"\n\u00e9\u2028", maxOut)), "", true, "", 0},
+		{"body too large even cut", `{"choices":[{"message":{"content":"x"}}],"pad":[` + strings.Repeat(`"a",`, 300_000) + `"a"]}`, "", false, "output_too_large", 0},
+		{"error body too large keeps its status", `{"error":{"message":"slow down"},"pad":[` + strings.Repeat(`"a",`, 300_000) + `"a"]}`, "", false, "http_429", 429},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +75,9 @@ func TestOutputLimit(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls++
 				w.Header().Set("Content-Type", "application/json")
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
@@ -82,8 +87,11 @@ func TestOutputLimit(t *testing.T) {
 			resp, err := p.Complete(context.Background(), req)
 			if tt.kind != "" {
 				var ce *CallError
-				if !errors.As(err, &ce) || ce.Kind != tt.kind || Retryable(ce) {
-					t.Fatalf("err = %v, want a %s that is not retried", err, tt.kind)
+				if !errors.As(err, &ce) || ce.Kind != tt.kind || Retryable(ce) != (tt.status != 0) {
+					t.Fatalf("err = %.200v, want a %s (retried: %v)", err, tt.kind, tt.status != 0)
+				}
+				if len(ce.Msg) > 2<<20 {
+					t.Errorf("error message is %d bytes", len(ce.Msg))
 				}
 				return
 			}

@@ -541,8 +541,10 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if resp, origin, ok := r.Cache.Get(key); ok && (!r.Params.Logprobs || resp.Confidence > 0) {
 			c.cached.Add(1)
 			r.noteOrigin(origin)
+			var cut bool // an entry stored under a larger cap
+			resp.Text, cut = TruncateUTF8(resp.Text, cmp.Or(r.MaxOutput, configs.DefaultMaxOutputBytes))
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = r.redact(resp.Text), resp.PromptTokens, resp.CompletionTokens, resp.Confidence
-			res.Truncated = resp.Truncated
+			res.Truncated = resp.Truncated || cut
 			return r.complete(j.item, res), true, nil
 		}
 	}
