@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/records"
 )
 
 func TestTruncateUTF8(t *testing.T) {
@@ -112,6 +113,37 @@ func TestOutputLimit(t *testing.T) {
 			}
 			if calls != 1 {
 				t.Errorf("%d calls, want 1", calls)
+			}
+		})
+	}
+}
+
+// TestRunnerCutsLongAnswers checks that the runner cuts an answer longer
+// than MaxOutput (here a replayed one) at a character, marks its result
+// truncated and leaves a short one alone.
+func TestRunnerCutsLongAnswers(t *testing.T) {
+	prompt, _ := NewPrompt("", "{{.Input}}")
+	long := strings.Repeat("ü", 3000) // 6000 bytes
+	tests := []struct {
+		name      string
+		maxOutput int
+		want      int // bytes of the long answer kept
+	}{
+		{"cap", 1025, 1024},
+		{"default cap is larger", 0, len(long)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{Provider: replayProvider{}, Prompt: prompt, Concurrency: 1, Repeats: 1, MaxOutput: tt.maxOutput}
+			got, err := r.Run(context.Background(), &sliceSource{items: []records.Item{
+				{ID: "long", Input: "x", Output: long}, {ID: "short", Input: "x", Output: "ok"},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || len(got[0].Output) != tt.want || got[0].Truncated != (tt.want < len(long)) ||
+				!utf8.ValidString(got[0].Output) || got[1].Output != "ok" || got[1].Truncated {
+				t.Errorf("long: %d bytes, truncated %v; short: %q, truncated %v", len(got[0].Output), got[0].Truncated, got[1].Output, got[1].Truncated)
 			}
 		})
 	}
