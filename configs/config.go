@@ -192,7 +192,18 @@ type Run struct {
 	// sample and the model artifact's digest. Default: evalgate under the
 	// user cache directory ($XDG_CACHE_HOME or ~/.cache).
 	CacheDir string `yaml:"cache_dir"`
+	// MaxOutputBytes caps a model's answer, in bytes: a longer answer is
+	// cut at a UTF-8 boundary before it is stored anywhere (results,
+	// journal, cache) and marked truncated, and a response that is still
+	// larger than 2×MaxOutputBytes + 1 MiB once its strings are cut fails
+	// the call ("output_too_large", not retried). 1 KiB to 64 MiB; 0 (or
+	// unset) is the default, 1 MiB.
+	MaxOutputBytes int `yaml:"max_output_bytes"`
 }
+
+// DefaultMaxOutputBytes is Run.MaxOutputBytes when the config leaves it
+// unset or 0: 1 MiB.
+const DefaultMaxOutputBytes = 1 << 20
 
 // Response cache modes accepted by Run.Cache.
 const (
@@ -423,6 +434,9 @@ func (c *Config) applyDefaults() {
 	if c.Run.Grace == 0 {
 		c.Run.Grace = 10 * time.Second
 	}
+	if c.Run.MaxOutputBytes == 0 {
+		c.Run.MaxOutputBytes = DefaultMaxOutputBytes
+	}
 	if c.Run.Cache != "" && !isCacheMode(c.Run.Cache) && c.Run.CacheDir == "" {
 		// run.cache: DIR, as before run.cache_dir existed.
 		c.Run.Cache, c.Run.CacheDir = CacheReadWrite, c.Run.Cache
@@ -521,6 +535,9 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	}
 	if c.Run.ErrorWindow < 1 {
 		bad("run.error_window", "run.error_window must be at least 1, got %d", c.Run.ErrorWindow)
+	}
+	if m := c.Run.MaxOutputBytes; m < 1<<10 || m > 64<<20 {
+		bad("run.max_output_bytes", "run.max_output_bytes must be 1024 to 67108864 (1 KiB to 64 MiB), got %d", m)
 	}
 	if !isCacheMode(c.Run.Cache) {
 		bad("run.cache", "run.cache must be read-write, read-only, refresh or off when run.cache_dir is set, got %q", c.Run.Cache)

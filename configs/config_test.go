@@ -82,6 +82,9 @@ func TestParseErrors(t *testing.T) {
 		{"second document", minimal + "---\ngate:\n  - {metric: accuracy, min: 0.9}\n", []string{"eval.yaml:3:", "second one starts here"}},
 		{"second document after an explicit start", "---\n" + minimal + "---\n---\n", []string{"eval.yaml:4:", "second one starts here"}},
 		{"bad pin", "dataset: {path: s, sha256: abc}\ncandidate: {provider: replay}\n", []string{"eval.yaml:1:", "64 hex digits"}},
+		{"output cap too small", minimal + "run: {max_output_bytes: 100}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be 1024 to 67108864"}},
+		{"output cap negative", minimal + "run: {max_output_bytes: -1}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be"}},
+		{"output cap too large", minimal + "run: {max_output_bytes: 1073741824}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +99,29 @@ func TestParseErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "sk-live-123456") {
 				t.Errorf("error %q repeats the secret", err)
+			}
+		})
+	}
+}
+
+func TestMaxOutputBytes(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want int
+	}{
+		{"unset is the default", "", DefaultMaxOutputBytes},
+		{"0 is the default", "run: {max_output_bytes: 0}\n", DefaultMaxOutputBytes},
+		{"set", "run: {max_output_bytes: 4096}\n", 4096},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("eval.yaml", []byte(minimal+tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Run.MaxOutputBytes != tt.want {
+				t.Errorf("MaxOutputBytes = %d, want %d", cfg.Run.MaxOutputBytes, tt.want)
 			}
 		})
 	}

@@ -28,6 +28,7 @@ const (
 	resConfidence       = "confidence"
 	resTask             = "task"
 	resExpected         = "expected"
+	resTruncated        = "truncated"
 )
 
 // ScorePrefix starts the name of each score column of results.parquet:
@@ -44,7 +45,9 @@ type resultColumn struct {
 // resultColumns lists the fixed columns of results.parquet. id is a
 // required string, the other strings are optional (an empty string is
 // written as null), confidence is an optional double (0, not measured, is
-// written as null) and the other numbers are required.
+// written as null), truncated is an optional int64 (1 when the output was
+// cut to run.max_output_bytes, null otherwise) and the other numbers are
+// required.
 func resultColumns() []resultColumn {
 	int64Node := parquet.Int(64)
 	doubleNode := parquet.Leaf(parquet.DoubleType)
@@ -63,6 +66,7 @@ func resultColumns() []resultColumn {
 		{resConfidence, kindFloat, parquet.Optional(doubleNode)},
 		{resTask, kindString, optionalString(true)},
 		{resExpected, kindString, optionalString(true)},
+		{resTruncated, kindInt, parquet.Optional(int64Node)},
 	}
 }
 
@@ -71,7 +75,8 @@ func resultColumns() []resultColumn {
 // error_kind, http_status (0 when no response), attempts, latency_ms
 // (double, milliseconds), prompt_tokens, completion_tokens, confidence
 // (a nullable double: null when records.Result.Confidence is 0, not measured),
-// task and expected; then one optional
+// task, expected and truncated (a nullable int64: 1 when
+// records.Result.Truncated, else null); then one optional
 // string column per name in groups, named exactly as the group and filled
 // from records.Result.Groups; then one optional double column per name in scores,
 // named ScorePrefix+name and filled from records.Result.Scores (a missing score is
@@ -188,7 +193,22 @@ func newResultsParquetWriter(w io.Writer, groups []string, scores []string, meta
 		fields = append(fields, namedNode{parquet.Optional(parquet.Leaf(parquet.DoubleType)), ScorePrefix + s})
 	}
 
-	return newParquetWriter(w, "evalgate_results", fields, meta)
+	return newParquetWriter(w, "evalgate_results", fields, meta, freeTextBounds()...)
+}
+
+// freeTextBounds turns off the min/max statistics of the columns that hold
+// free text of any length (a model's answer, an error message, an
+// expected answer, the model name an endpoint reports): Parquet copies
+// each row group's smallest and largest value into the footer whole, so
+// one long answer would make a footer that readers refuse (see
+// maxFooterBytes). No reader of results files uses these bounds.
+func freeTextBounds() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.SkipPageBounds(resModel),
+		parquet.SkipPageBounds(resOutput),
+		parquet.SkipPageBounds(resError),
+		parquet.SkipPageBounds(resExpected),
+	}
 }
 
 // resultRow encodes one result; idx is its position, for errors.
@@ -247,6 +267,11 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 	}
 	str(resTask, r.Task, false)
 	str(resExpected, r.Expected, false)
+	if r.Truncated {
+		row = append(row, parquet.Int64Value(1).Level(0, 1, len(row)))
+	} else {
+		row = append(row, parquet.NullValue().Level(0, 0, len(row)))
+	}
 	for _, g := range groups {
 		str(g, r.Groups[g], false)
 	}
@@ -270,7 +295,8 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 // ""); every FLOAT or DOUBLE column named ScorePrefix+name becomes a
 // score (a null is left out of records.Result.Scores). Other columns are ignored.
 // Fixed columns other than id may be absent and read as zero (files
-// written before the confidence column read with Confidence 0). It returns
+// written before the confidence column read with Confidence 0, those
+// before the truncated column with Truncated false). It returns
 // the results in file order and the file's key-value metadata. Errors wrap
 // a *RowError naming the file, row and column.
 //
@@ -394,6 +420,8 @@ func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) er
 			r.PromptTokens = int(n)
 		case resCompletionTokens:
 			r.CompletionTokens = int(n)
+		case resTruncated:
+			r.Truncated = !null && n != 0
 		}
 	case kindFloat:
 		var x float64

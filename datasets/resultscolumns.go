@@ -273,6 +273,7 @@ const (
 	fieldConfidence
 	fieldTask
 	fieldExpected
+	fieldTruncated
 	fieldGroup
 	fieldScore
 )
@@ -314,6 +315,8 @@ func targetOf(u resultUse) resField {
 		return fieldTask
 	case resExpected:
 		return fieldExpected
+	case resTruncated:
+		return fieldTruncated
 	}
 	return fieldNone
 }
@@ -597,6 +600,8 @@ func (d *rgDecoder) span(ci int, c *colCursor, results []records.Result, first, 
 				res.PromptTokens = int(n)
 			case fieldCompletionTokens:
 				res.CompletionTokens = int(n)
+			case fieldTruncated:
+				res.Truncated = n != 0 // a null reads as 0
 			}
 		}
 	case kindFloat:

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -202,5 +203,43 @@ func TestResultsWriterAfterError(t *testing.T) {
 	}
 	if err2 := w.Close(); err2 != err {
 		t.Errorf("Close after an error: %v, want %v", err2, err)
+	}
+}
+
+// TestResultsLongTextFooter checks that answers, errors and expected
+// answers at the largest run.max_output_bytes leave the footer small, so
+// that the file reads back within the reader's limits.
+func TestResultsLongTextFooter(t *testing.T) {
+	long := strings.Repeat("é", 32<<20) // 64 MiB, the largest cap
+	mib := strings.Repeat("ü", 1<<19)   // 1 MiB, the default cap
+	tests := []struct {
+		name string
+		r    records.Result
+	}{
+		{"output", records.Result{ID: "a", Output: long, Truncated: true}},
+		{"error", records.Result{ID: "a", Error: mib, ErrorKind: "http_500"}},
+		{"expected", records.Result{ID: "a", Output: "x", Expected: mib}},
+		{"model", records.Result{ID: "a", Output: "x", Model: mib}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteResults(&buf, []records.Result{{ID: "0", Output: "short"}, tt.r}, nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			b := buf.Bytes()
+			footer := binary.LittleEndian.Uint32(b[len(b)-8:])
+			if footer > 64<<10 {
+				t.Errorf("footer is %d bytes, want at most 64 KiB", footer)
+			}
+			got, _, err := ReadResults(writeBytes(t, b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[1].Output != tt.r.Output || got[1].Error != tt.r.Error || got[1].Expected != tt.r.Expected ||
+				got[1].Model != tt.r.Model || got[1].Truncated != tt.r.Truncated || got[0].Truncated {
+				t.Errorf("read back a different result (truncated %v, %v)", got[0].Truncated, got[1].Truncated)
+			}
+		})
 	}
 }

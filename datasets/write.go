@@ -248,11 +248,11 @@ func (iw *itemWriter) write(idx int64, it *records.Item) error {
 
 // newParquetWriter starts a file on w with the named schema of fields, in
 // their order, and this package's writer options.
-func newParquetWriter(w io.Writer, name string, fields []parquet.Field, meta map[string]string) (*parquet.Writer, error) {
+func newParquetWriter(w io.Writer, name string, fields []parquet.Field, meta map[string]string, extra ...parquet.WriterOption) (*parquet.Writer, error) {
 	schema := parquet.NewSchema(name, orderedGroup(fields))
 	var pw *parquet.Writer
 	err := protect(func() error {
-		pw = parquet.NewWriter(w, writerOptions(schema, meta)...)
+		pw = parquet.NewWriter(w, append(writerOptions(schema, meta), extra...)...)
 		return nil
 	})
 	return pw, err

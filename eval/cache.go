@@ -155,6 +155,7 @@ type cachedResponse struct {
 	Model            string  `json:"model"`
 	Confidence       float64 `json:"confidence,omitempty"`
 	Origin           *Origin `json:"origin"`
+	Truncated        bool    `json:"truncated,omitempty"`
 }
 
 func (c *Cache) path(key string) string {
@@ -188,7 +189,7 @@ func (c *Cache) Get(key string) (Response, Origin, bool) {
 		return Response{}, Origin{}, false
 	}
 	c.hits.Add(1)
-	return Response{Text: r.Text, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Model: r.Model, Confidence: r.Confidence}, *r.Origin, true
+	return Response{Text: r.Text, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Model: r.Model, Confidence: r.Confidence, Truncated: r.Truncated}, *r.Origin, true
 }
 
 // Put stores resp, as the endpoint sent it, under key, with origin; it
@@ -199,7 +200,7 @@ func (c *Cache) Put(key string, resp Response, origin Origin) error {
 		return nil
 	}
 	origin.Time, origin.Evalgate = time.Now().UTC(), c.Version
-	body, err := json.Marshal(cachedResponse{resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Model, resp.Confidence, &origin})
+	body, err := json.Marshal(cachedResponse{resp.Text, resp.PromptTokens, resp.CompletionTokens, resp.Model, resp.Confidence, &origin, resp.Truncated})
 	if err != nil {
 		return fmt.Errorf("response cache: %w", err)
 	}

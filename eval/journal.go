@@ -45,6 +45,7 @@ type journalEntry struct {
 	CompletionTokens int     `json:"completion_tokens"`
 	Confidence       float64 `json:"confidence,omitempty"`
 	Cached           bool    `json:"cached,omitempty"`
+	Truncated        bool    `json:"truncated,omitempty"`
 }
 
 // Key identifies one call of a run: an item and a sample.
@@ -144,7 +145,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 			if ok {
 				rec.Done[Key{e.ID, e.Sample}] = records.Result{
 					ID: e.ID, Sample: e.Sample, Model: e.Model, Output: e.Output, Attempts: e.Attempts, Confidence: e.Confidence,
-					LatencyMS: e.LatencyMS, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens,
+					LatencyMS: e.LatencyMS, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, Truncated: e.Truncated,
 				}
 			}
 		}
@@ -164,7 +165,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 func (j *Journal) Append(r records.Result, cached bool) error {
 	return j.writeLine(journalEntry{
 		ID: r.ID, Sample: r.Sample, Model: r.Model, Output: r.Output, Attempts: r.Attempts, LatencyMS: r.LatencyMS,
-		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Confidence: r.Confidence, Cached: cached,
+		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, Confidence: r.Confidence, Cached: cached, Truncated: r.Truncated,
 	})
 }
 

@@ -29,6 +29,11 @@ type Request struct {
 	Sample int
 	// Seed, when not nil, is sent to the endpoint for reproducible sampling.
 	Seed *int
+	// MaxOutput bounds the answer, in bytes (run.max_output_bytes); 0 is
+	// configs.DefaultMaxOutputBytes. A provider may return a longer Text
+	// (the runner cuts it); the openai provider reads no more than about
+	// twice this.
+	MaxOutput int
 }
 
 // Response is what a successful call returned.
@@ -48,6 +53,8 @@ type Response struct {
 	// knows it (replay: the log's latency_ms); 0 when it does not, and the
 	// runner then records the wall time of the call.
 	LatencyMS float64
+	// Truncated is true when the answer was cut to Request.MaxOutput.
+	Truncated bool
 }
 
 // Provider answers model calls. Implementations must be safe for concurrent
@@ -63,7 +70,9 @@ type Provider interface {
 type CallError struct {
 	// Kind classifies the failure: "http_<status>" for an HTTP error status,
 	// "timeout", "canceled", "connection", "truncated_response" (the body
-	// ended early), "bad_response" (not the JSON expected), "no_output".
+	// ended early), "bad_response" (not the JSON expected), "no_output",
+	// "output_too_large" (the response is larger than run.max_output_bytes
+	// allows even with its answer cut; not retried).
 	Kind string
 	// Status is the HTTP status, or 0 when no response arrived.
 	Status int
@@ -154,7 +163,7 @@ func newOpenAI(m configs.Model, baseURL, key string, closeFn func()) *openaiProv
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	cfg.HTTPClient = &http.Client{Transport: headerTransport{next: transport, query: query}}
+	cfg.HTTPClient = &http.Client{Transport: headerTransport{next: limitTransport{next: transport}, query: query}}
 	return &openaiProvider{client: openai.NewClientWithConfig(cfg), transport: transport, model: m, secrets: newSecrets(baseURL, key), close: closeFn}
 }
 
@@ -185,6 +194,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		creq.Seed = req.Seed
 	}
 	ctx, sink := withHeaderSink(ctx)
+	ctx, limit := withBodyLimit(ctx, req.MaxOutput)
 	resp, err := p.client.CreateChatCompletion(ctx, creq)
 	if err != nil {
 		ce := p.classify(ctx, err)
@@ -200,6 +210,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		CompletionTokens: resp.Usage.CompletionTokens,
 		Model:            p.secrets.response(resp.Model),
 		Confidence:       confidence(resp.Choices[0].LogProbs),
+		Truncated:        limit.truncated.Load(),
 	}, nil
 }
 
@@ -230,6 +241,8 @@ func (p *openaiProvider) classify(ctx context.Context, err error) *CallError {
 	var reqErr *openai.RequestError
 	var netErr net.Error
 	switch {
+	case errors.Is(err, errOutputTooLarge):
+		return &CallError{Kind: "output_too_large", Msg: msg}
 	case errors.As(err, &apiErr):
 		return &CallError{Kind: fmt.Sprintf("http_%d", apiErr.HTTPStatusCode), Status: apiErr.HTTPStatusCode, Msg: msg}
 	case errors.As(err, &reqErr):

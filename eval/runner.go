@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/records"
 )
 
@@ -78,6 +79,11 @@ type Runner struct {
 	Done map[Key]records.Result
 	// Grace is how long calls in flight may finish once ctx is cancelled.
 	Grace time.Duration
+	// MaxOutput caps each answer, in bytes (run.max_output_bytes): a
+	// longer one is cut at a UTF-8 boundary before the cache, the journal
+	// or the results see it, and its result is marked Truncated. 0 is
+	// configs.DefaultMaxOutputBytes.
+	MaxOutput int
 	// Redact, when set, rewrites every output and error message as soon as
 	// it arrives — from the endpoint or the cache — before it is scored,
 	// journalled or returned (pii.redact). The cache holds the answer as
@@ -535,7 +541,10 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if resp, origin, ok := r.Cache.Get(key); ok && (!r.Params.Logprobs || resp.Confidence > 0) {
 			c.cached.Add(1)
 			r.noteOrigin(origin)
+			var cut bool // an entry stored under a larger cap
+			resp.Text, cut = TruncateUTF8(resp.Text, cmp.Or(r.MaxOutput, configs.DefaultMaxOutputBytes))
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = r.redact(resp.Text), resp.PromptTokens, resp.CompletionTokens, resp.Confidence
+			res.Truncated = resp.Truncated || cut
 			return r.complete(j.item, res), true, nil
 		}
 	}
@@ -544,7 +553,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		chars += len(m.Content)
 	}
 	estimate := chars/4 + r.Params.MaxTokens
-	req := Request{Item: j.item, Messages: msgs, Sample: j.sample, Seed: seed}
+	req := Request{Item: j.item, Messages: msgs, Sample: j.sample, Seed: seed, MaxOutput: r.MaxOutput}
 	probing := false
 	defer func() {
 		if probing { // gave up without an answer: the next call probes
@@ -588,6 +597,10 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 			}
 			r.Breaker.Record(nil)
 			r.Throttle.Settle(estimate, resp.PromptTokens+resp.CompletionTokens)
+			var cut bool
+			resp.Text, cut = TruncateUTF8(resp.Text, cmp.Or(r.MaxOutput, configs.DefaultMaxOutputBytes))
+			resp.Truncated = resp.Truncated || cut
+			res.Truncated = resp.Truncated
 			if r.Cache != nil { // as sent, before redaction
 				r.Cache.Put(key, resp, r.origin()) // a cache that cannot be written only costs a future call
 			}

@@ -104,6 +104,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Journal:     j,
 		Done:        rec.Done,
 		Grace:       s.Run.Grace,
+		MaxOutput:   s.Run.MaxOutputBytes,
 
 		Redact:        s.Redact,
 		RedactPrompts: s.RedactPrompts,

@@ -63,6 +63,8 @@ type Result struct {
 	// Confidence is the geometric mean of the output's token probabilities,
 	// in (0, 1], when the model returned logprobs; 0 when it was not measured.
 	Confidence float64
+	// Truncated is true when Output was cut to run.max_output_bytes.
+	Truncated bool
 	// Task and Expected are copied from the item.
 	Task     string
 	Expected string

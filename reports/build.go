@@ -131,6 +131,8 @@ type runCounts struct {
 	Calls, Errors                  int
 	ErrorKinds                     map[string]int
 	PromptTokens, CompletionTokens int
+	// Truncated counts the answers cut to run.max_output_bytes.
+	Truncated int
 	// Models counts the answered results by the model identity they
 	// record (for replay, the log's model_version); nil until one is
 	// counted. It holds one entry per distinct identity.
@@ -145,6 +147,9 @@ func (c *runCounts) add(res *records.Result) {
 	}
 	c.PromptTokens += res.PromptTokens
 	c.CompletionTokens += res.CompletionTokens
+	if res.Truncated {
+		c.Truncated++
+	}
 	if res.Error == "" {
 		if c.Models == nil {
 			c.Models = map[string]int{}
@@ -162,6 +167,7 @@ func (c *runCounts) merge(o *runCounts) {
 	}
 	c.PromptTokens += o.PromptTokens
 	c.CompletionTokens += o.CompletionTokens
+	c.Truncated += o.Truncated
 	for k, n := range o.Models {
 		if c.Models == nil {
 			c.Models = map[string]int{}
@@ -220,6 +226,7 @@ func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc
 		ErrorKinds:       c.ErrorKinds,
 		PromptTokens:     c.PromptTokens,
 		CompletionTokens: c.CompletionTokens,
+		Truncated:        c.Truncated,
 	}
 	if m.Provider == "openai" {
 		run.BaseURL = configs.RedactURL(m.BaseURL)

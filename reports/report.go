@@ -120,6 +120,9 @@ type ModelRun struct {
 	ErrorRate        metrics.Proportion `json:"error_rate"`
 	PromptTokens     int                `json:"prompt_tokens"`
 	CompletionTokens int                `json:"completion_tokens"`
+	// Truncated counts the answers cut to run.max_output_bytes (their
+	// results are marked truncated); absent when none was.
+	Truncated int `json:"truncated,omitempty"`
 	// Retries counts retried attempts; Cached the results answered from
 	// the response cache; Resumed those taken from an earlier run's journal.
 	Retries int `json:"retries"`
