@@ -29,6 +29,7 @@ const (
 	resTask             = "task"
 	resExpected         = "expected"
 	resTruncated        = "truncated"
+	resCached           = "cached"
 )
 
 // ScorePrefix starts the name of each score column of results.parquet:
@@ -46,7 +47,8 @@ type resultColumn struct {
 // required string, the other strings are optional (an empty string is
 // written as null), confidence is an optional double (0, not measured, is
 // written as null), truncated is an optional int64 (1 when the output was
-// cut to run.max_output_bytes, null otherwise) and the other numbers are
+// cut to run.max_output_bytes, null otherwise), so is cached (1 when the
+// answer came from the response cache) and the other numbers are
 // required.
 func resultColumns() []resultColumn {
 	int64Node := parquet.Int(64)
@@ -67,6 +69,7 @@ func resultColumns() []resultColumn {
 		{resTask, kindString, optionalString(true)},
 		{resExpected, kindString, optionalString(true)},
 		{resTruncated, kindInt, parquet.Optional(int64Node)},
+		{resCached, kindInt, parquet.Optional(int64Node)},
 	}
 }
 
@@ -75,8 +78,8 @@ func resultColumns() []resultColumn {
 // error_kind, http_status (0 when no response), attempts, latency_ms
 // (double, milliseconds), prompt_tokens, completion_tokens, confidence
 // (a nullable double: null when records.Result.Confidence is 0, not measured),
-// task, expected and truncated (a nullable int64: 1 when
-// records.Result.Truncated, else null); then one optional
+// task, expected, truncated and cached (nullable int64s: 1 when
+// records.Result.Truncated, resp. Cached, else null); then one optional
 // string column per name in groups, named exactly as the group and filled
 // from records.Result.Groups; then one optional double column per name in scores,
 // named ScorePrefix+name and filled from records.Result.Scores (a missing score is
@@ -267,10 +270,12 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 	}
 	str(resTask, r.Task, false)
 	str(resExpected, r.Expected, false)
-	if r.Truncated {
-		row = append(row, parquet.Int64Value(1).Level(0, 1, len(row)))
-	} else {
-		row = append(row, parquet.NullValue().Level(0, 0, len(row)))
+	for _, flag := range []bool{r.Truncated, r.Cached} {
+		if flag {
+			row = append(row, parquet.Int64Value(1).Level(0, 1, len(row)))
+		} else {
+			row = append(row, parquet.NullValue().Level(0, 0, len(row)))
+		}
 	}
 	for _, g := range groups {
 		str(g, r.Groups[g], false)
@@ -422,6 +427,8 @@ func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) er
 			r.CompletionTokens = int(n)
 		case resTruncated:
 			r.Truncated = !null && n != 0
+		case resCached:
+			r.Cached = !null && n != 0
 		}
 	case kindFloat:
 		var x float64

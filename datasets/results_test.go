@@ -27,7 +27,7 @@ func sampleResults() []records.Result {
 			Groups: map[string]string{"gender": "female", "age_band": "18-29"},
 			Scores: map[string]float64{"exact": 0}, // f1 missing: written as null
 		},
-		{ID: "q-2", Model: "m", Output: "Ünïcödé ✓", Truncated: true, Groups: map[string]string{"gender": "", "age_band": "65+"}, Scores: map[string]float64{"exact": 0.5, "f1": 0.25}},
+		{ID: "q-2", Model: "m", Output: "Ünïcödé ✓", Truncated: true, Cached: true, Groups: map[string]string{"gender": "", "age_band": "65+"}, Scores: map[string]float64{"exact": 0.5, "f1": 0.25}},
 	}
 }
 
@@ -84,7 +84,7 @@ func TestResultsRoundTrip(t *testing.T) {
 			for _, c := range rep.Columns {
 				names = append(names, c.Name+":"+c.Type)
 			}
-			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 confidence:double task:string expected:string truncated:int64"
+			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 confidence:double task:string expected:string truncated:int64 cached:int64"
 			for _, g := range tt.groups {
 				want += " " + g + ":string"
 			}

@@ -274,6 +274,7 @@ const (
 	fieldTask
 	fieldExpected
 	fieldTruncated
+	fieldCached
 	fieldGroup
 	fieldScore
 )
@@ -317,6 +318,8 @@ func targetOf(u resultUse) resField {
 		return fieldExpected
 	case resTruncated:
 		return fieldTruncated
+	case resCached:
+		return fieldCached
 	}
 	return fieldNone
 }
@@ -602,6 +605,8 @@ func (d *rgDecoder) span(ci int, c *colCursor, results []records.Result, first, 
 				res.CompletionTokens = int(n)
 			case fieldTruncated:
 				res.Truncated = n != 0 // a null reads as 0
+			case fieldCached:
+				res.Cached = n != 0
 			}
 		}
 	case kindFloat:

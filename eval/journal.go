@@ -146,6 +146,7 @@ func readJournal(data []byte, fingerprint string, rec *Recovered) (int, error) {
 				rec.Done[Key{e.ID, e.Sample}] = records.Result{
 					ID: e.ID, Sample: e.Sample, Model: e.Model, Output: e.Output, Attempts: e.Attempts, Confidence: e.Confidence,
 					LatencyMS: e.LatencyMS, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, Truncated: e.Truncated,
+					Cached: e.Cached,
 				}
 			}
 		}

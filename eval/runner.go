@@ -544,7 +544,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 			var cut bool // an entry stored under a larger cap
 			resp.Text, cut = TruncateUTF8(resp.Text, cmp.Or(r.MaxOutput, configs.DefaultMaxOutputBytes))
 			res.Output, res.PromptTokens, res.CompletionTokens, res.Confidence = r.redact(resp.Text), resp.PromptTokens, resp.CompletionTokens, resp.Confidence
-			res.Truncated = resp.Truncated || cut
+			res.Truncated, res.Cached = resp.Truncated || cut, true
 			return r.complete(j.item, res), true, nil
 		}
 	}

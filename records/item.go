@@ -65,6 +65,9 @@ type Result struct {
 	Confidence float64
 	// Truncated is true when Output was cut to run.max_output_bytes.
 	Truncated bool
+	// Cached is true when Output came from the response cache, recorded by
+	// an earlier call (perhaps of another run), not from a call of this run.
+	Cached bool
 	// Task and Expected are copied from the item.
 	Task     string
 	Expected string

@@ -255,3 +255,30 @@ func TestRedactedQuickstartDoesNotPoisonCache(t *testing.T) {
 		}
 	}
 }
+
+// TestResultsSayWhichAnswersWereCached runs the quickstart twice on one
+// cache: the first run's results have no answer marked cached, the
+// second's (all from the cache) every one, so that the evidence says which
+// answers no call of the run produced.
+func TestResultsSayWhichAnswersWereCached(t *testing.T) {
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+	for i, want := range []bool{false, true} {
+		out := t.TempDir()
+		if res := runCLI(t, context.Background(), env, "run", "-c", quickstart, "--out", out, "--quiet"); res.code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s", i+1, res.code, res.stderr)
+		}
+		results, _, err := datasets.ReadResults(filepath.Join(out, "results.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range results {
+			if r.Cached {
+				n++
+			}
+		}
+		if wantN := map[bool]int{false: 0, true: len(results)}[want]; n != wantN || len(results) == 0 {
+			t.Errorf("run %d: %d of %d results marked cached, want %d", i+1, n, len(results), wantN)
+		}
+	}
+}
