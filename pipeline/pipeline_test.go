@@ -259,3 +259,39 @@ func diffLine(got, want []byte) string {
 	}
 	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
 }
+
+// TestRulesOnDataTheRunCannotHave checks that a gate rule naming a task no
+// item has, or a boundary rule the config does not set, is refused before
+// any call, naming what there is; an optional one is let through.
+func TestRulesOnDataTheRunCannotHave(t *testing.T) {
+	tests := []struct {
+		name, rule, want string // want "": accepted
+	}{
+		{"a task the set has", "  - {metric: accuracy.task.billing, min: 0.1}\n", ""},
+		{"a task the set lacks", "  - {metric: accuracy.task.biling, min: 0.1}\n", `no item of`},
+		{"its interval too", "  - {metric: groundedness.task.nope.ci_low, min: 0.1}\n", `task "nope"`},
+		{"optional", "  - {metric: accuracy.task.nope, min: 0.1, optional: true}\n", ""},
+		{"a boundary rule the config lacks", "  - {metric: boundaries.rule.max_chars, max: 0}\n", `sets no boundary rule "max_chars"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := config(t, "groundedness: {method: lexical}\n")
+			rules := append([]configs.Rule(nil), cfg.Gate...)
+			extra, err := configs.Parse(cfg.Path, []byte("dataset: {path: x.parquet}\ncandidate: {provider: replay}\ngate:\n"+tt.rule))
+			if err != nil {
+				t.Fatalf("parse the rule: %v", err)
+			}
+			cfg.Gate = append(rules, extra.Gate...)
+			p, err := pipeline.Prepare(cfg, pipeline.Options{NoCache: true})
+			if p != nil {
+				p.Close()
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v, want it accepted", err)
+			case tt.want != "" && (!errors.Is(err, pipeline.ErrInput) || !strings.Contains(fmt.Sprint(err), tt.want)):
+				t.Errorf("got %v, want bad input containing %q", err, tt.want)
+			}
+		})
+	}
+}

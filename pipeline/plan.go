@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -252,7 +253,91 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	if ig, err = IntegrityOptions(cfg); err != nil {
 		return nil, info, nil, ig, err
 	}
+	if err = checkDataRules(cfg, set, ig); err != nil {
+		return nil, info, nil, ig, err
+	}
 	return set, info, prompt, ig, nil
+}
+
+// checkDataRules refuses a gate rule whose metric names a part of the
+// data the run can never have: a boundary rule the config does not set
+// (boundaries.rule.<rule>), or a task no item of the set has
+// (accuracy.task.<task>, groundedness.task.<task>; the set is read for
+// its task column only when such a rule exists). Such a rule would only
+// ever be "not evaluated"; an optional one is let through.
+func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options) error {
+	var tasks map[string]bool
+	read := false
+	for _, rule := range cfg.Gate {
+		if rule.Optional {
+			continue
+		}
+		m := strings.TrimSuffix(strings.TrimSuffix(rule.Metric, ".ci_low"), ".ci_high")
+		if name, ok := strings.CutPrefix(m, "boundaries.rule."); ok {
+			rules := ig.Boundaries.Rules()
+			if !slices.Contains(rules, name) {
+				return inputErr(fmt.Errorf("%s: gate rule %s: the config sets no boundary rule %q (it sets: %s)", cfg.Path, rule.Metric, name, orNone(rules)))
+			}
+			continue
+		}
+		name, ok := strings.CutPrefix(m, "accuracy.task.")
+		if !ok {
+			name, ok = strings.CutPrefix(m, "groundedness.task.")
+		}
+		if !ok {
+			continue
+		}
+		if !read {
+			var err error
+			if tasks, err = setTasks(set); err != nil {
+				return inputErr(err)
+			}
+			read = true
+		}
+		if tasks != nil && !tasks[name] {
+			var names []string
+			for t := range tasks {
+				names = append(names, t)
+			}
+			slices.Sort(names)
+			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has task %q (its tasks: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), name, orNone(names)))
+		}
+	}
+	return nil
+}
+
+// setTasks returns the task names of set's items as the report names them
+// ("(none)" for an item without one). Past maxTasks distinct names it
+// stops and returns nil: the check is then left to the gate.
+func setTasks(set *datasets.Set) (map[string]bool, error) {
+	r, err := set.ItemColumns()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	tasks := map[string]bool{}
+	for r.Next() {
+		for _, t := range r.Columns().Task {
+			if t == "" {
+				t = "(none)"
+			}
+			tasks[t] = true
+		}
+		if len(tasks) > maxTasks {
+			return nil, nil
+		}
+	}
+	return tasks, r.Err()
+}
+
+// maxTasks bounds the task names checkDataRules gathers.
+const maxTasks = 10000
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // renderFirst checks the prompts on the set's first item (eval.Prompt.Check),
