@@ -75,6 +75,9 @@ type CallKey struct {
 	Messages []Message
 	// Sample is the 0-based repeat index.
 	Sample int
+	// MaxOutput is run.max_output_bytes when it is not the default, else
+	// 0: an answer cut under one cap is not reused under a larger one.
+	MaxOutput int
 }
 
 // Hash is the hex SHA-256 of k, the entry's name in the cache.
@@ -96,7 +99,8 @@ func (k CallKey) Hash() string {
 		Logprobs       bool    `json:"logprobs"`
 		Messages       []msg   `json:"messages"`
 		Sample         int     `json:"sample"`
-	}{V: 2, Provider: k.Provider, Endpoint: k.Endpoint, Model: k.Model, Version: k.Version, ArtifactSHA256: k.ArtifactSHA256,
+		MaxOutput      int     `json:"max_output,omitempty"`
+	}{V: 2, MaxOutput: k.MaxOutput, Provider: k.Provider, Endpoint: k.Endpoint, Model: k.Model, Version: k.Version, ArtifactSHA256: k.ArtifactSHA256,
 		Temperature: k.Temperature, MaxTokens: k.MaxTokens, Seed: k.Seed, Logprobs: k.Logprobs, Sample: k.Sample}
 	for _, m := range k.Messages {
 		v.Messages = append(v.Messages, msg{m.Role, m.Content})

@@ -222,6 +222,7 @@ func TestCacheKeyCoversTheCall(t *testing.T) {
 		{"messages", func(k *CallKey) { k.Messages = []Message{{"user", "hi!"}} }},
 		{"role", func(k *CallKey) { k.Messages = []Message{{"system", "hi"}} }},
 		{"sample", func(k *CallKey) { k.Sample = 1 }},
+		{"output cap", func(k *CallKey) { k.MaxOutput = 4096 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			k := base

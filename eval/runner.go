@@ -500,7 +500,17 @@ func (r *Runner) callKey(seed *int, msgs []Message, sample int) CallKey {
 	return CallKey{
 		Provider: p.Provider, Endpoint: NormalizeBaseURL(p.BaseURL), Model: p.Model, Version: p.Version, ArtifactSHA256: p.ArtifactSHA256,
 		Temperature: p.Temperature, MaxTokens: p.MaxTokens, Seed: seed, Logprobs: p.Logprobs, Messages: msgs, Sample: sample,
+		MaxOutput: r.maxOutputKey(),
 	}
+}
+
+// maxOutputKey is the output cap as the cache key holds it: 0 for the
+// default, so that entries stored under the default keep their keys.
+func (r *Runner) maxOutputKey() int {
+	if r.MaxOutput == 0 || r.MaxOutput == configs.DefaultMaxOutputBytes {
+		return 0
+	}
+	return r.MaxOutput
 }
 
 // origin is the origin of the answers this runner stores in the cache.
