@@ -110,7 +110,9 @@ func WriteHistorySummary(w io.Writer, h *history.History) error {
 	}
 	text, _ := latestText(h)
 	b.WriteString(text + "\n")
-	_, err := io.WriteString(w, b.String())
+	// Model versions and paths come from signed reports and the folder:
+	// nothing in them may act on the terminal.
+	_, err := io.WriteString(w, TermSafeLines(b.String()))
 	return err
 }
 

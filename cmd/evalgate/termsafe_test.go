@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,19 @@ func TestNoControlReachesTheTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	sf.Close()
+	// drift and history: logs and signed weekly reports naming a hostile
+	// model version.
+	refLog, curLog := writeDriftLog(t, 200, hostile[0], 0), writeDriftLog(t, 200, hostile[2], 30)
+	hist := t.TempDir()
+	for w := range 4 {
+		env, err := reports.SignReport(s, weeklyReport(w, "bot@"+hostile[w%len(hostile)], 90, 100, 0, 0.05), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wd := filepath.Join(hist, fmt.Sprintf("week-%02d", w+1))
+		os.MkdirAll(wd, 0o755)
+		os.WriteFile(filepath.Join(wd, "report.dsse.json"), env, 0o644)
+	}
 	bad := filepath.Join(dir, "bad\x1b[2J.yaml")
 	os.WriteFile(bad, []byte("candidate: {provider: \"\x1b[31mred\"}\n"), 0o644)
 	tests := []struct {
@@ -82,6 +96,8 @@ func TestNoControlReachesTheTerminal(t *testing.T) {
 		{"compare", []string{"compare", "--baseline", base, "--candidate", cand}},
 		{"an error quoting a config", []string{"run", "-c", bad, "--dry-run"}},
 		{"dataset inspect", []string{"dataset", "inspect", set}},
+		{"drift", []string{"drift", "--reference", refLog, "--current", curLog, "--out", t.TempDir()}},
+		{"history", []string{"history", hist, "--key", pub, "--out", t.TempDir()}},
 		{"dataset freeze", []string{"dataset", "freeze", set, "--name", hostile[2], "--version", "1", "--out", filepath.Join(dir, "frozen.parquet")}},
 	}
 	for _, tt := range tests {
