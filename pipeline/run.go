@@ -393,3 +393,35 @@ func stopReason(err error) string {
 	}
 	return err.Error()
 }
+
+// WriteScoreReport writes a re-scored report (Score) as report.json in
+// dir, under the output directory's lock (a run or another score writing
+// there is refused, naming it). It refuses, before writing, a report.json
+// that is one of the inputs (the results, the eval set, the config): a
+// re-score never overwrites what it read. It returns the path written.
+func WriteScoreReport(dir string, rep *reports.Report, inputs []string, opts Options) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", runErr(fmt.Errorf("create output directory: %w", err))
+	}
+	path := filepath.Join(dir, ReportFile)
+	if st, err := os.Stat(path); err == nil {
+		for _, in := range inputs {
+			if ist, err := os.Stat(in); in != "" && err == nil && os.SameFile(st, ist) {
+				return "", inputErr(fmt.Errorf("--out %s: its %s is %s, an input of this score; choose another --out", dir, ReportFile, in))
+			}
+		}
+	}
+	lock, err := lockOut(dir, opts.logf)
+	if err != nil {
+		return "", err
+	}
+	defer lock.release()
+	var b bytes.Buffer
+	if err := reports.WriteJSON(&b, rep); err != nil {
+		return "", runErr(err)
+	}
+	if _, err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return "", runErr(err)
+	}
+	return path, nil
+}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/render"
-	"github.com/evalgate/evalgate/reports"
 )
 
 const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate]"
@@ -53,16 +50,9 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := mkdirAll(cfg.Run.Out); err != nil {
-		return runErr(err)
-	}
-	path := filepath.Join(cfg.Run.Out, pipeline.ReportFile)
-	var buf bytes.Buffer
-	if err := reports.WriteJSON(&buf, rep); err != nil {
-		return runErr(err)
-	}
-	if err := writeFile(path, buf.Bytes()); err != nil {
-		return runErr(err)
+	path, err := pipeline.WriteScoreReport(cfg.Run.Out, rep, []string{in.Results, in.Baseline, in.JudgeResults, cfg.DatasetPath(), cfg.Path}, pipeline.Options{Log: e.stderr})
+	if err != nil {
+		return err
 	}
 	if err := render.WriteSummary(e.stdout, rep); err != nil {
 		return runErr(err)

@@ -595,3 +595,23 @@ func checkByID(cfg *configs.Config, resultsPath string, checker *integrity.Check
 	}
 	return items.Err()
 }
+
+// TestScoreNeverOverwritesItsInput gives score an --out whose report.json
+// is the results file it reads (a hard link): it refuses, exit 2, and the
+// results are left as they were.
+func TestScoreNeverOverwritesItsInput(t *testing.T) {
+	out := quickstartRun(t)
+	results := filepath.Join(out, "results.parquet")
+	before, _ := os.ReadFile(results)
+	dir := t.TempDir()
+	if err := os.Link(results, filepath.Join(dir, "report.json")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	res := runCLI(t, context.Background(), nil, "score", "-c", filepath.Join("..", "..", "configs", "quickstart.yaml"), "--results", results, "--out", dir)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "an input of this score") {
+		t.Errorf("exit %d, want 2 naming the input\n%s", res.code, res.stderr)
+	}
+	if after, _ := os.ReadFile(results); !bytes.Equal(before, after) {
+		t.Error("the results file was changed")
+	}
+}
