@@ -8,6 +8,8 @@
 package inputfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,4 +96,25 @@ func read(f fs.File, name, what string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %w: over the limit of %d bytes", what, name, ErrTooLarge, limit)
 	}
 	return data, nil
+}
+
+// SHA256 is the hex SHA-256 of the regular file at path, read as it
+// streams (a results file of any size), so that it can be matched to a
+// signed subject.
+func SHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return "", err
+	} else if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, st.Mode().Type())
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

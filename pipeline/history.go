@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/inputfile"
+	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
 )
 
@@ -50,4 +52,27 @@ func LoadHistory(dir, keyPath string, log io.Writer) (*history.History, error) {
 		return nil, inputErr(fmt.Errorf("--history %s: %w", dir, err))
 	}
 	return h, nil
+}
+
+// PolicyDiff compares gate, the rules in force, with the report rules of
+// the protected config at policyPath (reports.GateDiff): run --policy and
+// verify --policy. An error is a policy file that cannot be read.
+func PolicyDiff(policyPath string, gate []configs.Rule) ([]string, error) {
+	policy, err := configs.Load(policyPath)
+	if err != nil {
+		return nil, fmt.Errorf("--policy: %w", err)
+	}
+	want, _ := reports.RulesFor(reports.DocReport, policy.Gate)
+	got, _ := reports.RulesFor(reports.DocReport, gate)
+	return reports.GateDiff(want, got), nil
+}
+
+// Provenance is the CI provenance of this run (reports.ProvenanceFromEnv)
+// with the SHA-256 of the running executable, when it can be read.
+func Provenance(getenv func(string) string) reports.Provenance {
+	p := reports.ProvenanceFromEnv(getenv)
+	if exe, err := os.Executable(); err == nil {
+		p.EvalgateSHA256, _ = inputfile.SHA256(exe)
+	}
+	return p
 }

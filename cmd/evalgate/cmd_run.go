@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/evalgate/evalgate/atomicfile"
-	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
@@ -56,7 +54,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if opts.Signer, err = loadSigner(e, *keyPath); err != nil {
 		return err
 	}
-	prov := provenance(e)
+	prov := pipeline.Provenance(e.getenv)
 	opts.Provenance = &prov
 	if *requireSigning && opts.Signer == nil {
 		return usageErr("run: --require-signing: no signing key (give --key FILE or set %s)", signingKeyEnv)
@@ -69,7 +67,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		cfg.Run.Out = *out
 	}
 	if *policyPath != "" {
-		diff, err := policyDiff(*policyPath, cfg.Gate)
+		diff, err := pipeline.PolicyDiff(*policyPath, cfg.Gate)
 		switch {
 		case err != nil:
 			return inputErr(err)
@@ -169,26 +167,3 @@ func writeFile(path string, data []byte) error {
 // safe makes a string from a config, an eval set, a model or a signed
 // document inert on a terminal (see render.TermSafe).
 func safe(s string) string { return render.TermSafe(s) }
-
-// provenance is the CI provenance of this run (reports.ProvenanceFromEnv)
-// with the SHA-256 of the running evalgate executable, when it can be read.
-func provenance(e *env) reports.Provenance {
-	p := reports.ProvenanceFromEnv(e.getenv)
-	if exe, err := os.Executable(); err == nil {
-		p.EvalgateSHA256, _ = fileSHA256(exe)
-	}
-	return p
-}
-
-// policyDiff compares gate, the rules in force, with the report rules of
-// the protected config at policyPath (reports.GateDiff); an error is a
-// policy file that cannot be read.
-func policyDiff(policyPath string, gate []configs.Rule) ([]string, error) {
-	policy, err := configs.Load(policyPath)
-	if err != nil {
-		return nil, fmt.Errorf("--policy: %w", err)
-	}
-	want, _ := reports.RulesFor(reports.DocReport, policy.Gate)
-	got, _ := reports.RulesFor(reports.DocReport, gate)
-	return reports.GateDiff(want, got), nil
-}

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/inputfile"
+	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
 )
@@ -128,7 +125,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		return &exitError{exitBlock, fmt.Errorf("verification failed: the report is for model %s, not %s", reports.ModelIdentity(r.Candidate), *expectModel)}
 	}
 	if *policyPath != "" {
-		diff, err := policyDiff(*policyPath, reports.RulesOf(r.Gate))
+		diff, err := pipeline.PolicyDiff(*policyPath, reports.RulesOf(r.Gate))
 		switch {
 		case err != nil:
 			return inputErr(fmt.Errorf("verify: %w", err))
@@ -147,7 +144,7 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 // hashing it as it streams, and prints what each matched.
 func checkSubjects(e *env, subjects []signing.Subject, files []string) error {
 	for _, f := range files {
-		sum, err := fileSHA256(f)
+		sum, err := inputfile.SHA256(f)
 		if err != nil {
 			return inputErr(fmt.Errorf("verify: %w", err))
 		}
@@ -176,23 +173,4 @@ func subjectsChecked(e *env, files []string, signatureOnly bool) error {
 	}
 	fmt.Fprintln(e.stdout, "OK")
 	return nil
-}
-
-// fileSHA256 is the hex SHA-256 of the file at path, read as it streams.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return "", err
-	} else if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: %w", path, inputfile.ErrNotRegular)
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
