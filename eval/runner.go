@@ -90,6 +90,11 @@ type Runner struct {
 	// the endpoint sent it: redaction applies to what is written, never to
 	// what is cached or keyed.
 	Redact func(string) string
+	// Secrets, when not nil, are the secret values of every endpoint of
+	// the run, scrubbed from every answer and error message before it is
+	// cached, journalled or returned (each provider scrubs its own; these
+	// cover the others').
+	Secrets *RunSecrets
 	// RedactPrompts applies Redact to the messages sent as well
 	// (pii.redact_prompts); the cache key is then that of the redacted
 	// messages.
@@ -611,6 +616,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 			resp.Text, cut = TruncateUTF8(resp.Text, cmp.Or(r.MaxOutput, configs.DefaultMaxOutputBytes))
 			resp.Truncated = resp.Truncated || cut
 			res.Truncated = resp.Truncated
+			resp.Text, resp.Model = r.Secrets.response(resp.Text), r.Secrets.response(resp.Model)
 			if r.Cache != nil { // as sent, before redaction
 				r.Cache.Put(key, resp, r.origin()) // a cache that cannot be written only costs a future call
 			}
@@ -644,7 +650,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 		if r.Breaker.Record(ce) {
 			stopRun(r.Breaker.Tripped())
 		}
-		res.Error, res.ErrorKind, res.HTTPStatus = r.redact(ce.Msg), ce.Kind, ce.Status
+		res.Error, res.ErrorKind, res.HTTPStatus = r.redact(r.Secrets.message(ce.Msg)), ce.Kind, ce.Status
 		if !Retryable(ce) || attempt > r.MaxRetries || runCtx.Err() != nil {
 			if runCtx.Err() != nil && Retryable(ce) {
 				return res, false, ErrAbandoned // the stopped run did not give up on it

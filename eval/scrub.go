@@ -105,6 +105,43 @@ var (
 // a key echoed back by a server is scrubbed even when it is not ours.
 var secretRE = regexp.MustCompile(`(?i)(sk-[A-Za-z0-9_\-*]{6,}|bearer\s+[A-Za-z0-9._\-~+/]{8,}=*)`)
 
+// RunSecrets are the secret values of every endpoint of a run (the API
+// keys and base URLs of the candidate, production and judge): a Runner
+// with them scrubs each from what any endpoint returns, so that a server
+// echoing another role's key does not get it stored either.
+type RunSecrets struct{ s secrets }
+
+// NewRunSecrets collects the secrets of the endpoints at baseURLs called
+// with keys (the two slices side by side; an empty key adds none).
+func NewRunSecrets(baseURLs, keys []string) *RunSecrets {
+	var all secrets
+	for i := range baseURLs {
+		key := ""
+		if i < len(keys) {
+			key = keys[i]
+		}
+		all.values = append(all.values, newSecrets(baseURLs[i], key).values...)
+	}
+	sortByLengthDesc(all.values)
+	return &RunSecrets{all}
+}
+
+// response scrubs an answer (see secrets.response); r may be nil.
+func (r *RunSecrets) response(text string) string {
+	if r == nil {
+		return text
+	}
+	return r.s.response(text)
+}
+
+// message scrubs an error message (see secrets.message); r may be nil.
+func (r *RunSecrets) message(text string) string {
+	if r == nil {
+		return text
+	}
+	return r.s.message(text)
+}
+
 // Scrub removes key, and anything shaped like an API key or bearer token,
 // from s.
 func Scrub(s, key string) string {

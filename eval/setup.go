@@ -42,6 +42,8 @@ type Setup struct {
 	// so a redacted journal never resumes an unredacted run or back.
 	Redact        func(string) string
 	RedactPrompts bool
+	// Secrets are every endpoint's secrets, passed to the Runner.
+	Secrets *RunSecrets
 }
 
 // JournalPath is where s's journal lives.
@@ -108,6 +110,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 
 		Redact:        s.Redact,
 		RedactPrompts: s.RedactPrompts,
+		Secrets:       s.Secrets,
 
 		// A replayed answer is identified by the log's model_version.
 		ModelFromProvider: s.Model.Provider == "replay",

@@ -88,7 +88,7 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 		Role: "judge", Model: m, Run: run, Provider: p.judge, Prompt: prompt,
 		Prompts:       configs.Prompt{Template: "evalgate judge v1"},
 		DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out, Cache: p.cache, Resume: p.opts.Resume,
-		Progress: progress.Update, Redact: redactor(p.cfg),
+		Progress: progress.Update, Redact: redactor(p.cfg), Secrets: p.secrets,
 	}
 	runner, _, err := setup.Runner()
 	if err != nil {

@@ -125,6 +125,9 @@ func CheckGate(cfg *configs.Config, noGate bool) error {
 type Plan struct {
 	cfg  *configs.Config
 	opts Options
+	// secrets are every endpoint's key and URL secrets, which every
+	// runner scrubs from what any endpoint returns.
+	secrets *eval.RunSecrets
 	// set is the eval set, opened and hashed once; every read goes through
 	// it and is checked against that digest.
 	set        *datasets.Set
@@ -179,6 +182,18 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 			return nil, inputErr(err)
 		}
 	}
+	var urls, keys []string
+	for _, m := range []*configs.Model{&cfg.Candidate, cfg.Production, cfg.Groundedness.Judge} {
+		if m == nil || m.Provider != "openai" {
+			continue
+		}
+		key := ""
+		if m.APIKeyEnv != "none" {
+			key = opts.getenv(m.APIKeyEnv)
+		}
+		urls, keys = append(urls, m.BaseURL), append(keys, key)
+	}
+	p.secrets = eval.NewRunSecrets(urls, keys)
 	return p, nil
 }
 

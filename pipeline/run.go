@@ -246,7 +246,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		Cache: cache, Resume: p.opts.Resume,
 		Score:    scorer(p.cfg),
 		Progress: progress.Update,
-		Redact:   redactor(p.cfg), RedactPrompts: p.cfg.PII.RedactPrompts,
+		Redact:   redactor(p.cfg), RedactPrompts: p.cfg.PII.RedactPrompts, Secrets: p.secrets,
 	}
 	runner, rec, err := setup.Runner()
 	if err != nil {

@@ -206,3 +206,26 @@ gate:
 	}
 	assertNoString(t, res, []string{secretKey}, out)
 }
+
+// TestOtherRolesKeysScrubbed has the candidate's server echo the
+// production model's key, which the candidate's provider was never given:
+// the run scrubs every endpoint's key from every answer, so it reaches no
+// file.
+func TestOtherRolesKeysScrubbed(t *testing.T) {
+	const prodKey = "PRODKEY-0123456789abcdef"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := json.Marshal("30 days, and the other key is " + prodKey)
+		fmt.Fprintf(w, `{"id":"c","object":"chat.completion","created":1,"model":"test-model","choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}}`, b)
+	}))
+	defer srv.Close()
+	cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: test-model, base_url: %q, api_key_env: CAND_KEY}\n"+
+		"production: {provider: openai, model: test-model, version: prod, base_url: %q, api_key_env: PROD_KEY}\n"+
+		"run: {concurrency: 4}\ngate: [{metric: errors.rate, max: 0}]\n", exampleSet, srv.URL+"/v1", srv.URL+"/v2"))
+	out, cache := t.TempDir(), t.TempDir()
+	res := runCLI(t, context.Background(), map[string]string{"CAND_KEY": "CANDKEY-0123456789", "PROD_KEY": prodKey, "XDG_CACHE_HOME": cache}, "run", "-c", cfg, "--out", out)
+	if res.code != exitOK && res.code != exitBlock {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	assertNoString(t, res, []string{prodKey}, out, cache)
+}
