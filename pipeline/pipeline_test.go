@@ -272,6 +272,7 @@ func TestRulesOnDataTheRunCannotHave(t *testing.T) {
 		{"its interval too", "  - {metric: groundedness.task.nope.ci_low, min: 0.1}\n", `task "nope"`},
 		{"optional", "  - {metric: accuracy.task.nope, min: 0.1, optional: true}\n", ""},
 		{"a boundary rule the config lacks", "  - {metric: boundaries.rule.max_chars, max: 0}\n", `sets no boundary rule "max_chars"`},
+		{"a label no item expects", "  - {metric: labels.f1.refund, min: 0.5}\n", `has the expected label "refund"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,6 +283,9 @@ func TestRulesOnDataTheRunCannotHave(t *testing.T) {
 				t.Fatalf("parse the rule: %v", err)
 			}
 			cfg.Gate = append(rules, extra.Gate...)
+			if strings.HasPrefix(strings.TrimSpace(tt.rule), "- {metric: labels.") {
+				cfg.Scoring.Method = configs.MethodLabel
+			}
 			p, err := pipeline.Prepare(cfg, pipeline.Options{NoCache: true})
 			if p != nil {
 				p.Close()

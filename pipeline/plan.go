@@ -14,6 +14,7 @@ import (
 	"github.com/evalgate/evalgate/eval"
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
@@ -281,8 +282,8 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 // its task column only when such a rule exists). Such a rule would only
 // ever be "not evaluated"; an optional one is let through.
 func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options) error {
-	var tasks map[string]bool
-	read := false
+	var tasks, labels map[string]bool
+	read, readLabels := false, false
 	for _, rule := range cfg.Gate {
 		if rule.Optional {
 			continue
@@ -292,6 +293,19 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 			rules := ig.Boundaries.Rules()
 			if !slices.Contains(rules, name) {
 				return inputErr(fmt.Errorf("%s: gate rule %s: the config sets no boundary rule %q (it sets: %s)", cfg.Path, rule.Metric, name, orNone(rules)))
+			}
+			continue
+		}
+		if class, ok := strings.CutPrefix(m, "labels.f1."); ok {
+			if !readLabels {
+				var err error
+				if labels, err = setLabels(set); err != nil {
+					return inputErr(err)
+				}
+				readLabels = true
+			}
+			if labels != nil && !labels[class] {
+				return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has the expected label %q (labels are compared normalized: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), class, orNone(sortedSet(labels))))
 			}
 			continue
 		}
@@ -310,12 +324,7 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 			read = true
 		}
 		if tasks != nil && !tasks[name] {
-			var names []string
-			for t := range tasks {
-				names = append(names, t)
-			}
-			slices.Sort(names)
-			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has task %q (its tasks: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), name, orNone(names)))
+			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has task %q (its tasks: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), name, orNone(sortedSet(tasks))))
 		}
 	}
 	return nil
@@ -345,7 +354,38 @@ func setTasks(set *datasets.Set) (map[string]bool, error) {
 	return tasks, r.Err()
 }
 
-// maxTasks bounds the task names checkDataRules gathers.
+// setLabels returns the normalized expected labels of set's items, as the
+// labels metrics name classes; nil past maxTasks distinct labels.
+func setLabels(set *datasets.Set) (map[string]bool, error) {
+	r, err := set.ItemColumns()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	labels := map[string]bool{}
+	for r.Next() {
+		for _, e := range r.Columns().Expected {
+			if e != "" {
+				labels[metrics.Normalize(e)] = true
+			}
+		}
+		if len(labels) > maxTasks {
+			return nil, nil
+		}
+	}
+	return labels, r.Err()
+}
+
+func sortedSet(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// maxTasks bounds the task names (and labels) checkDataRules gathers.
 const maxTasks = 10000
 
 func orNone(names []string) string {
