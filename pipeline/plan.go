@@ -259,7 +259,12 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 		}
 	}
 	prompt, err = eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
-	if err == nil {
+	if err != nil {
+		// A field no row has fails every item: name the first.
+		if id := firstID(set); id != "" {
+			err = fmt.Errorf("%w (so every item would fail, the first being %q)", err, id)
+		}
+	} else {
 		err = renderFirst(set, prompt)
 	}
 	if err != nil {
@@ -393,6 +398,20 @@ func orNone(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// firstID is the id of set's first item, or "" when it has none or cannot
+// be read.
+func firstID(set *datasets.Set) string {
+	r, err := set.Reader()
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	if r.Scan() {
+		return r.Item().ID
+	}
+	return ""
 }
 
 // renderFirst checks the prompts on the set's first item (eval.Prompt.Check),
