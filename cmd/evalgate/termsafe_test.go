@@ -97,6 +97,7 @@ func TestNoControlReachesTheTerminal(t *testing.T) {
 		{"an error quoting a config", []string{"run", "-c", bad, "--dry-run"}},
 		{"dataset inspect", []string{"dataset", "inspect", set}},
 		{"drift", []string{"drift", "--reference", refLog, "--current", curLog, "--out", t.TempDir()}},
+		{"sample", []string{"sample", "--from", refLog, "--n", "10", "--seed", "1", "--stratify", "model_version", "--out", filepath.Join(t.TempDir(), "s.parquet")}},
 		{"history", []string{"history", hist, "--key", pub, "--out", t.TempDir()}},
 		{"dataset freeze", []string{"dataset", "freeze", set, "--name", hostile[2], "--version", "1", "--out", filepath.Join(dir, "frozen.parquet")}},
 	}
