@@ -299,3 +299,28 @@ func TestRulesOnDataTheRunCannotHave(t *testing.T) {
 		})
 	}
 }
+
+// TestPositiveLabelNoItemExpects checks that a positive label that is the
+// expected answer of no item is refused before any call, naming the label
+// and the values the set has; one that some item expects is accepted.
+func TestPositiveLabelNoItemExpects(t *testing.T) {
+	for _, tt := range []struct{ label, want string }{
+		{"yes", `scoring.positive_label "yes" is the expected answer of no item`},
+		{"30 days", ""},
+	} {
+		t.Run(tt.label, func(t *testing.T) {
+			cfg, _ := config(t, "")
+			cfg.Scoring.PositiveLabel = tt.label
+			p, err := pipeline.Prepare(cfg, pipeline.Options{NoCache: true})
+			if p != nil {
+				p.Close()
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v, want it accepted", err)
+			case tt.want != "" && (!errors.Is(err, pipeline.ErrInput) || !strings.Contains(fmt.Sprint(err), tt.want) || !strings.Contains(fmt.Sprint(err), "the expected values (normalized) are: 1 hour")):
+				t.Errorf("got %v, want bad input containing %q and the values seen", err, tt.want)
+			}
+		})
+	}
+}

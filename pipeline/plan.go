@@ -289,6 +289,20 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options) error {
 	var tasks, labels map[string]bool
 	read, readLabels := false, false
+	if pos := cfg.Scoring.PositiveLabel; pos != "" {
+		var err error
+		if labels, err = setLabels(set); err != nil {
+			return inputErr(err)
+		}
+		readLabels = true
+		if labels != nil && !labels[metrics.Normalize(pos)] {
+			seen := sortedSet(labels)
+			if len(seen) > 20 {
+				seen = append(seen[:20], fmt.Sprintf("… %d more", len(seen)-20))
+			}
+			return inputErr(fmt.Errorf("%s: scoring.positive_label %q is the expected answer of no item of %s, so every selection rate, TPR and FPR would be 0 or undefined; the expected values (normalized) are: %s", cfg.Path, pos, cfg.DatasetPath(), orNone(seen)))
+		}
+	}
 	for _, rule := range cfg.Gate {
 		if rule.Optional {
 			continue
