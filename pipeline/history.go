@@ -24,13 +24,9 @@ func LoadHistory(dir, keyPath string, log io.Writer) (*history.History, error) {
 			fmt.Fprintf(log, format, args...)
 		}
 	}
-	pub, err := inputfile.Read(keyPath, "key", inputfile.MaxKey)
+	v, err := readPublicKey(keyPath, "--history-key")
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("--history-key: %w", err))
-	}
-	v, err := signing.ParsePublicKey(pub)
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("--history-key %s: %w", keyPath, err))
+		return nil, err
 	}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		note("history: %s does not exist yet; no control charts this time\n", dir)
@@ -75,4 +71,40 @@ func Provenance(getenv func(string) string) reports.Provenance {
 		p.EvalgateSHA256, _ = inputfile.SHA256(exe)
 	}
 	return p
+}
+
+// ReadSignedReports reads the public key at keyPath and verifies with it
+// the signed reports under dir (history.ReadSignedReports): evalgate
+// history, and run --history through LoadHistory. A key or a folder that
+// cannot be read is bad input; reports that do not verify are in the
+// set's Excluded.
+func ReadSignedReports(dir, keyPath string) (*history.SignedSet, *signing.Verifier, error) {
+	v, err := readPublicKey(keyPath, "--key")
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return nil, nil, inputErr(err)
+	} else if !st.IsDir() {
+		return nil, nil, inputErr(fmt.Errorf("%s is not a directory", dir))
+	}
+	set, err := history.ReadSignedReports(os.DirFS(dir), v)
+	if err != nil {
+		return nil, nil, inputErr(fmt.Errorf("%s: %w", dir, err))
+	}
+	return set, v, nil
+}
+
+// readPublicKey reads the PEM public key at path, given with flag; its
+// errors are bad input naming the flag.
+func readPublicKey(path, flag string) (*signing.Verifier, error) {
+	pub, err := inputfile.Read(path, "key", inputfile.MaxKey)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", flag, err))
+	}
+	v, err := signing.ParsePublicKey(pub)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s %s: %w", flag, path, err))
+	}
+	return v, nil
 }

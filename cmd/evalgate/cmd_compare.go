@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 
-	"github.com/evalgate/evalgate/datasets"
-	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/pipeline"
 )
 
 const compareUsage = "compare --baseline A.parquet --candidate B.parquet [--method contains] [--allow-dataset-change]"
@@ -36,36 +33,14 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 	if !(*level > 0 && *level < 1) || *resamples < 100 {
 		return usageErr("compare: --confidence must be in (0, 1) and --resamples at least 100")
 	}
-	base, baseMeta, err := datasets.ReadResults(*basePath)
+	c, err := pipeline.Compare(pipeline.CompareInput{Baseline: *basePath, Candidate: *candPath, Method: *method, AllowDatasetChange: *allow,
+		Level: *level, Resamples: *resamples, Seed: *seed})
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
-	cand, candMeta, err := datasets.ReadResults(*candPath)
-	if err != nil {
-		return inputErr(err)
-	}
-	bd, cd := baseMeta["evalgate.dataset_sha256"], candMeta["evalgate.dataset_sha256"]
-	changed := bd != cd || bd == ""
-	if changed && !*allow {
-		return inputErr(fmt.Errorf("the results were made from different datasets (baseline %s, candidate %s); pass --allow-dataset-change to compare the ids they share", orDash(bd), orDash(cd)))
-	}
-	m := *method
-	if m == "" {
-		m = candMeta["evalgate.scoring_method"]
-	}
-	if m == "" {
-		m = "normalized"
-	}
-	// Every result carries the same group columns; read their names off
-	// the first.
-	var groups []string
-	if len(cand) > 0 {
-		groups = slices.Sorted(maps.Keys(cand[0].Groups))
-	}
-	opts := metrics.Options{Method: m, F1Threshold: 0.5, Level: *level, MinGroupSize: 30, Resamples: *resamples, Seed: *seed}
-	reg := metrics.CompareByGroup(cand, base, groups, opts)
+	reg, m, changed := c.Regression, c.Method, c.DatasetsDiffer
 	w := e.stdout
-	fmt.Fprintf(w, "baseline   %s (%s)\ncandidate  %s (%s)\n", safe(*basePath), safe(orDash(baseMeta["evalgate.model"])), safe(*candPath), safe(orDash(candMeta["evalgate.model"])))
+	fmt.Fprintf(w, "baseline   %s (%s)\ncandidate  %s (%s)\n", safe(*basePath), safe(orDash(c.BaselineModel)), safe(*candPath), safe(orDash(c.CandidateModel)))
 	if changed {
 		fmt.Fprintf(w, "datasets differ: compared on the %d (id, sample) pairs the two share\n", reg.Pairs)
 	}

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/history"
-	"github.com/evalgate/evalgate/inputfile"
+	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/render"
-	"github.com/evalgate/evalgate/signing"
 )
 
 const historyUsage = "history DIR --key PUB.pem [--reference N | --reference-until DATE] [--metrics M1,M2] [--out DIR]"
@@ -80,23 +79,10 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 			opt.Metrics = append(opt.Metrics, m)
 		}
 	}
-	pub, err := inputfile.Read(*keyPath, "key", inputfile.MaxKey)
-	if err != nil {
-		return inputErr(fmt.Errorf("history: --key: %w", err))
-	}
-	v, err := signing.ParsePublicKey(pub)
-	if err != nil {
-		return inputErr(fmt.Errorf("history: --key %s: %w", *keyPath, err))
-	}
 	dir := pos[0]
-	if st, err := os.Stat(dir); err != nil {
-		return inputErr(fmt.Errorf("history: %w", err))
-	} else if !st.IsDir() {
-		return inputErr(fmt.Errorf("history: %s is not a directory", dir))
-	}
-	set, err := history.ReadSignedReports(os.DirFS(dir), v)
+	set, v, err := pipeline.ReadSignedReports(dir, *keyPath)
 	if err != nil {
-		return inputErr(fmt.Errorf("history: %s: %w", dir, err))
+		return fmt.Errorf("history: %w", err)
 	}
 	if len(set.Reports) == 0 {
 		if len(set.Excluded) == 0 {
