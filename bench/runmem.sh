@@ -31,6 +31,7 @@ candidate: {provider: openai, model: bench, base_url: $url, api_key_env: none}
 prompt: {template: "{{range .Context}}- {{.}}\n{{end}}Question: {{.Input}}"}
 run: {concurrency: 64, cache: "off", out: $work/out-$n}
 scoring: {method: contains}
+gate: [{metric: errors.rate, max: 1, description: "a benchmark: the gate only has to exist"}]
 fairness: {groups: [region], min_group_size: 30}
 YAML
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run -c "$work/eval.yaml" --quiet > /dev/null || true
