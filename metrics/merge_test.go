@@ -2,214 +2,13 @@ package metrics
 
 import (
 	"fmt"
-	"hash/fnv"
-	"math"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/internal/mergetest"
 	"github.com/evalgate/evalgate/records"
 )
-
-// equalNaN is reflect.DeepEqual, except that NaN equals NaN (undefined
-// gaps and means are NaN) and it reads unexported fields too.
-func equalNaN(a, b any) bool {
-	return equalValues(reflect.ValueOf(a), reflect.ValueOf(b))
-}
-
-func equalValues(a, b reflect.Value) bool {
-	if a.IsValid() != b.IsValid() {
-		return false
-	}
-	if !a.IsValid() {
-		return true
-	}
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Float32, reflect.Float64:
-		x, y := a.Float(), b.Float()
-		return x == y && math.Signbit(x) == math.Signbit(y) || math.IsNaN(x) && math.IsNaN(y)
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return equalValues(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !equalValues(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Slice:
-		if a.IsNil() != b.IsNil() {
-			return false
-		}
-		fallthrough
-	case reflect.Array:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for i := range a.Len() {
-			if !equalValues(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
-		}
-		for _, k := range a.MapKeys() {
-			if !equalValues(a.MapIndex(k), b.MapIndex(k)) {
-				return false
-			}
-		}
-		return true
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return a.Uint() == b.Uint()
-	default:
-		panic("equalNaN: cannot compare " + a.Kind().String())
-	}
-}
-
-// splits are the named ways to cut n units (with ids) into k parts; each
-// part lists unit indexes in order.
-func splits(ids []string, k int) []struct {
-	name  string
-	parts [][]int
-} {
-	n := len(ids)
-	cut := func(part func(i int) int) [][]int {
-		parts := make([][]int, k)
-		for i := range n {
-			p := part(i)
-			parts[p] = append(parts[p], i)
-		}
-		return parts
-	}
-	return []struct {
-		name  string
-		parts [][]int
-	}{
-		// By a hash of the id, as shards are made: the rows of the parts
-		// interleave, and every sample of an item is in one part.
-		{"hash of id", cut(func(i int) int {
-			h := fnv.New32a()
-			h.Write([]byte(ids[i]))
-			return int(h.Sum32() % uint32(k))
-		})},
-		// Round robin: every part sees every group and task, and an
-		// item's samples are spread over the parts.
-		{"round robin", cut(func(i int) int { return i % k })},
-		// Skewed by a hash of the id: one part holds most of the rows, so
-		// its sums are of the whole's magnitude, where a rounded partial
-		// sum shows.
-		{"skewed hash of id", cut(func(i int) int {
-			h := fnv.New32a()
-			h.Write([]byte(ids[i]))
-			if v := h.Sum32(); k > 1 && v%8 == 0 {
-				return 1 + int(v/8)%(k-1)
-			}
-			return 0
-		})},
-		// Adversarial: contiguous blocks in reverse, the first part empty,
-		// so a fold in part order meets the last rows first.
-		{"reversed blocks", cut(func(i int) int {
-			if k == 1 {
-				return 0
-			}
-			return k - 1 - i*(k-1)/n
-		})},
-	}
-}
-
-// mergeMismatches tallies units in one pass and in k = 1..5 parts under
-// every split, merges the parts in three orders and groupings, and
-// returns a line for every merge whose outputs (read) differ from the
-// one pass's, or that failed.
-func mergeMismatches[T any](ids []string, build func(units []int) T, merge func(a, b T) error, read func(T) any) []string {
-	want := read(build(allIndexes(len(ids))))
-	var bad []string
-	for k := 1; k <= 5; k++ {
-		for _, sp := range splits(ids, k) {
-			parts := func() []T {
-				ts := make([]T, k)
-				for i, p := range sp.parts {
-					ts[i] = build(p)
-				}
-				return ts
-			}
-			groupings := []struct {
-				name string
-				fold func(ts []T) (T, error)
-			}{
-				{"into an empty tally, in part order", func(ts []T) (T, error) {
-					acc := build(nil)
-					for _, p := range ts {
-						if err := merge(acc, p); err != nil {
-							return acc, err
-						}
-					}
-					return acc, nil
-				}},
-				{"into the last part, in reverse order", func(ts []T) (T, error) {
-					acc := ts[len(ts)-1]
-					for i := len(ts) - 2; i >= 0; i-- {
-						if err := merge(acc, ts[i]); err != nil {
-							return acc, err
-						}
-					}
-					return acc, nil
-				}},
-				{"as a tree", func(ts []T) (T, error) {
-					for len(ts) > 1 {
-						var next []T
-						for i := 0; i < len(ts); i += 2 {
-							if i+1 < len(ts) {
-								if err := merge(ts[i+1], ts[i]); err != nil {
-									return ts[i+1], err
-								}
-								next = append(next, ts[i+1])
-							} else {
-								next = append(next, ts[i])
-							}
-						}
-						ts = next
-					}
-					return ts[0], nil
-				}},
-			}
-			for _, g := range groupings {
-				got, err := g.fold(parts())
-				where := fmt.Sprintf("k=%d, %s, %s", k, sp.name, g.name)
-				if err != nil {
-					bad = append(bad, where+": "+err.Error())
-				} else if r := read(got); !equalNaN(r, want) {
-					bad = append(bad, fmt.Sprintf("%s:\ngot  %+v\nwant %+v", where, clip(r), clip(want)))
-				}
-			}
-		}
-	}
-	return bad
-}
-
-func clip(v any) string {
-	s := fmt.Sprintf("%+v", v)
-	if len(s) > 600 {
-		s = s[:600] + "…"
-	}
-	return s
-}
 
 // mergeResults are tallyResults with token F1s that are arbitrary floats,
 // so that a float sum that depends on the order of its terms shows, and
@@ -278,15 +77,15 @@ func TestTallyMerge(t *testing.T) {
 			read := func(t *Tally) any {
 				return tallyOutputs{t.Accuracy(), t.Fairness(), t.Labels(), t.Results()}
 			}
-			for _, bad := range mergeMismatches(resultIDs(results), build, (*Tally).Merge, read) {
+			for _, bad := range mergetest.Mismatches(resultIDs(results), build, (*Tally).Merge, read) {
 				t.Error(bad)
 			}
 			// The batch functions are the one pass.
-			want := read(build(allIndexes(len(results)))).(tallyOutputs)
-			if got := ComputeAccuracy(results, opts.Options); !equalNaN(got, want.Accuracy) {
+			want := read(build(mergetest.All(len(results)))).(tallyOutputs)
+			if got := ComputeAccuracy(results, opts.Options); !mergetest.EqualNaN(got, want.Accuracy) {
 				t.Errorf("ComputeAccuracy = %+v, want %+v", got, want.Accuracy)
 			}
-			if got := ComputeGroupFairness(results, tc.columns, opts); !equalNaN(got, want.Fairness) {
+			if got := ComputeGroupFairness(results, tc.columns, opts); !mergetest.EqualNaN(got, want.Fairness) {
 				t.Errorf("ComputeGroupFairness = %+v, want %+v", got, want.Fairness)
 			}
 		})
@@ -323,7 +122,7 @@ func TestMergeCanFail(t *testing.T) {
 		bad  func() []string
 	}{
 		{"tally: unscored dropped", func() []string {
-			return mergeMismatches(resultIDs(results), build, func(a, b *Tally) error {
+			return mergetest.Mismatches(resultIDs(results), build, func(a, b *Tally) error {
 				u := a.unscored
 				err := a.Merge(b)
 				a.unscored = u
@@ -331,7 +130,7 @@ func TestMergeCanFail(t *testing.T) {
 			}, read)
 		}},
 		{"tally: f1 summed as a float", func() []string {
-			return mergeMismatches(resultIDs(results), build, func(a, b *Tally) error {
+			return mergetest.Mismatches(resultIDs(results), build, func(a, b *Tally) error {
 				s := a.f1Sum.Sum() + b.f1Sum.Sum()
 				err := a.Merge(b)
 				a.f1Sum = exactSum{partials: []float64{s}}
@@ -339,7 +138,7 @@ func TestMergeCanFail(t *testing.T) {
 			}, read)
 		}},
 		{"tally: samples summed", func() []string {
-			return mergeMismatches(resultIDs(results), build, func(a, b *Tally) error {
+			return mergetest.Mismatches(resultIDs(results), build, func(a, b *Tally) error {
 				s := a.samples + b.samples
 				err := a.Merge(b)
 				a.samples = s
@@ -347,14 +146,14 @@ func TestMergeCanFail(t *testing.T) {
 			}, read)
 		}},
 		{"tally: label pairs dropped", func() []string {
-			return mergeMismatches(resultIDs(results), build, func(a, b *Tally) error {
+			return mergetest.Mismatches(resultIDs(results), build, func(a, b *Tally) error {
 				b2 := *b
 				b2.pairs = nil
 				return a.Merge(&b2)
 			}, read)
 		}},
 		{"tally: one fairness cell dropped", func() []string {
-			return mergeMismatches(resultIDs(results), build, func(a, b *Tally) error {
+			return mergetest.Mismatches(resultIDs(results), build, func(a, b *Tally) error {
 				err := a.Merge(b)
 				for _, g := range a.groups[1] {
 					g.Cells[7] = 0
@@ -363,21 +162,21 @@ func TestMergeCanFail(t *testing.T) {
 			}, read)
 		}},
 		{"pairs: flips dropped", func() []string {
-			return mergeMismatches(pairIDs(pairs), pairBuild, func(a, b *PairTally) error {
+			return mergetest.Mismatches(pairIDs(pairs), pairBuild, func(a, b *PairTally) error {
 				b2 := *b
 				b2.r2w = nil
 				return a.Merge(&b2)
 			}, pairRead)
 		}},
 		{"pairs: unpaired dropped", func() []string {
-			return mergeMismatches(pairIDs(pairs), pairBuild, func(a, b *PairTally) error {
+			return mergetest.Mismatches(pairIDs(pairs), pairBuild, func(a, b *PairTally) error {
 				b2 := *b
 				b2.unpaired = 0
 				return a.Merge(&b2)
 			}, pairRead)
 		}},
 		{"repeats: answers of a split item dropped", func() []string {
-			return mergeMismatches(resultIDs(reps), repBuild, func(a, b *RepeatsTally) error {
+			return mergetest.Mismatches(resultIDs(reps), repBuild, func(a, b *RepeatsTally) error {
 				b2 := &RepeatsTally{opts: b.opts, items: map[string]*repeatItem{}, unscored: b.unscored}
 				for id, it := range b.items {
 					if ai := a.items[id]; ai != nil {
@@ -390,7 +189,7 @@ func TestMergeCanFail(t *testing.T) {
 			}, repRead)
 		}},
 		{"repeats: unscored dropped", func() []string {
-			return mergeMismatches(resultIDs(reps), repBuild, func(a, b *RepeatsTally) error {
+			return mergetest.Mismatches(resultIDs(reps), repBuild, func(a, b *RepeatsTally) error {
 				u := a.unscored
 				err := a.Merge(b)
 				a.unscored = u
@@ -476,7 +275,7 @@ func TestPairTallyMerge(t *testing.T) {
 			units := mergePairs(tc.n, 9)
 			build := func(idx []int) *PairTally { return pairTally(units, tc.columns, tc.opts, idx) }
 			read := func(t *PairTally) any { return pairOutputs{t.Regression(), t.Pairs()} }
-			for _, bad := range mergeMismatches(pairIDs(units), build, (*PairTally).Merge, read) {
+			for _, bad := range mergetest.Mismatches(pairIDs(units), build, (*PairTally).Merge, read) {
 				t.Error(bad)
 			}
 			// CompareByGroup is the one pass.
@@ -489,7 +288,7 @@ func TestPairTallyMerge(t *testing.T) {
 					base = append(base, *u.b)
 				}
 			}
-			if got, want := CompareByGroup(cand, base, tc.columns, tc.opts), build(allIndexes(len(units))).Regression(); !equalNaN(got, want) {
+			if got, want := CompareByGroup(cand, base, tc.columns, tc.opts), build(mergetest.All(len(units))).Regression(); !mergetest.EqualNaN(got, want) {
 				t.Errorf("CompareByGroup = %+v, want %+v", got, want)
 			}
 		})
@@ -544,22 +343,14 @@ func TestRepeatsTallyMerge(t *testing.T) {
 				return t
 			}
 			read := func(t *RepeatsTally) any { return t.Repeats() }
-			for _, bad := range mergeMismatches(resultIDs(results), build, (*RepeatsTally).Merge, read) {
+			for _, bad := range mergetest.Mismatches(resultIDs(results), build, (*RepeatsTally).Merge, read) {
 				t.Error(bad)
 			}
-			if got, want := ComputeRepeats(results, tc.opts), read(build(allIndexes(len(results)))); !equalNaN(got, want) {
+			if got, want := ComputeRepeats(results, tc.opts), read(build(mergetest.All(len(results)))); !mergetest.EqualNaN(got, want) {
 				t.Errorf("ComputeRepeats = %+v, want %+v", got, want)
 			}
 		})
 	}
-}
-
-func allIndexes(n int) []int {
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	return all
 }
 
 // TestRepeatsReadTwice checks that reading a tally leaves it as it was.
@@ -570,7 +361,7 @@ func TestRepeatsReadTwice(t *testing.T) {
 		tally.Add(&results[i])
 	}
 	first := tally.Repeats()
-	if second := tally.Repeats(); !equalNaN(second, first) {
+	if second := tally.Repeats(); !mergetest.EqualNaN(second, first) {
 		t.Errorf("second read = %+v, want %+v", second, first)
 	}
 }
@@ -628,7 +419,7 @@ func TestMergeMismatchLeavesTally(t *testing.T) {
 	if err := a.Merge(b); err == nil {
 		t.Fatal("merged tallies of different columns")
 	}
-	if got := a.Accuracy(); !equalNaN(got, want) {
+	if got := a.Accuracy(); !mergetest.EqualNaN(got, want) {
 		t.Errorf("after a refused merge: %+v, want %+v", got, want)
 	}
 }
