@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
@@ -447,26 +447,7 @@ func TestDriftGolden(t *testing.T) {
 	if err := WriteJSON(&b, goldenDriftReport(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "drift.json", b.Bytes())
-}
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./drift -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
+	golden.Check(t, "drift.json", b.Bytes())
 }
 
 func TestDriftJSONRoundTrip(t *testing.T) {

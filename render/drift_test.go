@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/internal/golden"
 )
 
 // hostileDriftReport plants script payloads in every string that reaches
@@ -118,7 +119,7 @@ func TestDriftRenderGolden(t *testing.T) {
 			if err := tt.write(&b, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name, b.Bytes())
+			golden.Check(t, tt.name, b.Bytes())
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports/reportstest"
 )
@@ -126,7 +127,7 @@ func TestHistoryJSON(t *testing.T) {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("the same history gave different bytes")
 	}
-	golden(t, "history.json", a.Bytes())
+	golden.Check(t, "history.json", a.Bytes())
 	var got struct {
 		Reference struct{ Reports int }
 		Metrics   []struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/reports/reportstest"
 )
@@ -24,7 +25,7 @@ func TestRenderGolden(t *testing.T) {
 			if err := Report(&a, r, tt.format); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, a.Bytes())
+			golden.Check(t, tt.file, a.Bytes())
 			// From report.json, as `evalgate report render` does.
 			var js bytes.Buffer
 			reports.WriteJSON(&js, r)
@@ -170,7 +171,7 @@ func TestSummaryGolden(t *testing.T) {
 	if err := WriteSummary(&sum, reports.Build(reportstest.Input(t))); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.txt", sum.Bytes())
+	golden.Check(t, "summary.txt", sum.Bytes())
 }
 
 // TestIntegrityRenderGolden renders the integrity report in every format,
@@ -200,7 +201,7 @@ func TestIntegrityRenderGolden(t *testing.T) {
 			if err := tt.write(&a, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, a.Bytes())
+			golden.Check(t, tt.file, a.Bytes())
 			if err := tt.write(&b, back); err != nil {
 				t.Fatal(err)
 			}

@@ -2,38 +2,17 @@ package reports_test
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/reports/reportstest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reports -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
 
 func TestReportGolden(t *testing.T) {
 	r := reports.Build(reportstest.Input(t))
@@ -41,7 +20,7 @@ func TestReportGolden(t *testing.T) {
 	if err := reports.WriteJSON(&js, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", js.Bytes())
+	golden.Check(t, "report.json", js.Bytes())
 }
 
 func TestReportDeterministic(t *testing.T) {
@@ -191,7 +170,7 @@ func TestIntegrityGolden(t *testing.T) {
 	if err := reports.WriteJSON(&js, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report-integrity.json", js.Bytes())
+	golden.Check(t, "report-integrity.json", js.Bytes())
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js.Bytes()))
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/history"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
@@ -22,8 +22,6 @@ import (
 
 // updateGolden rewrites the golden files of this package's tests
 // (go test ./cmd/evalgate -run History -update).
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
 // weeklyReport builds the report of week w (0-based) as a run would have
 // written it: accuracy k of n, errors of n calls, and an accuracy gap
 // between regions.
@@ -163,7 +161,7 @@ func TestHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goldenFile(t, "history.md", md)
+	golden.Check(t, "history.md", md)
 
 	var h struct {
 		Reports  []struct{ Path, Model string }
@@ -285,22 +283,3 @@ func TestHistoryExitCodes(t *testing.T) {
 }
 
 // goldenFile compares got with testdata/name, rewriting it under -update.
-func goldenFile(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/evalgate -run History -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}

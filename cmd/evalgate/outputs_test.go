@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/evalgate/evalgate/internal/golden"
 )
 
 // TestOutputsGolden checks that the quickstart's and the regression
@@ -40,19 +42,19 @@ func TestOutputsGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				got = normalizeRun(got)
-				golden := filepath.Join("testdata", "outputs", tt.name+"."+name)
-				if *updateGolden {
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
+				path := filepath.Join("testdata", "outputs", tt.name+"."+name)
+				if *golden.Update {
+					if err := os.WriteFile(path, got, 0o644); err != nil {
 						t.Fatal(err)
 					}
 					continue
 				}
-				want, err := os.ReadFile(golden)
+				want, err := os.ReadFile(path)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from %s:\n%s", name, golden, firstDiff(got, want))
+					t.Errorf("%s differs from %s:\n%s", name, path, firstDiff(got, want))
 				}
 			}
 		})
