@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -280,27 +281,37 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	return set, info, prompt, ig, nil
 }
 
-// checkDataRules refuses a gate rule whose metric names a part of the
-// data the run can never have: a boundary rule the config does not set
-// (boundaries.rule.<rule>), or a task no item of the set has
-// (accuracy.task.<task>, groundedness.task.<task>; the set is read for
-// its task column only when such a rule exists). Such a rule would only
-// ever be "not evaluated"; an optional one is let through.
+// checkDataRules refuses what names a part of the data the run can never
+// have: a positive label no item expects (scoring.positive_label), and a
+// gate rule on a boundary rule the config does not set
+// (boundaries.rule.<rule>), a task no item has (accuracy.task.<task>,
+// groundedness.task.<task>) or a label no item expects (labels.f1.<class>).
+// Such a rule would only ever be "not evaluated"; an optional one is let
+// through. The set is read (its task and expected columns, once) only
+// when something needs it.
 func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options) error {
-	var tasks, labels map[string]bool
-	read, readLabels := false, false
-	if pos := cfg.Scoring.PositiveLabel; pos != "" {
-		var err error
-		if labels, err = setLabels(set); err != nil {
-			return inputErr(err)
-		}
-		readLabels = true
-		if labels != nil && !labels[metrics.Normalize(pos)] {
-			seen := sortedSet(labels)
-			if len(seen) > 20 {
-				seen = append(seen[:20], fmt.Sprintf("… %d more", len(seen)-20))
+	var seen *setValues
+	values := func() (*setValues, error) {
+		if seen == nil {
+			v, err := readSetValues(set)
+			if err != nil {
+				return nil, inputErr(err)
 			}
-			return inputErr(fmt.Errorf("%s: scoring.positive_label %q is the expected answer of no item of %s, so every selection rate, TPR and FPR would be 0 or undefined; the expected values (normalized) are: %s", cfg.Path, pos, cfg.DatasetPath(), orNone(seen)))
+			seen = v
+		}
+		return seen, nil
+	}
+	if pos := cfg.Scoring.PositiveLabel; pos != "" {
+		v, err := values()
+		if err != nil {
+			return err
+		}
+		if v.labels != nil && !v.labels[metrics.Normalize(pos)] {
+			list := sortedSet(v.labels)
+			if len(list) > 20 {
+				list = append(list[:20], fmt.Sprintf("… %d more", len(list)-20))
+			}
+			return inputErr(fmt.Errorf("%s: scoring.positive_label %q is the expected answer of no item of %s, so every selection rate, TPR and FPR would be 0 or undefined; the expected values (normalized) are: %s", cfg.Path, pos, cfg.DatasetPath(), orNone(list)))
 		}
 	}
 	for _, rule := range cfg.Gate {
@@ -309,90 +320,70 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 		}
 		m := strings.TrimSuffix(strings.TrimSuffix(rule.Metric, ".ci_low"), ".ci_high")
 		if name, ok := strings.CutPrefix(m, "boundaries.rule."); ok {
-			rules := ig.Boundaries.Rules()
-			if !slices.Contains(rules, name) {
+			if rules := ig.Boundaries.Rules(); !slices.Contains(rules, name) {
 				return inputErr(fmt.Errorf("%s: gate rule %s: the config sets no boundary rule %q (it sets: %s)", cfg.Path, rule.Metric, name, orNone(rules)))
 			}
 			continue
 		}
-		if class, ok := strings.CutPrefix(m, "labels.f1."); ok {
-			if !readLabels {
-				var err error
-				if labels, err = setLabels(set); err != nil {
-					return inputErr(err)
+		var known map[string]bool
+		var what string
+		name, isLabel := strings.CutPrefix(m, "labels.f1.")
+		if !isLabel {
+			var ok bool
+			if name, ok = strings.CutPrefix(m, "accuracy.task."); !ok {
+				if name, ok = strings.CutPrefix(m, "groundedness.task."); !ok {
+					continue
 				}
-				readLabels = true
 			}
-			if labels != nil && !labels[class] {
-				return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has the expected label %q (labels are compared normalized: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), class, orNone(sortedSet(labels))))
-			}
-			continue
 		}
-		name, ok := strings.CutPrefix(m, "accuracy.task.")
-		if !ok {
-			name, ok = strings.CutPrefix(m, "groundedness.task.")
+		v, err := values()
+		if err != nil {
+			return err
 		}
-		if !ok {
-			continue
+		if known, what = v.tasks, "task"; isLabel {
+			known, what = v.labels, "expected label"
 		}
-		if !read {
-			var err error
-			if tasks, err = setTasks(set); err != nil {
-				return inputErr(err)
-			}
-			read = true
-		}
-		if tasks != nil && !tasks[name] {
-			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has task %q (its tasks: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), name, orNone(sortedSet(tasks))))
+		if known != nil && !known[name] {
+			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has the %s %q (it has: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), what, name, orNone(sortedSet(known))))
 		}
 	}
 	return nil
 }
 
-// setTasks returns the task names of set's items as the report names them
-// ("(none)" for an item without one). Past maxTasks distinct names it
-// stops and returns nil: the check is then left to the gate.
-func setTasks(set *datasets.Set) (map[string]bool, error) {
-	r, err := set.ItemColumns()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	tasks := map[string]bool{}
-	for r.Next() {
-		for _, t := range r.Columns().Task {
-			if t == "" {
-				t = "(none)"
-			}
-			tasks[t] = true
-		}
-		if len(tasks) > maxTasks {
-			return nil, nil
-		}
-	}
-	return tasks, r.Err()
+// setValues are the task names of a set's items as the report names them
+// ("(none)" for an item without one) and their expected answers
+// normalized, as the label metrics name classes. Either is nil when it
+// passed maxTasks distinct values: its checks are then left to the gate.
+type setValues struct {
+	tasks, labels map[string]bool
 }
 
-// setLabels returns the normalized expected labels of set's items, as the
-// labels metrics name classes; nil past maxTasks distinct labels.
-func setLabels(set *datasets.Set) (map[string]bool, error) {
+// readSetValues reads set's task and expected columns once.
+func readSetValues(set *datasets.Set) (*setValues, error) {
 	r, err := set.ItemColumns()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	labels := map[string]bool{}
+	v := &setValues{tasks: map[string]bool{}, labels: map[string]bool{}}
 	for r.Next() {
-		for _, e := range r.Columns().Expected {
-			if e != "" {
-				labels[metrics.Normalize(e)] = true
+		cols := r.Columns()
+		for i, t := range cols.Task {
+			if v.tasks != nil {
+				v.tasks[cmp.Or(t, "(none)")] = true
+			}
+			if e := cols.Expected[i]; e != "" && v.labels != nil {
+				v.labels[metrics.Normalize(e)] = true
 			}
 		}
-		if len(labels) > maxTasks {
-			return nil, nil
+		if len(v.tasks) > maxTasks {
+			v.tasks = nil
+		}
+		if len(v.labels) > maxTasks {
+			v.labels = nil
 		}
 	}
-	return labels, r.Err()
+	return v, r.Err()
 }
 
 func sortedSet(set map[string]bool) []string {
