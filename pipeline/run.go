@@ -182,13 +182,9 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
 func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string, prov *reports.Provenance) ([]string, error) {
-	var b bytes.Buffer
-	if err := reports.WriteJSON(&b, rep); err != nil {
-		return nil, runErr(err)
-	}
 	written := []string{filepath.Join(dir, ReportFile)}
-	if _, err := atomicfile.WriteFile(written[0], b.Bytes(), 0o644); err != nil {
-		return nil, runErr(err)
+	if err := writeReportJSON(written[0], rep); err != nil {
+		return nil, err
 	}
 	files, err := render.WriteFiles(dir, render.KindReport, rep)
 	written = append(written, files...)
@@ -416,12 +412,17 @@ func WriteScoreReport(dir string, rep *reports.Report, inputs []string, opts Opt
 		return "", err
 	}
 	defer lock.release()
+	return path, writeReportJSON(path, rep)
+}
+
+// writeReportJSON writes rep as report.json at path, atomically.
+func writeReportJSON(path string, rep *reports.Report) error {
 	var b bytes.Buffer
 	if err := reports.WriteJSON(&b, rep); err != nil {
-		return "", runErr(err)
+		return runErr(err)
 	}
 	if _, err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return "", runErr(err)
+		return runErr(err)
 	}
-	return path, nil
+	return nil
 }
