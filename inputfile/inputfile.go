@@ -47,7 +47,7 @@ func Read(path, what string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %s: %w (%s)", what, path, ErrNotRegular, st.Mode().Type())
+		return nil, fmt.Errorf("%s %s: %w: %s", what, path, ErrNotRegular, kind(st.Mode()))
 	}
 	// O_NONBLOCK: should the path become a FIFO after the Stat, opening it
 	// does not wait for a writer; the Stat below refuses it.
@@ -66,7 +66,7 @@ func ReadFS(fsys fs.FS, name, what string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %s: %w (%s)", what, name, ErrNotRegular, st.Mode().Type())
+		return nil, fmt.Errorf("%s %s: %w: %s", what, name, ErrNotRegular, kind(st.Mode()))
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -83,7 +83,7 @@ func read(f fs.File, name, what string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %s: %w (%s)", what, name, ErrNotRegular, st.Mode().Type())
+		return nil, fmt.Errorf("%s %s: %w: %s", what, name, ErrNotRegular, kind(st.Mode()))
 	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%s %s: %w: %d bytes, over the limit of %d", what, name, ErrTooLarge, st.Size(), limit)
@@ -110,11 +110,26 @@ func SHA256(path string) (string, error) {
 	if st, err := f.Stat(); err != nil {
 		return "", err
 	} else if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, st.Mode().Type())
+		return "", fmt.Errorf("%s: %w: %s", path, ErrNotRegular, kind(st.Mode()))
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// kind says in words what a file that is not regular is.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file"
 }
