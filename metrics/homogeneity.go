@@ -108,13 +108,13 @@ func HomogeneityTest(successes, trials []int, seed uint64) Homogeneity {
 		h.P = clip01(distuv.ChiSquared{K: float64(h.DF)}.Survival(h.Statistic))
 		return h
 	}
-	if p, _, ok := exactConditional(s, n); ok {
-		h.Method, h.P = "exact", p
+	if p, equal, ok := exactConditional(s, n, exactMaxNodes); ok {
+		h.Method, h.P = "exact-mid-p", clip01(p-equal/2)
 		return h
 	}
-	h.Method = "monte-carlo"
+	h.Method = "monte-carlo-mid-p"
 	h.Simulations = HomogeneitySimulations
-	h.P = monteCarloX2(s, n, h.Statistic, HomogeneitySimulations, seed)
+	h.P = monteCarloMidP(s, n, HomogeneitySimulations, seed)
 	return h
 }
 
@@ -145,14 +145,14 @@ func logChoose(n, x int) float64 {
 // given the margins, of a table no more probable than the observed one, and
 // equal that of a table as probable as it (within R's tolerance), so that
 // p − equal/2 is the mid-p. ok is false when the enumeration would visit
-// more than exactMaxNodes partial tables.
+// more than maxNodes partial tables.
 //
 // Groups of equal size are exchangeable, so tables are enumerated up to
 // their order: within each run of equal sizes the counts are taken
 // non-increasing, and each such table stands for the c!/Π(multiplicity!)
 // orders of its counts. Ten groups of 30 sharing 50 failures have about
 // 1e10 tables but some 1e5 up to order.
-func exactConditional(s, n []int) (p, equal float64, ok bool) {
+func exactConditional(s, n []int, maxNodes int) (p, equal float64, ok bool) {
 	k := len(n)
 	order := make([]int, k)
 	for i := range order {
@@ -202,26 +202,40 @@ func exactConditional(s, n []int) (p, equal float64, ok bool) {
 	// band within that tolerance either side.
 	top := obs + math.Log1p(relTol)
 	bottom := obs - math.Log1p(relTol)
-	norm := logChoose(bigN, m)
+	// Probabilities are summed in linear units relative to the table with
+	// every group at its expected count, lin[j][v] = C(ns[j], v) /
+	// C(ns[j], e_j), so that each leaf costs a product, not an exp; a
+	// table underflows only if it is 1e-300 times less probable than that
+	// one.
+	lin := make([][]float64, k)
+	logRef := -logChoose(bigN, m)
+	for j := range lc {
+		e := min(int(math.Round(float64(ns[j])*float64(m)/float64(bigN))), len(lc[j])-1)
+		logRef += lc[j][e]
+		lin[j] = make([]float64, len(lc[j]))
+		for v := range lin[j] {
+			lin[j][v] = math.Exp(lc[j][v] - lc[j][e])
+		}
+	}
 	nodes := 0
 	cur := make([]int, k)
 	var less, eq float64
 	// walk places group j's count with r left to place; w is the log
-	// weight so far, mult the log of the orders counted so far, pos the
-	// position of group j within its run of equal sizes (1-based) and run
-	// how many groups before j in that run share the previous count.
-	var walk func(j, r int, w, mult float64, pos, run int) bool
-	walk = func(j, r int, w, mult float64, pos, run int) bool {
-		if nodes++; nodes > exactMaxNodes {
+	// weight so far, prod the linear weight times the orders counted so
+	// far, pos the position of group j within its run of equal sizes
+	// (1-based) and run how many groups before j in that run share the
+	// previous count.
+	var walk func(j, r int, w, prod float64, pos, run int) bool
+	walk = func(j, r int, w, prod float64, pos, run int) bool {
+		if nodes++; nodes > maxNodes {
 			return false
 		}
 		if j == k {
-			prob := math.Exp(w + mult - norm)
 			switch {
 			case w < bottom:
-				less += prob
+				less += prod
 			case w <= top:
-				eq += prob
+				eq += prod
 			}
 			return true
 		}
@@ -239,49 +253,67 @@ func exactConditional(s, n []int) (p, equal float64, ok bool) {
 			if pos > 1 && v == cur[j-1] {
 				same = run + 1
 			}
-			nm := mult + math.Log(float64(pos)/float64(same))
 			np, nrun := pos+1, same
 			if j+1 < k && ns[j+1] != ns[j] {
 				np, nrun = 1, 0
 			}
 			cur[j] = v
-			if !walk(j+1, r-v, w+lc[j][v], nm, np, nrun) {
+			if !walk(j+1, r-v, w+lc[j][v], prod*lin[j][v]*float64(pos)/float64(same), np, nrun) {
 				return false
 			}
 		}
 		return true
 	}
-	if !walk(0, m, 0, 0, 1, 0) {
+	if !walk(0, m, 0, 1, 1, 0) {
 		return 0, 0, false
 	}
-	return clip01(less + eq), clip01(eq), true
+	scale := func(x float64) float64 { return clip01(math.Exp(math.Log(x) + logRef)) }
+	return scale(less + eq), scale(eq), true
 }
 
-// monteCarloX2 is the conditional Monte Carlo p-value of Pearson's X²: the
-// share, among b random k×2 tables with the margins of (s, n) and the
-// observed one, of those whose X² is at least observed·(1 − 1e-7), as R's
-// chisq.test(simulate.p.value = TRUE, B = b) computes it.
-func monteCarloX2(s, n []int, observed float64, b int, seed uint64) float64 {
+// monteCarloMidP estimates the mid-p of the exact conditional test of (s, n)
+// (see exactConditional) from b random tables with the margins of (s, n),
+// drawn group by group from the hypergeometric: the observed table counts
+// as one more draw, as in R's fisher.test(simulate.p.value = TRUE), so the
+// estimate is (less + (equal + 1)/2) / (b + 1), where less counts the draws
+// less probable than the observed table and equal those as probable (within
+// R's relative tolerance 1e-7).
+func monteCarloMidP(s, n []int, b int, seed uint64) float64 {
 	bigN, m := 0, 0
 	for i := range n {
 		bigN += n[i]
 		m += s[i]
 	}
+	lc := make([][]float64, len(n))
+	obs := 0.0
+	for i, t := range n {
+		lc[i] = make([]float64, min(t, m)+1)
+		for v := range lc[i] {
+			lc[i][v] = logChoose(t, v)
+		}
+		obs += lc[i][s[i]]
+	}
+	top := obs + math.Log1p(relTol)
+	bottom := obs - math.Log1p(relTol)
 	rng := rand.New(rand.NewPCG(seed, 0x686f6d6f67656e65)) // "homogene"
-	sim := make([]int, len(n))
-	atLeast := 0
+	less, equal := 0, 0
 	for range b {
 		leftN, leftM := bigN, m
+		w := 0.0
 		for i, t := range n {
-			sim[i] = hypergeometric(rng, t, leftM, leftN)
+			v := hypergeometric(rng, t, leftM, leftN)
+			w += lc[i][v]
 			leftN -= t
-			leftM -= sim[i]
+			leftM -= v
 		}
-		if pearsonX2(sim, n, m, bigN) >= observed*(1-relTol) {
-			atLeast++
+		switch {
+		case w < bottom:
+			less++
+		case w <= top:
+			equal++
 		}
 	}
-	return float64(1+atLeast) / float64(1+b)
+	return (float64(less) + float64(equal+1)/2) / float64(b+1)
 }
 
 // hypergeometric draws the number of successes in draws taken without
