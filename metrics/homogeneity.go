@@ -179,8 +179,8 @@ func exactConditional(s, n []int, maxNodes int) (p, equal float64, ok bool) {
 	for j := k - 1; j >= 0; j-- {
 		c := min(ns[j], m)
 		lc[j] = make([]float64, c+1)
-		for v := range lc[j] {
-			lc[j][v] = logChoose(ns[j], v)
+		for v := 1; v <= c; v++ { // C(n, v) = C(n, v−1)·(n − v + 1)/v
+			lc[j][v] = lc[j][v-1] + math.Log(float64(ns[j]-v+1)/float64(v))
 		}
 		rest[j] = rest[j+1] + c
 	}
@@ -208,14 +208,28 @@ func exactConditional(s, n []int, maxNodes int) (p, equal float64, ok bool) {
 	// table underflows only if it is 1e-300 times less probable than that
 	// one.
 	lin := make([][]float64, k)
+	expected := make([]int, k)
 	logRef := -logChoose(bigN, m)
 	for j := range lc {
 		e := min(int(math.Round(float64(ns[j])*float64(m)/float64(bigN))), len(lc[j])-1)
+		expected[j] = e
 		logRef += lc[j][e]
 		lin[j] = make([]float64, len(lc[j]))
 		for v := range lin[j] {
 			lin[j][v] = math.Exp(lc[j][v] - lc[j][e])
 		}
+	}
+	// At the start of a run of equal sizes the groups left are free of
+	// the ordering, so a branch can be settled whole: hi[j][r] and lo[j][r]
+	// bound Σ_{i≥j} log C(ns[i], v_i) over counts v_i summing to r, and the
+	// linear weights of all its completions sum, by Vandermonde's
+	// identity, to C(Σ_{i≥j} ns[i], r) / Π_{i≥j} C(ns[i], e_i).
+	hi, lo := bounds(lc, rest, m)
+	sizeLeft := make([]int, k+1)
+	refLeft := make([]float64, k+1)
+	for j := k - 1; j >= 0; j-- {
+		sizeLeft[j] = sizeLeft[j+1] + ns[j]
+		refLeft[j] = refLeft[j+1] + lc[j][expected[j]]
 	}
 	nodes := 0
 	cur := make([]int, k)
@@ -229,6 +243,17 @@ func exactConditional(s, n []int, maxNodes int) (p, equal float64, ok bool) {
 	walk = func(j, r int, w, prod float64, pos, run int) bool {
 		if nodes++; nodes > maxNodes {
 			return false
+		}
+		if j < k && hi != nil {
+			if w+lo[j][r] > top { // every completion is more probable
+				return true
+			}
+			// Settling the branch as less probable needs its completions
+			// free of the ordering: at the start of a run.
+			if pos == 1 && w+hi[j][r] < bottom {
+				less += prod * math.Exp(logChoose(sizeLeft[j], r)-refLeft[j])
+				return true
+			}
 		}
 		if j == k {
 			switch {
@@ -269,6 +294,45 @@ func exactConditional(s, n []int, maxNodes int) (p, equal float64, ok bool) {
 	}
 	scale := func(x float64) float64 { return clip01(math.Exp(math.Log(x) + logRef)) }
 	return scale(less + eq), scale(eq), true
+}
+
+// boundsMaxWork bounds the work of bounds (groups × counts × counts per
+// group); beyond it the exact test enumerates without settling branches
+// whole.
+const boundsMaxWork = 20_000_000
+
+// bounds returns, for the groups from j on and r successes among them, the
+// largest (hi[j][r]) and smallest (lo[j][r]) of Σ_{i≥j} lc[i][v_i] over
+// counts v_i ≤ len(lc[i])−1 summing to r (−Inf and +Inf when none do);
+// rest[j] is Σ_{i≥j} (len(lc[i])−1). It returns nil when that would take
+// more than boundsMaxWork steps.
+func bounds(lc [][]float64, rest []int, m int) (hi, lo [][]float64) {
+	k := len(lc)
+	work := 0
+	for _, l := range lc {
+		work += len(l) * (m + 1)
+	}
+	if work > boundsMaxWork {
+		return nil, nil
+	}
+	hi, lo = make([][]float64, k+1), make([][]float64, k+1)
+	for j := k; j >= 0; j-- {
+		hi[j], lo[j] = make([]float64, m+1), make([]float64, m+1)
+		for r := range hi[j] {
+			hi[j][r], lo[j][r] = math.Inf(-1), math.Inf(1)
+		}
+		if j == k {
+			hi[k][0], lo[k][0] = 0, 0
+			continue
+		}
+		for r := 0; r <= min(m, rest[j]); r++ {
+			for v := max(0, r-rest[j+1]); v <= min(r, len(lc[j])-1); v++ {
+				hi[j][r] = max(hi[j][r], lc[j][v]+hi[j+1][r-v])
+				lo[j][r] = min(lo[j][r], lc[j][v]+lo[j+1][r-v])
+			}
+		}
+	}
+	return hi, lo
 }
 
 // monteCarloMidP estimates the mid-p of the exact conditional test of (s, n)
