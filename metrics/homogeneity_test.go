@@ -352,3 +352,48 @@ func TestHomogeneitySizeTwoGroups(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 }
+
+// TestHypergeometric checks the sampler's draws against the hypergeometric
+// probabilities (log C(good, x) + log C(bad, draws − x) − log C(total,
+// draws)) by Pearson's goodness of fit, seeded, over values expected at
+// least 5 times (the rest pooled).
+func TestHypergeometric(t *testing.T) {
+	tests := []struct{ draws, good, total int }{
+		{5, 3, 60}, {30, 3, 60}, {30, 50, 60}, {100, 700, 1000}, {4, 150, 300}, {1000, 500, 2000},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.draws, " of ", tt.total, " with ", tt.good, " good"), func(t *testing.T) {
+			const draws = 100_000
+			rng := rand.New(rand.NewPCG(3, uint64(tt.draws)))
+			counts := map[int]int{}
+			for range draws {
+				counts[hypergeometric(rng, tt.draws, tt.good, tt.total)]++
+			}
+			x2, cells, pooledObs, pooledExp := 0.0, 0, 0.0, 0.0
+			for x := 0; x <= tt.draws; x++ {
+				e := draws * math.Exp(logChoose(tt.good, min(x, tt.good))+logChoose(tt.total-tt.good, tt.draws-x)-logChoose(tt.total, tt.draws))
+				if x > tt.good || tt.draws-x > tt.total-tt.good {
+					e = 0
+				}
+				if e < 5 {
+					pooledObs += float64(counts[x])
+					pooledExp += e
+					continue
+				}
+				d := float64(counts[x]) - e
+				x2 += d * d / e
+				cells++
+			}
+			if pooledExp >= 5 {
+				d := pooledObs - pooledExp
+				x2 += d * d / pooledExp
+				cells++
+			} else if pooledObs > 20 {
+				t.Errorf("%v draws fell where %.2g were expected", pooledObs, pooledExp)
+			}
+			if p := (distuv.ChiSquared{K: float64(cells - 1)}).Survival(x2); p < 1e-4 {
+				t.Errorf("goodness of fit X² = %.1f on %d df, p = %.2g", x2, cells-1, p)
+			}
+		})
+	}
+}
