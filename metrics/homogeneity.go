@@ -50,8 +50,8 @@ const (
 
 // HomogeneityTest tests that the groups, successes[i] of trials[i] (slices
 // of one length), share one rate; seed seeds the Monte Carlo, if used.
-// Groups with no trials are left out; with fewer than two left, P is NaN and
-// Method "".
+// Groups with no trials are left out, and successes are clamped to [0,
+// trials[i]]; with fewer than two groups left, P is NaN and Method "".
 //
 // The rule is Cochran's (1954), with the mid-p for small cells: when every
 // expected count of the k×2 table (trials[i] × the pooled rate of successes,
