@@ -28,7 +28,7 @@ type Homogeneity struct {
 	// P is the p-value, in [0, 1]; NaN when the test was not evaluated.
 	P float64 `json:"p_value"`
 	// Simulations is the number of Monte Carlo tables drawn, when Method is
-	// "monte-carlo".
+	// "monte-carlo-mid-p"; 0 otherwise.
 	Simulations int `json:"simulations,omitempty"`
 }
 
@@ -43,8 +43,8 @@ const (
 	// HomogeneitySimulations is the number of tables the Monte Carlo test
 	// draws.
 	HomogeneitySimulations = 10_000
-	// relTol is R's relative tolerance when comparing table probabilities
-	// or statistics with the observed one (fisher.test, chisq.test).
+	// relTol is R's relative tolerance (fisher.test) when comparing a
+	// table's probability with the observed one's.
 	relTol = 1e-7
 )
 
