@@ -239,8 +239,8 @@ type Scoring struct {
 	// positive decision: with it, fairness reports selection rate, TPR, FPR
 	// and FNR per group. Default: none.
 	PositiveLabel string `yaml:"positive_label"`
-	// Resamples is the number of bootstrap resamples behind every gap,
-	// ratio and delta interval, 100 to 1,000,000. Default 2000.
+	// Resamples is the number of bootstrap resamples behind the regression
+	// delta's interval, 100 to 1,000,000. Default 2000.
 	Resamples int `yaml:"resamples"`
 	// Seed seeds the bootstrap; the report records it. Default 1.
 	Seed *uint64 `yaml:"seed"`
@@ -251,8 +251,14 @@ type Fairness struct {
 	// Groups are eval-set string columns to break accuracy down by.
 	Groups []string `yaml:"groups"`
 	// MinGroupSize is the smallest group, in items, that takes part in the
-	// gap; smaller groups are shown with a warning. Default 30.
+	// gaps, ratios and tests; smaller groups are shown with a warning.
+	// Default 30.
 	MinGroupSize int `yaml:"min_group_size"`
+	// MinRateDenominator is the smallest number of actual positives (for
+	// TPR and FNR) or actual negatives (for FPR) a group needs for that
+	// rate to take part in its gap, ratio and test; a rate below it is
+	// shown and flagged. Default: MinGroupSize.
+	MinRateDenominator int `yaml:"min_rate_denominator"`
 	// Intersections lists combinations of group columns to break accuracy
 	// down by as well, such as [gender, age_band]. Default: none.
 	Intersections [][]string `yaml:"intersections"`
@@ -463,6 +469,12 @@ func (c *Config) applyDefaults() {
 	if c.Fairness.MinGroupSize == 0 {
 		c.Fairness.MinGroupSize = 30
 	}
+	if c.Fairness.MinRateDenominator == 0 {
+		c.Fairness.MinRateDenominator = c.Fairness.MinGroupSize
+	}
+	for i, r := range c.Gate {
+		c.Gate[i].Metric = CanonicalMetric(r.Metric)
+	}
 	c.defaultIntegrity()
 }
 
@@ -569,6 +581,9 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	if c.Fairness.MinGroupSize < 1 {
 		bad("fairness.min_group_size", "fairness.min_group_size must be at least 1, got %d", c.Fairness.MinGroupSize)
 	}
+	if c.Fairness.MinRateDenominator < 1 {
+		bad("fairness.min_rate_denominator", "fairness.min_rate_denominator must be at least 1, got %d", c.Fairness.MinRateDenominator)
+	}
 	seen := map[string]bool{}
 	for _, g := range c.Fairness.Groups {
 		if g == "" {
@@ -658,4 +673,23 @@ func (c *Config) CheckDigest(sha string) error {
 		return nil
 	}
 	return &Error{File: c.Path, Msg: fmt.Sprintf("dataset %s has SHA-256 %s, but dataset.sha256 pins %s", c.DatasetPath(), sha, pin)}
+}
+
+// IntersectionASCII is the ASCII spelling of the "×" that joins the columns
+// of an intersection in a fairness metric path: a gate rule may name
+// fairness.gender*age_band.tpr.gap for fairness.gender×age_band.tpr.gap.
+const IntersectionASCII = "*"
+
+// CanonicalMetric returns a gate rule's metric path as reports name it:
+// in a fairness.<column>.… path, IntersectionASCII becomes "×".
+func CanonicalMetric(path string) string {
+	rest, ok := strings.CutPrefix(path, "fairness.")
+	if !ok {
+		return path
+	}
+	col, tail, found := strings.Cut(rest, ".")
+	if !found {
+		return path
+	}
+	return "fairness." + strings.ReplaceAll(col, IntersectionASCII, "×") + "." + tail
 }

@@ -357,7 +357,7 @@ func TestDriftGate(t *testing.T) {
 		{"alert count", configs.Rule{Metric: AlertCount, Max: f(0)}, reports.Fail, "drift.alert_count = 1 is above the maximum 0"},
 		{"warn count", configs.Rule{Metric: WarnCount, Max: f(1)}, reports.Pass, "drift.warn_count = 1 is ≤ 1"},
 		{"feature PSI", configs.Rule{Metric: "drift.input_length.psi", Max: f(0.2)}, reports.Pass, "drift.input_length.psi = 0.15 is ≤ 0.2"},
-		{"KS p-value", configs.Rule{Metric: "drift.input_length.ks_pvalue", Min: f(0.01)}, reports.Fail, "drift.input_length.ks_pvalue = 0.003 is below the minimum 0.01"},
+		{"KS p-value", configs.Rule{Metric: "drift.input_length.ks_pvalue", Min: f(0.01)}, reports.Fail, "drift.input_length.ks_pvalue = 0.003 is below the minimum 0.01: the test rejects at that level, evidence of a difference"},
 		{"chi-square p-value", configs.Rule{Metric: "drift.model_version.chi2_pvalue", Min: f(0.0001)}, reports.Pass, "drift.model_version.chi2_pvalue = 0.0005 is ≥ 0.0001"},
 		{"test of the other kind", configs.Rule{Metric: "drift.input_length.chi2_pvalue", Min: f(0.01)}, reports.NotEvaluated,
 			"metric could not be computed (input_length is a numeric feature, and chi2_pvalue applies to the other kind)"},

@@ -3,8 +3,8 @@ package metrics
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/evalgate/evalgate/records"
@@ -34,8 +34,9 @@ func fairnessFixture() []records.Result {
 }
 
 func TestComputeGroupFairness(t *testing.T) {
-	opts := FairnessOptions{Options: testOpts, PositiveLabel: "Yes", Intersections: [][]string{{"sex", "age"}}}
-	opts.Resamples, opts.Seed = 500, 7
+	// MinRateDenominator 1 lets the groups with one actual positive take
+	// part in TPR; TestRateDenominators checks the default.
+	opts := FairnessOptions{Options: testOpts, PositiveLabel: "Yes", Intersections: [][]string{{"sex", "age"}}, MinRateDenominator: 1}
 	cols := ComputeGroupFairness(fairnessFixture(), []string{"sex"}, opts)
 	if len(cols) != 2 {
 		t.Fatalf("got %d columns, want sex and sex×age", len(cols))
@@ -84,8 +85,8 @@ func TestComputeGroupFairness(t *testing.T) {
 	if c.EqualizedOddsDifference.Value != 1 {
 		t.Errorf("equalized odds difference = %v, want max(1, 2/3) = 1", c.EqualizedOddsDifference.Value)
 	}
-	if c.Seed != 7 || c.Resamples != 500 || c.Level != 0.95 {
-		t.Errorf("bootstrap recorded as seed %d, %d resamples, level %v", c.Seed, c.Resamples, c.Level)
+	if c.Level != 0.95 || c.Intervals != IntervalsSimultaneous || c.Disparities[0].GroupLevel != math.Pow(0.95, 1.0/3) {
+		t.Errorf("intervals recorded as %s at level %v, group level %v", c.Intervals, c.Level, c.Disparities[0].GroupLevel)
 	}
 	inter := cols[1]
 	if inter.Column != "sex×age" || inter.Groups[0].Value != "(missing)×old" || inter.Groups[0].N != 2 {
@@ -98,18 +99,12 @@ func TestComputeGroupFairness(t *testing.T) {
 	a, _ := json.Marshal(cols)
 	b, _ := json.Marshal(again)
 	if string(a) != string(b) {
-		t.Error("the same inputs and seed gave different results")
-	}
-	opts.Seed = 8
-	other, _ := json.Marshal(ComputeGroupFairness(fairnessFixture(), []string{"sex"}, opts))
-	if string(a) == string(other) {
-		t.Error("another seed gave identical intervals")
+		t.Error("the same inputs gave different results")
 	}
 }
 
 func TestComputeGroupFairnessEdges(t *testing.T) {
 	opts := FairnessOptions{Options: testOpts}
-	opts.Resamples = 100
 	tests := []struct {
 		name    string
 		results []records.Result
@@ -137,56 +132,97 @@ func TestComputeGroupFairnessEdges(t *testing.T) {
 			}
 		})
 	}
-	// 0 of n: the accuracy ratio is 0/0, undefined; the gap is 0 with a
-	// point interval.
+	// 0 of n: the accuracy ratio is 0/0, undefined; the gap is 0, and two
+	// results per group cannot rule out a large true gap.
 	c := ComputeGroupFairness(tests[3].results, []string{"g"}, opts)[0]
-	if c.AccuracyGap != (Estimate{0, 0, 0}) || !math.IsNaN(c.Disparities[0].Ratio.Value) {
-		t.Errorf("all wrong: gap %+v ratio %+v, want a zero gap and an undefined ratio", c.AccuracyGap, c.Disparities[0].Ratio)
+	if g := c.AccuracyGap; g.Value != 0 || g.Low != 0 || !(g.High > 0.5) || !math.IsNaN(c.Disparities[0].Ratio.Value) || c.Disparities[0].Why == "" {
+		t.Errorf("all wrong: gap %+v ratio %+v (%q), want a zero gap with a wide interval and an undefined ratio with a reason", c.AccuracyGap, c.Disparities[0].Ratio, c.Disparities[0].Why)
 	}
 }
 
-// TestFairnessBootstrapMatchesRowBootstrap checks the multinomial bootstrap
-// over sufficient statistics against the textbook bootstrap that resamples
-// rows, written independently here: with 4,000 resamples each, the interval
-// ends agree within Monte Carlo error (about 0.0015 here; tolerance 0.006).
-func TestFairnessBootstrapMatchesRowBootstrap(t *testing.T) {
-	const R = 4000
-	a := GroupCounts{Value: "a"}
-	a.Cells[CellIndex(true, false, false)], a.Cells[CellIndex(false, false, false)] = 320, 80 // 0.8 of 400
-	b := GroupCounts{Value: "b"}
-	b.Cells[CellIndex(true, false, false)], b.Cells[CellIndex(false, false, false)] = 210, 90 // 0.7 of 300
-	opts := FairnessOptions{Options: Options{Level: 0.95, Resamples: R, Seed: 1}}
-	got := FairnessFromCounts([]string{"g"}, []GroupCounts{a, b}, opts).AccuracyGap
-
-	rng := rand.New(rand.NewPCG(99, 99))
-	rowsA, rowsB := rowsOf(320, 400), rowsOf(210, 300)
-	gaps := make([]float64, R)
-	for r := range gaps {
-		gaps[r] = math.Abs(resampleMean(rng, rowsA) - resampleMean(rng, rowsB))
+// TestFairnessIntervalsMatchR checks the simultaneous intervals against
+// R (4.2): each group's Wilson interval at the Šidák level 0.95^(1/3), and
+// the gap and ratio intervals built from them.
+//
+//	k <- c(320, 210, 45); n <- c(400, 300, 60); L <- 0.95^(1/3)
+//	ci <- sapply(1:3, function(i) prop.test(k[i], n[i], conf.level = L, correct = FALSE)$conf.int)
+//	lo <- ci[1,]; hi <- ci[2,]
+//	c(max(0, max(lo) - min(hi)), max(hi) - min(lo))       # gap
+//	c(min(lo) / max(hi), min(1, min(hi) / max(lo)))       # ratio
+func TestFairnessIntervalsMatchR(t *testing.T) {
+	groups := []GroupCounts{countsOf("a", 320, 400), countsOf("b", 210, 300), countsOf("c", 45, 60)}
+	c := FairnessFromCounts([]string{"g"}, groups, FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 30}})
+	want := [][2]float64{
+		{0.74817905190168610, 0.84338918957046738},
+		{0.63357722243977477, 0.75896282581975316},
+		{0.59891853089874225, 0.85769349281540053},
 	}
-	slices.Sort(gaps)
-	low, high := quantile7(gaps, 0.025), quantile7(gaps, 0.975)
-	if math.Abs(got.Value-0.1) > 1e-12 || math.Abs(got.Low-low) > 0.006 || math.Abs(got.High-high) > 0.006 {
-		t.Errorf("multinomial bootstrap %+v, row bootstrap [%v, %v]", got, low, high)
-	}
-}
-
-func rowsOf(k, n int) []bool {
-	rows := make([]bool, n)
-	for i := range k {
-		rows[i] = true
-	}
-	return rows
-}
-
-func resampleMean(rng *rand.Rand, rows []bool) float64 {
-	k := 0
-	for range rows {
-		if rows[rng.IntN(len(rows))] {
-			k++
+	for i, g := range c.Groups {
+		if math.Abs(g.Accuracy.Low-want[i][0]) > 1e-9 || math.Abs(g.Accuracy.High-want[i][1]) > 1e-9 || g.Accuracy.Small {
+			t.Errorf("group %s: [%.17g, %.17g], want R's [%.17g, %.17g]", g.Value, g.Accuracy.Low, g.Accuracy.High, want[i][0], want[i][1])
 		}
 	}
-	return float64(k) / float64(len(rows))
+	d := c.Disparities[0]
+	check := func(name string, got Estimate, value, low, high float64) {
+		t.Helper()
+		if math.Abs(got.Value-value) > 1e-12 || math.Abs(got.Low-low) > 1e-9 || math.Abs(got.High-high) > 1e-9 {
+			t.Errorf("%s = %+v, want %v [%v, %v]", name, got, value, low, high)
+		}
+	}
+	check("gap", d.Gap, 0.8-0.7, 0, 0.25877496191665827)
+	check("ratio", d.Ratio, 0.7/0.8, 0.69828969896084558, 1)
+	if d.Lowest != "b" || d.Highest != "a" || d.Groups != 3 {
+		t.Errorf("gap between %s and %s over %d groups, want b..a over 3", d.Lowest, d.Highest, d.Groups)
+	}
+}
+
+func countsOf(value string, correct, n int) GroupCounts {
+	g := GroupCounts{Value: value}
+	g.Cells[CellIndex(true, false, false)] = correct
+	g.Cells[CellIndex(false, false, false)] = n - correct
+	return g
+}
+
+// TestRateDenominators checks that each rate's own denominator decides
+// whether it takes part in its gap: with min_group_size 30, a group of 200
+// with 8 actual positives has a TPR that is shown, flagged and kept out,
+// and the reason the TPR gap is undefined names the groups' positives.
+func TestRateDenominators(t *testing.T) {
+	group := func(value string, tp, fn, fp, tn int) GroupCounts {
+		g := GroupCounts{Value: value}
+		g.Cells[CellIndex(true, true, true)] = tp
+		g.Cells[CellIndex(false, false, true)] = fn
+		g.Cells[CellIndex(false, true, false)] = fp
+		g.Cells[CellIndex(true, false, false)] = tn
+		return g
+	}
+	groups := []GroupCounts{group("a", 6, 2, 38, 152), group("b", 30, 20, 30, 170)}
+	c := FairnessFromCounts([]string{"g"}, groups, FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 30}, PositiveLabel: "yes"})
+	a := c.Groups[0]
+	if !a.TPR.Small || a.TPR.N != 8 || !a.FNR.Small || a.FPR.Small || a.Accuracy.Small || a.Small {
+		t.Errorf("group a: TPR small %v (n %d), FNR small %v, FPR small %v, accuracy small %v; want only TPR and FNR small", a.TPR.Small, a.TPR.N, a.FNR.Small, a.FPR.Small, a.Accuracy.Small)
+	}
+	if a.TPR.Level != 0.95 || a.FPR.Level != math.Sqrt(0.95) {
+		t.Errorf("levels: small TPR %v, compared FPR %v; want 0.95 and 0.95^(1/2)", a.TPR.Level, a.FPR.Level)
+	}
+	tpr := c.Disparities[mTPR]
+	if !math.IsNaN(tpr.Gap.Value) || !strings.Contains(tpr.Why, "a has 8") || !strings.Contains(tpr.Why, "actual positives") {
+		t.Errorf("TPR gap %v, why %q; want undefined, naming a's 8 actual positives", tpr.Gap.Value, tpr.Why)
+	}
+	if fpr := c.Disparities[mFPR]; fpr.Groups != 2 || math.Abs(fpr.Gap.Value-0.05) > 1e-12 {
+		t.Errorf("FPR gap %v over %d groups, want 0.2 − 0.15 = 0.05 over 2", fpr.Gap.Value, fpr.Groups)
+	}
+	if !math.IsNaN(c.EqualizedOddsDifference.Value) {
+		t.Errorf("equalized odds %v without a TPR gap, want undefined", c.EqualizedOddsDifference.Value)
+	}
+	// With the minimum lowered to 5, a's TPR is compared.
+	c = FairnessFromCounts([]string{"g"}, groups, FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 30}, PositiveLabel: "yes", MinRateDenominator: 5})
+	if tpr := c.Disparities[mTPR]; tpr.Groups != 2 || math.Abs(tpr.Gap.Value-(0.75-0.6)) > 1e-12 || tpr.Why != "" {
+		t.Errorf("TPR gap %v over %d groups (why %q), want 0.15 over 2", tpr.Gap.Value, tpr.Groups, tpr.Why)
+	}
+	if e := c.EqualizedOddsDifference; math.Abs(e.Value-0.15) > 1e-12 || !(e.Low <= e.Value && e.Value <= e.High) {
+		t.Errorf("equalized odds %+v, want 0.15 inside its interval", e)
+	}
 }
 
 // TestMultinomialMoments checks the conditional-binomial sampler's first two

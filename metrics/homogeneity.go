@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -30,6 +31,29 @@ type Homogeneity struct {
 	// Simulations is the number of Monte Carlo tables drawn, when Method is
 	// "monte-carlo-mid-p"; 0 otherwise.
 	Simulations int `json:"simulations,omitempty"`
+}
+
+type homogeneityJSON struct {
+	Method      string   `json:"method"`
+	Statistic   float64  `json:"statistic"`
+	DF          int      `json:"df"`
+	P           *float64 `json:"p_value"`
+	Simulations int      `json:"simulations,omitempty"`
+}
+
+// MarshalJSON writes an undefined P as null.
+func (h Homogeneity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(homogeneityJSON{h.Method, h.Statistic, h.DF, Finite(h.P), h.Simulations})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (h *Homogeneity) UnmarshalJSON(b []byte) error {
+	var w homogeneityJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*h = Homogeneity{w.Method, w.Statistic, w.DF, OrNaN(w.P), w.Simulations}
+	return nil
 }
 
 // Homogeneity test settings.

@@ -84,9 +84,17 @@ type proportionJSON struct {
 	Level float64  `json:"level"`
 }
 
+func (p Proportion) proportionJSON() proportionJSON {
+	return proportionJSON{K: p.K, N: p.N, Rate: Finite(p.Rate), Low: Finite(p.Low), High: Finite(p.High), Level: p.Level}
+}
+
+func (w proportionJSON) proportion() Proportion {
+	return Proportion{K: w.K, N: w.N, Rate: OrNaN(w.Rate), Low: OrNaN(w.Low), High: OrNaN(w.High), Level: w.Level}
+}
+
 // MarshalJSON writes undefined (NaN) values as null.
 func (p Proportion) MarshalJSON() ([]byte, error) {
-	return json.Marshal(proportionJSON{K: p.K, N: p.N, Rate: Finite(p.Rate), Low: Finite(p.Low), High: Finite(p.High), Level: p.Level})
+	return json.Marshal(p.proportionJSON())
 }
 
 // UnmarshalJSON reads null values back as NaN.
@@ -95,7 +103,7 @@ func (p *Proportion) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = Proportion{K: w.K, N: w.N, Rate: OrNaN(w.Rate), Low: OrNaN(w.Low), High: OrNaN(w.High), Level: w.Level}
+	*p = w.proportion()
 	return nil
 }
 

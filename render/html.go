@@ -75,6 +75,9 @@ type htmlView struct {
 	Accuracy                 htmlSection
 	Fairness                 []htmlChart
 	FairnessNotes            []string
+	FairnessTables           []htmlFairness
+	FairnessSmallRates       string
+	FairnessLevels           string
 	HasProduction            bool
 	Regression               *htmlRegression
 	Groundedness             *htmlGround
@@ -339,6 +342,12 @@ func newHTMLView(r *reports.Report) htmlView {
 	v.Accuracy = htmlAccuracy(r)
 	for _, col := range r.Metrics.Fairness {
 		v.Fairness = append(v.Fairness, fairnessChart(r, col))
+		t := newFairnessTables(col)
+		v.FairnessTables = append(v.FairnessTables, htmlFairness{Column: col.Column, T: t})
+		v.FairnessLevels = t.Levels
+		if t.SmallRates != "" {
+			v.FairnessSmallRates = t.SmallRates
+		}
 		for _, d := range col.Disparities {
 			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
 				v.FairnessNotes = append(v.FairnessNotes, fmt.Sprintf("%s: the accuracy gap between %s (highest) and %s (lowest) is %s points, 95%% interval %s to %s points; ratio %s.",
@@ -607,10 +616,16 @@ func htmlAccuracy(r *reports.Report) htmlSection {
 	return s
 }
 
+// htmlFairness is one fairness column's tables.
+type htmlFairness struct {
+	Column string
+	T      fairnessTables
+}
+
 func fairnessChart(r *reports.Report, col metrics.FairnessColumn) htmlChart {
 	var props []metrics.Proportion
 	for _, g := range col.Groups {
-		props = append(props, g.Accuracy)
+		props = append(props, g.Accuracy.Proportion)
 	}
 	base := map[string]metrics.Proportion{}
 	if reg := r.Metrics.Regression; reg != nil {
@@ -633,7 +648,7 @@ func fairnessChart(r *reports.Report, col metrics.FairnessColumn) htmlChart {
 		if g.Small {
 			label += " (small, not gated)"
 		}
-		addRateRow(c, a, label, g.Accuracy, pp, g.Small)
+		addRateRow(c, a, label, g.Accuracy.Proportion, pp, g.Small)
 	}
 	c.Ticks = ticks(a, 0.1, pctTick)
 	return *c

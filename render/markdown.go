@@ -310,27 +310,54 @@ func mdAccuracy(r *reports.Report) mdSection {
 
 func mdFairness(r *reports.Report) mdSection {
 	s := details("Fairness by group", reports.SOC2ProcessingIntegrity)
-	s.lines = append(s.lines, "Accuracy per group; groups smaller than the configured minimum are shown but do not decide the gate.")
+	s.lines = append(s.lines, "Rates per group; groups smaller than the configured minimum are shown but do not decide the gate.")
+	var levels, smallRates string
 	for _, col := range r.Metrics.Fairness {
-		s.lines = append(s.lines, "", fmt.Sprintf("**%s**", md(col.Column)), "", "| group | n | accuracy | |", "| --- | --- | --- | --- |")
-		for _, g := range col.Groups {
-			flag := ""
-			if g.Small {
-				flag = "small: not gated"
-			}
-			s.lines = append(s.lines, fmt.Sprintf("| %s | %d | %s | %s |", md(g.Value), g.N, propText(g.Accuracy), flag))
+		t := newFairnessTables(col)
+		levels = t.Levels
+		if t.SmallRates != "" {
+			smallRates = t.SmallRates
 		}
-		for _, d := range col.Disparities {
-			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
-				s.lines = append(s.lines, "", fmt.Sprintf("Accuracy gap %s between %s (highest) and %s (lowest); ratio %s.", estText(d.Gap), md(d.Highest), md(d.Lowest), estText(d.Ratio)))
+		s.lines = append(s.lines, "", fmt.Sprintf("**%s**", md(col.Column)), "")
+		s.lines = append(s.lines, mdTable(t.RatesHeader, t.Rates, func(i int) string {
+			if t.Small[i] {
+				return " (small group: not gated)"
 			}
-		}
+			return ""
+		})...)
+		s.lines = append(s.lines, "")
+		s.lines = append(s.lines, mdTable(t.DisparitiesHeader, t.Disparities, nil)...)
 		if col.PositiveLabel != "" {
 			s.lines = append(s.lines, "", fmt.Sprintf("Positive label %s: demographic parity difference %s, disparate impact %s, equalized odds difference %s.",
 				md(col.PositiveLabel), estText(col.DemographicParityDifference), estText(col.DisparateImpact), estText(col.EqualizedOddsDifference)))
 		}
 	}
+	if smallRates != "" {
+		s.lines = append(s.lines, "", smallRates)
+	}
+	s.lines = append(s.lines, "", md(levels))
 	return s
+}
+
+// mdTable lays out a table of plain-text cells, escaped; suffix, when not
+// nil, adds a note to the first cell of a row.
+func mdTable(header []string, rows [][]string, suffix func(int) string) []string {
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	lines := []string{"| " + strings.Join(header, " | ") + " |", "| " + strings.Join(sep, " | ") + " |"}
+	for i, row := range rows {
+		cells := make([]string, len(row))
+		for j, c := range row {
+			cells[j] = md(c)
+		}
+		if suffix != nil {
+			cells[0] += suffix(i)
+		}
+		lines = append(lines, "| "+strings.Join(cells, " | ")+" |")
+	}
+	return lines
 }
 
 func mdRegression(r *reports.Report) mdSection {

@@ -41,6 +41,10 @@ func outcomeMark(rr reports.RuleResult) string {
 	switch {
 	case rr.Outcome == reports.Pass:
 		return "pass"
+	case rr.Outcome == reports.Fail && rr.Finding == reports.FindingEvidence:
+		return "FAIL: evidence"
+	case rr.Outcome == reports.Fail && rr.Finding == reports.FindingTooLittleData:
+		return "FAIL: too little data"
 	case rr.Outcome == reports.Fail:
 		return "FAIL"
 	case rr.Optional:

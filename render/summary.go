@@ -63,7 +63,7 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	level := fmt.Sprintf("%.0f%%", acc.Overall.Level*100)
 	for _, g := range r.Metrics.Fairness {
 		row()
-		row(withProd([]string{"group " + g.Column, "accuracy, " + level + " interval"}, "production")...)
+		row(withProd([]string{"group " + g.Column, "accuracy, " + level + " simultaneous interval"}, "production")...)
 		for _, grp := range g.Groups {
 			flag := ""
 			if grp.Small {
@@ -71,17 +71,35 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 			}
 			row(withProd([]string{"  " + grp.Value, grp.Accuracy.String() + flag}, groupBaseline(r.Metrics.Regression, g.Column, grp.Value))...)
 		}
-		for _, d := range g.Disparities {
-			if d.Metric == "accuracy" && !math.IsNaN(d.Gap.Value) {
-				row("  accuracy gap", fmt.Sprintf("%s (%s − %s), ratio %s", estText(d.Gap), d.Highest, d.Lowest, estText(d.Ratio)))
+		if g.PositiveLabel != "" {
+			for _, grp := range g.Groups {
+				var cells []string
+				for _, r := range []struct {
+					name string
+					rate *metrics.GroupRate
+				}{{"selection", grp.SelectionRate}, {"TPR", grp.TPR}, {"FPR", grp.FPR}, {"FNR", grp.FNR}} {
+					cell := r.name + " " + rateCell(r.rate.Proportion)
+					if r.rate.Small && !grp.Small {
+						cell += " (small)"
+					}
+					cells = append(cells, cell)
+				}
+				row("  "+grp.Value, strings.Join(cells, "  "))
 			}
+		}
+		for _, d := range g.Disparities {
+			name := "  " + metricLabel(d.Metric) + " gap"
+			if math.IsNaN(d.Gap.Value) {
+				row(name, "n/a: "+d.Why)
+				continue
+			}
+			row(name, fmt.Sprintf("%s (%s), ratio %s, equality %s", estText(d.Gap), endsText(d, " to "), estText(d.Ratio), testText(d.Test)))
 		}
 		if g.PositiveLabel != "" {
 			four := ""
 			if g.MeetsFourFifths != nil && !*g.MeetsFourFifths {
 				four = "  (below four-fifths)"
 			}
-			row("  demographic parity diff.", estText(g.DemographicParityDifference))
 			row("  disparate impact", estText(g.DisparateImpact)+four)
 			row("  equalized odds diff.", estText(g.EqualizedOddsDifference))
 		}

@@ -182,6 +182,19 @@ var catalog = []Metric{
 		Read: perColumn("disparate_impact", selection(func(c metrics.FairnessColumn) metrics.Estimate { return c.DisparateImpact }))},
 	{Path: "fairness.<column>.equalized_odds_difference", Doc: "larger of the TPR and FPR gaps between <column> groups", Interval: true, Unit: UnitDifference, When: positiveLabel,
 		Read: perColumn("equalized_odds_difference", selection(func(c metrics.FairnessColumn) metrics.Estimate { return c.EqualizedOddsDifference }))},
+	testMetric("accuracy", "accuracy", nil),
+	disparityMetric("selection_rate", "gap", "selection-rate gap between <column> groups (the demographic parity difference)"),
+	disparityMetric("selection_rate", "ratio", "selection-rate ratio between <column> groups (the disparate impact)"),
+	disparityMetric("tpr", "gap", "true-positive-rate gap between <column> groups"),
+	disparityMetric("tpr", "ratio", "true-positive-rate ratio between <column> groups"),
+	disparityMetric("fpr", "gap", "false-positive-rate gap between <column> groups"),
+	disparityMetric("fpr", "ratio", "false-positive-rate ratio between <column> groups"),
+	disparityMetric("fnr", "gap", "false-negative-rate gap between <column> groups"),
+	disparityMetric("fnr", "ratio", "false-negative-rate ratio between <column> groups"),
+	testMetric("selection_rate", "selection rate", positiveLabel),
+	testMetric("tpr", "true-positive rate", positiveLabel),
+	testMetric("fpr", "false-positive rate", positiveLabel),
+	testMetric("fnr", "false-negative rate", positiveLabel),
 	{Path: "production.accuracy", Doc: "production model's accuracy (needs production)", Interval: true, Unit: UnitRate, Criterion: SOC2ChangeManagement, Chart: ChartRate,
 		Read: func(r *Report, emit func(string, Value)) {
 			if p := r.Production; p != nil && p.Accuracy.Overall.N > 0 {
@@ -402,6 +415,46 @@ func accuracyDisparity(c metrics.FairnessColumn, gap bool) (metrics.Estimate, bo
 		}
 	}
 	return metrics.Estimate{}, false
+}
+
+// disparityMetric is the catalog entry fairness.<column>.<metric>.<stat>
+// for a metric that needs a positive label, stat gap or ratio.
+func disparityMetric(metric, stat, doc string) Metric {
+	unit := UnitDifference
+	if stat == "ratio" {
+		unit = UnitRatio
+	}
+	return Metric{Path: "fairness.<column>." + metric + "." + stat, Doc: doc, Interval: true, Unit: unit, When: positiveLabel,
+		Read: perColumn(metric+"."+stat, func(c metrics.FairnessColumn) (metrics.Estimate, bool) {
+			d, ok := disparity(c, metric)
+			if stat == "ratio" {
+				return d.Ratio, ok
+			}
+			return d.Gap, ok
+		})}
+}
+
+// testMetric is the catalog entry fairness.<column>.<metric>.p_value: the
+// p-value of the test that <column>'s groups share one rate.
+func testMetric(metric, name string, when func(*configs.Config) bool) Metric {
+	return Metric{Path: "fairness.<column>." + metric + ".p_value", Doc: "p-value of the test that <column> groups share one " + name + " (small: evidence they differ)", Unit: UnitPValue, When: when,
+		Read: func(r *Report, emit func(string, Value)) {
+			for _, c := range r.Metrics.Fairness {
+				if d, ok := disparity(c, metric); ok {
+					emit("fairness."+c.Column+"."+metric+".p_value", point(d.Test.P))
+				}
+			}
+		}}
+}
+
+// disparity is a column's disparity of metric, if it has one.
+func disparity(c metrics.FairnessColumn, metric string) (metrics.Disparity, bool) {
+	for _, d := range c.Disparities {
+		if d.Metric == metric {
+			return d, true
+		}
+	}
+	return metrics.Disparity{}, false
 }
 
 // selection reads a selection-rate disparity of a column with a positive
@@ -730,7 +783,7 @@ func CheckRules(cfg *configs.Config) error {
 		if rest, ok := strings.CutPrefix(r.Metric, "fairness."); ok {
 			col, _, _ := strings.Cut(rest, ".")
 			if !slices.Contains(fairnessColumns(cfg), col) && !known["fairness."+col+".accuracy.gap"] && col != "accuracy" {
-				hint = fmt.Sprintf(" (%q is not in fairness.groups)", col)
+				hint = unknownColumnHint(cfg, col)
 			}
 		}
 		bad = append(bad, fmt.Sprintf("gate rule %d: unknown metric %q%s", i+1, r.Metric, hint))
@@ -739,6 +792,21 @@ func CheckRules(cfg *configs.Config) error {
 		return fmt.Errorf("%s: %s; `evalgate gate --list-metrics -c %s` lists them", cfg.Path, strings.Join(bad, "; "), cfg.Path)
 	}
 	return nil
+}
+
+// unknownColumnHint says, as a parenthesis, that col is not one of cfg's
+// fairness columns, which ones are, and how to spell an intersection.
+func unknownColumnHint(cfg *configs.Config, col string) string {
+	cols := fairnessColumns(cfg)
+	if len(cols) == 0 {
+		return fmt.Sprintf(" (%q is not in fairness.groups, which is empty)", col)
+	}
+	what := "fairness.groups"
+	if strings.Contains(col, metrics.IntersectionSep) {
+		what = "fairness.intersections"
+	}
+	return fmt.Sprintf(" (%q is not in %s; the fairness columns are %s; an intersection is written a×b or a%sb, with its columns in fairness.groups and the pair in fairness.intersections)",
+		col, what, strings.Join(cols, ", "), configs.IntersectionASCII)
 }
 
 // neverEvaluated says why a metric the catalog lists under cfg can still
@@ -775,9 +843,9 @@ func needs(metric string) string {
 			return " (it exists only with " + n.setting + ")"
 		}
 	}
-	for _, sel := range []string{"demographic_parity_difference", "disparate_impact", "equalized_odds_difference"} {
+	for _, sel := range []string{"demographic_parity_difference", "disparate_impact", "equalized_odds_difference", ".selection_rate.", ".tpr.", ".fpr.", ".fnr."} {
 		if strings.HasPrefix(metric, "fairness.") && strings.Contains(metric, sel) {
-			return " (it exists only with scoring.positive_label)"
+			return " (it exists only with scoring.positive_label, the label counted as a positive decision)"
 		}
 	}
 	return ""

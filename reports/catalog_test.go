@@ -229,8 +229,12 @@ func TestHistoryDefaults(t *testing.T) {
 func TestEvaluate(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	values := map[string]reports.Value{
-		"a": {V: 0.8, Low: 0.7, High: 0.9},
-		"n": {V: math.NaN(), Low: math.NaN(), High: math.NaN()},
+		"a":         {V: 0.8, Low: 0.7, High: 0.9},
+		"a.ci_low":  {V: 0.7, Low: math.NaN(), High: math.NaN()},
+		"a.ci_high": {V: 0.9, Low: math.NaN(), High: math.NaN()},
+		"c":         {V: 3, Low: math.NaN(), High: math.NaN()},
+		"n":         {V: math.NaN(), Low: math.NaN(), High: math.NaN()},
+		"fairness.g.accuracy.p_value": {V: 0.001, Low: math.NaN(), High: math.NaN()},
 	}
 	hint := func(metric string) string { return " (hint for " + metric + ")" }
 	tests := []struct {
@@ -238,20 +242,32 @@ func TestEvaluate(t *testing.T) {
 		rule          configs.Rule
 		outcome       string
 		reason        string
+		finding       string
 		passed, faild int
 	}{
-		{"pass", configs.Rule{Metric: "a", Min: f(0.5), Max: f(1)}, reports.Pass, "a = 0.8 is ≥ 0.5 and ≤ 1", 1, 0},
-		{"below", configs.Rule{Metric: "a", Min: f(0.85)}, reports.Fail, "a = 0.8 is below the minimum 0.85", 0, 1},
-		{"above", configs.Rule{Metric: "a", Max: f(0.5)}, reports.Fail, "a = 0.8 is above the maximum 0.5", 0, 1},
-		{"missing", configs.Rule{Metric: "b", Min: f(0)}, reports.NotEvaluated, "metric could not be computed (hint for b)", 0, 1},
-		{"NaN, optional", configs.Rule{Metric: "n", Min: f(0), Optional: true}, reports.NotEvaluated, "metric could not be computed (hint for n); optional, so it does not block", 1, 0},
+		{"pass", configs.Rule{Metric: "a", Min: f(0.5), Max: f(1)}, reports.Pass, "a = 0.8 is ≥ 0.5 and ≤ 1", "", 1, 0},
+		{"below, interval reaches the minimum", configs.Rule{Metric: "a", Min: f(0.85)}, reports.Fail,
+			"a = 0.8 is below the minimum 0.85, but a's interval [0.7, 0.9] reaches up to it: too little data to show the true value is at least 0.85", reports.FindingTooLittleData, 0, 1},
+		{"above, whole interval above", configs.Rule{Metric: "a", Max: f(0.5)}, reports.Fail,
+			"a = 0.8 is above the maximum 0.5, and so is all of a's interval [0.7, 0.9]: evidence that the true value is above 0.5", reports.FindingEvidence, 0, 1},
+		{"below, whole interval below", configs.Rule{Metric: "a", Min: f(0.95)}, reports.Fail,
+			"a = 0.8 is below the minimum 0.95, and so is all of a's interval [0.7, 0.9]: evidence that the true value is below 0.95", reports.FindingEvidence, 0, 1},
+		{"ci_high above, interval reaches", configs.Rule{Metric: "a.ci_high", Max: f(0.75)}, reports.Fail,
+			"a.ci_high = 0.9 is above the maximum 0.75, but a's interval [0.7, 0.9] reaches down to it: too little data to show the true value is at most 0.75", reports.FindingTooLittleData, 0, 1},
+		{"ci_low above: evidence", configs.Rule{Metric: "a.ci_low", Max: f(0.6)}, reports.Fail,
+			"a.ci_low = 0.7 is above the maximum 0.6, and so is all of a's interval [0.7, 0.9]: evidence that the true value is above 0.6", reports.FindingEvidence, 0, 1},
+		{"no interval: no finding", configs.Rule{Metric: "c", Max: f(2)}, reports.Fail, "c = 3 is above the maximum 2", "", 0, 1},
+		{"p-value below its minimum: the test rejects", configs.Rule{Metric: "fairness.g.accuracy.p_value", Min: f(0.05)}, reports.Fail,
+			"fairness.g.accuracy.p_value = 0.001 is below the minimum 0.05: the test rejects at that level, evidence of a difference", reports.FindingEvidence, 0, 1},
+		{"missing", configs.Rule{Metric: "b", Min: f(0)}, reports.NotEvaluated, "metric could not be computed (hint for b)", "", 0, 1},
+		{"NaN, optional", configs.Rule{Metric: "n", Min: f(0), Optional: true}, reports.NotEvaluated, "metric could not be computed (hint for n); optional, so it does not block", "", 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := reports.Evaluate([]configs.Rule{tt.rule}, values, hint)
 			rr := g.Rules[0]
-			if rr.Outcome != tt.outcome || rr.Reason != tt.reason || g.Passed != tt.passed || g.Failed != tt.faild {
-				t.Errorf("got %s %q (%d/%d), want %s %q (%d/%d)", rr.Outcome, rr.Reason, g.Passed, g.Failed, tt.outcome, tt.reason, tt.passed, tt.faild)
+			if rr.Outcome != tt.outcome || rr.Reason != tt.reason || rr.Finding != tt.finding || g.Passed != tt.passed || g.Failed != tt.faild {
+				t.Errorf("got %s %q %q (%d/%d),\nwant %s %q %q (%d/%d)", rr.Outcome, rr.Reason, rr.Finding, g.Passed, g.Failed, tt.outcome, tt.reason, tt.finding, tt.passed, tt.faild)
 			}
 			if want := map[bool]string{true: reports.Block, false: reports.Allow}[tt.faild > 0]; g.Verdict() != want {
 				t.Errorf("verdict %s, want %s", g.Verdict(), want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -16,6 +17,18 @@ const (
 	Pass         = "pass"
 	Fail         = "fail"
 	NotEvaluated = "not_evaluated"
+)
+
+// What a failed rule's interval says about the failure.
+const (
+	// FindingEvidence: the metric's whole interval is beyond the
+	// threshold (or a test of equality rejected): evidence that the true
+	// value breaks the rule, not only the observed one.
+	FindingEvidence = "evidence"
+	// FindingTooLittleData: the observed value breaks the rule but its
+	// interval reaches the passing side: the data are too few to show the
+	// true value keeps to the rule, and too few to show it does not.
+	FindingTooLittleData = "too_little_data"
 )
 
 // Gate is the outcome of every gate rule.
@@ -45,6 +58,10 @@ type RuleResult struct {
 	Outcome string `json:"outcome"`
 	// Reason is a one-line human explanation of the outcome.
 	Reason string `json:"reason"`
+	// Finding, for a failed rule on a metric with an interval or on a
+	// test's p-value, is FindingEvidence or FindingTooLittleData; empty
+	// otherwise. Both block.
+	Finding string `json:"finding,omitempty"`
 }
 
 type ruleResultJSON struct {
@@ -58,11 +75,12 @@ type ruleResultJSON struct {
 	High        *float64 `json:"ci_high"`
 	Outcome     string   `json:"outcome"`
 	Reason      string   `json:"reason"`
+	Finding     string   `json:"finding,omitempty"`
 }
 
 // MarshalJSON writes undefined values as null.
 func (r RuleResult) MarshalJSON() ([]byte, error) {
-	return json.Marshal(ruleResultJSON{r.Metric, r.Min, r.Max, r.Optional, r.Description, metrics.Finite(r.Observed), metrics.Finite(r.Low), metrics.Finite(r.High), r.Outcome, r.Reason})
+	return json.Marshal(ruleResultJSON{r.Metric, r.Min, r.Max, r.Optional, r.Description, metrics.Finite(r.Observed), metrics.Finite(r.Low), metrics.Finite(r.High), r.Outcome, r.Reason, r.Finding})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -71,7 +89,7 @@ func (r *RuleResult) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*r = RuleResult{w.Metric, w.Min, w.Max, w.Optional, w.Description, metrics.OrNaN(w.Observed), metrics.OrNaN(w.Low), metrics.OrNaN(w.High), w.Outcome, w.Reason}
+	*r = RuleResult{w.Metric, w.Min, w.Max, w.Optional, w.Description, metrics.OrNaN(w.Observed), metrics.OrNaN(w.Low), metrics.OrNaN(w.High), w.Outcome, w.Reason, w.Finding}
 	return nil
 }
 
@@ -98,6 +116,9 @@ func Evaluate(rules []configs.Rule, values map[string]Value, hint func(metric st
 		default:
 			rr.Observed, rr.Low, rr.High = val.V, val.Low, val.High
 			rr.Outcome, rr.Reason = judge(rule, val.V)
+			if rr.Outcome == Fail {
+				rr.Finding, rr.Reason = finding(rule, val.V, values, rr.Reason)
+			}
 		}
 		if rr.Outcome == Pass || (rr.Outcome == NotEvaluated && rule.Optional) {
 			g.Passed++
@@ -156,11 +177,98 @@ func notEvaluatedHint(metric string, r *Report) string {
 			return " (no production model in the config)"
 		}
 	case strings.HasPrefix(metric, "fairness."):
-		return " (fewer than two groups of at least min_group_size)"
+		return fairnessHint(metric, r)
 	case strings.HasPrefix(metric, "accuracy.task."):
 		return " (no scored results in that task)"
 	}
 	return ""
+}
+
+// finding says what a failed rule's interval shows (see FindingEvidence),
+// and extends reason with it: a rule on path, path.ci_low or path.ci_high
+// reads path's interval; a minimum on a p-value that failed is a test
+// that rejected. It returns "" and reason unchanged when there is nothing
+// to read.
+func finding(rule configs.Rule, v float64, values map[string]Value, reason string) (string, string) {
+	base := rule.Metric
+	for _, suffix := range []string{".ci_low", ".ci_high"} {
+		if b, ok := strings.CutSuffix(base, suffix); ok {
+			if _, has := values[b]; has {
+				base = b
+			}
+		}
+	}
+	m, _ := Lookup(base)
+	above := rule.Max != nil && v > *rule.Max
+	if m.Unit == UnitPValue && !above {
+		return FindingEvidence, reason + ": the test rejects at that level, evidence of a difference"
+	}
+	bv, ok := values[base]
+	if !ok || math.IsNaN(bv.Low) || math.IsNaN(bv.High) {
+		return "", reason
+	}
+	noun := "the true value"
+	if strings.HasPrefix(base, "fairness.") {
+		switch m.Unit {
+		case UnitDifference:
+			noun = "the gap"
+		case UnitRatio:
+			noun = "the ratio"
+		}
+	}
+	interval := fmt.Sprintf("[%s, %s]", FormatNumber(bv.Low), FormatNumber(bv.High))
+	if above {
+		if bv.Low > *rule.Max {
+			return FindingEvidence, fmt.Sprintf("%s, and so is all of %s's interval %s: evidence that %s is above %s", reason, base, interval, noun, FormatNumber(*rule.Max))
+		}
+		return FindingTooLittleData, fmt.Sprintf("%s, but %s's interval %s reaches down to it: too little data to show %s is at most %s", reason, base, interval, noun, FormatNumber(*rule.Max))
+	}
+	if bv.High < *rule.Min {
+		return FindingEvidence, fmt.Sprintf("%s, and so is all of %s's interval %s: evidence that %s is below %s", reason, base, interval, noun, FormatNumber(*rule.Min))
+	}
+	return FindingTooLittleData, fmt.Sprintf("%s, but %s's interval %s reaches up to it: too little data to show %s is at least %s", reason, base, interval, noun, FormatNumber(*rule.Min))
+}
+
+// fairnessHint says why a fairness metric could not be computed, from the
+// reasons its columns' disparities give.
+func fairnessHint(metric string, r *Report) string {
+	// A per-column path names one column; a path over all columns
+	// (fairness.accuracy.gap) reads every column.
+	perColumn := slices.ContainsFunc(r.Metrics.Fairness, func(c metrics.FairnessColumn) bool {
+		return strings.HasPrefix(metric, "fairness."+c.Column+".")
+	})
+	var whys []string
+	for _, c := range r.Metrics.Fairness {
+		rest, ok := strings.CutPrefix(metric, "fairness."+c.Column+".")
+		if !perColumn {
+			rest, ok = strings.TrimPrefix(metric, "fairness."), true
+		}
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		var wanted []string
+		switch name {
+		case "demographic_parity_difference", "disparate_impact":
+			wanted = []string{"selection_rate"}
+		case "equalized_odds_difference":
+			wanted = []string{"tpr", "fpr"}
+		default:
+			wanted = []string{name}
+		}
+		for _, d := range c.Disparities {
+			if slices.Contains(wanted, d.Metric) && d.Why != "" {
+				whys = append(whys, d.Metric+" of "+c.Column+": "+d.Why)
+			}
+		}
+		if len(c.Disparities) == 1 && name != "accuracy" {
+			whys = append(whys, c.Column+" has no positive label to compute "+name+" with")
+		}
+	}
+	if len(whys) == 0 {
+		return " (no fairness column computed it)"
+	}
+	return " (" + strings.Join(whys, "; ") + ")"
 }
 
 func judge(rule configs.Rule, v float64) (outcome, reason string) {
@@ -208,6 +316,12 @@ func CheckVerdict(r *Report) error {
 			failed++
 		default:
 			return fmt.Errorf("gate rule %s has outcome %q, not %s, %s or %s", rule.Metric, rule.Outcome, Pass, Fail, NotEvaluated)
+		}
+		switch {
+		case rule.Finding != "" && rule.Outcome != Fail:
+			return fmt.Errorf("gate rule %s has finding %q but outcome %s", rule.Metric, rule.Finding, rule.Outcome)
+		case rule.Finding != "" && rule.Finding != FindingEvidence && rule.Finding != FindingTooLittleData:
+			return fmt.Errorf("gate rule %s has finding %q, not %s or %s", rule.Metric, rule.Finding, FindingEvidence, FindingTooLittleData)
 		}
 	}
 	switch {

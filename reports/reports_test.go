@@ -111,7 +111,7 @@ func TestCheckRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = reports.CheckRules(cfg)
-	for _, want := range []string{`gate rule 7: unknown metric "acuracy"`, `gate rule 8: unknown metric "fairness.gender.accuracy.gap" ("gender" is not in fairness.groups)`, "--list-metrics"} {
+	for _, want := range []string{`gate rule 7: unknown metric "acuracy"`, `gate rule 8: unknown metric "fairness.gender.accuracy.gap" ("gender" is not in fairness.groups;`, "--list-metrics"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckRules error %v does not contain %q", err, want)
 		}

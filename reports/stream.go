@@ -31,7 +31,7 @@ type ModelTally struct {
 // fairness it also tallies cfg's fairness groups and intersections and,
 // under method label, the label pairs (a production model needs neither).
 func NewModelTally(cfg *configs.Config, fairness bool) *ModelTally {
-	opts := metrics.FairnessOptions{Options: MetricOptions(cfg), PositiveLabel: cfg.Scoring.PositiveLabel}
+	opts := metrics.FairnessOptions{Options: MetricOptions(cfg), PositiveLabel: cfg.Scoring.PositiveLabel, MinRateDenominator: cfg.Fairness.MinRateDenominator}
 	var columns []string
 	if fairness {
 		columns, opts.Intersections = cfg.Fairness.Groups, cfg.Fairness.Intersections

@@ -46,7 +46,7 @@ func weeklyReport(w int, model string, k, n, errs int, gap float64) *reports.Rep
 			DemographicParityDifference: metrics.Estimate{Value: 0, Low: 0, High: 0},
 			DisparateImpact:             metrics.Estimate{Value: 1, Low: 1, High: 1},
 			EqualizedOddsDifference:     metrics.Estimate{Value: 0, Low: 0, High: 0},
-			Level:                       0.95, Resamples: 2000, Seed: 1, Warnings: metrics.Warnings{},
+			Level:                       0.95, Intervals: metrics.IntervalsSimultaneous, Warnings: metrics.Warnings{},
 		}}},
 		Timing: reports.Timing{StartedAt: finished.Add(-10 * time.Minute), FinishedAt: finished, Seconds: 600},
 	}
