@@ -229,11 +229,11 @@ func TestHistoryDefaults(t *testing.T) {
 func TestEvaluate(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	values := map[string]reports.Value{
-		"a":         {V: 0.8, Low: 0.7, High: 0.9},
-		"a.ci_low":  {V: 0.7, Low: math.NaN(), High: math.NaN()},
-		"a.ci_high": {V: 0.9, Low: math.NaN(), High: math.NaN()},
-		"c":         {V: 3, Low: math.NaN(), High: math.NaN()},
-		"n":         {V: math.NaN(), Low: math.NaN(), High: math.NaN()},
+		"a":                           {V: 0.8, Low: 0.7, High: 0.9},
+		"a.ci_low":                    {V: 0.7, Low: math.NaN(), High: math.NaN()},
+		"a.ci_high":                   {V: 0.9, Low: math.NaN(), High: math.NaN()},
+		"c":                           {V: 3, Low: math.NaN(), High: math.NaN()},
+		"n":                           {V: math.NaN(), Low: math.NaN(), High: math.NaN()},
 		"fairness.g.accuracy.p_value": {V: 0.001, Low: math.NaN(), High: math.NaN()},
 	}
 	hint := func(metric string) string { return " (hint for " + metric + ")" }
