@@ -12,11 +12,17 @@
 // the normal approximation, stays inside [0, 1] and keeps its coverage for
 // rates near 0 or 1 and for small n.
 //
-// Derived statistics — fairness gaps and ratios, regression deltas — carry
-// percentile bootstrap intervals with a recorded seed and resample count
-// (Options.Seed, Options.Resamples). The bootstrap never touches rows: a
-// resample of a group's rows is a multinomial draw over the group's cells
-// (GroupCounts), and a resample of paired items one over the four pair
+// Fairness gaps and ratios carry simultaneous intervals, not bootstrap
+// ones: each compared group's Wilson interval is at the Šidák level
+// Level^(1/k), and a gap's interval runs from the largest lower bound minus
+// the smallest upper bound (at least 0) to the largest upper bound minus
+// the smallest lower bound, so it covers the true gap at least at Level
+// whatever that gap is, 0 included (FairnessColumn says why a bootstrap of
+// a maximum minus a minimum cannot). Each fairness metric also carries a
+// test that the groups share one rate (HomogeneityTest). Regression deltas
+// carry percentile bootstrap intervals with a recorded seed and resample
+// count (Options.Seed, Options.Resamples). The bootstrap never touches
+// rows: a resample of paired items is a multinomial draw over the four pair
 // categories (PairCounts), drawn as conditional binomials, so its cost is
 // independent of the number of results. Exact tests (BinomTest,
 // McNemarExact) follow R's binom.test; PassAtK is the unbiased estimator of
@@ -29,7 +35,7 @@
 // state does not depend on the order of adds (the token-F1 sum is a
 // correctly rounded Shewchuk sum), and each has a Merge that is exact: the
 // tallies of shards, merged in any order and grouping, report what one
-// pass over the union reports, bit for bit, bootstrap intervals included.
+// pass over the union reports, bit for bit, intervals and tests included.
 // Merging tallies made with different options is an error wrapping
 // ErrMergeMismatch.
 //
