@@ -176,25 +176,25 @@ func ProportionBlockRate(n int, p float64, b Bound, limits Passing, level float6
 	return min(1, blocked)
 }
 
-// SmallestN is the smallest n in [1, maxN] for which ok(n) holds, found
-// by doubling and then bisection, so it assumes ok is false below some n
-// and true from there on; false when ok(maxN) is false. For an exact
+// SmallestN is the smallest n in [minN, maxN] for which ok(n) holds,
+// found by doubling from minN and then bisection, so it assumes ok is
+// false below some n and true from there on; false when none is found. For an exact
 // test the chance of blocking is not monotone in n (it saw-tooths with
 // the lattice of k/n), so the n found is where the trend crosses the
 // target, and a neighbour can fall a little short of it: print the
 // figure at the n found.
-func SmallestN(ok func(n int) bool, maxN int) (int, bool) {
-	if maxN < 1 {
+func SmallestN(ok func(n int) bool, minN, maxN int) (int, bool) {
+	minN = max(1, minN)
+	if maxN < minN {
 		return 0, false
 	}
-	hi := 1
+	lo, hi := minN-1, minN // ok(lo) is false, or lo is below minN
 	for !ok(hi) {
 		if hi >= maxN {
 			return 0, false
 		}
-		hi = min(2*hi, maxN)
+		lo, hi = hi, min(2*hi, maxN)
 	}
-	lo := hi / 2 // ok(lo) is false, or lo is 0
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
 		if ok(mid) {

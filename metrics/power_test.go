@@ -72,12 +72,15 @@ func TestPowerBadDesign(t *testing.T) {
 
 func TestSmallestN(t *testing.T) {
 	for _, want := range []int{1, 2, 3, 17, 1000, 65537} {
-		if got, ok := SmallestN(func(n int) bool { return n >= want }, 1<<20); !ok || got != want {
+		if got, ok := SmallestN(func(n int) bool { return n >= want }, 1, 1<<20); !ok || got != want {
 			t.Errorf("SmallestN(n >= %d) = %d, %v", want, got, ok)
 		}
 	}
-	if _, ok := SmallestN(func(n int) bool { return false }, 1000); ok {
+	if _, ok := SmallestN(func(n int) bool { return false }, 1, 1000); ok {
 		t.Error("SmallestN found an n where none exists")
+	}
+	if got, ok := SmallestN(func(n int) bool { return true }, 30, 1000); !ok || got != 30 {
+		t.Errorf("SmallestN from 30 = %d, %v, want 30", got, ok)
 	}
 }
 

@@ -147,6 +147,13 @@ func dryRun(e *env, cfgPath string, p *pipeline.Plan) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, "every prompt rendered; no model was called")
+	warnings, err := p.PowerWarnings(pipeline.Assumptions{})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(e.stdout, "warning: %s\n", safe(w))
+	}
 	return nil
 }
 
