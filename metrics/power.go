@@ -247,38 +247,52 @@ func (d FairnessDesign) Check() error {
 	return nil
 }
 
-// FairnessBlockRate simulates sims fairness analyses of design d: each
-// draws every group's number of correct results from its binomial, runs
-// the counts through FairnessFromCounts with opts (for column "g", the
-// groups named g1, g2, …), and asks blocked whether the gate blocks on
-// the column. It returns the share blocked, in [0, 1], and its Monte Carlo
-// standard error. The draws are seeded with seed; each analysis's
-// bootstrap with opts.Seed, as a report's is. It costs sims ×
-// FairnessFromCounts.
-func FairnessBlockRate(d FairnessDesign, opts FairnessOptions, sims int, seed uint64, blocked func(FairnessColumn) bool) (rate, stderr float64, err error) {
-	if err := d.Check(); err != nil {
-		return math.NaN(), math.NaN(), err
+// FairnessBlockRate simulates sims fairness analyses of one or more
+// group columns, named columns, whose truths are designs (one each): each
+// analysis draws every group's number of correct results from its
+// binomial, runs each column's counts through FairnessFromCounts with opts
+// (the groups named g1, g2, …), and asks blocked whether the gate blocks
+// on those columns. Columns are drawn independently, as they are when
+// groups are assigned independently of each other. It returns the share
+// blocked, in [0, 1], and its Monte Carlo standard error. The draws are
+// seeded with seed; each analysis's bootstrap with opts.Seed, as a
+// report's is. It costs sims × FairnessFromCounts per column.
+func FairnessBlockRate(columns []string, designs []FairnessDesign, opts FairnessOptions, sims int, seed uint64, blocked func([]FairnessColumn) bool) (rate, stderr float64, err error) {
+	if len(columns) != len(designs) || len(columns) == 0 {
+		return math.NaN(), math.NaN(), fmt.Errorf("%w: %d columns but %d designs", ErrDesign, len(columns), len(designs))
+	}
+	for i, d := range designs {
+		if err := d.Check(); err != nil {
+			return math.NaN(), math.NaN(), fmt.Errorf("column %s: %w", columns[i], err)
+		}
 	}
 	if sims < 1 {
 		return math.NaN(), math.NaN(), fmt.Errorf("%w: %d simulations, want at least 1", ErrDesign, sims)
 	}
 	src := rand.NewPCG(seed, 0xfa1e)
-	groups := make([]GroupCounts, len(d.Sizes))
+	groups := make([][]GroupCounts, len(designs))
+	for i, d := range designs {
+		groups[i] = make([]GroupCounts, len(d.Sizes))
+	}
+	fcs := make([]FairnessColumn, len(designs))
 	hits := 0
 	for range sims {
-		for i, n := range d.Sizes {
-			k := 0
-			switch p := d.Rates[i]; {
-			case p >= 1:
-				k = n
-			case p > 0:
-				k = int(distuv.Binomial{N: float64(n), P: p, Src: src}.Rand())
+		for c, d := range designs {
+			for i, n := range d.Sizes {
+				k := 0
+				switch p := d.Rates[i]; {
+				case p >= 1:
+					k = n
+				case p > 0:
+					k = int(distuv.Binomial{N: float64(n), P: p, Src: src}.Rand())
+				}
+				groups[c][i] = GroupCounts{Value: fmt.Sprintf("g%d", i+1)}
+				groups[c][i].Cells[CellIndex(true, false, false)] = k
+				groups[c][i].Cells[CellIndex(false, false, false)] = n - k
 			}
-			groups[i] = GroupCounts{Value: fmt.Sprintf("g%d", i+1)}
-			groups[i].Cells[CellIndex(true, false, false)] = k
-			groups[i].Cells[CellIndex(false, false, false)] = n - k
+			fcs[c] = FairnessFromCounts([]string{columns[c]}, groups[c], opts)
 		}
-		if blocked(FairnessFromCounts([]string{"g"}, groups, opts)) {
+		if blocked(fcs) {
 			hits++
 		}
 	}

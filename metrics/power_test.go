@@ -166,8 +166,8 @@ func TestFairnessBlockRateExactRange(t *testing.T) {
 			want := 1 - pass
 			threshold := (float64(c.w) + 0.5) / float64(c.n)
 			opts := FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 1, Resamples: 100, Seed: 1}}
-			got, se, err := FairnessBlockRate(OneGroupBehind(c.k, c.n, c.p, 0), opts, 2000, 7, func(fc FairnessColumn) bool {
-				return !(fc.Disparities[0].Gap.Value <= threshold)
+			got, se, err := FairnessBlockRate([]string{"g"}, []FairnessDesign{OneGroupBehind(c.k, c.n, c.p, 0)}, opts, 2000, 7, func(fc []FairnessColumn) bool {
+				return !(fc[0].Disparities[0].Gap.Value <= threshold)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -182,17 +182,53 @@ func TestFairnessBlockRateExactRange(t *testing.T) {
 
 func TestFairnessBlockRateDesign(t *testing.T) {
 	opts := FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 1, Resamples: 100}}
-	never := func(FairnessColumn) bool { return false }
+	never := func([]FairnessColumn) bool { return false }
 	for _, d := range []FairnessDesign{OneGroupBehind(1, 100, 0.8, 0), OneGroupBehind(3, 0, 0.8, 0), OneGroupBehind(3, 100, 0.1, 0.2), {Sizes: []int{5, 5}, Rates: []float64{0.5}}} {
-		if _, _, err := FairnessBlockRate(d, opts, 10, 1, never); err == nil {
+		if _, _, err := FairnessBlockRate([]string{"g"}, []FairnessDesign{d}, opts, 10, 1, never); err == nil {
 			t.Errorf("design %+v accepted", d)
 		}
 	}
 	// A gap of 0.5 between groups of 200 is always seen; no gap never
 	// exceeds a threshold of 1.
-	always, _, _ := FairnessBlockRate(OneGroupBehind(2, 200, 0.9, 0.5), opts, 50, 1, func(fc FairnessColumn) bool { return fc.Disparities[0].Gap.Low > 0.2 })
-	none, _, _ := FairnessBlockRate(OneGroupBehind(4, 50, 0.8, 0), opts, 50, 1, func(fc FairnessColumn) bool { return fc.Disparities[0].Gap.High > 1 })
+	always, _, _ := FairnessBlockRate([]string{"g"}, []FairnessDesign{OneGroupBehind(2, 200, 0.9, 0.5)}, opts, 50, 1, func(fc []FairnessColumn) bool { return fc[0].Disparities[0].Gap.Low > 0.2 })
+	none, _, _ := FairnessBlockRate([]string{"g"}, []FairnessDesign{OneGroupBehind(4, 50, 0.8, 0)}, opts, 50, 1, func(fc []FairnessColumn) bool { return fc[0].Disparities[0].Gap.High > 1 })
+	if _, _, err := FairnessBlockRate([]string{"a", "b"}, []FairnessDesign{OneGroupBehind(2, 50, 0.8, 0)}, opts, 10, 1, never); err == nil {
+		t.Error("two columns with one design accepted")
+	}
 	if always != 1 || none != 0 {
 		t.Errorf("got block rates %g and %g, want 1 and 0", always, none)
+	}
+}
+
+// TestFairnessBlockRateColumns checks the simulation of several columns
+// at once: a rule on the worst column's gap blocks unless every column
+// passes, 1 − Π(1 − P_c) for independent columns, each P_c the exact
+// range probability of TestFairnessBlockRateExactRange.
+func TestFairnessBlockRateColumns(t *testing.T) {
+	exact := func(k, n int, p float64, w int) float64 {
+		pass := 0.0
+		for j := 0; j <= n; j++ {
+			hi := binomCDF(j+w, n, p)
+			pass += math.Pow(hi-binomCDF(j-1, n, p), float64(k)) - math.Pow(hi-binomCDF(j, n, p), float64(k))
+		}
+		return 1 - pass
+	}
+	const threshold = 0.105 // 10.5 results in 100, 21 in 200
+	want := 1 - (1-exact(4, 100, 0.8, 10))*(1-exact(2, 200, 0.8, 21))
+	opts := FairnessOptions{Options: Options{Level: 0.95, MinGroupSize: 1, Resamples: 100, Seed: 1}}
+	got, se, err := FairnessBlockRate([]string{"a", "b"}, []FairnessDesign{OneGroupBehind(4, 100, 0.8, 0), OneGroupBehind(2, 200, 0.8, 0)}, opts, 2000, 3, func(fcs []FairnessColumn) bool {
+		for _, fc := range fcs {
+			if !(fc.Disparities[0].Gap.Value <= threshold) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("worst of two columns blocks %.4f (±%.4f), exact %.4f", got, se, want)
+	if math.Abs(got-want) > 4*se+0.005 {
+		t.Errorf("simulated %.4f, exact %.4f (standard error %.4f)", got, want, se)
 	}
 }

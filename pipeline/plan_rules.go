@@ -93,8 +93,9 @@ type RulePlan struct {
 	// (0 when computed).
 	Blocked, StdErr float64
 	// Caught is the chance a model missing it by Drop is blocked (NaN
-	// when not planned for the rule), with Drop.
-	Caught, Drop float64
+	// when not planned for the rule), with Drop and its Monte Carlo
+	// standard error.
+	Caught, Drop, CaughtStdErr float64
 	// PassN is the smallest n (items, results, or results per group) at
 	// which a model meeting the assumption passes with at least Target
 	// probability, 0 when no n up to the search limit does; CatchN the same
@@ -186,7 +187,7 @@ func PlanRules(cfg *configs.Config, sizes Sizes, a Assumptions) []RulePlan {
 	for i, rule := range cfg.Gate {
 		p := RulePlan{Index: i + 1, Rule: rule, Target: a.Power, Caught: math.NaN(), Blocked: math.NaN()}
 		planRule(cfg, sizes, a, &p)
-		p.Searched = a.SearchN && p.Planned
+		p.Searched = a.SearchN && p.Planned && !strings.HasPrefix(rule.Metric, "fairness.accuracy.")
 		out = append(out, p)
 	}
 	return out
@@ -264,7 +265,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 		planFairness(cfg, sizes, a, p, strings.Replace(source, "--discordance", "--base-rate", 1))
 		return
 	default:
-		p.Why = "the planner models regression.accuracy.delta, regression.mcnemar_p (a minimum), accuracy and fairness.<column>.accuracy rules"
+		p.Why = "the planner models regression.accuracy.delta (and its bounds), a minimum on regression.mcnemar_p, accuracy (and its bounds) and the accuracy rules of fairness group columns"
 		return
 	}
 	p.Planned = true
@@ -285,45 +286,73 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 	}
 }
 
-// planFairness plans a rule on fairness.<column>.accuracy…: it simulates
-// the column's groups, all at the base rate (truly fair) or one of them
-// Drop behind, through metrics.FairnessFromCounts and the gate itself.
+// planFairness plans a rule on fairness.<column>.accuracy… or on the
+// worst column, fairness.accuracy…: it simulates the column's groups, all
+// at the base rate (truly fair) or one of them Drop behind, through
+// metrics.FairnessFromCounts and the gate itself.
 func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, source string) {
-	var column string
-	for c := range sizes.Groups {
-		if strings.HasPrefix(p.Rule.Metric, "fairness."+c+".accuracy.") && len(c) > len(column) {
-			column = c
+	var columns []string
+	worst := strings.HasPrefix(p.Rule.Metric, "fairness.accuracy.")
+	if worst {
+		for c, g := range sizes.Groups {
+			if len(g) >= 2 {
+				columns = append(columns, c)
+			}
+		}
+		slices.Sort(columns)
+	} else {
+		column := ""
+		for c := range sizes.Groups {
+			if strings.HasPrefix(p.Rule.Metric, "fairness."+c+".accuracy.") && len(c) > len(column) {
+				column = c
+			}
+		}
+		if column != "" {
+			columns = []string{column}
 		}
 	}
-	if column == "" {
-		p.Why = "the planner models the accuracy rules of one fairness group column (fairness.<column>.accuracy.…)"
+	if len(columns) == 0 {
+		p.Why = "the planner models the accuracy rules of fairness group columns with two groups or more (fairness.<column>.accuracy.… and fairness.accuracy.…), not intersections or the rates a positive label adds"
 		return
 	}
-	groups := sizes.Groups[column]
-	if len(groups) < 2 {
-		p.Why = fmt.Sprintf("column %s has %d groups in the eval set", column, len(groups))
+	if g := sizes.Groups[columns[0]]; len(g) < 2 {
+		p.Why = fmt.Sprintf("column %s has %d groups in the eval set", columns[0], len(g))
 		return
 	}
 	opts := metrics.FairnessOptions{Options: reports.MetricOptions(cfg)}
-	blocked := func(fc metrics.FairnessColumn) bool {
-		fc.Column, fc.Columns = column, []string{column}
+	blocked := func(fcs []metrics.FairnessColumn) bool {
 		rep := &reports.Report{}
-		rep.Metrics.Fairness = []metrics.FairnessColumn{fc}
+		rep.Metrics.Fairness = fcs
 		g := reports.Evaluate([]configs.Rule{p.Rule}, reports.Values(rep), nil)
 		return g.Rules[0].Outcome != reports.Pass
 	}
-	sim := func(d metrics.FairnessDesign, sims int) (float64, float64) {
-		r, se, err := metrics.FairnessBlockRate(d, opts, sims, 1, blocked)
+	sim := func(designs []metrics.FairnessDesign) (float64, float64) {
+		r, se, err := metrics.FairnessBlockRate(columns, designs, opts, a.Sims, 1, blocked)
 		if err != nil {
 			return math.NaN(), math.NaN()
 		}
 		return r, se
 	}
+	fair := make([]metrics.FairnessDesign, len(columns))
+	var sizeText []string
+	for i, c := range columns {
+		g := sizes.Groups[c]
+		fair[i] = metrics.FairnessDesign{Sizes: g, Rates: slices.Repeat([]float64{a.BaseRate}, len(g))}
+		sizeText = append(sizeText, sizeList(g))
+	}
 	p.Planned = true
-	p.Unit, p.Size = "group sizes", sizeList(groups)
+	p.Unit, p.Size = "group sizes", strings.Join(sizeText, "; ")
 	p.Given = fmt.Sprintf("every group's accuracy %s (%s), %d simulations", reports.FormatNumber(a.BaseRate), source, a.Sims)
-	fair := metrics.FairnessDesign{Sizes: groups, Rates: slices.Repeat([]float64{a.BaseRate}, len(groups))}
-	p.Blocked, p.StdErr = sim(fair, a.Sims)
+	if worst {
+		p.Unit = "group sizes of " + strings.Join(columns, "; ")
+		p.Given += ", columns independent"
+	}
+	p.Blocked, p.StdErr = sim(fair)
+	if worst || !a.SearchN {
+		// The worst-column rules are planned at the set's sizes only; the
+		// warnings need no more than Blocked.
+		return
+	}
 	p.Drop = a.Drop
 	if p.Drop == 0 {
 		p.Drop = 0.1
@@ -331,13 +360,11 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 			p.Drop = *p.Rule.Max + 0.05
 		}
 	}
+	groups := fair[0].Sizes
 	if p.Drop < a.BaseRate {
-		behind := slices.Clone(fair.Rates)
+		behind := slices.Clone(fair[0].Rates)
 		behind[len(behind)-1] -= p.Drop
-		p.Caught, _ = sim(metrics.FairnessDesign{Sizes: groups, Rates: behind}, a.Sims)
-	}
-	if !a.SearchN {
-		return
+		p.Caught, p.CaughtStdErr = sim([]metrics.FairnessDesign{{Sizes: groups, Rates: behind}})
 	}
 	k := len(groups)
 	search := func(ok func(size int) bool) int {
@@ -362,12 +389,12 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 		return hi
 	}
 	p.PassN = search(func(s int) bool {
-		r, _ := sim(metrics.OneGroupBehind(k, s, a.BaseRate, 0), a.Sims)
+		r, _ := sim([]metrics.FairnessDesign{metrics.OneGroupBehind(k, s, a.BaseRate, 0)})
 		return r <= 1-a.Power
 	})
 	if !math.IsNaN(p.Caught) {
 		p.CatchN = search(func(s int) bool {
-			r, _ := sim(metrics.OneGroupBehind(k, s, a.BaseRate, p.Drop), a.Sims)
+			r, _ := sim([]metrics.FairnessDesign{metrics.OneGroupBehind(k, s, a.BaseRate, p.Drop)})
 			return r >= a.Power
 		})
 	}

@@ -184,14 +184,23 @@ func writePlans(w io.Writer, plans []pipeline.RulePlan) {
 		case strings.HasPrefix(p.Rule.Metric, "accuracy"):
 			meets, misses = "a model at that accuracy", fmt.Sprintf("one %s below the minimum", reports.FormatNumber(p.Drop))
 		}
-		se := ""
-		if p.StdErr > 0 {
-			se = fmt.Sprintf(" ±%.1f", 100*p.StdErr)
+		se := func(v float64) string {
+			if v > 0 {
+				return fmt.Sprintf(" ±%.1f", 100*v)
+			}
+			return ""
 		}
-		fmt.Fprintf(w, "  at %s = %s, %s:\n", p.Unit, p.Size, p.Given)
-		fmt.Fprintf(w, "    blocks %-28s %6.1f%%%s\n", meets, 100*p.Blocked, se)
+		fmt.Fprintf(w, "  at %s = %s, %s:\n", p.Unit, safe(p.Size), p.Given)
+		mark := ""
+		if p.Blocked > pipeline.WarnAbove {
+			mark = fmt.Sprintf("  <- above %.0f%%: too few items for this rule", 100*pipeline.WarnAbove)
+		}
+		fmt.Fprintf(w, "    blocks %-28s %6.1f%%%s%s\n", meets, 100*p.Blocked, se(p.StdErr), mark)
 		if !math.IsNaN(p.Caught) {
-			fmt.Fprintf(w, "    blocks %-28s %6.1f%%%s\n", misses, 100*p.Caught, se)
+			fmt.Fprintf(w, "    blocks %-28s %6.1f%%%s\n", misses, 100*p.Caught, se(p.CaughtStdErr))
+		}
+		if !p.Searched {
+			continue
 		}
 		unit := p.Unit
 		if strings.HasPrefix(p.Rule.Metric, "fairness.") {
@@ -206,9 +215,6 @@ func writePlans(w io.Writer, plans []pipeline.RulePlan) {
 		fmt.Fprintf(w, "    to pass %s %.0f%% of the time: %s\n", meets, 100*p.Target, need(p.PassN))
 		if !math.IsNaN(p.Caught) {
 			fmt.Fprintf(w, "    to block %s %.0f%% of the time: %s\n", misses, 100*p.Target, need(p.CatchN))
-		}
-		if wn, ok := p.Warning(); ok {
-			fmt.Fprintf(w, "  warning: %s\n", safe(wn))
 		}
 	}
 }
