@@ -196,6 +196,10 @@ func PlanRules(cfg *configs.Config, sizes Sizes, a Assumptions) []RulePlan {
 func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 	rule := p.Rule
 	level := cfg.Scoring.Confidence
+	if sizes.Results < 1 {
+		p.Why = "the eval set has no rows"
+		return
+	}
 	limits := metrics.Passing{Min: math.Inf(-1), Max: math.Inf(1)}
 	if rule.Min != nil {
 		limits.Min = *rule.Min
@@ -209,7 +213,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 	} else if b, ok := strings.CutSuffix(base, ".ci_high"); ok {
 		base, bound = b, metrics.BoundHigh
 	}
-	source := "assumed; --discordance"
+	source := "assumed"
 	if a.Observed {
 		source = "observed"
 	}
@@ -247,9 +251,9 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 			}
 			acc = min(*rule.Min+0.02, 0.999)
 		}
-		given := "assumed: the minimum + 0.02; --accuracy"
+		given := "assumed: the minimum + 0.02"
 		if a.Accuracy != 0 {
-			given = "assumed; --accuracy"
+			given = "assumed"
 		}
 		p.Unit, p.Size = "n", fmt.Sprint(sizes.Results)
 		p.Given = fmt.Sprintf("true accuracy %s (%s)", reports.FormatNumber(acc), given)
@@ -262,7 +266,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 			}
 		}
 	case strings.HasPrefix(base, "fairness."):
-		planFairness(cfg, sizes, a, p, strings.Replace(source, "--discordance", "--base-rate", 1))
+		planFairness(cfg, sizes, a, p, source)
 		return
 	default:
 		p.Why = "the planner models regression.accuracy.delta (and its bounds), a minimum on regression.mcnemar_p, accuracy (and its bounds) and the accuracy rules of fairness group columns"

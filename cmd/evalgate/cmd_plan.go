@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
@@ -76,6 +77,8 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s on %s (%d rows × %d repeats), level %s\n", safe(cfg.Path), safe(cfg.DatasetPath()), info.Rows, cfg.Run.Repeats, reports.FormatNumber(cfg.Scoring.Confidence))
+		pf.level = cfg.Scoring.Confidence
+		pf.writeAssumptions(e.stdout, "regression", "accuracy", "fairness")
 		writePlans(e.stdout, plans)
 		return nil
 	case "regression":
@@ -88,6 +91,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 			{Metric: "regression.accuracy.delta.ci_high", Min: ptr(0)},
 			{Metric: "regression.mcnemar_p", Min: ptr(1 - pf.level)},
 		}
+		pf.writeAssumptions(e.stdout, "regression")
 		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *n}, pf.a))
 		return nil
 	case "accuracy":
@@ -99,6 +103,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		}
 		cfg := planConfig(pf.level, false)
 		cfg.Gate = []configs.Rule{{Metric: "accuracy", Min: floor}, {Metric: "accuracy.ci_low", Min: floor}}
+		pf.writeAssumptions(e.stdout, "accuracy")
 		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *n}, pf.a))
 		return nil
 	case "fairness":
@@ -119,6 +124,8 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		for i := range sizes {
 			sizes[i] = *size
 		}
+		pf.a.Drop = *gap
+		pf.writeAssumptions(e.stdout, "fairness")
 		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *groups * *size, Groups: map[string][]int{"group": sizes}}, pf.a))
 		return nil
 	}
@@ -145,6 +152,41 @@ func (pf planFlags) check(name string) error {
 		return usageErr("%s: --level %g: want a confidence level in (0, 1), for example 0.95", name, pf.level)
 	}
 	return nil
+}
+
+// writeAssumptions prints the assumptions of the kinds of rule named
+// (regression, accuracy, fairness) and the flags that change them.
+func (pf planFlags) writeAssumptions(w io.Writer, kinds ...string) {
+	var parts []string
+	for _, k := range kinds {
+		switch k {
+		case "regression":
+			parts = append(parts, "--discordance "+reports.FormatNumber(pf.a.Discordance))
+		case "accuracy":
+			acc := "(the rule's minimum + 0.02)"
+			if pf.a.Accuracy != 0 {
+				acc = reports.FormatNumber(pf.a.Accuracy)
+			}
+			parts = append(parts, "--accuracy "+acc)
+		case "fairness":
+			parts = append(parts, "--base-rate "+reports.FormatNumber(pf.a.BaseRate))
+		}
+	}
+	drop := "0.03"
+	switch {
+	case pf.a.Drop != 0:
+		drop = reports.FormatNumber(pf.a.Drop)
+	case slices.Equal(kinds, []string{"fairness"}):
+		drop = "(threshold + 0.05)"
+	case slices.Contains(kinds, "fairness"):
+		drop = "0.03 (fairness: threshold + 0.05)"
+	}
+	dropFlag := "--drop "
+	if slices.Equal(kinds, []string{"fairness"}) {
+		dropFlag = "--gap "
+	}
+	parts = append(parts, dropFlag+drop, "--power "+reports.FormatNumber(pf.a.Power), "--level "+reports.FormatNumber(pf.level))
+	fmt.Fprintf(w, "assumed: %s\n\n", strings.Join(parts, ", "))
 }
 
 // planConfig is the config a question is planned under: the defaults of

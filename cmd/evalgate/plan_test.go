@@ -57,7 +57,7 @@ func TestDryRunPowerWarning(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := "warning: gate rule 4 (regression.accuracy.delta.ci_low >= -0.02): at n = 400 and 10% discordance (assumed; --discordance), identical models fail this rule 75.6% of the time"
+	want := "warning: gate rule 4 (regression.accuracy.delta.ci_low >= -0.02): at n = 400 and 10% discordance (assumed), identical models fail this rule 75.6% of the time"
 	if !strings.Contains(r.stdout, want) {
 		t.Errorf("dry run lacks %q:\n%s", want, r.stdout)
 	}
