@@ -327,8 +327,9 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 	blocked := func(fcs []metrics.FairnessColumn) bool {
 		rep := &reports.Report{}
 		rep.Metrics.Fairness = fcs
-		g := reports.Evaluate([]configs.Rule{p.Rule}, reports.Values(rep), nil)
-		return g.Rules[0].Outcome != reports.Pass
+		// Failed counts what blocks: a failed rule, or one not evaluated
+		// (too few groups of min_group_size) that is not optional.
+		return reports.Evaluate([]configs.Rule{p.Rule}, reports.Values(rep), nil).Failed > 0
 	}
 	sim := func(designs []metrics.FairnessDesign) (float64, float64) {
 		r, se, err := metrics.FairnessBlockRate(columns, designs, opts, a.Sims, 1, blocked)

@@ -79,3 +79,21 @@ func TestPlanRulesNotPlanned(t *testing.T) {
 		t.Errorf("regression rule without production: planned %v, why %q", p.Planned, p.Why)
 	}
 }
+
+// TestPlanFairnessTooSmall checks that groups below min_group_size make a
+// rule not evaluated, which blocks unless the rule is optional, as the
+// gate does.
+func TestPlanFairnessTooSmall(t *testing.T) {
+	sizes := Sizes{Results: 40, Groups: map[string][]int{"region": {20, 20}}}
+	for _, optional := range []bool{false, true} {
+		cfg := planTestConfig(configs.Rule{Metric: "fairness.region.accuracy.gap", Max: f(0.5), Optional: optional})
+		p := PlanRules(cfg, sizes, Assumptions{Sims: 20})[0]
+		want := 1.0
+		if optional {
+			want = 0
+		}
+		if !p.Planned || p.Blocked != want {
+			t.Errorf("optional %v: planned %v, blocked %g, want %g", optional, p.Planned, p.Blocked, want)
+		}
+	}
+}
