@@ -2,14 +2,13 @@ package pipeline
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/evalgate/evalgate/datasets"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/reports"
 )
@@ -125,7 +124,7 @@ func (p RulePlan) Warning() (string, bool) {
 		unit = "results per group"
 	}
 	if p.PassN > 0 {
-		s += fmt.Sprintf(" (%s = %d passes it %s of the time; evalgate plan -c shows the rest)", unit, p.PassN, pctRound(p.Target))
+		s += fmt.Sprintf(" (%s = %d passes it %s of the time)", unit, p.PassN, pctRound(p.Target))
 	} else if p.Searched {
 		s += " at any size up to the search limit"
 	}
