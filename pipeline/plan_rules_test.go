@@ -33,7 +33,7 @@ func TestAddPowerWarnings(t *testing.T) {
 		wantFair string
 	}{
 		{"small", 400, []int{60, 60, 60, 60, 60, 60}, "gate rule 1 (regression.accuracy.delta.ci_low >= -0.02): at n = 400 and 24% discordance (observed), identical models fail this rule 87.4% of the time",
-			"gate rule 2 (fairness.region.accuracy.gap <= 0.1): at group sizes = 60, 60, 60, 60, 60, 60 and every group's accuracy 0.8 (observed), 200 simulations, a truly fair model fails this rule"},
+			"gate rule 2 (fairness.region.accuracy.gap <= 0.1): at group sizes = 60, 60, 60, 60, 60, 60 and every group's accuracy 0.8 (observed), 1000 simulations, a truly fair model fails this rule"},
 		{"large", 20000, []int{2000, 2000}, "", ""},
 	}
 	for _, c := range cases {

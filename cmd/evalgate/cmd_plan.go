@@ -17,7 +17,7 @@ const planUsage = `plan -c CONFIG [assumptions]
        evalgate plan regression --n N --margin M [--discordance D] [--drop X]
        evalgate plan accuracy --n N --floor F [--accuracy P] [--drop X]
        evalgate plan fairness --groups K --group-size S --threshold T [--base-rate P] [--gap G]
-common flags: --level L (0.95) --power P (0.8) --sims S (fairness, 200)`
+common flags: --level L (0.95) --power P (0.8) --sims S (fairness, 1000)`
 
 // planFlags are the assumptions every form of plan takes.
 type planFlags struct {
@@ -119,6 +119,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		cfg.Gate = []configs.Rule{
 			{Metric: "fairness.group.accuracy.gap", Max: threshold},
 			{Metric: "fairness.group.accuracy.gap.ci_high", Max: threshold},
+			{Metric: "fairness.group.accuracy.p_value", Min: ptr(1 - pf.level)},
 		}
 		sizes := make([]int, *groups)
 		for i := range sizes {

@@ -19,7 +19,7 @@ func TestPlan(t *testing.T) {
 		{"accuracy", []string{"plan", "accuracy", "--floor", "0.9", "--accuracy", "0.93", "--n", "200"}, exitOK,
 			[]string{"accuracy >= 0.9", "blocks a model at that accuracy        4.2%", "accuracy.ci_low >= 0.9", "74.9%"}},
 		{"fairness", []string{"plan", "fairness", "--groups", "3", "--group-size", "150", "--threshold", "0.2", "--sims", "20"}, exitOK,
-			[]string{"fairness.group.accuracy.gap <= 0.2", "blocks a truly fair model", "group sizes = 150, 150, 150"}},
+			[]string{"fairness.group.accuracy.gap <= 0.2", "blocks a truly fair model", "group sizes = 150, 150, 150", "rule 3: fairness.group.accuracy.p_value >= 0.05"}},
 		{"config", []string{"plan", "-c", filepath.Join("..", "..", "configs", "regression-demo.yaml"), "--sims", "50"}, exitOK,
 			[]string{"400 rows", "rule 4: regression.accuracy.delta.ci_low >= -0.02", "blocks identical models               75.6%  <- above 20%", "rule 3: fairness.accuracy.gap <= 0.2", "columns independent", "rule 5: errors.rate <= 0.01\n  not planned"}},
 		{"no question", []string{"plan"}, exitUsage, []string{"give -c CONFIG, or a question"}},
