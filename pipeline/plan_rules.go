@@ -111,7 +111,7 @@ func (p RulePlan) Warning() (string, bool) {
 	if !p.Planned || !(p.Blocked > WarnAbove) {
 		return "", false
 	}
-	what := "a model at the assumed accuracy fails"
+	what := "a model of that accuracy fails"
 	switch {
 	case strings.HasPrefix(p.Rule.Metric, "regression."):
 		what = "identical models fail"
@@ -252,7 +252,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 		}
 		given := "assumed: the minimum + 0.02"
 		if a.Accuracy != 0 {
-			given = "assumed"
+			given = source
 		}
 		p.Unit, p.Size = "n", fmt.Sprint(sizes.Results)
 		p.Given = fmt.Sprintf("true accuracy %s (%s)", reports.FormatNumber(acc), given)
@@ -509,8 +509,8 @@ func PowerWarnings(cfg *configs.Config, sizes Sizes, a Assumptions) []string {
 
 // addPowerWarnings adds to rep the warnings of a plan made with what the
 // run observed: the regression's discordance and pairs, the accuracy's
-// scored results, each fairness column's group sizes and the overall
-// accuracy as every group's base rate. Each goes with the metric it is
+// scored results and rate, each fairness column's group sizes and the
+// overall accuracy as every group's base rate. Each goes with the metric it is
 // about (regression, accuracy, the fairness column).
 func addPowerWarnings(cfg *configs.Config, rep *reports.Report) {
 	m := &rep.Metrics
@@ -529,6 +529,11 @@ func addPowerWarnings(cfg *configs.Config, rep *reports.Report) {
 			sizes.Results, a.Discordance = reg.Pairs, float64(reg.Discordant)/float64(reg.Pairs)
 			warnings = &reg.Warnings
 		case rule.Metric == "accuracy" || strings.HasPrefix(rule.Metric, "accuracy.ci_"):
+			// How often a model as accurate as this one measured fails:
+			// how fragile the verdict is.
+			if a.Accuracy = m.Accuracy.Overall.Rate; !(a.Accuracy > 0 && a.Accuracy < 1) {
+				continue
+			}
 			warnings = &m.Accuracy.Warnings
 		case strings.HasPrefix(rule.Metric, "fairness."):
 			a.BaseRate = m.Accuracy.Overall.Rate

@@ -25,16 +25,19 @@ func f(v float64) *float64 { return &v }
 func TestAddPowerWarnings(t *testing.T) {
 	ni := configs.Rule{Metric: "regression.accuracy.delta.ci_low", Min: f(-0.02)}
 	gap := configs.Rule{Metric: "fairness.region.accuracy.gap", Max: f(0.1)}
+	floor := configs.Rule{Metric: "accuracy.ci_low", Min: f(0.78)}
 	cases := []struct {
 		name     string
 		pairs    int
 		groups   []int
 		wantReg  string
 		wantFair string
+		wantAcc  string
 	}{
 		{"small", 400, []int{60, 60, 60, 60, 60, 60}, "gate rule 1 (regression.accuracy.delta.ci_low >= -0.02): at n = 400 and 24% discordance (observed), identical models fail this rule 87.4% of the time",
-			"gate rule 2 (fairness.region.accuracy.gap <= 0.1): at group sizes = 60, 60, 60, 60, 60, 60 and every group's accuracy 0.8 (observed), 1000 simulations, a truly fair model fails this rule"},
-		{"large", 20000, []int{2000, 2000}, "", ""},
+			"gate rule 2 (fairness.region.accuracy.gap <= 0.1): at group sizes = 60, 60, 60, 60, 60, 60 and every group's accuracy 0.8 (observed), 1000 simulations, a truly fair model fails this rule",
+			"gate rule 3 (accuracy.ci_low >= 0.78): at n = 400 and true accuracy 0.8 (observed), a model of that accuracy fails this rule"},
+		{"large", 20000, []int{2000, 2000}, "", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func TestAddPowerWarnings(t *testing.T) {
 				groups = append(groups, metrics.FairnessGroup{Value: string(rune('a' + i)), N: n})
 			}
 			rep.Metrics.Fairness = []metrics.FairnessColumn{{Column: "region", Columns: []string{"region"}, Groups: groups}}
-			addPowerWarnings(planTestConfig(ni, gap), rep)
+			addPowerWarnings(planTestConfig(ni, gap, floor), rep)
 			check := func(where string, ws metrics.Warnings, want string) {
 				switch {
 				case want == "" && len(ws) > 0:
@@ -57,7 +60,7 @@ func TestAddPowerWarnings(t *testing.T) {
 			}
 			check("regression", rep.Metrics.Regression.Warnings, c.wantReg)
 			check("fairness", rep.Metrics.Fairness[0].Warnings, c.wantFair)
-			check("accuracy", rep.Metrics.Accuracy.Warnings, "")
+			check("accuracy", rep.Metrics.Accuracy.Warnings, c.wantAcc)
 		})
 	}
 }
