@@ -103,12 +103,16 @@ type RulePlan struct {
 	Target        float64
 	// Searched says PassN and CatchN were searched for (Assumptions.SearchN).
 	Searched bool
+	// Meets says the assumed truth satisfies the rule (an accuracy
+	// between its bounds): only then is blocking it a sign of too few
+	// items rather than of a bad model.
+	Meets bool
 }
 
 // Warning is the plan as one line, when it is worth one: a model meeting
 // the assumption is blocked more than WarnAbove of the time.
 func (p RulePlan) Warning() (string, bool) {
-	if !p.Planned || !(p.Blocked > WarnAbove) {
+	if !p.Planned || !p.Meets || !(p.Blocked > WarnAbove) {
 		return "", false
 	}
 	what := "a model of that accuracy fails"
@@ -238,6 +242,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 		}
 		p.Drop = cmpOr(a.Drop, DefaultDrop)
 		meets, misses = 0, -p.Drop
+		p.Meets = true
 		if p.Drop > a.Discordance {
 			p.Drop, misses = math.NaN(), math.NaN()
 		}
@@ -258,6 +263,7 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 		p.Given = fmt.Sprintf("true accuracy %s (%s)", reports.FormatNumber(acc), given)
 		rate = func(n int, v float64) float64 { return metrics.ProportionBlockRate(n, v, bound, limits, level) }
 		meets, misses = acc, math.NaN()
+		p.Meets = acc >= limits.Min && acc <= limits.Max
 		if rule.Min != nil {
 			p.Drop = cmpOr(a.Drop, DefaultDrop)
 			if misses = *rule.Min - p.Drop; misses <= 0 {
@@ -344,7 +350,7 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 		fair[i] = metrics.FairnessDesign{Sizes: g, Rates: slices.Repeat([]float64{a.BaseRate}, len(g))}
 		sizeText = append(sizeText, sizeList(g))
 	}
-	p.Planned = true
+	p.Planned, p.Meets = true, true
 	p.Unit, p.Size = "group sizes", strings.Join(sizeText, "; ")
 	p.Given = fmt.Sprintf("every group's accuracy %s (%s), %d simulations", reports.FormatNumber(a.BaseRate), source, a.Sims)
 	if worst {

@@ -100,3 +100,20 @@ func TestPlanFairnessTooSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanWarnsOnlyWhenMet checks that an accuracy below the rule's
+// minimum is no warning: blocking it is the rule working, not a set too
+// small.
+func TestPlanWarnsOnlyWhenMet(t *testing.T) {
+	cfg := planTestConfig(configs.Rule{Metric: "accuracy", Min: f(0.8)}, configs.Rule{Metric: "accuracy.ci_low", Min: f(0.75)})
+	for _, c := range []struct {
+		acc  float64
+		want []bool
+	}{{0.69, []bool{false, false}}, {0.77, []bool{false, true}}, {0.802, []bool{true, true}}} {
+		for i, p := range PlanRules(cfg, Sizes{Results: 400}, Assumptions{Accuracy: c.acc}) {
+			if _, got := p.Warning(); got != c.want[i] {
+				t.Errorf("accuracy %g, rule %s (blocks %.3f): warning %v, want %v", c.acc, RuleText(p.Rule), p.Blocked, got, c.want[i])
+			}
+		}
+	}
+}
