@@ -44,10 +44,10 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 	fs.StringVar(cfgPath, "config", "", "same as -c")
 	n := fs.Int("n", 0, "items (regression: paired items; accuracy: scored results)")
 	margin := fs.Float64("margin", 0, "non-inferiority margin: the rule regression.accuracy.delta.ci_low >= -margin")
-	floor := fs.Float64("floor", math.NaN(), "the accuracy rule's minimum")
+	floor := fs.Float64("floor", 0, "the accuracy rule's `minimum`, in (0, 1) (required)")
 	groups := fs.Int("groups", 0, "number of groups in the column")
 	size := fs.Int("group-size", 0, "results per group")
-	threshold := fs.Float64("threshold", math.NaN(), "the gap rule's maximum: fairness.<column>.accuracy.gap <= threshold")
+	threshold := fs.Float64("threshold", 0, "the gap rule's maximum: fairness.<column>.accuracy.gap <= `threshold`, in (0, 1) (required)")
 	gap := fs.Float64("gap", 0, "the true gap between groups a fairness rule should catch (default threshold + 0.05)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -107,8 +107,8 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *n}, pf.a))
 		return nil
 	case "fairness":
-		if *groups < 2 || *size < 1 || !(*threshold >= 0 && *threshold < 1) {
-			return usageErr("plan fairness: give --groups (at least 2), --group-size (results per group, at least 1) and --threshold (the largest gap allowed, in [0, 1)); got --groups %d --group-size %d --threshold %g", *groups, *size, *threshold)
+		if *groups < 2 || *size < 1 || !(*threshold > 0 && *threshold < 1) {
+			return usageErr("plan fairness: give --groups (at least 2), --group-size (results per group, at least 1) and --threshold (the largest gap allowed, in (0, 1)); got --groups %d --group-size %d --threshold %g", *groups, *size, *threshold)
 		}
 		if *gap < 0 || *gap >= pf.a.BaseRate {
 			return usageErr("plan fairness: --gap %g: want a true gap in [0, --base-rate %g)", *gap, pf.a.BaseRate)
@@ -235,7 +235,7 @@ func writePlans(w io.Writer, plans []pipeline.RulePlan) {
 		}
 		fmt.Fprintf(w, "  at %s = %s, %s:\n", p.Unit, safe(p.Size), p.Given)
 		mark := ""
-		if p.Blocked > pipeline.WarnAbove {
+		if _, warn := p.Warning(); warn {
 			mark = fmt.Sprintf("  <- above %.0f%%: too few items for this rule", 100*pipeline.WarnAbove)
 		}
 		fmt.Fprintf(w, "    blocks %-28s %6.1f%%%s%s\n", meets, 100*p.Blocked, se(p.StdErr), mark)

@@ -26,6 +26,8 @@ func TestPlan(t *testing.T) {
 		{"unknown question", []string{"plan", "latency"}, exitUsage, []string{`unknown question "latency"`}},
 		{"regression without n", []string{"plan", "regression", "--margin", "0.02"}, exitUsage, []string{"give --n"}},
 		{"bad discordance", []string{"plan", "regression", "--n", "100", "--margin", "0.02", "--discordance", "1.5"}, exitUsage, []string{"--discordance 1.5: want the share"}},
+		{"accuracy without floor", []string{"plan", "accuracy", "--n", "100"}, exitUsage, []string{"--floor (the rule's minimum, in (0, 1))"}},
+		{"fairness without threshold", []string{"plan", "fairness", "--groups", "3", "--group-size", "100"}, exitUsage, []string{"--threshold (the largest gap allowed"}},
 		{"bad power", []string{"plan", "accuracy", "--n", "100", "--floor", "0.9", "--power", "1"}, exitUsage, []string{"--power 1"}},
 		{"fairness one group", []string{"plan", "fairness", "--groups", "1", "--group-size", "100", "--threshold", "0.1"}, exitUsage, []string{"--groups (at least 2)"}},
 		{"fairness gap too big", []string{"plan", "fairness", "--groups", "2", "--group-size", "100", "--threshold", "0.1", "--gap", "0.9"}, exitUsage, []string{"--gap 0.9"}},
