@@ -50,4 +50,12 @@
 // test as SciPy's ks_2samp computes it, the chi-square test of homogeneity),
 // and PChart and XmRChart compute control limits with the Western Electric
 // rules.
+//
+// For planning, McNemarPower, DeltaBlockRate, ProportionBlockRate and
+// FairnessBlockRate say how often a gate rule blocks a model whose truth is
+// known (identical to production, at a given accuracy, truly fair), and
+// SmallestN finds the n a target needs: McNemar's test and the accuracy
+// rules exactly, the paired-delta rules by the normal approximation of the
+// bootstrap (within 2 points of simulation, BENCHMARKS.md), and fairness by
+// a seeded simulation through FairnessFromCounts itself.
 package metrics

@@ -228,7 +228,9 @@ func (t *Tallies) input() reports.StreamInput {
 func (t *Tallies) Report(timing reports.Timing) *reports.Report {
 	in := t.input()
 	in.Timing = timing
-	return reports.BuildFromTallies(in)
+	rep := reports.BuildFromTallies(in)
+	addPowerWarnings(t.cfg, rep)
+	return rep
 }
 
 // score streams the candidate's results file (and the baseline's, when

@@ -154,6 +154,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)
+	addPowerWarnings(cfg, rep)
 	if h := p.opts.History; h != nil {
 		rep.History = history.Position(h, rep)
 	}

@@ -61,6 +61,7 @@ func commands() []command {
 		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
 		{"sample", "draw a seeded random sample of production logs into an eval set (sample --from LOGS --n N --seed S --out FILE)", cmdSample},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
+		{"plan", "how often each gate rule blocks a model that meets it, and the n it needs (plan -c FILE, or plan regression|accuracy|fairness)", cmdPlan},
 		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
 		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},

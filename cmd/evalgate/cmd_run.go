@@ -147,6 +147,16 @@ func dryRun(e *env, cfgPath string, p *pipeline.Plan) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, "every prompt rendered; no model was called")
+	warnings, err := p.PowerWarnings(pipeline.Assumptions{})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(e.stdout, "warning: %s\n", safe(w))
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(e.stdout, "(these assume %.0f%% discordance and a group accuracy of %g; evalgate plan -c %s [--discordance D] [--base-rate P] [--accuracy P] shows every rule and the n it needs)\n", 100*pipeline.DefaultDiscordance, pipeline.DefaultBaseRate, safe(cfgPath))
+	}
 	return nil
 }
 
