@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -293,7 +294,7 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 	var seen *setValues
 	values := func() (*setValues, error) {
 		if seen == nil {
-			v, err := readSetValues(set)
+			v, err := readSetValues(set, cfg)
 			if err != nil {
 				return nil, inputErr(err)
 			}
@@ -314,11 +315,21 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 			return inputErr(fmt.Errorf("%s: scoring.positive_label %q is the expected answer of no item of %s, so every selection rate, TPR and FPR would be 0 or undefined; the expected values (normalized) are: %s", cfg.Path, pos, cfg.DatasetPath(), orNone(list)))
 		}
 	}
-	for _, rule := range cfg.Gate {
+	for i, rule := range cfg.Gate {
 		if rule.Optional {
 			continue
 		}
 		m := strings.TrimSuffix(strings.TrimSuffix(rule.Metric, ".ci_low"), ".ci_high")
+		if col, metric, ok := fairnessRule(cfg, m); ok {
+			v, err := values()
+			if err != nil {
+				return err
+			}
+			if why := v.neverCompared(cfg, col, metric); why != "" {
+				return inputErr(fmt.Errorf("%s: gate rule %d (%s) can never be evaluated on %s: %s; add items, lower fairness.min_group_size or fairness.min_rate_denominator, or mark the rule optional: true", cfg.Path, i+1, rule.Metric, cfg.DatasetPath(), why))
+			}
+			continue
+		}
 		if name, ok := strings.CutPrefix(m, "boundaries.rule."); ok {
 			if rules := ig.Boundaries.Rules(); !slices.Contains(rules, name) {
 				return inputErr(fmt.Errorf("%s: gate rule %s: the config sets no boundary rule %q (it sets: %s)", cfg.Path, rule.Metric, name, orNone(rules)))
@@ -354,18 +365,129 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 // ("(none)" for an item without one) and their expected answers
 // normalized, as the label metrics name classes. Either is nil when it
 // passed maxTasks distinct values: its checks are then left to the gate.
+// groups counts, for each fairness column and intersection as the report
+// names it, each group's scored items and their actual positives: the
+// denominators of its rates, known before any call.
 type setValues struct {
 	tasks, labels map[string]bool
+	groups        map[string]map[string]*groupCount
+	overflow      map[string]bool
 }
 
-// readSetValues reads set's task and expected columns once.
-func readSetValues(set *datasets.Set) (*setValues, error) {
+// groupCount is one group's scored items (with a reference) and how many
+// of them expect the positive label.
+type groupCount struct{ n, positives int }
+
+// fairnessRule reports whether metric is a rule on one fairness column or
+// intersection of cfg (fairness.<column>.<name>…), and names both.
+func fairnessRule(cfg *configs.Config, metric string) (column, name string, ok bool) {
+	rest, ok := strings.CutPrefix(metric, "fairness.")
+	if !ok {
+		return "", "", false
+	}
+	for _, col := range reports.FairnessColumns(cfg) {
+		if after, found := strings.CutPrefix(rest, col+"."); found {
+			name, _, _ = strings.Cut(after, ".")
+			return col, name, true
+		}
+	}
+	return "", "", false
+}
+
+// neverCompared says why rule metric name of fairness column col can never
+// compare two groups on this set, or "" when it can: fewer than two groups
+// have min_group_size scored items and, for TPR, FNR and FPR, as many
+// actual positives or negatives as fairness.min_rate_denominator. Failed
+// calls count as wrong answers, so every item with a reference is scored.
+func (v *setValues) neverCompared(cfg *configs.Config, col, name string) string {
+	if v.groups == nil || v.overflow[col] {
+		return ""
+	}
+	counts := v.groups[col]
+	type need struct {
+		what  string
+		count func(groupCount) int
+	}
+	rows := need{"", func(g groupCount) int { return g.n }}
+	positives := need{"actual positives", func(g groupCount) int { return g.positives }}
+	negatives := need{"actual negatives", func(g groupCount) int { return g.n - g.positives }}
+	var needs []need
+	switch name {
+	case "tpr", "fnr":
+		needs = []need{positives}
+	case "fpr":
+		needs = []need{negatives}
+	case "equalized_odds_difference":
+		needs = []need{positives, negatives}
+	default:
+		needs = []need{rows}
+	}
+	reps := max(1, cfg.Run.Repeats)
+	values := slices.Sorted(maps.Keys(counts))
+	for _, nd := range needs {
+		qualify := 0
+		var shown []string
+		for _, val := range values {
+			g := *counts[val]
+			g.n, g.positives = g.n*reps, g.positives*reps
+			if g.n >= cfg.Fairness.MinGroupSize && (nd.what == "" || nd.count(g) >= cfg.Fairness.MinRateDenominator) {
+				qualify++
+			}
+			if len(shown) < 8 {
+				if nd.what == "" {
+					shown = append(shown, fmt.Sprintf("%s has %d", val, g.n))
+				} else {
+					shown = append(shown, fmt.Sprintf("%s has %d of %d", val, nd.count(g), g.n))
+				}
+			}
+		}
+		if len(values) > len(shown) {
+			shown = append(shown, fmt.Sprintf("… %d more", len(values)-len(shown)))
+		}
+		if qualify >= 2 {
+			continue
+		}
+		if nd.what == "" {
+			return fmt.Sprintf("%d of the %d groups of %s have at least %d scored results (fairness.min_group_size), and a gap needs two: %s",
+				qualify, len(values), col, cfg.Fairness.MinGroupSize, strings.Join(shown, ", "))
+		}
+		return fmt.Sprintf("%d of the %d groups of %s have at least %d %s (label %q; fairness.min_rate_denominator) among at least %d scored results, and a gap needs two: %s",
+			qualify, len(values), col, cfg.Fairness.MinRateDenominator, nd.what, cfg.Scoring.PositiveLabel, cfg.Fairness.MinGroupSize, strings.Join(shown, ", "))
+	}
+	return ""
+}
+
+// readSetValues reads set's task and expected columns once, and the
+// fairness group columns when a gate rule names one.
+func readSetValues(set *datasets.Set, cfg *configs.Config) (*setValues, error) {
 	r, err := set.ItemColumns()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	v := &setValues{tasks: map[string]bool{}, labels: map[string]bool{}}
+	v := &setValues{tasks: map[string]bool{}, labels: map[string]bool{}, overflow: map[string]bool{}}
+	needGroups := slices.ContainsFunc(cfg.Gate, func(rule configs.Rule) bool {
+		_, _, ok := fairnessRule(cfg, rule.Metric)
+		return ok
+	})
+	var specs [][]int // each fairness column's indexes into r.Extra
+	if needGroups {
+		r.Extra = cfg.Fairness.Groups
+		v.groups = map[string]map[string]*groupCount{}
+		for i := range cfg.Fairness.Groups {
+			specs = append(specs, []int{i})
+		}
+		for _, combo := range cfg.Fairness.Intersections {
+			var idx []int
+			for _, c := range combo {
+				idx = append(idx, slices.Index(cfg.Fairness.Groups, c))
+			}
+			specs = append(specs, idx)
+		}
+	}
+	names := reports.FairnessColumns(cfg)
+	positive := metrics.Normalize(cfg.Scoring.PositiveLabel)
+	parts := make([]string, 0, 4)
 	for r.Next() {
 		cols := r.Columns()
 		for i, t := range cols.Task {
@@ -374,6 +496,37 @@ func readSetValues(set *datasets.Set) (*setValues, error) {
 			}
 			if e := cols.Expected[i]; e != "" && v.labels != nil {
 				v.labels[metrics.Normalize(e)] = true
+			}
+			if v.groups == nil || (cols.Expected[i] == "" && len(cols.ExpectedAny[i]) == 0) {
+				continue
+			}
+			isPositive := positive != "" && metrics.Normalize(cols.Expected[i]) == positive
+			for s, idx := range specs {
+				parts = parts[:0]
+				for _, j := range idx {
+					parts = append(parts, cmp.Or(cols.Extra[j][i], metrics.MissingGroup))
+				}
+				byValue := v.groups[names[s]]
+				if byValue == nil {
+					byValue = map[string]*groupCount{}
+					v.groups[names[s]] = byValue
+				}
+				key := strings.Join(parts, metrics.IntersectionSep)
+				g := byValue[key]
+				if g == nil {
+					if len(byValue) >= maxTasks {
+						// Too many groups to keep: leave this
+						// column's check to the gate.
+						v.overflow[names[s]] = true
+						continue
+					}
+					g = &groupCount{}
+					byValue[key] = g
+				}
+				g.n++
+				if isPositive {
+					g.positives++
+				}
 			}
 		}
 		if len(v.tasks) > maxTasks {

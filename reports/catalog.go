@@ -671,9 +671,10 @@ type listed struct {
 	interval  bool
 }
 
-// fairnessColumns names the fairness columns a config produces: each group
-// column, then each intersection joined with ×.
-func fairnessColumns(cfg *configs.Config) []string {
+// FairnessColumns names the fairness columns a config produces, as
+// reports and metric paths name them: each group column, then each
+// intersection joined with ×.
+func FairnessColumns(cfg *configs.Config) []string {
 	cols := slices.Clone(cfg.Fairness.Groups)
 	for _, combo := range cfg.Fairness.Intersections {
 		cols = append(cols, strings.Join(combo, metrics.IntersectionSep))
@@ -700,7 +701,7 @@ func listFor(cfg *configs.Config, doc Document) []listed {
 			for end < len(catalog) && strings.Contains(catalog[end].Path, "<column>") {
 				end++
 			}
-			for _, c := range fairnessColumns(cfg) {
+			for _, c := range FairnessColumns(cfg) {
 				for _, b := range catalog[i:end] {
 					if b.When == nil || b.When(cfg) {
 						out = append(out, spell(b, "<column>", c))
@@ -782,7 +783,7 @@ func CheckRules(cfg *configs.Config) error {
 		hint := needs(r.Metric)
 		if rest, ok := strings.CutPrefix(r.Metric, "fairness."); ok {
 			col, _, _ := strings.Cut(rest, ".")
-			if !slices.Contains(fairnessColumns(cfg), col) && !known["fairness."+col+".accuracy.gap"] && col != "accuracy" {
+			if !slices.Contains(FairnessColumns(cfg), col) && !known["fairness."+col+".accuracy.gap"] && col != "accuracy" {
 				hint = unknownColumnHint(cfg, col)
 			}
 		}
@@ -797,7 +798,7 @@ func CheckRules(cfg *configs.Config) error {
 // unknownColumnHint says, as a parenthesis, that col is not one of cfg's
 // fairness columns, which ones are, and how to spell an intersection.
 func unknownColumnHint(cfg *configs.Config, col string) string {
-	cols := fairnessColumns(cfg)
+	cols := FairnessColumns(cfg)
 	if len(cols) == 0 {
 		return fmt.Sprintf(" (%q is not in fairness.groups, which is empty)", col)
 	}

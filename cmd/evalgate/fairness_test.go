@@ -102,22 +102,29 @@ func TestFairnessRuleInputErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name, scoring, rule string
 		want                []string
+		fairness            string
 	}{
+		{"too few actual positives in every group", `{method: label, positive_label: "yes"}`, "fairness.grp.tpr.gap.ci_high",
+			[]string{"gate rule 1 (fairness.grp.tpr.gap.ci_high) can never be evaluated", `0 of the 2 groups of grp have at least 600 actual positives (label "yes"`,
+				"a has 500 of 1000, b has 500 of 1000", "mark the rule optional"},
+			"{groups: [grp], min_rate_denominator: 600}"},
+		{"an intersection with too few items per group", `{method: label, positive_label: "yes"}`, "fairness.grp*region.accuracy.gap",
+			[]string{"(fairness.grp×region.accuracy.gap) can never be evaluated", "0 of the 4 groups of grp×region have at least 600 scored results", "a×north has 500"},
+			"{groups: [grp, region], intersections: [[grp, region]], min_group_size: 600}"},
 		{"a rate without a positive label", "{method: label}", "fairness.grp.fpr.gap",
-			[]string{"fairness.grp.fpr.gap", "scoring.positive_label"}},
+			[]string{"fairness.grp.fpr.gap", "scoring.positive_label"}, ""},
 		{"a misspelled intersection column", `{method: label, positive_label: "yes"}`, "fairness.grp*regoin.tpr.gap",
-			[]string{`"grp×regoin" is not in fairness.intersections`, "grp, region, grp×region", "a*b"}},
+			[]string{`"grp×regoin" is not in fairness.intersections`, "grp, region, grp×region", "a*b"}, ""},
 		{"an unknown positive label", `{method: label, positive_label: "approve"}`, "fairness.grp.fpr.gap",
-			[]string{`scoring.positive_label "approve" is the expected answer of no item`, "no, yes"}},
+			[]string{`scoring.positive_label "approve" is the expected answer of no item`, "no, yes"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
-candidate: {provider: replay}
-scoring: %s
-fairness: {groups: [grp, region], intersections: [[grp, region]]}
-gate:
-  - {metric: %s, max: 0.1}
-`, set, tt.scoring, tt.rule))
+			fairness := tt.fairness
+			if fairness == "" {
+				fairness = "{groups: [grp, region], intersections: [[grp, region]]}"
+			}
+			body := fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: replay}\nscoring: %s\nfairness: %s\ngate:\n  - {metric: %s, max: 0.1%%s}\n", set, tt.scoring, fairness, tt.rule)
+			cfg := writeConfig(t, fmt.Sprintf(body, ""))
 			res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--dry-run")
 			if res.code != exitUsage {
 				t.Fatalf("exit %d, want %d\n%s%s", res.code, exitUsage, res.stdout, res.stderr)
@@ -125,6 +132,13 @@ gate:
 			for _, want := range tt.want {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+				}
+			}
+			if tt.fairness != "" {
+				// Marked optional, the same rule is let through.
+				cfg := writeConfig(t, fmt.Sprintf(body, ", optional: true"))
+				if res := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--dry-run"); res.code != exitOK {
+					t.Errorf("optional: exit %d, want %d\n%s", res.code, exitOK, res.stderr)
 				}
 			}
 		})
