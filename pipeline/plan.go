@@ -294,7 +294,7 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 	var seen *setValues
 	values := func() (*setValues, error) {
 		if seen == nil {
-			v, err := readSetValues(set, cfg)
+			v, err := readSetValues(set, cfg, false)
 			if err != nil {
 				return nil, inputErr(err)
 			}
@@ -372,6 +372,8 @@ type setValues struct {
 	tasks, labels map[string]bool
 	groups        map[string]map[string]*groupCount
 	overflow      map[string]bool
+	// rows counts the set's items.
+	rows int
 }
 
 // groupCount is one group's scored items (with a reference) and how many
@@ -458,15 +460,15 @@ func (v *setValues) neverCompared(cfg *configs.Config, col, name string) string 
 }
 
 // readSetValues reads set's task and expected columns once, and the
-// fairness group columns when a gate rule names one.
-func readSetValues(set *datasets.Set, cfg *configs.Config) (*setValues, error) {
+// fairness group columns when a gate rule names one or allGroups is set.
+func readSetValues(set *datasets.Set, cfg *configs.Config, allGroups bool) (*setValues, error) {
 	r, err := set.ItemColumns()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	v := &setValues{tasks: map[string]bool{}, labels: map[string]bool{}, overflow: map[string]bool{}}
-	needGroups := slices.ContainsFunc(cfg.Gate, func(rule configs.Rule) bool {
+	needGroups := allGroups || slices.ContainsFunc(cfg.Gate, func(rule configs.Rule) bool {
 		_, _, ok := fairnessRule(cfg, rule.Metric)
 		return ok
 	})
@@ -490,6 +492,7 @@ func readSetValues(set *datasets.Set, cfg *configs.Config) (*setValues, error) {
 	parts := make([]string, 0, 4)
 	for r.Next() {
 		cols := r.Columns()
+		v.rows += cols.Len()
 		for i, t := range cols.Task {
 			if v.tasks != nil {
 				v.tasks[cmp.Or(t, "(none)")] = true

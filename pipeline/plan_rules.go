@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -83,9 +85,12 @@ type RulePlan struct {
 	Why     string
 	// Size is the n the rule is decided on: paired items, scored results,
 	// or (fairness) the column's group sizes; Unit names it.
-	Size  string
-	Unit  string
-	Given string // the assumptions used, spelled out
+	Size string
+	Unit string
+	// PerGroup, for a fairness rule, names what PassN and CatchN count
+	// per group (results, actual positives or actual negatives).
+	PerGroup string
+	Given    string // the assumptions used, spelled out
 	// Blocked is the chance, in [0, 1], that a model meeting the
 	// assumption (identical to production; at the assumed accuracy;
 	// truly fair) is blocked; StdErr is its Monte Carlo standard error
@@ -123,10 +128,7 @@ func (p RulePlan) Warning() (string, bool) {
 		what = "a truly fair model fails"
 	}
 	s := fmt.Sprintf("gate rule %d (%s): at %s = %s and %s, %s this rule %s of the time", p.Index, RuleText(p.Rule), p.Unit, p.Size, p.Given, what, pct(p.Blocked))
-	unit := p.Unit
-	if strings.HasPrefix(p.Rule.Metric, "fairness.") {
-		unit = "results per group"
-	}
+	unit := cmp.Or(p.PerGroup, p.Unit)
 	if p.PassN > 0 {
 		s += fmt.Sprintf(" (%s = %d passes it %s of the time)", unit, p.PassN, pctRound(p.Target))
 	} else if p.Searched {
@@ -169,15 +171,86 @@ type Sizes struct {
 	// Results is the number of results a run scores: rows × run.repeats.
 	// It is also the number of paired items of a regression.
 	Results int
-	// Groups holds, for each fairness group column, its groups' sizes in
-	// results, in the order of their values.
+	// Groups holds, for each fairness group column and intersection (as
+	// reports name it), its groups' sizes in scored results, in the order
+	// of their values.
 	Groups map[string][]int
+	// Positives holds, aligned with Groups, how many of each group's
+	// results expect the positive label: the denominators of TPR and FNR
+	// (and, subtracted from the size, of FPR). Nil without a positive
+	// label.
+	Positives map[string][]int
+}
+
+// fairnessTarget is what a rule on one fairness column compares: the
+// column, the metric whose rates it compares (accuracy, selection_rate,
+// tpr, fpr or fnr), and the rule rewritten onto accuracy, which the
+// planner simulates: FairnessFromCounts treats every metric's rates alike,
+// so a column whose groups' accuracy has the metric's denominators and
+// rates decides the rewritten rule as the report decides the rule.
+type fairnessTarget struct {
+	column, metric string
+	rule           configs.Rule
+}
+
+// parseFairnessRule reads a rule on fairness.<column>.<metric>.… for one
+// of columns (the longest that matches); ok is false for other paths, and
+// for the equalized odds difference, which compares two metrics at once.
+func parseFairnessRule(rule configs.Rule, columns []string) (t fairnessTarget, ok bool) {
+	for _, c := range columns {
+		if strings.HasPrefix(rule.Metric, "fairness."+c+".") && len(c) > len(t.column) {
+			t.column = c
+		}
+	}
+	if t.column == "" {
+		return t, false
+	}
+	rest := strings.TrimPrefix(rule.Metric, "fairness."+t.column+".")
+	name, stat, _ := strings.Cut(rest, ".")
+	switch name {
+	case "demographic_parity_difference":
+		name, stat = "selection_rate", strings.TrimSuffix("gap."+stat, ".")
+	case "disparate_impact":
+		name, stat = "selection_rate", strings.TrimSuffix("ratio."+stat, ".")
+	case "accuracy", "selection_rate", "tpr", "fpr", "fnr":
+	default:
+		return t, false
+	}
+	t.metric, t.rule = name, rule
+	t.rule.Metric = "fairness." + t.column + ".accuracy." + stat
+	return t, true
+}
+
+// denominators are the sizes of a fairness metric's rates in each group
+// of column, from the groups' sizes and actual positives; nil when the
+// sizes lack what the metric needs.
+func (s Sizes) denominators(column, metric string) []int {
+	n := s.Groups[column]
+	if metric == "accuracy" || metric == "selection_rate" {
+		return n
+	}
+	pos := s.Positives[column]
+	if len(pos) != len(n) {
+		return nil
+	}
+	out := make([]int, len(n))
+	for i := range n {
+		out[i] = pos[i]
+		if metric == "fpr" {
+			out[i] = n[i] - pos[i]
+		}
+	}
+	return out
 }
 
 // minN and maxN bound the sample sizes a plan searches (items or
 // results): below 30 neither the normal approximations nor a rate's
 // trend in n mean much.
 const minN, maxN = 30, 1_000_000
+
+// MinPlanN is the smallest n a plan searches: an n found equal to it means
+// "this many or fewer".
+const MinPlanN = minN
 
 // PlanRules plans every rule of cfg's gate on a set of the given sizes
 // under assumptions a: how often a model meeting the assumption is
@@ -301,6 +374,10 @@ func planRule(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan) {
 // metrics.FairnessFromCounts and the gate itself.
 func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, source string) {
 	var columns []string
+	var designSizes [][]int
+	rule := p.Rule
+	metric := "accuracy"
+	opts := metrics.FairnessOptions{Options: reports.MetricOptions(cfg)}
 	worst := strings.HasPrefix(p.Rule.Metric, "fairness.accuracy.")
 	if worst {
 		for c, g := range sizes.Groups {
@@ -309,32 +386,49 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 			}
 		}
 		slices.Sort(columns)
+		for _, c := range columns {
+			designSizes = append(designSizes, sizes.Groups[c])
+		}
 	} else {
-		column := ""
-		for c := range sizes.Groups {
-			if strings.HasPrefix(p.Rule.Metric, "fairness."+c+".accuracy.") && len(c) > len(column) {
-				column = c
+		t, ok := parseFairnessRule(p.Rule, slices.Collect(maps.Keys(sizes.Groups)))
+		if !ok {
+			p.Why = "the planner models the gap, ratio and p_value rules (and their bounds) of accuracy, selection rate, TPR, FPR and FNR on a fairness column or intersection, and fairness.accuracy.…; not the equalized odds difference, which compares two rates at once"
+			return
+		}
+		denominators := sizes.denominators(t.column, t.metric)
+		if denominators == nil {
+			p.Why = fmt.Sprintf("%s needs scoring.positive_label, to count each group's actual positives and negatives", t.metric)
+			return
+		}
+		if t.metric == "tpr" || t.metric == "fpr" || t.metric == "fnr" {
+			opts.MinGroupSize = cfg.Fairness.MinRateDenominator
+		}
+		// The simulation compares the groups whose denominator reaches
+		// opts.MinGroupSize; a group below min_group_size takes no part
+		// whatever its denominator, so it is simulated with one just
+		// below that minimum.
+		kept := slices.Clone(denominators)
+		for i, n := range sizes.Groups[t.column] {
+			if n < cfg.Fairness.MinGroupSize {
+				kept[i] = min(kept[i], max(1, opts.MinGroupSize-1))
 			}
 		}
-		if column != "" {
-			columns = []string{column}
-		}
+		columns, designSizes, rule, metric = []string{t.column}, [][]int{kept}, t.rule, t.metric
 	}
 	if len(columns) == 0 {
-		p.Why = "the planner models the accuracy rules (gap, ratio, p_value and their bounds) of fairness group columns with two groups or more (fairness.<column>.accuracy.… and fairness.accuracy.…), not intersections or the selection rate, TPR, FPR and FNR a positive label adds"
+		p.Why = "no fairness column of the eval set has two groups"
 		return
 	}
-	if g := sizes.Groups[columns[0]]; len(g) < 2 {
-		p.Why = fmt.Sprintf("column %s has %d groups in the eval set", columns[0], len(g))
+	if g := designSizes[0]; len(g) < 2 {
+		p.Why = fmt.Sprintf("column %s has %d groups of at least %d results in the eval set", columns[0], len(g), cfg.Fairness.MinGroupSize)
 		return
 	}
-	opts := metrics.FairnessOptions{Options: reports.MetricOptions(cfg)}
 	blocked := func(fcs []metrics.FairnessColumn) bool {
 		rep := &reports.Report{}
 		rep.Metrics.Fairness = fcs
 		// Failed counts what blocks: a failed rule, or one not evaluated
 		// (too few groups of min_group_size) that is not optional.
-		return reports.Evaluate([]configs.Rule{p.Rule}, reports.Values(rep), nil).Failed > 0
+		return reports.Evaluate([]configs.Rule{rule}, reports.Values(rep), nil).Failed > 0
 	}
 	sim := func(designs []metrics.FairnessDesign) (float64, float64) {
 		r, se, err := metrics.FairnessBlockRate(columns, designs, opts, a.Sims, 1, blocked)
@@ -345,14 +439,17 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 	}
 	fair := make([]metrics.FairnessDesign, len(columns))
 	var sizeText []string
-	for i, c := range columns {
-		g := sizes.Groups[c]
+	for i := range columns {
+		g := designSizes[i]
 		fair[i] = metrics.FairnessDesign{Sizes: g, Rates: slices.Repeat([]float64{a.BaseRate}, len(g))}
 		sizeText = append(sizeText, sizeList(g))
 	}
 	p.Planned, p.Meets = true, true
-	p.Unit, p.Size = "group sizes", strings.Join(sizeText, "; ")
-	p.Given = fmt.Sprintf("every group's accuracy %s (%s), %d simulations", reports.FormatNumber(a.BaseRate), source, a.Sims)
+	p.Unit, p.Size, p.PerGroup = "group sizes", strings.Join(sizeText, "; "), "results per group"
+	if what := denominatorText(metric); what != "" {
+		p.Unit, p.PerGroup = "group "+what, what+" per group"
+	}
+	p.Given = fmt.Sprintf("every group's %s %s (%s), %d simulations", metricText(metric), reports.FormatNumber(a.BaseRate), source, a.Sims)
 	if worst {
 		p.Unit = "group sizes of " + strings.Join(columns, "; ")
 		p.Given += ", columns independent"
@@ -380,7 +477,7 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 	search := func(ok func(size int) bool) int {
 		// Doubling from min_group_size, then bisection to within 10%: each
 		// step is a.Sims analyses.
-		hi := max(1, cfg.Fairness.MinGroupSize)
+		hi := max(1, opts.MinGroupSize)
 		lo := hi - 1
 		for !ok(hi) {
 			if hi >= maxN/k {
@@ -408,6 +505,47 @@ func planFairness(cfg *configs.Config, sizes Sizes, a Assumptions, p *RulePlan, 
 			return r >= a.Power
 		})
 	}
+}
+
+// groupRate is a group's rate of a fairness metric, nil when the column
+// has none.
+func groupRate(g metrics.FairnessGroup, metric string) *metrics.GroupRate {
+	switch metric {
+	case "accuracy":
+		return &g.Accuracy
+	case "selection_rate":
+		return g.SelectionRate
+	case "tpr":
+		return g.TPR
+	case "fpr":
+		return g.FPR
+	case "fnr":
+		return g.FNR
+	}
+	return nil
+}
+
+// denominatorText names what a fairness metric's rates are out of, ""
+// for results.
+func denominatorText(metric string) string {
+	switch metric {
+	case "tpr", "fnr":
+		return "actual positives"
+	case "fpr":
+		return "actual negatives"
+	}
+	return ""
+}
+
+// metricText names a fairness metric for the plan's lines.
+func metricText(metric string) string {
+	switch metric {
+	case "selection_rate":
+		return "selection rate"
+	case "tpr", "fpr", "fnr":
+		return strings.ToUpper(metric)
+	}
+	return metric
 }
 
 func sizeList(sizes []int) string {
@@ -440,49 +578,28 @@ func (p *Plan) Sizes() (Sizes, error) {
 }
 
 func readSizes(cfg *configs.Config, set *datasets.Set) (Sizes, error) {
-	r, err := set.ItemColumns()
+	v, err := readSetValues(set, cfg, true)
 	if err != nil {
 		return Sizes{}, inputErr(err)
 	}
-	defer r.Close()
-	r.Extra = cfg.Fairness.Groups
-	counts := make([]map[string]int, len(r.Extra))
-	for i := range counts {
-		counts[i] = map[string]int{}
+	reps := max(1, cfg.Run.Repeats)
+	s := Sizes{Results: v.rows * reps, Groups: map[string][]int{}}
+	if cfg.Scoring.PositiveLabel != "" {
+		s.Positives = map[string][]int{}
 	}
-	rows := 0
-	for r.Next() {
-		c := r.Columns()
-		rows += c.Len()
-		for i, vals := range c.Extra {
-			for _, v := range vals {
-				if v == "" {
-					v = metrics.MissingGroup
-				}
-				counts[i][v]++
+	for col, byValue := range v.groups {
+		if v.overflow[col] {
+			continue
+		}
+		for _, val := range slices.Sorted(maps.Keys(byValue)) {
+			g := byValue[val]
+			s.Groups[col] = append(s.Groups[col], g.n*reps)
+			if s.Positives != nil {
+				s.Positives[col] = append(s.Positives[col], g.positives*reps)
 			}
 		}
 	}
-	if err := r.Err(); err != nil {
-		return Sizes{}, inputErr(err)
-	}
-	reps := max(1, cfg.Run.Repeats)
-	s := Sizes{Results: rows * reps, Groups: map[string][]int{}}
-	for i, col := range r.Extra {
-		for _, v := range sortedKeys(counts[i]) {
-			s.Groups[col] = append(s.Groups[col], counts[i][v]*reps)
-		}
-	}
 	return s, nil
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // PlanConfig checks cfg against its eval set as run would (no key, no
@@ -542,20 +659,37 @@ func addPowerWarnings(cfg *configs.Config, rep *reports.Report) {
 			}
 			warnings = &m.Accuracy.Warnings
 		case strings.HasPrefix(rule.Metric, "fairness."):
-			a.BaseRate = m.Accuracy.Overall.Rate
-			if !(a.BaseRate > 0 && a.BaseRate < 1) {
+			// Each group's size and actual positives as the run counted
+			// them, and the metric's pooled rate as every group's rate.
+			var names []string
+			for _, fc := range m.Fairness {
+				names = append(names, fc.Column)
+			}
+			t, ok := parseFairnessRule(rule, names)
+			if !ok {
 				continue
 			}
-			for i := range m.Fairness {
-				fc := &m.Fairness[i]
-				if len(fc.Columns) != 1 || !strings.HasPrefix(rule.Metric, "fairness."+fc.Column+".") {
-					continue
+			fc := &m.Fairness[slices.Index(names, t.column)]
+			k, n := 0, 0
+			for _, g := range fc.Groups {
+				sizes.Groups[fc.Column] = append(sizes.Groups[fc.Column], g.N)
+				if g.TPR != nil {
+					if sizes.Positives == nil {
+						sizes.Positives = map[string][]int{}
+					}
+					sizes.Positives[fc.Column] = append(sizes.Positives[fc.Column], g.TPR.N)
 				}
-				for _, g := range fc.Groups {
-					sizes.Groups[fc.Column] = append(sizes.Groups[fc.Column], g.N)
+				if r := groupRate(g, t.metric); r != nil && !r.Small {
+					k, n = k+r.K, n+r.N
 				}
-				warnings = &fc.Warnings
 			}
+			if n == 0 {
+				continue
+			}
+			if a.BaseRate = float64(k) / float64(n); !(a.BaseRate > 0 && a.BaseRate < 1) {
+				continue
+			}
+			warnings = &fc.Warnings
 		}
 		if warnings == nil {
 			continue

@@ -46,7 +46,8 @@ func TestAddPowerWarnings(t *testing.T) {
 			rep.Metrics.Regression = &metrics.Regression{Pairs: c.pairs, Discordant: c.pairs * 24 / 100}
 			var groups []metrics.FairnessGroup
 			for i, n := range c.groups {
-				groups = append(groups, metrics.FairnessGroup{Value: string(rune('a' + i)), N: n})
+				groups = append(groups, metrics.FairnessGroup{Value: string(rune('a' + i)), N: n,
+					Accuracy: metrics.GroupRate{Proportion: metrics.NewProportion(n*8/10, n, 0.95)}})
 			}
 			rep.Metrics.Fairness = []metrics.FairnessColumn{{Column: "region", Columns: []string{"region"}, Groups: groups}}
 			addPowerWarnings(planTestConfig(ni, gap, floor), rep)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"github.com/evalgate/evalgate/metrics"
 	"io"
 	"math"
 	"slices"
@@ -16,7 +18,7 @@ import (
 const planUsage = `plan -c CONFIG [assumptions]
        evalgate plan regression --n N --margin M [--discordance D] [--drop X]
        evalgate plan accuracy --n N --floor F [--accuracy P] [--drop X]
-       evalgate plan fairness --groups K --group-size S --threshold T [--base-rate P] [--gap G]
+       evalgate plan fairness --groups K --group-size S --threshold T [--metric M] [--base-rate P] [--gap G]
 common flags: --level L (0.95) --power P (0.8) --sims S (fairness, 1000)`
 
 // planFlags are the assumptions every form of plan takes.
@@ -47,7 +49,8 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 	floor := fs.Float64("floor", 0, "the accuracy rule's `minimum`, in (0, 1) (required)")
 	groups := fs.Int("groups", 0, "number of groups in the column")
 	size := fs.Int("group-size", 0, "results per group")
-	threshold := fs.Float64("threshold", 0, "the gap rule's maximum: fairness.<column>.accuracy.gap <= `threshold`, in (0, 1) (required)")
+	threshold := fs.Float64("threshold", 0, "the gap rule's maximum: fairness.<column>.<metric>.gap <= `threshold`, in (0, 1) (required)")
+	metric := fs.String("metric", "accuracy", "the rate compared: accuracy, selection_rate, tpr, fpr or fnr (--group-size and --base-rate are then that rate's denominator and value per group)")
 	gap := fs.Float64("gap", 0, "the true gap between groups a fairness rule should catch (default threshold + 0.05)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -113,21 +116,31 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		if *gap < 0 || *gap >= pf.a.BaseRate {
 			return usageErr("plan fairness: --gap %g: want a true gap in [0, --base-rate %g)", *gap, pf.a.BaseRate)
 		}
+		if !slices.Contains(metrics.FairnessMetrics[:], *metric) {
+			return usageErr("plan fairness: --metric %q: want one of %s", *metric, strings.Join(metrics.FairnessMetrics[:], ", "))
+		}
 		cfg := planConfig(pf.level, false)
 		cfg.Fairness.Groups = []string{"group"}
 		cfg.Fairness.MinGroupSize = min(30, *size)
+		cfg.Fairness.MinRateDenominator = cfg.Fairness.MinGroupSize
+		path := "fairness.group." + *metric
 		cfg.Gate = []configs.Rule{
-			{Metric: "fairness.group.accuracy.gap", Max: threshold},
-			{Metric: "fairness.group.accuracy.gap.ci_high", Max: threshold},
-			{Metric: "fairness.group.accuracy.p_value", Min: ptr(1 - pf.level)},
+			{Metric: path + ".gap", Max: threshold},
+			{Metric: path + ".gap.ci_high", Max: threshold},
+			{Metric: path + ".p_value", Min: ptr(1 - pf.level)},
 		}
-		sizes := make([]int, *groups)
+		// Every group has --group-size in the rate's denominator: as many
+		// actual positives for TPR and FNR, none (all negatives) for FPR.
+		sizes, positives := make([]int, *groups), make([]int, *groups)
 		for i := range sizes {
 			sizes[i] = *size
+			if *metric == "tpr" || *metric == "fnr" {
+				positives[i] = *size
+			}
 		}
 		pf.a.Drop = *gap
 		pf.writeAssumptions(e.stdout, "fairness")
-		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *groups * *size, Groups: map[string][]int{"group": sizes}}, pf.a))
+		writePlans(e.stdout, pipeline.PlanRules(cfg, pipeline.Sizes{Results: *groups * *size, Groups: map[string][]int{"group": sizes}, Positives: map[string][]int{"group": positives}}, pf.a))
 		return nil
 	}
 	return usageErr("plan: unknown question %q: want regression, accuracy or fairness, or -c CONFIG (usage: evalgate %s)", sub, planUsage)
@@ -245,13 +258,13 @@ func writePlans(w io.Writer, plans []pipeline.RulePlan) {
 		if !p.Searched {
 			continue
 		}
-		unit := p.Unit
-		if strings.HasPrefix(p.Rule.Metric, "fairness.") {
-			unit = "results per group"
-		}
+		unit := cmp.Or(p.PerGroup, p.Unit)
 		need := func(n int) string {
-			if n == 0 {
+			switch {
+			case n == 0:
 				return "none up to the search limit"
+			case n <= pipeline.MinPlanN:
+				return fmt.Sprintf("%s = %d or fewer (the smallest searched)", unit, n)
 			}
 			return fmt.Sprintf("%s = %d", unit, n)
 		}

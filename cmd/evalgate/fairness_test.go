@@ -144,3 +144,34 @@ func TestFairnessRuleInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanFairnessRates plans rules on a rate other than accuracy, on a
+// column and on an intersection: each is simulated on that rate's own
+// denominators as the eval set has them (500 actual negatives per group of
+// grp; 250 actual positives per group of grp×region).
+func TestPlanFairnessRates(t *testing.T) {
+	set := disparitySet(t)
+	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
+candidate: {provider: replay}
+scoring: {method: label, positive_label: "yes"}
+fairness: {groups: [grp, region], intersections: [[grp, region]]}
+gate:
+  - {metric: fairness.grp.fpr.gap, max: 0.1}
+  - {metric: fairness.grp*region.tpr.gap.ci_high, max: 0.1}
+  - {metric: fairness.grp.equalized_odds_difference, max: 0.1}
+`, set))
+	res := runCLI(t, context.Background(), nil, "plan", "-c", cfg, "--sims", "200")
+	if res.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{
+		"at group actual negatives = 500, 500, every group's FPR 0.8 (assumed)",
+		"at group actual positives = 250, 250, 250, 250, every group's TPR 0.8 (assumed)",
+		"actual positives per group = ",
+		"not planned: the planner models the gap, ratio and p_value rules",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}
