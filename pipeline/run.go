@@ -183,6 +183,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
 func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string, prov *reports.Provenance) ([]string, error) {
+	rep.Controls = reports.ReportControls(rep)
 	written := []string{filepath.Join(dir, ReportFile)}
 	if err := writeReportJSON(written[0], rep); err != nil {
 		return nil, err

@@ -71,6 +71,10 @@ type Report struct {
 	History []ControlPosition `json:"history,omitempty"`
 	// Gate is every rule with its outcome.
 	Gate Gate `json:"gate"`
+	// Controls maps each section the report has to the audit controls it
+	// gives evidence for (SOC 2, ISO/IEC 42001, EU AI Act, NIST AI RMF);
+	// see ReportControls.
+	Controls map[string][]Control `json:"controls,omitempty"`
 	// Timing holds the wall-clock times, the only fields that differ
 	// between two runs of the same inputs.
 	Timing Timing `json:"timing"`

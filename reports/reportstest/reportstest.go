@@ -192,6 +192,7 @@ func IntegrityReport(t testing.TB) *reports.Report {
 	in, h := IntegrityInput(t)
 	r := reports.Build(in)
 	r.History = history.Position(h, r)
+	r.Controls = reports.ReportControls(r)
 	return r
 }
 
