@@ -183,7 +183,6 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 // lists for a report (Markdown, HTML, JUnit) to dir and, with signer, the signed report; it returns the
 // paths written.
 func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artifactSHA256 string, prov *reports.Provenance) ([]string, error) {
-	rep.Controls = reports.ReportControls(rep)
 	written := []string{filepath.Join(dir, ReportFile)}
 	if err := writeReportJSON(written[0], rep); err != nil {
 		return nil, err
@@ -417,8 +416,10 @@ func WriteScoreReport(dir string, rep *reports.Report, inputs []string, opts Opt
 	return path, writeReportJSON(path, rep)
 }
 
-// writeReportJSON writes rep as report.json at path, atomically.
+// writeReportJSON writes rep as report.json at path, atomically, with
+// its map of audit controls (reports.ReportControls) filled in.
 func writeReportJSON(path string, rep *reports.Report) error {
+	rep.Controls = reports.ReportControls(rep)
 	var b bytes.Buffer
 	if err := reports.WriteJSON(&b, rep); err != nil {
 		return runErr(err)
