@@ -65,6 +65,7 @@ func commands() []command {
 		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
 		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},
+		{"card", "write a model card from signed reports, signed like a report (card --key PUB --out DIR report.dsse.json...)", cmdCard},
 		{"history", "control charts over a folder of signed reports; exit 1 when the newest is out of control (history DIR --key PUB)", cmdHistory},
 		{"version", "print evalgate's version", cmdVersion},
 	}
