@@ -318,7 +318,7 @@ func newHTMLView(r *reports.Report) htmlView {
 		v.Identity = append(v.Identity, htmlKV{"Production", modelLine(*p)})
 	}
 	v.Identity = append(v.Identity,
-		htmlKV{"Eval set", fmt.Sprintf("%s %s, %d items, sha256 %s", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, r.Dataset.SHA256)},
+		htmlKV{"Eval set", fmt.Sprintf("%s %s, %d items%s, sha256 %s", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, windowText(r.Dataset.Window), r.Dataset.SHA256)},
 		htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", r.Config.Path, r.Config.SHA256)},
 		htmlKV{"Results", fmt.Sprintf("%s, sha256 %s", r.Candidate.ResultsFile, r.Candidate.ResultsSHA256)},
 	)

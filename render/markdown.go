@@ -136,7 +136,7 @@ func mdSections(r *reports.Report) []mdSection {
 		head.lines = append(head.lines, "| production | "+md(modelLine(*p))+" |")
 	}
 	head.lines = append(head.lines,
-		fmt.Sprintf("| dataset | %s %s, %d rows, sha256 `%s` |", md(orDash(r.Dataset.Name)), md(orDash(r.Dataset.Version)), r.Dataset.Rows, short(r.Dataset.SHA256)),
+		fmt.Sprintf("| dataset | %s %s, %d rows%s, sha256 `%s` |", md(orDash(r.Dataset.Name)), md(orDash(r.Dataset.Version)), r.Dataset.Rows, md(windowText(r.Dataset.Window)), short(r.Dataset.SHA256)),
 		fmt.Sprintf("| config | %s, sha256 `%s` |", md(r.Config.Path), short(r.Config.SHA256)),
 		fmt.Sprintf("| evalgate | %s, report schema %s |", md(r.Harness.Version), r.SchemaVersion),
 	)
