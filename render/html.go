@@ -89,6 +89,8 @@ type htmlView struct {
 	Timing                   string
 	Warnings                 []string
 	Evidence                 []htmlKV3
+	ControlsHeader           []string
+	Controls                 [][]string
 	Harness                  string
 }
 
@@ -413,6 +415,7 @@ func newHTMLView(r *reports.Report) htmlView {
 	if len(pi1More) > 0 {
 		pi1 += "; " + strings.Join(pi1More, ", ") + " sections"
 	}
+	v.ControlsHeader, v.Controls = controlTable(r.Controls)
 	v.Evidence = []htmlKV3{
 		{"PI1 processing integrity", "Does the model process inputs completely and accurately, for every group of users, without making things up or breaking the output rules?", pi1},
 		{"CC8.1 change management", "Was the change tested against what runs in production before release?", measured(r.Metrics.Regression != nil, "Regression against production section; gate rules marked CC8.1")},

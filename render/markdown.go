@@ -232,6 +232,11 @@ func mdSections(r *reports.Report) []mdSection {
 		}
 		out = append(out, s)
 	}
+	if header, rows := controlTable(r.Controls); len(rows) > 0 {
+		s := mdSection{title: "controls", open: "\n<details><summary><b>Audit controls</b>: each section mapped to SOC 2, ISO/IEC 42001, EU AI Act and NIST AI RMF</summary>\n\n", close: "\n</details>\n"}
+		s.lines = mdTable(header, rows, nil)
+		out = append(out, s)
+	}
 	out = append(out, mdSection{title: "evidence map", open: "\n", lines: []string{
 		"<sub>SOC 2 evidence: accuracy, fairness, groundedness, boundaries, review routing and errors → PI1 processing integrity; regression against production → CC8.1 change management; " +
 			"drift and control limits over earlier reports → CC7 monitoring; PII → C1 confidentiality / P privacy. " + notMeasured(r) +
