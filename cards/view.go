@@ -123,7 +123,7 @@ func modelDetails(c *Card) section {
 		{"owners", orText(strings.Join(c.Use.Owners, ", "), "not stated")},
 		{"contact", orText(c.Use.Contact, "not stated")},
 	}
-	s.table(table{Header: []string{"", ""}, Rows: rows})
+	s.table(table{Header: []string{"field", "value"}, Rows: rows})
 	return s
 }
 
