@@ -252,3 +252,36 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// FuzzSignVerify checks the round trip: whatever free text a record
+// holds, a record Sign accepts verifies and decodes to the same record.
+func FuzzSignVerify(f *testing.F) {
+	ciKey, ciPub := key(f, 1)
+	approver, approverPub := key(f, 2)
+	block := signedReport(f, ciKey, 0, 0.95)
+	base := record(f, block, ciPub, approvals.Override, "")
+	f.Add("accepted risk", "CHG-1", "Ada Lovelace")
+	f.Add("line one\nline two", "", "Grace Hopper")
+	f.Add("\x1b[31m", "\u202e", "\"quoted\" name")
+	f.Fuzz(func(t *testing.T, justification, ref, name string) {
+		rec := base
+		rec.Justification, rec.Reference, rec.Approver = justification, ref, name+" <a@example.com>"
+		env, err := approvals.Sign(approver, rec)
+		if err != nil {
+			if !errors.Is(err, approvals.ErrInvalid) {
+				t.Fatalf("Sign: %v, not ErrInvalid", err)
+			}
+			return
+		}
+		got, err := approvals.Verify(approverPub, env)
+		if err != nil {
+			t.Fatalf("Verify of a signed record: %v", err)
+		}
+		if got.Justification != justification || got.Reference != ref || got.Approver != rec.Approver || got.Report != rec.Report {
+			t.Errorf("round trip: got %+v, want %+v", got, rec)
+		}
+		if err := approvals.Check(got, block, ciPub, approvals.CheckOptions{Approvers: []*signing.Verifier{approverPub}}); err != nil {
+			t.Errorf("Check: %v", err)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
@@ -178,6 +179,12 @@ func (rec *Record) validate() error {
 	case Reject:
 	default:
 		return bad("decision %q is not one of %s", rec.Decision, strings.Join(Decisions(), ", "))
+	}
+	for _, f := range []struct{ name, v string }{{"approver", rec.Approver}, {"justification", rec.Justification}, {"reference", rec.Reference}} {
+		if !utf8.ValidString(f.v) {
+			// JSON would sign U+FFFD in its place: not what was given.
+			return bad("the %s is not valid UTF-8", f.name)
+		}
 	}
 	if err := checkApprover(rec.Approver); err != nil {
 		return bad("approver %q: %v", rec.Approver, err)
