@@ -59,9 +59,10 @@ func subjects(rec *Record) []signing.Subject {
 // public key v, unambiguous JSON (signing.CheckUnambiguous), the statement
 // and predicate types, a predicate decoded strictly (unknown fields
 // refused), subjects that agree with the record, the record's rules, and
-// that the record names v as its key. It does not look at any report: Check
-// does. Errors wrap signing.ErrEnvelope, signing.ErrSignature or
-// ErrInvalid.
+// that the record names v as its key and another key as the report's
+// (ErrSameKey). It does not look at the report itself: Check does. Errors
+// wrap signing.ErrEnvelope, signing.ErrSignature, ErrInvalid or
+// ErrSameKey.
 func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
 	st, err := signing.VerifyStatement(v, envelope)
 	if err != nil {
@@ -84,6 +85,9 @@ func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
 	}
 	if rec.ApproverKeyID != v.KeyID || rec.ApproverFingerprint != v.Fingerprint {
 		return nil, fmt.Errorf("%w: the record names approver key %s, but key %s signed it", ErrInvalid, rec.ApproverKeyID, v.KeyID)
+	}
+	if rec.ApproverKeyID == rec.Report.SignerKeyID {
+		return nil, fmt.Errorf("%w: key %s signed both the report and the approval (separation of duties)", ErrSameKey, v.KeyID)
 	}
 	if !slices.EqualFunc(st.Subject, subjects(&rec), func(a, b signing.Subject) bool {
 		return a.Name == b.Name && len(a.Digest) == len(b.Digest) && a.Digest["sha256"] == b.Digest["sha256"]
