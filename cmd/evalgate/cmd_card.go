@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/evalgate/evalgate/cards"
 	"github.com/evalgate/evalgate/configs"
@@ -16,12 +15,6 @@ import (
 
 const cardUsage = "card --key PUB.pem [-c eval.yaml] [--drift drift.dsse.json]... [--drift-key PUB.pem] [--sign-key PRIV.pem] --out DIR report.dsse.json [report.dsse.json...]"
 
-// listFlag is a flag that may be given more than once.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
 // cmdCard writes a model card from signed reports: it verifies every
 // report and drift report (one that does not verify is refused, exit 2),
 // writes card.json, card.md and card.html into --out, and with --sign-key
@@ -30,7 +23,7 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "card", cardUsage)
 	keyPath := fs.String("key", "", "the public key `file` that signed the reports (PKIX PEM; required)")
 	configPath := fs.String("c", "", "the config `file` whose card block gives intended use, out-of-scope use, limitations and owners")
-	var driftPaths listFlag
+	var driftPaths fileList
 	fs.Var(&driftPaths, "drift", "a signed drift report `file` (drift.dsse.json) for the drift status; repeatable")
 	driftKeyPath := fs.String("drift-key", "", "the public key `file` that signed the drift reports (default: --key)")
 	signKeyPath := fs.String("sign-key", "", "sign the card with the private key in `file` (PKCS#8 PEM), writing card.dsse.json")
