@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/evalgate/evalgate/approvals"
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/integrity"
@@ -34,10 +36,12 @@ const (
 // Sentinel errors, for errors.Is.
 var (
 	// ErrUnverified marks a document whose signature or statement does not
-	// verify: the card refuses it.
+	// verify, or an approval that breaks the approval rules (same key as
+	// the report, another report's account): the card refuses it.
 	ErrUnverified = errors.New("does not verify")
-	// ErrMismatch marks reports that cannot share one card: they are for
-	// different candidate models or model artifacts.
+	// ErrMismatch marks reports that cannot share one card (different
+	// candidate models or model artifacts), or an approval of a report
+	// that is not on the card.
 	ErrMismatch = errors.New("reports disagree")
 	// ErrNoReport marks a card asked for with no report.
 	ErrNoReport = errors.New("no report")
@@ -222,10 +226,11 @@ type Limitation struct {
 	Text   string `json:"text"`
 }
 
-// Approval is one verified approval of a source report.
+// Approval is one verified decision on a source report: approve, reject
+// or override (approvals.Record).
 type Approval struct {
 	// Source is the SHA-256 of the approval's envelope; Report the SHA-256
-	// of the report envelope it approves.
+	// of the report envelope it decides on.
 	Source        string `json:"source"`
 	Report        string `json:"report"`
 	Decision      string `json:"decision"`
@@ -233,6 +238,12 @@ type Approval struct {
 	Approver      string `json:"approver"`
 	Time          string `json:"time"`
 	Reference     string `json:"reference,omitempty"`
+	// Verdict is the verdict of the report decided on, as the approval
+	// records it (checked against the report).
+	Verdict string `json:"verdict"`
+	// ApproverFingerprint is the SHA-256 of the approver's PKIX public
+	// key, a key other than the one that signed the report.
+	ApproverFingerprint string `json:"approver_fingerprint"`
 }
 
 // Source is one signed document the card was built from.
@@ -264,6 +275,10 @@ type Inputs struct {
 	Reports []Document
 	// Drift are signed drift reports (drift.dsse.json); may be empty.
 	Drift []Document
+	// Approvals are signed approvals (evalgate approve) of the Reports;
+	// each must verify under one of Approvers, keys other than Key.
+	Approvals []Document
+	Approvers []*signing.Verifier
 	// Config, when set, gives the card block; nil leaves Use empty.
 	Config *configs.Config
 }
@@ -290,8 +305,7 @@ func Build(in Inputs) (*Card, error) {
 	}
 	names := map[string]bool{}
 	addSource := func(kind string, d Document, v *signing.Verifier) string {
-		sum := sha256.Sum256(d.Envelope)
-		s := Source{Kind: kind, Name: uniqueName(names, filepath.Base(d.Path)), SHA256: hex.EncodeToString(sum[:]), KeyFingerprint: v.Fingerprint}
+		s := Source{Kind: kind, Name: uniqueName(names, filepath.Base(d.Path)), SHA256: sha256Hex(d.Envelope), KeyFingerprint: v.Fingerprint}
 		c.Sources = append(c.Sources, s)
 		return s.SHA256
 	}
@@ -328,6 +342,14 @@ func Build(in Inputs) (*Card, error) {
 		}
 		c.Drift = append(c.Drift, driftStatus(addSource(SourceDrift, d, dk), st))
 	}
+	for _, d := range in.Approvals {
+		a, v, err := verifyApproval(d, in)
+		if err != nil {
+			return nil, fmt.Errorf("build card: approval %s: %w", d.Path, err)
+		}
+		a.Source = addSource(SourceApproval, d, v)
+		c.Approvals = append(c.Approvals, a)
+	}
 	if cfg := in.Config; cfg != nil {
 		c.Config = &Config{Path: cfg.Path, SHA256: cfg.SHA256, SameAsReports: true}
 		for _, e := range c.Evaluations {
@@ -345,6 +367,52 @@ func Build(in Inputs) (*Card, error) {
 	c.Limitations = dedupe(c.Limitations)
 	c.Controls = c.controls()
 	return c, nil
+}
+
+// verifyApproval verifies an approval under the first of in.Approvers
+// that signed it, and checks it against the report it names, which must be
+// one of in.Reports (approvals.Check). A valid rejection is kept: the
+// trail records every decision, not only those that permit promotion.
+func verifyApproval(d Document, in Inputs) (Approval, *signing.Verifier, error) {
+	if len(in.Approvers) == 0 {
+		return Approval{}, nil, fmt.Errorf("%w: no approver key to verify it with", ErrUnverified)
+	}
+	var rec *approvals.Record
+	var v *signing.Verifier
+	var errs []error
+	for _, k := range in.Approvers {
+		r, err := approvals.Verify(k, d.Envelope)
+		if err == nil {
+			rec, v = r, k
+			break
+		}
+		errs = append(errs, fmt.Errorf("key %s: %w", k.KeyID, err))
+	}
+	if rec == nil {
+		return Approval{}, nil, fmt.Errorf("%w: %w", ErrUnverified, errors.Join(errs...))
+	}
+	i := slices.IndexFunc(in.Reports, func(r Document) bool { return sha256Hex(r.Envelope) == rec.Report.EnvelopeSHA256 })
+	if i < 0 {
+		return Approval{}, nil, fmt.Errorf("%w: it decides on the report envelope with sha256 %s, which is not among the card's reports", ErrMismatch, rec.Report.EnvelopeSHA256)
+	}
+	if err := approvals.Check(rec, in.Reports[i].Envelope, in.Key, approvals.CheckOptions{Approvers: in.Approvers}); err != nil && !errors.Is(err, approvals.ErrNotPermitted) {
+		return Approval{}, nil, fmt.Errorf("%w: %w", ErrUnverified, err)
+	}
+	return Approval{
+		Report:              rec.Report.EnvelopeSHA256,
+		Decision:            rec.Decision,
+		Justification:       rec.Justification,
+		Approver:            rec.Approver,
+		Time:                rec.Time.UTC().Format(time.RFC3339),
+		Reference:           rec.Reference,
+		Verdict:             rec.Report.Verdict,
+		ApproverFingerprint: rec.ApproverFingerprint,
+	}, v, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // evaluation copies what the card shows of one verified report.

@@ -86,7 +86,7 @@ func newView(c *Card) view {
 	add(driftSection(c), reports.SectionDrift)
 	add(gate(c), reports.SectionSignature)
 	add(limitations(c), "")
-	add(approvals(c), reports.SectionApproval)
+	add(approvalTrail(c), reports.SectionApproval)
 	add(sources(c), reports.SectionSignature)
 	v.Controls = controlsTable(c)
 	return v
@@ -358,15 +358,16 @@ func limitations(c *Card) section {
 	return s
 }
 
-func approvals(c *Card) section {
+func approvalTrail(c *Card) section {
 	s := section{ID: "approvals", Title: "Approval trail"}
 	if len(c.Approvals) == 0 {
 		s.text("No signed approval was given: the card records no promotion decision.")
 		return s
 	}
-	t := table{Header: []string{"report", "decision", "approver", "time", "reference", "justification", "approval"}}
+	s.text("Each decision is signed by its approver's own key, verified, checked against the report it names, and signed by a key other than the report's (separation of duties).")
+	t := table{Header: []string{"report", "verdict", "decision", "approver", "time", "reference", "justification", "approval", "approver key SHA-256"}}
 	for _, a := range c.Approvals {
-		t.Rows = append(t.Rows, []string{sourceName(c, a.Report), a.Decision, a.Approver, a.Time, orText(a.Reference, "-"), orText(a.Justification, "-"), sourceName(c, a.Source)})
+		t.Rows = append(t.Rows, []string{sourceName(c, a.Report), a.Verdict, a.Decision, a.Approver, a.Time, orText(a.Reference, "-"), orText(a.Justification, "-"), sourceName(c, a.Source), a.ApproverFingerprint})
 	}
 	s.table(t)
 	return s

@@ -232,3 +232,80 @@ func TestCardWithDrift(t *testing.T) {
 		t.Errorf("verify --require-allow on a card: exit %d, %s", res.code, res.stderr)
 	}
 }
+
+// TestCardApprovalTrail puts two verified decisions on the quickstart's
+// report on the card, and refuses approvals that do not belong there.
+func TestCardApprovalTrail(t *testing.T) {
+	s := newApprovalSetup(t)
+	res, approve := s.approve(t, s.approver, s.allow, "--decision", "approve", "--ref", "CHG-1234")
+	if res.code != exitOK {
+		t.Fatalf("approve: exit %d\n%s", res.code, res.stderr)
+	}
+	res, reject := s.approve(t, s.approver2, s.allow, "--decision", "reject", "--justification", "wait for the Q4 eval set")
+	if res.code != exitOK {
+		t.Fatalf("reject: exit %d\n%s", res.code, res.stderr)
+	}
+	res, other := s.approve(t, s.approver, s.block, "--decision", "reject")
+	if res.code != exitOK {
+		t.Fatalf("reject the block: exit %d\n%s", res.code, res.stderr)
+	}
+	out := t.TempDir()
+	res = runCLI(t, context.Background(), nil, "card", "--key", s.ciPub, "--approval", approve, "--approval", reject,
+		"--approver-key", s.approverPub, "--approver-key", s.approver2Pub, "--sign-key", s.ciPriv, "--out", out, s.allow)
+	if res.code != exitOK || !strings.Contains(res.stdout, "and 2 approvals") {
+		t.Fatalf("card: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	c := readCard(t, filepath.Join(out, "card.json"))
+	if len(c.Approvals) != 2 || c.Controls["approval"] == nil {
+		t.Fatalf("approvals %+v, controls %v", c.Approvals, c.Controls["approval"])
+	}
+	a, r := c.Approvals[0], c.Approvals[1]
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"decision", a.Decision, "approve"},
+		{"approver", a.Approver, "Ada Lovelace <ada@example.com>"},
+		{"reference", a.Reference, "CHG-1234"},
+		{"report", a.Report, c.Evaluations[0].Source},
+		{"verdict", a.Verdict, "ALLOW"},
+		{"second decision", r.Decision, "reject"},
+		{"justification", r.Justification, "wait for the Q4 eval set"},
+		{"approval source", c.Sources[1].Kind, cards.SourceApproval},
+		{"approval source digest", c.Sources[1].SHA256, a.Source},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "card.md"))
+	for _, want := range []string{"## Approval trail", "Ada Lovelace &lt;ada@example.com&gt;", "CHG-1234", "| approve |", "| reject |"} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("card.md lacks %q", want)
+		}
+	}
+	res = runCLI(t, context.Background(), nil, "verify", "--key", s.ciPub, filepath.Join(out, "card.dsse.json"), approve, filepath.Join(out, "card.md"))
+	if res.code != exitOK || !strings.Contains(res.stdout, "source: approval approval.dsse.json") {
+		t.Errorf("verify the card and an approval on it: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"approval of a report not on the card", []string{"--approval", other, "--approver-key", s.approverPub}, "not among the card's reports"},
+		{"approver key not given", []string{"--approval", approve, "--approver-key", s.approver2Pub}, "does not verify"},
+		{"the report key as approver", []string{"--approval", approve, "--approver-key", s.ciPub}, "is the report key"},
+		{"approval without approver key", []string{"--approval", approve}, "--approval needs --approver-key"},
+		{"approver key without approval", []string{"--approver-key", s.approverPub}, "--approver-key without --approval"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"card", "--key", s.ciPub, "--out", t.TempDir()}, tt.args...)
+			res := runCLI(t, context.Background(), nil, append(args, s.allow)...)
+			if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
+				t.Fatalf("exit %d, want 2 with %q\n%s", res.code, tt.want, res.stderr)
+			}
+		})
+	}
+}

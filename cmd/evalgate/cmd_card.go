@@ -13,10 +13,11 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const cardUsage = "card --key PUB.pem [-c eval.yaml] [--drift drift.dsse.json]... [--drift-key PUB.pem] [--sign-key PRIV.pem] --out DIR report.dsse.json [report.dsse.json...]"
+const cardUsage = "card --key PUB.pem [-c eval.yaml] [--approval approval.dsse.json... --approver-key PUB.pem...] [--drift drift.dsse.json]... [--drift-key PUB.pem] [--sign-key PRIV.pem] --out DIR report.dsse.json [report.dsse.json...]"
 
 // cmdCard writes a model card from signed reports: it verifies every
-// report and drift report (one that does not verify is refused, exit 2),
+// report, drift report and approval (one that does not verify, or an
+// approval of a report not on the card, is refused, exit 2),
 // writes card.json, card.md and card.html into --out, and with --sign-key
 // card.dsse.json over them. Exit 0 on success.
 func cmdCard(_ context.Context, e *env, args []string) error {
@@ -25,6 +26,9 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 	configPath := fs.String("c", "", "the config `file` whose card block gives intended use, out-of-scope use, limitations and owners")
 	var driftPaths fileList
 	fs.Var(&driftPaths, "drift", "a signed drift report `file` (drift.dsse.json) for the drift status; repeatable")
+	var approvalPaths, approverKeyPaths fileList
+	fs.Var(&approvalPaths, "approval", "a signed approval `file` (evalgate approve) of one of the reports, for the approval trail; repeatable")
+	fs.Var(&approverKeyPaths, "approver-key", "an approver's public key `file` (PKIX PEM), other than --key; each approval must verify under one; repeatable")
 	driftKeyPath := fs.String("drift-key", "", "the public key `file` that signed the drift reports (default: --key)")
 	signKeyPath := fs.String("sign-key", "", "sign the card with the private key in `file` (PKCS#8 PEM), writing card.dsse.json")
 	outDir := fs.String("out", "", "write the card into `dir` (required)")
@@ -41,6 +45,10 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 		return usageErr("card: missing report.dsse.json (usage: evalgate %s)", cardUsage)
 	case *driftKeyPath != "" && len(driftPaths) == 0:
 		return usageErr("card: --drift-key without --drift: no drift report to verify")
+	case len(approvalPaths) > 0 && len(approverKeyPaths) == 0:
+		return usageErr("card: --approval needs --approver-key PUB.pem: the approvers' public keys")
+	case len(approvalPaths) == 0 && len(approverKeyPaths) > 0:
+		return usageErr("card: --approver-key without --approval: no approval to verify")
 	}
 	in := cards.Inputs{}
 	if in.Key, err = readVerifier("--key", *keyPath); err != nil {
@@ -50,6 +58,16 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 		if in.DriftKey, err = readVerifier("--drift-key", *driftKeyPath); err != nil {
 			return err
 		}
+	}
+	for _, p := range approverKeyPaths {
+		a, err := readVerifier("--approver-key", p)
+		if err != nil {
+			return err
+		}
+		if a.Fingerprint == in.Key.Fingerprint {
+			return usageErr("card: --approver-key %s is the report key --key: an approval by the key that signed the report is no separate decision", p)
+		}
+		in.Approvers = append(in.Approvers, a)
 	}
 	var signer *signing.Signer
 	if *signKeyPath != "" {
@@ -66,6 +84,9 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if in.Drift, err = readDocuments(driftPaths); err != nil {
+		return err
+	}
+	if in.Approvals, err = readDocuments(approvalPaths); err != nil {
 		return err
 	}
 	c, err := cards.Build(in)
@@ -93,7 +114,7 @@ func cmdCard(_ context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "wrote %s\n", safe(p))
 	}
-	fmt.Fprintf(e.stdout, "card for %s from %d signed reports and %d drift reports\n", safe(c.Model.Identity), len(c.Evaluations), len(c.Drift))
+	fmt.Fprintf(e.stdout, "card for %s from %d signed reports, %d drift reports and %d approvals\n", safe(c.Model.Identity), len(c.Evaluations), len(c.Drift), len(c.Approvals))
 	if signer == nil {
 		fmt.Fprintln(e.stdout, "not signed (give --sign-key PRIV.pem to write card.dsse.json)")
 	}
