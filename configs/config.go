@@ -49,6 +49,9 @@ type Config struct {
 	PII PII `yaml:"pii"`
 	// Drift sets the thresholds of evalgate drift.
 	Drift Drift `yaml:"drift"`
+	// Card holds what evalgate card writes on a model card beside the
+	// measurements: intended use, out-of-scope use, limitations, owners.
+	Card Card `yaml:"card"`
 	// Gate lists the rules that must all pass for the verdict to be ALLOW.
 	// A gate with no rule on the report's metrics gives the verdict NONE;
 	// evalgate run and score refuse it unless given --no-gate.
@@ -519,6 +522,7 @@ func (c *Config) validate(root *yaml.Node) Errors {
 		}
 	}
 	c.validateModel("candidate", &c.Candidate, bad)
+	c.Card.validate(bad)
 	if c.Production != nil {
 		c.validateModel("production", c.Production, bad)
 	}

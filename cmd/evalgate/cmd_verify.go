@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/approvals"
+	"github.com/evalgate/evalgate/cards"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/pipeline"
@@ -16,7 +17,7 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json|card.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -79,6 +80,18 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	raw, err := inputfile.Read(envPath, "envelope", inputfile.MaxEnvelope)
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: %w", err))
+	}
+	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == cards.PredicateType {
+		switch {
+		case *requireAllow || *requireDriftAllow:
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a model card, which has no verdict of its own; --require-allow and --require-drift-allow ask for a report", envPath)}
+		case *policyPath != "" || *expectCommit != "" || *approvalPath != "":
+			return usageErr("verify: --policy, --expect-commit and --require-approval apply to a model report, not to a model card")
+		}
+		if err := verifyCard(e, v, envPath, raw, files, *expectModel); err != nil {
+			return err
+		}
+		return subjectsChecked(e, files, *signatureOnly)
 	}
 	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == drift.PredicateType {
 		if *expectModel != "" {
