@@ -66,6 +66,7 @@ func commands() []command {
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
 		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},
 		{"history", "control charts over a folder of signed reports; exit 1 when the newest is out of control (history DIR --key PUB)", cmdHistory},
+		{"evidence", "the signed evidence bundle of an audit period (evidence --since D --until D --key PUB --sign-key PRIV DIR)", cmdEvidence},
 		{"version", "print evalgate's version", cmdVersion},
 	}
 }
