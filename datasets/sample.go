@@ -879,6 +879,36 @@ func sampleJSON(v any) string {
 	return string(b)
 }
 
+// SampleWindow reads the window a sampled set's rows were drawn from out
+// of its key-value metadata (MetaSampleSince, MetaSampleUntil and
+// MetaSampleTimeColumn, as Sample writes them): since is inclusive, until
+// exclusive, and a zero time is an unbounded side. ok is false when the
+// set is not a sample, or a bounded one; err names a bound that does not
+// parse.
+func SampleWindow(meta map[string]string) (since, until time.Time, column string, ok bool, err error) {
+	s, u := meta[MetaSampleSince], meta[MetaSampleUntil]
+	if s == "" && u == "" {
+		return time.Time{}, time.Time{}, "", false, nil
+	}
+	parse := func(key, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("metadata %s = %q is not an RFC 3339 time", key, v)
+		}
+		return t.UTC(), nil
+	}
+	if since, err = parse(MetaSampleSince, s); err != nil {
+		return
+	}
+	if until, err = parse(MetaSampleUntil, u); err != nil {
+		return
+	}
+	return since, until, meta[MetaSampleTimeColumn], true, nil
+}
+
 // formatBound formats t as RFC 3339 in UTC, or "" when it is zero.
 func formatBound(t time.Time) string {
 	if t.IsZero() {

@@ -57,8 +57,10 @@ type SignedReport struct {
 	// Path is the envelope's path, slash-separated and relative to the
 	// folder.
 	Path string
-	// Time is when the run finished: the report's Timing.FinishedAt, or the
-	// statement's timeVerified when that is zero.
+	// Time is the time the report is about (reports.Report.DataTime): the
+	// start of its data window when it has one (a sample of production
+	// logs), else when the run finished, else the statement's
+	// timeVerified.
 	Time time.Time
 	// Report is the signed report.
 	Report *reports.Report
@@ -161,7 +163,7 @@ func readSigned(fsys fs.FS, p string, v *signing.Verifier, seen map[[32]byte]str
 	}
 	seen[sum] = p
 	r := st.Predicate.Report
-	t := r.Timing.FinishedAt
+	t := r.DataTime()
 	if t.IsZero() {
 		if t, err = time.Parse(time.RFC3339, st.Predicate.TimeVerified); err != nil {
 			return exclude(ExcludedInvalid, "the report has no finish time and timeVerified %q is not RFC 3339", st.Predicate.TimeVerified)
@@ -210,7 +212,8 @@ type History struct {
 type Report struct {
 	// Path is the envelope's path relative to the folder.
 	Path string
-	// Time is when the run finished, UTC.
+	// Time is the time the report is about, UTC: the start of its data
+	// window, else when the run finished.
 	Time time.Time
 	// Model is the candidate's NAME@VERSION.
 	Model string
@@ -427,7 +430,7 @@ func (h *History) Latest() []reports.ControlPosition {
 // p-chart, are left out.
 func Position(h *History, r *reports.Report) []reports.ControlPosition {
 	values, counts := reports.Values(r), reports.Counts(r)
-	at := r.Timing.FinishedAt.UTC()
+	at := r.DataTime()
 	self := slices.IndexFunc(h.Reports, func(hr Report) bool {
 		return hr.ResultsSHA256 != "" && hr.ResultsSHA256 == r.Candidate.ResultsSHA256 && hr.Time.Equal(at)
 	})

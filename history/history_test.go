@@ -276,3 +276,55 @@ func TestHistoryPosition(t *testing.T) {
 		t.Errorf("positions %+v, want accuracy only (errors.rate needs calls)", got)
 	}
 }
+
+// TestBackfillChartsByDataWindow runs a 12-week backfill "in one day": 12
+// weekly samples, all finished within the same hour, whose data windows
+// are the weeks they sampled. History places each in its own week, in
+// window order, not on the run day (and not in run order, which here is
+// reversed), and charts 12 points.
+func TestBackfillChartsByDataWindow(t *testing.T) {
+	s, v := historySigner(t, 1)
+	fsys := fstest.MapFS{}
+	ranAt := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	for w := range 12 {
+		r := reportstest.WeekReport(w, reportstest.WeekAccuracy[w], 400, reportstest.WeekErrors[w], "bot")
+		since := time.Date(2026, 9, 7, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*w)
+		until := since.AddDate(0, 0, 7)
+		r.Dataset.Window = &reports.DataWindow{Since: &since, Until: &until, Column: "timestamp"}
+		// The newest week ran first.
+		finished := ranAt.Add(time.Duration(12-w) * time.Minute)
+		r.Timing = reports.Timing{StartedAt: finished.Add(-time.Minute), FinishedAt: finished, Seconds: 60}
+		b, err := reports.SignReport(s, r, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[fmt.Sprintf("run-%02d/report.dsse.json", w)] = &fstest.MapFile{Data: b}
+	}
+	set, err := history.ReadSignedReports(fsys, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := history.New(set, history.Options{Metrics: []string{"accuracy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weeks := map[string]bool{}
+	for i, r := range h.Reports {
+		want := time.Date(2026, 9, 7, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i)
+		if !r.Time.Equal(want) {
+			t.Errorf("report %d (%s) placed at %s, want its window's start %s", i, r.Path, r.Time, want)
+		}
+		y, wk := r.Time.ISOWeek()
+		weeks[fmt.Sprintf("%d-W%02d", y, wk)] = true
+	}
+	if len(weeks) != 12 || len(h.Metrics[0].Chart.Points) != 12 {
+		t.Errorf("%d distinct weeks and %d chart points, want 12 of each", len(weeks), len(h.Metrics[0].Chart.Points))
+	}
+	// The chart follows the windows: week i's accuracy is point i.
+	for i, p := range h.Metrics[0].Chart.Points {
+		if want := float64(reportstest.WeekAccuracy[i]) / 400; p.Value != want {
+			t.Errorf("point %d = %v, want week %d's accuracy %v", i, p.Value, i, want)
+			break
+		}
+	}
+}

@@ -252,7 +252,8 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		return nil
 	}
 	var checks *scoreChecks
-	t := &Tallies{cfg: cfg, dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: sc.set.Name, Version: sc.set.Version, SHA256: sc.set.SHA256, Rows: sc.set.Rows}}
+	t := &Tallies{cfg: cfg, dataset: reports.DatasetInfo{Path: cfg.DatasetPath(), Name: sc.set.Name, Version: sc.set.Version, SHA256: sc.set.SHA256, Rows: sc.set.Rows,
+		Window: dataWindow(sc.set.Metadata)}}
 	opts := reports.MetricOptions(cfg)
 	newRepeats := func() *metrics.RepeatsTally {
 		if cfg.Run.Repeats > 1 {
@@ -307,4 +308,22 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		t.checker = checker
 	}
 	return t, nil
+}
+
+// dataWindow is the data window a sampled set's metadata records, nil
+// when it records none (or one that does not parse, which the set's own
+// validation reports).
+func dataWindow(meta map[string]string) *reports.DataWindow {
+	since, until, column, ok, err := datasets.SampleWindow(meta)
+	if !ok || err != nil {
+		return nil
+	}
+	w := &reports.DataWindow{Column: column}
+	if !since.IsZero() {
+		w.Since = &since
+	}
+	if !until.IsZero() {
+		w.Until = &until
+	}
+	return w
 }

@@ -89,6 +89,8 @@ type htmlView struct {
 	Timing                   string
 	Warnings                 []string
 	Evidence                 []htmlKV3
+	ControlsHeader           []string
+	Controls                 [][]string
 	Harness                  string
 }
 
@@ -318,7 +320,7 @@ func newHTMLView(r *reports.Report) htmlView {
 		v.Identity = append(v.Identity, htmlKV{"Production", modelLine(*p)})
 	}
 	v.Identity = append(v.Identity,
-		htmlKV{"Eval set", fmt.Sprintf("%s %s, %d items, sha256 %s", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, r.Dataset.SHA256)},
+		htmlKV{"Eval set", fmt.Sprintf("%s %s, %d items%s, sha256 %s", orDash(r.Dataset.Name), orDash(r.Dataset.Version), r.Dataset.Rows, windowText(r.Dataset.Window), r.Dataset.SHA256)},
 		htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", r.Config.Path, r.Config.SHA256)},
 		htmlKV{"Results", fmt.Sprintf("%s, sha256 %s", r.Candidate.ResultsFile, r.Candidate.ResultsSHA256)},
 	)
@@ -413,6 +415,7 @@ func newHTMLView(r *reports.Report) htmlView {
 	if len(pi1More) > 0 {
 		pi1 += "; " + strings.Join(pi1More, ", ") + " sections"
 	}
+	v.ControlsHeader, v.Controls = controlTable(r.Controls)
 	v.Evidence = []htmlKV3{
 		{"PI1 processing integrity", "Does the model process inputs completely and accurately, for every group of users, without making things up or breaking the output rules?", pi1},
 		{"CC8.1 change management", "Was the change tested against what runs in production before release?", measured(r.Metrics.Regression != nil, "Regression against production section; gate rules marked CC8.1")},

@@ -136,7 +136,7 @@ func mdSections(r *reports.Report) []mdSection {
 		head.lines = append(head.lines, "| production | "+md(modelLine(*p))+" |")
 	}
 	head.lines = append(head.lines,
-		fmt.Sprintf("| dataset | %s %s, %d rows, sha256 `%s` |", md(orDash(r.Dataset.Name)), md(orDash(r.Dataset.Version)), r.Dataset.Rows, short(r.Dataset.SHA256)),
+		fmt.Sprintf("| dataset | %s %s, %d rows%s, sha256 `%s` |", md(orDash(r.Dataset.Name)), md(orDash(r.Dataset.Version)), r.Dataset.Rows, md(windowText(r.Dataset.Window)), short(r.Dataset.SHA256)),
 		fmt.Sprintf("| config | %s, sha256 `%s` |", md(r.Config.Path), short(r.Config.SHA256)),
 		fmt.Sprintf("| evalgate | %s, report schema %s |", md(r.Harness.Version), r.SchemaVersion),
 	)
@@ -230,6 +230,11 @@ func mdSections(r *reports.Report) []mdSection {
 		for _, w := range ws {
 			s.lines = append(s.lines, "- "+md(w))
 		}
+		out = append(out, s)
+	}
+	if header, rows := controlTable(r.Controls); len(rows) > 0 {
+		s := mdSection{title: "controls", open: "\n<details><summary><b>Audit controls</b>: each section mapped to SOC 2, ISO/IEC 42001, EU AI Act and NIST AI RMF</summary>\n\n", close: "\n</details>\n"}
+		s.lines = mdTable(header, rows, nil)
 		out = append(out, s)
 	}
 	out = append(out, mdSection{title: "evidence map", open: "\n", lines: []string{

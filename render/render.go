@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -353,4 +354,22 @@ func cacheLines(r *reports.Report) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// windowText describes a data window as ", drawn from 2026-10-05 to
+// 2026-10-12" (until exclusive); "" without one.
+func windowText(w *reports.DataWindow) string {
+	if w == nil {
+		return ""
+	}
+	day := func(t *time.Time, open string) string {
+		if t == nil {
+			return open
+		}
+		if t.Equal(t.Truncate(24 * time.Hour)) {
+			return t.UTC().Format("2006-01-02")
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return ", drawn from " + day(w.Since, "the start") + " to " + day(w.Until, "the end") + " (exclusive)"
 }

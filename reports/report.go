@@ -100,6 +100,35 @@ type DatasetInfo struct {
 	SHA256  string `json:"sha256"`
 	// Rows is the number of items in the set.
 	Rows int64 `json:"rows"`
+	// Window, for a set sampled from production logs with a time bound
+	// (evalgate sample --since/--until), is the span of time its rows
+	// were drawn from; nil otherwise.
+	Window *DataWindow `json:"window,omitempty"`
+}
+
+// DataWindow is the span of time an eval set's rows were drawn from.
+type DataWindow struct {
+	// Since is inclusive and Until exclusive; nil is an unbounded side.
+	Since *time.Time `json:"since,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+	// Column is the timestamp column the bounds apply to.
+	Column string `json:"column,omitempty"`
+}
+
+// DataTime is the time a report is about, by which history orders and
+// charts it: the start of its data window, else the window's end, else
+// when the run finished. A backfill of past weeks run today lands in the
+// weeks it sampled.
+func (r *Report) DataTime() time.Time {
+	if w := r.Dataset.Window; w != nil {
+		if w.Since != nil {
+			return w.Since.UTC()
+		}
+		if w.Until != nil {
+			return w.Until.UTC()
+		}
+	}
+	return r.Timing.FinishedAt.UTC()
 }
 
 // ModelRun identifies a model and summarises its calls.

@@ -46,6 +46,12 @@ func TestReplayIdentity(t *testing.T) {
 				t.Fatalf("run: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 			}
 			rep := readReport(t, out)
+			// The report carries the window the sample was drawn from,
+			// which history charts it by.
+			if w := rep.Dataset.Window; w == nil || w.Since == nil || w.Until == nil ||
+				w.Since.Format("2006-01-02") != tt.since || w.Until.Format("2006-01-02") != tt.until || !rep.DataTime().Equal(*w.Since) {
+				t.Errorf("dataset window %+v, want [%s, %s)", w, tt.since, tt.until)
+			}
 			if rep.Candidate.Model != tt.model || rep.Candidate.Version != tt.version {
 				t.Errorf("candidate %s@%s, want %s@%s", rep.Candidate.Model, rep.Candidate.Version, tt.model, tt.version)
 			}
