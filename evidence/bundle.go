@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -93,8 +94,8 @@ func (c *Collection) Controls() []ControlEvidence {
 		}
 	}
 	frameworks := []string{reports.FrameworkSOC2, reports.FrameworkISO42001, reports.FrameworkEUAIAct, reports.FrameworkNISTRMF}
-	slices.SortStableFunc(order, func(a, b key) int {
-		return slices.Index(frameworks, a.framework) - slices.Index(frameworks, b.framework)
+	slices.SortFunc(order, func(a, b key) int {
+		return cmp.Or(slices.Index(frameworks, a.framework)-slices.Index(frameworks, b.framework), naturalCompare(a.id, b.id))
 	})
 	out := make([]ControlEvidence, 0, len(order))
 	for _, k := range order {
@@ -162,7 +163,7 @@ func nonNil[T any](s []T) []T {
 }
 
 // indexHeader is index.csv's header, one column per Decision field.
-var indexHeader = []string{"time", "time_source", "model", "dataset_name", "dataset_version", "dataset_sha256", "verdict", "status",
+var indexHeader = []string{"time", "time_source", "window_since", "window_until", "model", "dataset_name", "dataset_version", "dataset_sha256", "verdict", "status",
 	"rules_passed", "rules_failed", "signer_key_id", "file", "envelope_sha256"}
 
 func (c *Collection) indexCSV() ([]byte, error) {
@@ -170,7 +171,7 @@ func (c *Collection) indexCSV() ([]byte, error) {
 	w := csv.NewWriter(&b)
 	w.Write(indexHeader)
 	for _, d := range c.Decisions {
-		w.Write([]string{d.Time.Format(time.RFC3339), d.TimeSource, csvSafe(d.Model), csvSafe(d.DatasetName), csvSafe(d.DatasetVersion), d.DatasetSHA256,
+		w.Write([]string{d.Time.Format(time.RFC3339), d.TimeSource, d.WindowSince, d.WindowUntil, csvSafe(d.Model), csvSafe(d.DatasetName), csvSafe(d.DatasetVersion), d.DatasetSHA256,
 			d.Verdict, d.Status, strconv.Itoa(d.RulesPassed), strconv.Itoa(d.RulesFailed), d.SignerKeyID, csvSafe(d.File), d.EnvelopeSHA256})
 	}
 	w.Flush()
@@ -349,6 +350,36 @@ func controlsMD(c *Collection, controls []ControlEvidence) []byte {
 	}
 	return []byte(b.String())
 }
+
+// naturalCompare orders control identifiers with their numbers as
+// numbers: CC7.2 before CC8.1, MEASURE 2.3 before MEASURE 2.10.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		ra, rb := run(a), run(b)
+		c := 0
+		if isDigit(ra[0]) && isDigit(rb[0]) {
+			na, _ := strconv.Atoi(ra)
+			nb, _ := strconv.Atoi(rb)
+			c = cmp.Compare(na, nb)
+		}
+		if c = cmp.Or(c, strings.Compare(ra, rb)); c != 0 {
+			return c
+		}
+		a, b = a[len(ra):], b[len(rb):]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// run is s's leading run of digits, or of other bytes.
+func run(s string) string {
+	i := 1
+	for i < len(s) && isDigit(s[i]) == isDigit(s[0]) {
+		i++
+	}
+	return s[:i]
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // cell makes s safe in a Markdown table cell.
 func cell(s string) string {

@@ -121,10 +121,16 @@ type Decision struct {
 	// Time is when the report was placed in the period (see TimeSource),
 	// UTC.
 	Time time.Time `json:"time"`
-	// TimeSource is "finished_at" (the run's Timing.FinishedAt) or
-	// "time_verified" (the statement's timeVerified, for a report with no
-	// timing).
+	// TimeSource is "data_window_since" or "data_window_until" (a bound
+	// of the sampled data's window, dataset.window), "finished_at" (the
+	// run's Timing.FinishedAt, for a report with no window) or
+	// "time_verified" (the statement's timeVerified, for a report with
+	// neither).
 	TimeSource string `json:"time_source"`
+	// WindowSince and WindowUntil are the report's data window, when it
+	// has one (RFC 3339, UTC; empty for an unbounded side or no window).
+	WindowSince string `json:"window_since"`
+	WindowUntil string `json:"window_until"`
 	// Model is the candidate's NAME@VERSION.
 	Model string `json:"model"`
 	// DatasetName, DatasetVersion and DatasetSHA256 identify the eval set.
@@ -326,7 +332,7 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 		f.report = rs.Predicate.Report
 		var ok bool
 		if t, f.timeSource, ok = decisionTime(rs); !ok {
-			return fail(history.ExcludedInvalid, "the report has no finish time and timeVerified %q is not RFC 3339", rs.Predicate.TimeVerified)
+			return fail(history.ExcludedInvalid, "the report has no data window, no finish time, and timeVerified %q is not RFC 3339", rs.Predicate.TimeVerified)
 		}
 	} else {
 		ds, err := drift.Verify(key, raw)
@@ -364,15 +370,20 @@ func claimedKind(payload []byte) string {
 	return KindEnvelope
 }
 
-// decisionTime places a verified report in time: when its run finished,
-// or the statement's timeVerified when the report has no timing. It
-// returns the source's name and false when neither is usable. Reports do
-// not yet record the window of the data they sampled; when they do, that
-// window's start is what should place a report, so that a backfill of
-// many weeks run in one day lands in its own weeks.
+// decisionTime places a verified report in time: the start of its data
+// window when it has one (reports.Report.DataTime; a backfill of past weeks
+// run today lands in the weeks it sampled), else the window's end, else
+// when its run finished, else the statement's timeVerified. It returns the
+// source's name (Decision.TimeSource) and false when none is usable.
 func decisionTime(st *reports.Statement) (time.Time, string, bool) {
-	if t := st.Predicate.Report.Timing.FinishedAt; !t.IsZero() {
-		return t.UTC(), "finished_at", true
+	r := st.Predicate.Report
+	switch w := r.Dataset.Window; {
+	case w != nil && w.Since != nil:
+		return w.Since.UTC(), "data_window_since", true
+	case w != nil && w.Until != nil:
+		return w.Until.UTC(), "data_window_until", true
+	case !r.Timing.FinishedAt.IsZero():
+		return r.Timing.FinishedAt.UTC(), "finished_at", true
 	}
 	t, err := time.Parse(time.RFC3339, st.Predicate.TimeVerified)
 	if err != nil {
@@ -412,8 +423,12 @@ func (c *Collection) index() {
 		if r == nil || !f.InPeriod {
 			continue
 		}
+		var since, until string
+		if w := r.Dataset.Window; w != nil {
+			since, until = rfc3339(w.Since), rfc3339(w.Until)
+		}
 		c.Decisions = append(c.Decisions, Decision{
-			Time: *f.Time, TimeSource: f.timeSource, Model: reports.ModelIdentity(r.Candidate),
+			Time: *f.Time, TimeSource: f.timeSource, WindowSince: since, WindowUntil: until, Model: reports.ModelIdentity(r.Candidate),
 			DatasetName: r.Dataset.Name, DatasetVersion: r.Dataset.Version, DatasetSHA256: r.Dataset.SHA256,
 			Verdict: r.Verdict, Status: r.Status, RulesPassed: r.Gate.Passed, RulesFailed: r.Gate.Failed,
 			SignerKeyID: f.KeyID, File: f.Path, EnvelopeSHA256: f.SHA256,
@@ -422,6 +437,14 @@ func (c *Collection) index() {
 	slices.SortStableFunc(c.Decisions, func(a, b Decision) int {
 		return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.File, b.File))
 	})
+}
+
+// rfc3339 formats t in UTC, or "" for nil.
+func rfc3339(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // hashFile streams a file of fsys through SHA-256.

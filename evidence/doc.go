@@ -24,8 +24,9 @@
 // type ManifestPredicateType whose subjects are every other file of the
 // archive; VerifyArchive checks it.
 //
-// A report is placed in the period by when it ran (its Timing.FinishedAt,
-// or the statement's timeVerified). Reports do not yet carry the window of
-// the data they sampled; when they do, that window is what should place
-// them (see decisionTime).
+// A report is placed in the period by the time it is about: the start of
+// its data window (dataset.window, a sample of production logs) when it
+// has one, so a backfill of past weeks run in one day lands in the weeks
+// it sampled; else when its run finished. A drift report is placed by when
+// it ran.
 package evidence

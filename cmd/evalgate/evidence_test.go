@@ -172,6 +172,12 @@ func TestEvidenceBundle(t *testing.T) {
 			t.Errorf("%s: archive digest %x, manifest %s", f.Name, s, f.SHA256)
 		}
 	}
+	// openssl verifies the manifest as README.md tells auditors to.
+	manifest := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(manifest, files[evidence.ManifestJSON], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opensslVerify(t, signing.KeyEd25519, manifest, bundlePub)
 	// The manifest verifies only with the bundle key.
 	rv, _ := signing.ParsePublicKey(mustRead(t, pub))
 	if _, _, err := evidence.VerifyArchive(bytes.NewReader(raw), rv); !errors.Is(err, signing.ErrSignature) {
@@ -202,7 +208,7 @@ func TestEvidenceBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(indexed)+1 || rows[1][0] != "2026-09-07T06:30:00Z" || rows[1][11] != indexed[0] {
+	if len(rows) != len(indexed)+1 || rows[1][0] != "2026-09-07T06:30:00Z" || rows[1][13] != indexed[0] {
 		t.Errorf("index.csv has %d rows, first %v; want a header and %d decisions", len(rows), rows[min(1, len(rows)-1)], len(indexed))
 	}
 
