@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -19,7 +20,7 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-func keys(t *testing.T, seed byte) (*signing.Signer, *signing.Verifier) {
+func keys(t testing.TB, seed byte) (*signing.Signer, *signing.Verifier) {
 	t.Helper()
 	priv, _, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{seed}))
 	if err != nil {
@@ -145,6 +146,7 @@ func folder(t *testing.T) (fstest.MapFS, evidence.Options) {
 	fsys["rogue/report.dsse.json"] = &fstest.MapFile{Data: sign(t, approver, reportstest.WeekReport(1, 399, 400, 0, "bot"))}
 	good := sign(t, s, reportstest.WeekReport(3, 360, 400, 2, "bot"))
 	fsys["w3/report.dsse.json"] = &fstest.MapFile{Data: bytes.Replace(good, []byte(`"sig": "`), []byte(`"sig": "AAAA`), 1)}
+	fsys["w2/link.dsse.json"] = &fstest.MapFile{Data: []byte("w0/report.dsse.json"), Mode: fs.ModeSymlink}
 	return fsys, evidence.Options{Since: day("2026-01-05"), Until: day("2026-02-02"), ReportKey: v, ApproverKeys: []*signing.Verifier{av}}
 }
 
@@ -164,6 +166,7 @@ func TestCollectReasons(t *testing.T) {
 		"w2/report.dsse.json":    "verified/",
 		"w3/report.dsse.json":    "failed/tampered",
 		"rogue/report.dsse.json": "failed/" + evidence.ReasonWrongKey,
+		"w2/link.dsse.json":      "failed/" + evidence.ReasonNotRegular,
 	}
 	for p, w := range want {
 		if got[p] != w {
@@ -263,4 +266,33 @@ func TestVerifyArchive(t *testing.T) {
 	if _, _, err := evidence.VerifyArchive(io.LimitReader(bytes.NewReader(raw), 10), v); !errors.Is(err, evidence.ErrArchive) {
 		t.Errorf("truncated: %v, want ErrArchive", err)
 	}
+}
+
+// FuzzCollect reads one file of any bytes among good reports: it is
+// listed once, and only a verified report reaches the index.
+func FuzzCollect(f *testing.F) {
+	s, v := keys(f, 1)
+	good, _ := reports.SignReport(s, reportstest.WeekReport(0, 360, 400, 2, "bot"), "")
+	f.Add(good)
+	f.Add([]byte(`{"schema_version":"1","verdict":"ALLOW"}`))
+	f.Add([]byte(`{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"","sig":"AAAA"}]}`))
+	f.Add([]byte("{not json"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{"x/report.dsse.json": {Data: data}, "x/report.json": {Data: data}}
+		c, err := evidence.Collect(fsys, evidence.Options{Since: day("2026-01-01"), Until: day("2026-03-01"), ReportKey: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Files) != 2 {
+			t.Fatalf("%d files listed, want 2", len(c.Files))
+		}
+		for _, d := range c.Decisions {
+			if d.File != "x/report.dsse.json" || d.SignerKeyID != v.KeyID {
+				t.Errorf("indexed %+v", d)
+			}
+		}
+		if len(c.Decisions) > 1 {
+			t.Errorf("%d decisions from one envelope", len(c.Decisions))
+		}
+	})
 }
