@@ -256,7 +256,7 @@ func (c *Collection) verificationMD() []byte {
 	var b strings.Builder
 	n := c.Counts()
 	fmt.Fprintf(&b, "# Evidence verification, %s to %s\n\n", c.Options.Since.UTC().Format(time.RFC3339), c.Options.Until.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "%d files read; %d signed documents verified (%d in the period), %d failed; %d gate decisions in the period; %d weeks with no monitoring run.\n\n",
+	fmt.Fprintf(&b, "| files read | signed documents verified | in the period | failed | gate decisions in the period | weeks with no monitoring run |\n| --- | --- | --- | --- | --- | --- |\n| %d | %d | %d | %d | %d | %d |\n\n",
 		n.Files, n.Verified, n.InPeriod, n.Failed, n.Decisions, n.Gaps)
 	b.WriteString("Keys:\n\n")
 	for _, k := range c.Keys() {

@@ -135,7 +135,7 @@ func cmdEvidence(_ context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (sha256 %s), manifest signed with key %s\n", safe(*out), f.SHA256(), signer.KeyID)
 	if len(failed) > 0 || len(weeks) > 0 {
-		return &exitError{exitBlock, fmt.Errorf("evidence: %d files failed verification and %d weeks have no monitoring run (listed in %s)", len(failed), len(weeks), evidence.VerificationMD)}
+		return &exitError{exitBlock, fmt.Errorf("evidence: files that failed verification: %d; weeks with no monitoring run: %d (both listed in %s)", len(failed), len(weeks), evidence.VerificationMD)}
 	}
 	return nil
 }
