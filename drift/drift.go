@@ -264,6 +264,9 @@ type Report struct {
 	// OtherRules counts the config's gate rules on other paths, which
 	// evalgate run applies and evalgate drift does not.
 	OtherRules int `json:"other_rules"`
+	// Controls maps the drift section to the audit controls it gives
+	// evidence for, in report.json's shape.
+	Controls map[string][]reports.Control `json:"controls,omitempty"`
 	// Timing holds the wall-clock times, the only fields that differ
 	// between two runs over the same files.
 	Timing reports.Timing `json:"timing"`
@@ -381,6 +384,7 @@ func Build(in Input) *Report {
 		Method:        method(),
 		Features:      []FeatureDrift{},
 		Skipped:       []SkippedFeature{},
+		Controls:      map[string][]reports.Control{reports.SectionDrift: reports.SectionControls(reports.SectionDrift)},
 		Timing:        in.Timing,
 	}
 	if cfg != nil {

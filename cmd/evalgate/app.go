@@ -64,6 +64,7 @@ func commands() []command {
 		{"plan", "how often each gate rule blocks a model that meets it, and the n it needs (plan -c FILE, or plan regression|accuracy|fairness)", cmdPlan},
 		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
+		{"approve", "sign a decision on a signed report: approve, reject or override (approve --key APPROVER --report-key PUB --decision D --approver NAME report.dsse.json)", cmdApprove},
 		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},
 		{"history", "control charts over a folder of signed reports; exit 1 when the newest is out of control (history DIR --key PUB)", cmdHistory},
 		{"evidence", "the signed evidence bundle of an audit period (evidence --since D --until D --key PUB --sign-key PRIV DIR)", cmdEvidence},

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/evalgate/evalgate/approvals"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/pipeline"
@@ -14,7 +16,7 @@ import (
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] report.dsse.json|drift.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -23,7 +25,10 @@ const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-all
 // report vouches for, and says what it did not check. Exit 0 when all
 // checks pass, 1 when one fails (including BLOCK under --require-allow),
 // 2 on bad usage or input, and when no FILE was given without
-// --signature-only: the subjects were then not checked.
+// --signature-only: the subjects were then not checked. With
+// --require-approval, the approval must verify under one of the
+// --approver-key keys, be over this report, be signed by a key other than
+// --key, and permit promotion (exit 1 otherwise).
 func cmdVerify(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "verify", verifyUsage)
 	keyPath := fs.String("key", "", "the signer's public key `file` (PKIX PEM; required)")
@@ -33,11 +38,18 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	expectModel := fs.String("expect-model", "", "fail (exit 1) unless the report is for candidate `NAME@VERSION`")
 	policyPath := fs.String("policy", "", "fail (exit 1) unless the report's gate equals the gate of this protected config `file` (e.g. the base branch's)")
 	expectCommit := fs.String("expect-commit", "", "fail (exit 1) unless the signed provenance names commit `SHA` (or a prefix of 7 or more characters)")
+	approvalPath := fs.String("require-approval", "", "fail (exit 1) unless this signed approval `file` (evalgate approve) is over the report, by an --approver-key other than --key, and permits promotion (approve of an ALLOW, or a justified override)")
+	var approverKeys fileList
+	fs.Var(&approverKeys, "approver-key", "an allowed approver's public key `file` (PKIX PEM); repeat for each; required with --require-approval")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
+	case *approvalPath != "" && len(approverKeys) == 0:
+		return usageErr("verify: --require-approval needs --approver-key PUB.pem: the allowed approvers' public keys")
+	case *approvalPath == "" && len(approverKeys) > 0:
+		return usageErr("verify: --approver-key is only used with --require-approval APPROVAL.dsse.json")
 	case *keyPath == "":
 		return usageErr("verify: --key PUB.pem is required (usage: evalgate %s)", verifyUsage)
 	case len(pos) == 0:
@@ -71,6 +83,9 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == drift.PredicateType {
 		if *expectModel != "" {
 			return usageErr("verify: --expect-model does not apply to a drift report")
+		}
+		if *approvalPath != "" {
+			return usageErr("verify: --require-approval applies to a model report, and %s is a drift report", envPath)
 		}
 		if *requireAllow {
 			return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a drift report, and --require-allow asks for a model report (use --require-drift-allow)", envPath)}
@@ -134,6 +149,11 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "policy: the gate equals that of %s\n", safe(*policyPath))
 	}
+	if *approvalPath != "" {
+		if err := verifyApproval(e, v, raw, *approvalPath, approverKeys); err != nil {
+			return err
+		}
+	}
 	if *requireAllow && r.Verdict != reports.Allow {
 		return &exitError{exitBlock, errors.New("verification failed: the verdict is " + r.Verdict + ", and --require-allow asks for ALLOW")}
 	}
@@ -172,5 +192,69 @@ func subjectsChecked(e *env, files []string, signatureOnly bool) error {
 		fmt.Fprintln(e.stdout, "subjects: not checked (--signature-only)")
 	}
 	fmt.Fprintln(e.stdout, "OK")
+	return nil
+}
+
+// fileList is a repeatable flag of file paths.
+type fileList []string
+
+func (l *fileList) String() string { return strings.Join(*l, ",") }
+
+func (l *fileList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty file name")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
+// verifyApproval checks the signed approval at path against the report
+// envelope raw, signed with reportKey: it must verify under one of
+// approverKeys (none of which may be reportKey), be over this report and
+// permit promotion (approvals.Check). It prints the decision.
+func verifyApproval(e *env, reportKey *signing.Verifier, raw []byte, path string, approverKeys []string) error {
+	var allowed []*signing.Verifier
+	for _, p := range approverKeys {
+		b, err := inputfile.Read(p, "key", inputfile.MaxKey)
+		if err != nil {
+			return inputErr(fmt.Errorf("verify: --approver-key: %w", err))
+		}
+		k, err := signing.ParsePublicKey(b)
+		if err != nil {
+			return inputErr(fmt.Errorf("verify: --approver-key %s: %w", p, err))
+		}
+		if k.KeyID == reportKey.KeyID {
+			return usageErr("verify: --approver-key %s is the report's signing key --key (%s): separation of duties forbids it as an approver", p, k.KeyID)
+		}
+		allowed = append(allowed, k)
+	}
+	env, err := inputfile.Read(path, "envelope", inputfile.MaxEnvelope)
+	if err != nil {
+		return inputErr(fmt.Errorf("verify: --require-approval: %w", err))
+	}
+	var rec *approvals.Record
+	var errs []error
+	for _, k := range allowed {
+		r, err := approvals.Verify(k, env)
+		if err == nil {
+			rec = r
+			break
+		}
+		errs = append(errs, err)
+	}
+	if rec == nil {
+		return &exitError{exitBlock, fmt.Errorf("verification failed: approval %s does not verify under any --approver-key (%d given): %w", path, len(allowed), errors.Join(errs...))}
+	}
+	if err := approvals.Check(rec, raw, reportKey, approvals.CheckOptions{Approvers: allowed}); err != nil {
+		return &exitError{exitBlock, fmt.Errorf("verification failed: approval %s: %w", path, err)}
+	}
+	fmt.Fprintf(e.stdout, "approval: %s by %s at %s", safe(rec.Decision), safe(rec.Approver), rec.Time.UTC().Format(time.RFC3339))
+	if rec.Reference != "" {
+		fmt.Fprintf(e.stdout, ", ref %s", safe(rec.Reference))
+	}
+	fmt.Fprintf(e.stdout, " (key %s, not the report's)\n", rec.ApproverKeyID)
+	if rec.Justification != "" {
+		fmt.Fprintf(e.stdout, "justification: %s\n", safe(rec.Justification))
+	}
 	return nil
 }
