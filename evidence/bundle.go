@@ -75,6 +75,8 @@ func (c *Collection) Controls() []ControlEvidence {
 			}
 		case f.drift != nil:
 			bySection[reports.SectionDrift] = append(bySection[reports.SectionDrift], name)
+		case f.approval != nil:
+			bySection[reports.SectionApproval] = append(bySection[reports.SectionApproval], name)
 		}
 	}
 	type key struct{ framework, id string }
@@ -164,15 +166,20 @@ func nonNil[T any](s []T) []T {
 
 // indexHeader is index.csv's header, one column per Decision field.
 var indexHeader = []string{"time", "time_source", "window_since", "window_until", "model", "dataset_name", "dataset_version", "dataset_sha256", "verdict", "status",
-	"rules_passed", "rules_failed", "signer_key_id", "file", "envelope_sha256"}
+	"rules_passed", "rules_failed", "signer_key_id", "approvers", "approval_decisions", "approval_files", "file", "envelope_sha256"}
 
 func (c *Collection) indexCSV() ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Write(indexHeader)
 	for _, d := range c.Decisions {
+		var who, what, files []string
+		for _, a := range d.Approvals {
+			who, what, files = append(who, csvSafe(a.Approver)), append(what, a.Decision), append(files, csvSafe(a.File))
+		}
 		w.Write([]string{d.Time.Format(time.RFC3339), d.TimeSource, d.WindowSince, d.WindowUntil, csvSafe(d.Model), csvSafe(d.DatasetName), csvSafe(d.DatasetVersion), d.DatasetSHA256,
-			d.Verdict, d.Status, strconv.Itoa(d.RulesPassed), strconv.Itoa(d.RulesFailed), d.SignerKeyID, csvSafe(d.File), d.EnvelopeSHA256})
+			d.Verdict, d.Status, strconv.Itoa(d.RulesPassed), strconv.Itoa(d.RulesFailed), d.SignerKeyID,
+			strings.Join(who, "; "), strings.Join(what, "; "), strings.Join(files, "; "), csvSafe(d.File), d.EnvelopeSHA256})
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()

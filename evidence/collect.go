@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/approvals"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/inputfile"
@@ -27,6 +28,8 @@ const (
 	KindReport = "report"
 	// KindDrift is a signed drift report (drift.PredicateType).
 	KindDrift = "drift"
+	// KindApproval is a signed approval record (approvals.PredicateType).
+	KindApproval = "approval"
 	// KindEnvelope is a DSSE envelope of another predicate, or one whose
 	// predicate cannot be read.
 	KindEnvelope = "envelope"
@@ -61,6 +64,18 @@ const (
 	// ReasonWrongKey is an envelope signed by a key given for another
 	// role: a report or drift report signed by an approver key.
 	ReasonWrongKey = "wrong_key"
+	// ReasonSameKey is an approval signed by the key that signed its
+	// report, or by a key that also signed the report's envelope:
+	// separation of duties is broken.
+	ReasonSameKey = "same_key"
+	// ReasonNoReport is a verified approval whose report (by envelope
+	// digest) is not among the verified reports of the folder, so it
+	// cannot be checked against it.
+	ReasonNoReport = "no_report"
+	// ReasonOtherReport is an approval whose account of its report
+	// (verdict, model, dataset, signer) disagrees with the report that has
+	// its envelope digest.
+	ReasonOtherReport = "other_report"
 	// ReasonNotRegular is a path that is not a regular file (a symlink, a
 	// FIFO, a device).
 	ReasonNotRegular = "not_regular"
@@ -80,8 +95,9 @@ type Options struct {
 	Since, Until time.Time
 	// ReportKey verifies the signed reports and drift reports; required.
 	ReportKey *signing.Verifier
-	// ApproverKeys verify approval records; none is needed until approvals
-	// are collected.
+	// ApproverKeys verify approval records (approvals.Verify); an approval
+	// no approver key verifies is listed as failed. A report or drift
+	// report signed by one of them is refused (ReasonWrongKey).
 	ApproverKeys []*signing.Verifier
 }
 
@@ -109,10 +125,11 @@ type File struct {
 	Time     *time.Time `json:"time,omitempty"`
 	InPeriod bool       `json:"in_period"`
 
-	raw        []byte          // the envelope's bytes, for a verified document
-	timeSource string          // how Time was found (Decision.TimeSource)
-	report     *reports.Report // the verified report of KindReport
-	drift      *drift.Report   // the verified drift report of KindDrift
+	raw        []byte            // the envelope's bytes, for a verified document
+	timeSource string            // how Time was found (Decision.TimeSource)
+	report     *reports.Report   // the verified report of KindReport
+	drift      *drift.Report     // the verified drift report of KindDrift
+	approval   *approvals.Record // the verified record of KindApproval
 }
 
 // Decision is one gate decision of the period: a row of the population
@@ -145,8 +162,29 @@ type Decision struct {
 	RulesFailed int `json:"rules_failed"`
 	// SignerKeyID is the key the report verified with.
 	SignerKeyID string `json:"signer_key_id"`
+	// Approvals are the verified approval records of this report, by
+	// time; empty when nobody decided on it.
+	Approvals []Approval `json:"approvals"`
 	// File is the envelope's path relative to the folder; the bundle holds
 	// it at DocumentsDir/File. EnvelopeSHA256 is the digest of its bytes.
+	File           string `json:"file"`
+	EnvelopeSHA256 string `json:"envelope_sha256"`
+}
+
+// Approval is one verified approval record of a report in the index.
+type Approval struct {
+	// Approver is the person, "Name <email>"; Decision is approve,
+	// reject or override; Justification and Reference as recorded.
+	Approver      string `json:"approver"`
+	Decision      string `json:"decision"`
+	Justification string `json:"justification,omitempty"`
+	Reference     string `json:"reference,omitempty"`
+	// Time is when the decision was made, UTC.
+	Time time.Time `json:"time"`
+	// KeyID is the approver's key.
+	KeyID string `json:"key_id"`
+	// File is the approval envelope's path relative to the folder;
+	// EnvelopeSHA256 the digest of its bytes.
 	File           string `json:"file"`
 	EnvelopeSHA256 string `json:"envelope_sha256"`
 }
@@ -242,6 +280,7 @@ func Collect(fsys fs.FS, opt Options) (*Collection, error) {
 			f.InPeriod = !f.Time.Before(opt.Since) && f.Time.Before(opt.Until)
 		}
 	}
+	c.bindApprovals()
 	c.index()
 	c.Gaps = gaps(opt.Since, opt.Until, c.Files)
 	return c, nil
@@ -312,7 +351,11 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 		for _, s := range env.Signatures {
 			names = append(names, cmp.Or(s.KeyID, "(no keyid)"))
 		}
-		return fail(history.ExcludedBadSignature, "no given key verifies its signature; it names key %s", strings.Join(names, ", "))
+		hint := ""
+		if f.Kind == KindApproval {
+			hint = " (approvals verify with the approvers' keys, --approver-key)"
+		}
+		return fail(history.ExcludedBadSignature, "no given key verifies its signature%s; it names key %s", hint, strings.Join(names, ", "))
 	}
 	f.KeyID = key.KeyID
 	switch st.PredicateType {
@@ -320,6 +363,17 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 		if key != c.Options.ReportKey {
 			return fail(ReasonWrongKey, "a %s signed by key %s, given as an approver key; reports verify only with the report key %s", f.Kind, key.KeyID, c.Options.ReportKey.KeyID)
 		}
+	case approvals.PredicateType:
+		rec, err := approvals.Verify(key, raw)
+		switch {
+		case errors.Is(err, approvals.ErrSameKey):
+			return fail(ReasonSameKey, "%v", err)
+		case err != nil:
+			return fail(history.ExcludedInvalid, "%v", err)
+		}
+		t := rec.Time.UTC()
+		f.Status, f.Time, f.raw, f.approval = StatusVerified, &t, raw, rec
+		return f
 	default:
 		return fail(ReasonUnknownPredicate, "predicate type %q is not evidence evalgate reads", st.PredicateType)
 	}
@@ -366,6 +420,8 @@ func claimedKind(payload []byte) string {
 		return KindReport
 	case drift.PredicateType:
 		return KindDrift
+	case approvals.PredicateType:
+		return KindApproval
 	}
 	return KindEnvelope
 }
@@ -392,6 +448,52 @@ func decisionTime(st *reports.Statement) (time.Time, string, bool) {
 	return t.UTC(), "time_verified", true
 }
 
+// bindApprovals checks each verified approval against the verified report
+// whose envelope digest it names (approvals.Check), failing those with no
+// such report or that disagree with it, and puts in the period an
+// approval of a report in the period. A valid rejection is verified: it
+// is a decision, not a failure.
+func (c *Collection) bindApprovals() {
+	reportAt := map[string]int{}
+	for i, f := range c.Files {
+		if f.report != nil {
+			reportAt[f.SHA256] = i
+		}
+	}
+	for i := range c.Files {
+		f := &c.Files[i]
+		if f.approval == nil {
+			continue
+		}
+		fail := func(reason, detail string) {
+			f.Status, f.Reason, f.Detail, f.InPeriod, f.raw, f.approval = StatusFailed, reason, detail, false, nil, nil
+		}
+		j, ok := reportAt[f.approval.Report.EnvelopeSHA256]
+		if !ok {
+			fail(ReasonNoReport, fmt.Sprintf("an approval of the report envelope with sha256 %s, which is not among the verified reports of the folder", f.approval.Report.EnvelopeSHA256))
+			continue
+		}
+		rep := c.Files[j]
+		err := approvals.Check(f.approval, rep.raw, c.Options.ReportKey, approvals.CheckOptions{Approvers: c.Options.ApproverKeys})
+		switch {
+		case err == nil, errors.Is(err, approvals.ErrNotPermitted):
+		case errors.Is(err, approvals.ErrSameKey):
+			fail(ReasonSameKey, err.Error())
+			continue
+		case errors.Is(err, approvals.ErrOtherReport):
+			fail(ReasonOtherReport, err.Error())
+			continue
+		default:
+			fail(history.ExcludedInvalid, err.Error())
+			continue
+		}
+		f.Detail = "approves " + rep.Path
+		if rep.InPeriod {
+			f.InPeriod = true
+		}
+	}
+}
+
 // dedupe fails every verified envelope whose payload an earlier one (in
 // path order) already carries: a copy is not a second decision.
 func (c *Collection) dedupe() {
@@ -407,7 +509,7 @@ func (c *Collection) dedupe() {
 		}
 		sum := sha256.Sum256(env.Payload)
 		if first, ok := seen[sum]; ok {
-			f.Status, f.Reason, f.Detail, f.raw, f.report, f.drift = StatusFailed, history.ExcludedDuplicate, "the same signed statement as "+first, nil, nil, nil
+			f.Status, f.Reason, f.Detail, f.raw, f.report, f.drift, f.approval = StatusFailed, history.ExcludedDuplicate, "the same signed statement as "+first, nil, nil, nil, nil
 			continue
 		}
 		seen[sum] = f.Path
@@ -418,6 +520,16 @@ func (c *Collection) dedupe() {
 // period.
 func (c *Collection) index() {
 	c.Decisions = nil
+	byReport := map[string][]Approval{}
+	for _, f := range c.Files {
+		if a := f.approval; a != nil {
+			byReport[a.Report.EnvelopeSHA256] = append(byReport[a.Report.EnvelopeSHA256], Approval{Approver: a.Approver, Decision: a.Decision,
+				Justification: a.Justification, Reference: a.Reference, Time: a.Time.UTC(), KeyID: f.KeyID, File: f.Path, EnvelopeSHA256: f.SHA256})
+		}
+	}
+	for _, as := range byReport {
+		slices.SortStableFunc(as, func(a, b Approval) int { return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.File, b.File)) })
+	}
 	for _, f := range c.Files {
 		r := f.report
 		if r == nil || !f.InPeriod {
@@ -431,7 +543,7 @@ func (c *Collection) index() {
 			Time: *f.Time, TimeSource: f.timeSource, WindowSince: since, WindowUntil: until, Model: reports.ModelIdentity(r.Candidate),
 			DatasetName: r.Dataset.Name, DatasetVersion: r.Dataset.Version, DatasetSHA256: r.Dataset.SHA256,
 			Verdict: r.Verdict, Status: r.Status, RulesPassed: r.Gate.Passed, RulesFailed: r.Gate.Failed,
-			SignerKeyID: f.KeyID, File: f.Path, EnvelopeSHA256: f.SHA256,
+			SignerKeyID: f.KeyID, Approvals: nonNil(byReport[f.SHA256]), File: f.Path, EnvelopeSHA256: f.SHA256,
 		})
 	}
 	slices.SortStableFunc(c.Decisions, func(a, b Decision) int {

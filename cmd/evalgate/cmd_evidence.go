@@ -22,8 +22,10 @@ const evidenceUsage = "evidence --since DATE --until DATE --key PUB.pem [--appro
 const evidenceHelp = `
 Builds the evidence bundle of an audit period [--since, --until) from the
 files under DIR: every signed report and drift report is verified with --key
-(failures are listed with the reason, never dropped), the gate decisions of
-the period are indexed (index.csv, index.json), ISO weeks with no verified
+and every approval with the --approver-key keys and against the report it
+names (failures are listed with the reason, never dropped), the gate
+decisions of the period are indexed with their approvals (index.csv,
+index.json), ISO weeks with no verified
 report or drift run are listed as gaps (monitoring.json), and each control of
 SOC 2, ISO/IEC 42001, the EU AI Act and the NIST AI RMF is mapped to the files
 that evidence it (controls.json, controls.md). The bundle is one tar.gz whose
@@ -47,7 +49,7 @@ func cmdEvidence(_ context.Context, e *env, args []string) error {
 	until := fs.String("until", "", "the period's end `DATE` (YYYY-MM-DD, UTC, or RFC 3339), excluded; required")
 	keyPath := fs.String("key", "", "the public key `file` (PKIX PEM) that verifies the reports and drift reports; required")
 	var approverPaths []string
-	fs.Func("approver-key", "a public key `file` (PKIX PEM) of an approver; repeatable", func(s string) error {
+	fs.Func("approver-key", "a public key `file` (PKIX PEM) that verifies approvals (evalgate approve); repeatable", func(s string) error {
 		approverPaths = append(approverPaths, s)
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/approvals"
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/drift"
 	"github.com/evalgate/evalgate/evidence"
 	"github.com/evalgate/evalgate/history"
@@ -31,10 +34,14 @@ import (
 // a results file beside it, the ninth week's report (2026-W45) tampered
 // after signing but that week's drift run signed and intact, an unsigned
 // re-run, a report signed by another key, a copy of a signed report, an
-// envelope of a predicate evalgate does not know, and a signed report from
-// the week before the period. It returns the folder, the report key's
-// public key file, and the paths of the reports that must be indexed.
-func evidenceFolder(t *testing.T) (dir, pub string, indexed []string) {
+// envelope of a predicate evalgate does not know, a signed report from
+// the week before the period, and approvals: an approve (W37) and a
+// reject (W38) by the given approver, one by an approver whose key is not
+// given (W39), one signed with the report's own key (W40), and one of the
+// W45 report before it was tampered with. Every report passes its one gate
+// rule (ALLOW). It returns the folder, the report key's and the approver's
+// public key files, and the paths of the reports that must be indexed.
+func evidenceFolder(t *testing.T) (dir, pub, approverPub string, indexed []string) {
 	t.Helper()
 	key := func(seed byte) (*signing.Signer, []byte) {
 		priv, pubPEM, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{seed}))
@@ -49,10 +56,45 @@ func evidenceFolder(t *testing.T) (dir, pub string, indexed []string) {
 	}
 	signer, pubPEM := key(7)
 	other, _ := key(8)
+	approver, approverPEM := key(9)
+	stranger, _ := key(10)
 	dir = t.TempDir()
 	pub = filepath.Join(t.TempDir(), "report-pub.pem")
+	approverPub = filepath.Join(t.TempDir(), "approver-pub.pem")
 	if err := os.WriteFile(pub, pubPEM, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if err := os.WriteFile(approverPub, approverPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reportKey, err := signing.ParsePublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(s *signing.Signer, env []byte, decision string) []byte {
+		t.Helper()
+		rec, err := approvals.NewRecord(env, reportKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := time.Parse(time.RFC3339, rec.Report.Evaluated)
+		rec.Decision, rec.Approver, rec.Reference, rec.Time = decision, "Ada Lovelace <ada@example.com>", "CHG-42", ev.Add(26*time.Hour)
+		if s == signer { // what evalgate approve refuses: the report's key approving
+			v, _ := signing.NewVerifier(s)
+			rec.ApproverKeyID, rec.ApproverFingerprint = v.KeyID, v.Fingerprint
+			subjects := []signing.Subject{{Name: approvals.SubjectEnvelope, Digest: map[string]string{"sha256": rec.Report.EnvelopeSHA256}},
+				{Name: approvals.SubjectReportJSON, Digest: map[string]string{"sha256": rec.Report.JSONSHA256}}}
+			b, err := signing.SignStatement(s, subjects, approvals.PredicateType, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		b, err := approvals.Sign(s, *rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
 	write := func(rel string, b []byte) {
 		t.Helper()
@@ -67,6 +109,8 @@ func evidenceFolder(t *testing.T) (dir, pub string, indexed []string) {
 	first := time.Date(2026, 9, 7, 6, 30, 0, 0, time.UTC)
 	report := func(w int) *reports.Report {
 		r := weeklyReport(w, "support-bot@v3", 360+w, 400, 2, 0.03)
+		floor := 0.8
+		reports.ApplyGate(r, []configs.Rule{{Metric: "accuracy", Min: &floor}})
 		r.Timing.FinishedAt = first.AddDate(0, 0, 7*w)
 		r.Timing.StartedAt = r.Timing.FinishedAt.Add(-10 * time.Minute)
 		r.Dataset.Version = fmt.Sprintf("2026-w%02d", 37+w)
@@ -93,6 +137,18 @@ func evidenceFolder(t *testing.T) (dir, pub string, indexed []string) {
 		d := fmt.Sprintf("2026-W%02d/run", 37+w)
 		r := report(w)
 		env := sign(signer, r)
+		switch w {
+		case 0:
+			write("approvals/w37-approve.dsse.json", approve(approver, env, approvals.Approve))
+		case 1:
+			write("approvals/w38-reject.dsse.json", approve(approver, env, approvals.Reject))
+		case 2:
+			write("approvals/w39-stranger.dsse.json", approve(stranger, env, approvals.Approve))
+		case 3:
+			write("approvals/w40-self.dsse.json", approve(signer, env, approvals.Approve))
+		case 8:
+			write("approvals/w45-before-tampering.dsse.json", approve(approver, env, approvals.Approve))
+		}
 		if w == 8 {
 			var m map[string]any
 			if err := json.Unmarshal(env, &m); err != nil {
@@ -131,15 +187,15 @@ func evidenceFolder(t *testing.T) (dir, pub string, indexed []string) {
 	write("misc/other.dsse.json", unknown)
 	write("2026-W36/run/report.dsse.json", sign(signer, report(-1))) // before the period
 	write("notes.txt", []byte("weekly runs, see runbook\n"))
-	return dir, pub, indexed
+	return dir, pub, approverPub, indexed
 }
 
 func TestEvidenceBundle(t *testing.T) {
-	dir, pub, indexed := evidenceFolder(t)
+	dir, pub, approverPub, indexed := evidenceFolder(t)
 	bundlePriv, bundlePub := keygen(t, signing.KeyEd25519)
 	out := filepath.Join(t.TempDir(), "audit", "bundle.tar.gz")
 	res := runCLI(t, context.Background(), nil, "evidence", "--since", "2026-09-07", "--until", "2026-12-07", "--key", pub,
-		"--sign-key", bundlePriv, "--out", out, dir)
+		"--approver-key", approverPub, "--sign-key", bundlePriv, "--out", out, dir)
 	if res.code != exitBlock {
 		t.Fatalf("exit %d, want 1 (bundle written with failures and a gap)\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
@@ -197,9 +253,21 @@ func TestEvidenceBundle(t *testing.T) {
 		if d.EnvelopeSHA256 != hex.EncodeToString(s[:]) || !bytes.Equal(files["documents/"+d.File], orig) {
 			t.Errorf("%s: indexed digest %s, file %x; or its copy differs", d.File, d.EnvelopeSHA256, s)
 		}
-		if d.Verdict != reports.None || d.Model != "support-bot@v3" || d.SignerKeyID != rv.KeyID || d.DatasetSHA256 == "" {
+		if d.Verdict != reports.Allow || d.Model != "support-bot@v3" || d.SignerKeyID != rv.KeyID || d.DatasetSHA256 == "" {
 			t.Errorf("%s: row %+v", d.File, d)
 		}
+	}
+	approvedBy := map[string]string{}
+	for _, d := range index.Decisions {
+		for _, a := range d.Approvals {
+			approvedBy[d.File] += a.Decision + " by " + a.Approver + " in " + a.File + ";"
+		}
+	}
+	if want := map[string]string{
+		"2026-W37/run/report.dsse.json": "approve by Ada Lovelace <ada@example.com> in approvals/w37-approve.dsse.json;",
+		"2026-W38/run/report.dsse.json": "reject by Ada Lovelace <ada@example.com> in approvals/w38-reject.dsse.json;",
+	}; !maps.Equal(approvedBy, want) {
+		t.Errorf("approvals in the index:\n%v\nwant\n%v", approvedBy, want)
 	}
 	if !slices.Equal(got, indexed) {
 		t.Errorf("index holds\n%v\nwant\n%v", got, indexed)
@@ -208,7 +276,7 @@ func TestEvidenceBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(indexed)+1 || rows[1][0] != "2026-09-07T06:30:00Z" || rows[1][13] != indexed[0] {
+	if len(rows) != len(indexed)+1 || rows[1][0] != "2026-09-07T06:30:00Z" || rows[1][16] != indexed[0] {
 		t.Errorf("index.csv has %d rows, first %v; want a header and %d decisions", len(rows), rows[min(1, len(rows)-1)], len(indexed))
 	}
 
@@ -222,17 +290,22 @@ func TestEvidenceBundle(t *testing.T) {
 		status[f.Path] = f.Status + "/" + f.Reason
 	}
 	for p, want := range map[string]string{
-		"2026-W45/run/report.dsse.json":  "failed/" + history.ExcludedTampered,
-		"2026-W40/rerun/report.json":     "failed/" + history.ExcludedUnsigned,
-		"elsewhere/report.dsse.json":     "failed/" + history.ExcludedBadSignature,
-		"copies/week37.dsse.json":        "failed/" + history.ExcludedDuplicate,
-		"misc/other.dsse.json":           "failed/" + evidence.ReasonUnknownPredicate,
-		"2026-W45/run/report.json":       "failed/" + history.ExcludedUnsigned, // its envelope is tampered
-		"2026-W37/run/report.json":       "not_evidence/",
-		"2026-W37/run/results.parquet":   "not_evidence/",
-		"2026-W36/run/report.dsse.json":  "verified/",
-		"2026-W45/drift/drift.dsse.json": "verified/",
-		"notes.txt":                      "not_evidence/",
+		"2026-W45/run/report.dsse.json":            "failed/" + history.ExcludedTampered,
+		"2026-W40/rerun/report.json":               "failed/" + history.ExcludedUnsigned,
+		"elsewhere/report.dsse.json":               "failed/" + history.ExcludedBadSignature,
+		"copies/week37.dsse.json":                  "failed/" + history.ExcludedDuplicate,
+		"misc/other.dsse.json":                     "failed/" + evidence.ReasonUnknownPredicate,
+		"2026-W45/run/report.json":                 "failed/" + history.ExcludedUnsigned, // its envelope is tampered
+		"2026-W37/run/report.json":                 "not_evidence/",
+		"2026-W37/run/results.parquet":             "not_evidence/",
+		"2026-W36/run/report.dsse.json":            "verified/",
+		"2026-W45/drift/drift.dsse.json":           "verified/",
+		"notes.txt":                                "not_evidence/",
+		"approvals/w37-approve.dsse.json":          "verified/",
+		"approvals/w38-reject.dsse.json":           "verified/",
+		"approvals/w39-stranger.dsse.json":         "failed/" + history.ExcludedBadSignature,
+		"approvals/w40-self.dsse.json":             "failed/" + evidence.ReasonSameKey,
+		"approvals/w45-before-tampering.dsse.json": "failed/" + evidence.ReasonNoReport,
 	} {
 		if status[p] != want {
 			t.Errorf("%s: %q, want %q", p, status[p], want)
@@ -282,6 +355,7 @@ func TestEvidenceBundle(t *testing.T) {
 		"SOC 2 PI1.3":       {"documents/" + indexed[0], "documents/" + indexed[len(indexed)-1]},
 		"EU AI Act Art. 10": {"documents/" + indexed[0]}, // fairness
 		"EU AI Act Art. 72": {"documents/2026-W45/drift/drift.dsse.json"},
+		"EU AI Act Art. 14": {"documents/approvals/w37-approve.dsse.json", "documents/approvals/w38-reject.dsse.json"},
 	} {
 		for _, f := range want {
 			if !slices.Contains(byID[id], f) {
@@ -289,14 +363,14 @@ func TestEvidenceBundle(t *testing.T) {
 			}
 		}
 	}
-	if files := byID["SOC 2 CC8.1"]; slices.Contains(files, "documents/2026-W45/run/report.dsse.json") {
+	if files := byID["SOC 2 CC8.1"]; slices.Contains(files, "documents/2026-W45/run/report.dsse.json") || slices.Contains(files, "documents/approvals/w40-self.dsse.json") {
 		t.Errorf("a tampered report evidences CC8.1: %v", files)
 	}
 }
 
 // TestEvidenceDeterministic builds the bundle of one folder twice.
 func TestEvidenceDeterministic(t *testing.T) {
-	dir, pub, _ := evidenceFolder(t)
+	dir, pub, _, _ := evidenceFolder(t)
 	priv, _ := keygen(t, signing.KeyEd25519)
 	var outs [][]byte
 	for i := range 2 {
@@ -339,7 +413,7 @@ func mustRead(t *testing.T, p string) []byte {
 }
 
 func TestEvidenceBadInput(t *testing.T) {
-	dir, pub, _ := evidenceFolder(t)
+	dir, pub, _, _ := evidenceFolder(t)
 	priv, _ := keygen(t, signing.KeyEd25519)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	base := func(over ...string) []string {
