@@ -487,7 +487,7 @@ func (c *Collection) bindApprovals() {
 			fail(history.ExcludedInvalid, err.Error())
 			continue
 		}
-		f.Detail = "approves " + rep.Path
+		f.Detail = f.approval.Decision + " of " + rep.Path
 		if rep.InPeriod {
 			f.InPeriod = true
 		}
