@@ -55,7 +55,7 @@ var (
 	// ErrSignature marks a signature that does not verify.
 	ErrSignature = errors.New("signature does not verify")
 	// ErrSubject marks a file whose digest is not among the subjects.
-	ErrSubject = errors.New("file is not a subject of the report")
+	ErrSubject = errors.New("file is not a subject of the signed document")
 )
 
 // PAE is DSSE v1's pre-authentication encoding of a payload, the bytes that

@@ -160,7 +160,7 @@ func TestVerifyFailures(t *testing.T) {
 		{"payload byte flipped", []string{"--key", pub, flippedPayload}, exitBlock, "signature does not verify"},
 		{"signature byte flipped", []string{"--key", pub, flippedSig}, exitBlock, "signature does not verify"},
 		{"another key", []string{"--key", otherPub, envPath}, exitBlock, "the envelope names signing key"},
-		{"subject file changed", []string{"--key", pub, envPath, tamperedResults}, exitBlock, tamperedResults + ": file is not a subject of the report: digest mismatch"},
+		{"subject file changed", []string{"--key", pub, envPath, tamperedResults}, exitBlock, tamperedResults + ": file is not a subject of the signed document: digest mismatch"},
 		{"another subject's bytes under the results' name", []string{"--key", pub, envPath, productionAsResults}, exitBlock, "digest mismatch: its sha256 is"},
 		{"no FILE", []string{"--key", pub, envPath}, exitUsage, "no FILE was given, so the files the report vouches for were not checked"},
 		{"--signature-only with a FILE", []string{"--key", pub, "--signature-only", envPath, tamperedResults}, exitUsage, "--signature-only checks no FILE"},
