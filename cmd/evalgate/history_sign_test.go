@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -86,10 +88,48 @@ func TestHistorySigned(t *testing.T) {
 		})
 	}
 
+	// The signed history, written into the folder, is verified evidence of
+	// the bundle; a copy edited after signing is listed as tampered.
+	charts := filepath.Join(dir, "charts")
+	if res := runCLI(t, context.Background(), nil, "history", dir, "--key", pub, "--out", charts, "--sign-key", reportKey); res.code != exitOK {
+		t.Fatalf("history into the folder: exit %d\n%s", res.code, res.stderr)
+	}
+	signed := mustRead(t, filepath.Join(charts, "history.dsse.json"))
+	var envelope map[string]any
+	json.Unmarshal(signed, &envelope)
+	payload, _ := base64.StdEncoding.DecodeString(envelope["payload"].(string))
+	envelope["payload"] = base64.StdEncoding.EncodeToString(bytes.Replace(payload, []byte(`"model":"support-bot@v3"`), []byte(`"model":"support-bot@v2"`), 1))
+	edited, _ := json.Marshal(envelope)
+	os.MkdirAll(filepath.Join(dir, "old-charts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "old-charts", "history.dsse.json"), edited, 0o644)
+	bundlePriv, _ := keygen(t, signing.KeyEd25519)
+	bundle := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	res := runCLI(t, context.Background(), nil, "evidence", "--since", "2026-01-05", "--until", "2026-03-30", "--key", pub, "--sign-key", bundlePriv, "--out", bundle, dir)
+	if res.code != exitBlock { // the folder's tampered, unsigned and foreign reports fail
+		t.Fatalf("evidence: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	files := archiveFiles(t, mustRead(t, bundle))
+	if !bytes.Equal(files["documents/charts/history.dsse.json"], signed) {
+		t.Error("the bundle holds no copy of the signed history")
+	}
+	var verification struct {
+		Files []struct{ Path, Kind, Status, Reason string }
+	}
+	if err := json.Unmarshal(files["verification.json"], &verification); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range verification.Files {
+		got[f.Path] = f.Kind + "/" + f.Status + "/" + f.Reason
+	}
+	if got["charts/history.dsse.json"] != "history/verified/" || got["old-charts/history.dsse.json"] != "history/failed/tampered" {
+		t.Errorf("verification.json: charts %q, old-charts %q; want history/verified/ and history/failed/tampered", got["charts/history.dsse.json"], got["old-charts/history.dsse.json"])
+	}
+
 	// The environment's key never signs a history: only --sign-key does.
 	ecPEM, _ := os.ReadFile(ecPriv)
 	out := t.TempDir()
-	res := runCLI(t, context.Background(), map[string]string{signingKeyEnv: string(ecPEM)}, "history", dir, "--key", pub, "--out", out)
+	res = runCLI(t, context.Background(), map[string]string{signingKeyEnv: string(ecPEM)}, "history", dir, "--key", pub, "--out", out)
 	if _, err := os.Stat(filepath.Join(out, "history.dsse.json")); res.code != exitOK || !os.IsNotExist(err) {
 		t.Errorf("with %s set and no --sign-key: exit %d, history.dsse.json %v; want 0 and none written", signingKeyEnv, res.code, err)
 	}
