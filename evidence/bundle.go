@@ -55,9 +55,9 @@ type ControlEvidence struct {
 // framework (SOC 2, ISO/IEC 42001, EU AI Act, NIST AI RMF) in the order the
 // sections first name them, to the files of c's bundle that evidence it:
 // each report copy for the sections it has (reports.ReportControls), each
-// drift report for drift, the index and monitoring files for history
-// (monitoring over the period), and the verification list and manifest for
-// signature.
+// drift report for drift, each signed history document and the index and
+// monitoring files for history (monitoring over the period), and the
+// verification list and manifest for signature.
 func (c *Collection) Controls() []ControlEvidence {
 	bySection := map[string][]string{
 		reports.SectionHistory:   {IndexCSV, IndexJSON, MonitoringJSON},
@@ -77,6 +77,8 @@ func (c *Collection) Controls() []ControlEvidence {
 			bySection[reports.SectionDrift] = append(bySection[reports.SectionDrift], name)
 		case f.approval != nil:
 			bySection[reports.SectionApproval] = append(bySection[reports.SectionApproval], name)
+		case f.history != nil:
+			bySection[reports.SectionHistory] = append(bySection[reports.SectionHistory], name)
 		}
 	}
 	type key struct{ framework, id string }

@@ -30,6 +30,8 @@ const (
 	KindDrift = "drift"
 	// KindApproval is a signed approval record (approvals.PredicateType).
 	KindApproval = "approval"
+	// KindHistory is a signed history document (history.PredicateType).
+	KindHistory = "history"
 	// KindEnvelope is a DSSE envelope of another predicate, or one whose
 	// predicate cannot be read.
 	KindEnvelope = "envelope"
@@ -62,7 +64,7 @@ const (
 	// predicate type evalgate does not take as evidence.
 	ReasonUnknownPredicate = "unknown_predicate"
 	// ReasonWrongKey is an envelope signed by a key given for another
-	// role: a report or drift report signed by an approver key.
+	// role: a report, drift report or history signed by an approver key.
 	ReasonWrongKey = "wrong_key"
 	// ReasonSameKey is an approval signed by the key that signed its
 	// report, or by a key that also signed the report's envelope:
@@ -93,11 +95,12 @@ type Options struct {
 	// Since and Until bound the period [Since, Until): Since is in it,
 	// Until is not.
 	Since, Until time.Time
-	// ReportKey verifies the signed reports and drift reports; required.
+	// ReportKey verifies the signed reports, drift reports and history
+	// documents; required.
 	ReportKey *signing.Verifier
 	// ApproverKeys verify approval records (approvals.Verify); an approval
-	// no approver key verifies is listed as failed. A report or drift
-	// report signed by one of them is refused (ReasonWrongKey).
+	// no approver key verifies is listed as failed. A report, drift
+	// report or history signed by one of them is refused (ReasonWrongKey).
 	ApproverKeys []*signing.Verifier
 }
 
@@ -130,6 +133,7 @@ type File struct {
 	report     *reports.Report   // the verified report of KindReport
 	drift      *drift.Report     // the verified drift report of KindDrift
 	approval   *approvals.Record // the verified record of KindApproval
+	history    *history.Document // the verified document of KindHistory
 }
 
 // Decision is one gate decision of the period: a row of the population
@@ -359,7 +363,7 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 	}
 	f.KeyID = key.KeyID
 	switch st.PredicateType {
-	case reports.PredicateType, drift.PredicateType:
+	case reports.PredicateType, drift.PredicateType, history.PredicateType:
 		if key != c.Options.ReportKey {
 			return fail(ReasonWrongKey, "a %s signed by key %s, given as an approver key; reports verify only with the report key %s", f.Kind, key.KeyID, c.Options.ReportKey.KeyID)
 		}
@@ -378,7 +382,16 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 		return fail(ReasonUnknownPredicate, "predicate type %q is not evidence evalgate reads", st.PredicateType)
 	}
 	var t time.Time
-	if st.PredicateType == reports.PredicateType {
+	switch st.PredicateType {
+	case history.PredicateType:
+		hs, err := history.Verify(key, raw)
+		if err != nil {
+			return fail(history.ExcludedInvalid, "%v", err)
+		}
+		// A history is about its newest report, the one it judges in
+		// control or not.
+		f.history, t = hs.History, hs.History.NewestTime()
+	case reports.PredicateType:
 		rs, err := reports.VerifyReport(key, raw)
 		if err != nil {
 			return fail(history.ExcludedInvalid, "%v", err)
@@ -388,7 +401,7 @@ func (c *Collection) verify(f File, raw []byte, env *signing.Envelope) File {
 		if t, f.timeSource, ok = decisionTime(rs); !ok {
 			return fail(history.ExcludedInvalid, "the report has no data window, no finish time, and timeVerified %q is not RFC 3339", rs.Predicate.TimeVerified)
 		}
-	} else {
+	default:
 		ds, err := drift.Verify(key, raw)
 		if err != nil {
 			return fail(history.ExcludedInvalid, "%v", err)
@@ -422,6 +435,8 @@ func claimedKind(payload []byte) string {
 		return KindDrift
 	case approvals.PredicateType:
 		return KindApproval
+	case history.PredicateType:
+		return KindHistory
 	}
 	return KindEnvelope
 }
@@ -509,7 +524,7 @@ func (c *Collection) dedupe() {
 		}
 		sum := sha256.Sum256(env.Payload)
 		if first, ok := seen[sum]; ok {
-			f.Status, f.Reason, f.Detail, f.raw, f.report, f.drift, f.approval = StatusFailed, history.ExcludedDuplicate, "the same signed statement as "+first, nil, nil, nil, nil
+			f.Status, f.Reason, f.Detail, f.raw, f.report, f.drift, f.approval, f.history = StatusFailed, history.ExcludedDuplicate, "the same signed statement as "+first, nil, nil, nil, nil, nil
 			continue
 		}
 		seen[sum] = f.Path

@@ -4,10 +4,10 @@
 // Collect walks a folder (regular files only, each file read whole at most
 // inputfile.MaxEnvelope bytes) and classifies every file: a signed report
 // (reports.PredicateType), a signed drift report (drift.PredicateType), a
-// signed approval (approvals.PredicateType), another DSSE envelope, a
-// report.json with no signature, or anything else. Every envelope is
-// verified with the keys given: reports and drift reports with the report
-// key, approvals with the approvers' keys (approvals.Verify) and then
+// signed approval (approvals.PredicateType), a signed history document
+// (history.PredicateType), another DSSE envelope, a report.json with no
+// signature, or anything else. Every envelope is verified with the keys
+// given: reports, drift reports and histories with the report key, approvals with the approvers' keys (approvals.Verify) and then
 // against the verified report whose envelope digest they name
 // (approvals.Check: separation of duties, the same report). One that does
 // not verify — a bad signature, a payload changed after signing, a
@@ -34,5 +34,7 @@
 // its data window (dataset.window, a sample of production logs) when it
 // has one, so a backfill of past weeks run in one day lands in the weeks
 // it sampled; else when its run finished. A drift report is placed by when
-// it ran.
+// it ran, and a signed history by its newest report's time. A signed
+// history evidences the history section's controls; it is not a
+// monitoring run (the reports and drift runs it charts are).
 package evidence

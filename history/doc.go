@@ -9,6 +9,13 @@
 // trials, an individuals (X-mR) chart for the others, with limits from a
 // chosen reference period. Position places a new report on those charts
 // after it is built (reports.Build leaves Report.History to it; the gate
-// reads no position). The render package writes history.json, .md, .html
-// and the terminal summary.
+// reads no position). WriteJSON writes history.json (Document) and ReadJSON
+// reads it back strictly; the render package writes history.md, .html and
+// the terminal summary.
+//
+// Sign signs a history as history.dsse.json: an in-toto Statement of type
+// PredicateType whose predicate is history.json's document and whose
+// subjects are the rendered files and every source report's envelope, by
+// SHA-256; Verify checks one. ReadSignedReports skips signed histories
+// (and drift reports) found in a folder: they are not points on a chart.
 package history

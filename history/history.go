@@ -3,6 +3,7 @@ package history
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,8 @@ type SignedReport struct {
 	Time time.Time
 	// Report is the signed report.
 	Report *reports.Report
+	// EnvelopeSHA256 is the hex SHA-256 of the envelope file's bytes.
+	EnvelopeSHA256 string
 }
 
 // SignedSet is what ReadSignedReports found in a folder: the reports that
@@ -145,8 +148,8 @@ func readSigned(fsys fs.FS, p string, v *signing.Verifier, seen map[[32]byte]str
 		}
 		return exclude(ExcludedInvalid, "%v", err)
 	}
-	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == drift.PredicateType {
-		return SignedReport{}, nil // a signed drift report: evidence, but not a point on these charts
+	if st, err := signing.VerifyStatement(v, raw); err == nil && (st.PredicateType == drift.PredicateType || st.PredicateType == PredicateType) {
+		return SignedReport{}, nil // a signed drift report or history: evidence, but not a point on these charts
 	}
 	st, err := reports.VerifyReport(v, raw)
 	switch {
@@ -169,7 +172,8 @@ func readSigned(fsys fs.FS, p string, v *signing.Verifier, seen map[[32]byte]str
 			return exclude(ExcludedInvalid, "the report has no finish time and timeVerified %q is not RFC 3339", st.Predicate.TimeVerified)
 		}
 	}
-	return SignedReport{Path: p, Time: t.UTC(), Report: r}, nil
+	envSum := sha256.Sum256(raw)
+	return SignedReport{Path: p, Time: t.UTC(), Report: r, EnvelopeSHA256: hex.EncodeToString(envSum[:])}, nil
 }
 
 // Options choose what a History charts and which reports its limits
@@ -224,6 +228,9 @@ type Report struct {
 	// ResultsSHA256 is the digest of the candidate's results file, which
 	// with Time identifies the run.
 	ResultsSHA256 string
+	// EnvelopeSHA256 is the hex SHA-256 of the report's envelope file (a
+	// subject of the signed history; not in history.json).
+	EnvelopeSHA256 string
 }
 
 // How a reference period was chosen.
@@ -297,7 +304,7 @@ func New(set *SignedSet, opt Options) (*History, error) {
 	for _, sr := range reps {
 		r := sr.Report
 		h.Reports = append(h.Reports, Report{Path: sr.Path, Time: sr.Time, Model: reports.ModelIdentity(r.Candidate), Verdict: r.Verdict,
-			Dataset: strings.TrimSpace(r.Dataset.Name + " " + r.Dataset.Version), ResultsSHA256: r.Candidate.ResultsSHA256})
+			Dataset: strings.TrimSpace(r.Dataset.Name + " " + r.Dataset.Version), ResultsSHA256: r.Candidate.ResultsSHA256, EnvelopeSHA256: sr.EnvelopeSHA256})
 	}
 	ref, err := referencePeriod(h.Reports, opt)
 	if err != nil {

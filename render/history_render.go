@@ -2,7 +2,6 @@ package render
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -174,132 +173,10 @@ func countText(n int) string {
 	return fmt.Sprint(n)
 }
 
-// historyJSON is history.json: the reports, the files left out, the
-// reference period, the newest report's positions and every chart point
-// with its report's path, time and model.
-type historyJSON struct {
-	Key       historyKeyJSON       `json:"key"`
-	Reference historyReferenceJSON `json:"reference"`
-	Reports   []historyReportJSON  `json:"reports"`
-	Excluded  []history.Exclusion  `json:"excluded"`
-	Newest    historyNewestJSON    `json:"newest"`
-	Metrics   []historyMetricJSON  `json:"metrics"`
-	Rules     map[string]string    `json:"rules"`
-}
-
-type historyKeyJSON struct {
-	ID          string `json:"id"`
-	Fingerprint string `json:"fingerprint"`
-}
-
-type historyReferenceJSON struct {
-	By      string  `json:"by"`
-	Reports int     `json:"reports"`
-	Until   *string `json:"until"`
-	From    string  `json:"from"`
-	To      string  `json:"to"`
-	Text    string  `json:"text"`
-}
-
-type historyReportJSON struct {
-	Path          string `json:"path"`
-	Time          string `json:"time"`
-	Model         string `json:"model"`
-	Verdict       string `json:"verdict"`
-	Dataset       string `json:"dataset"`
-	ResultsSHA256 string `json:"results_sha256"`
-}
-
-type historyNewestJSON struct {
-	Path         string                    `json:"path"`
-	Time         string                    `json:"time"`
-	OutOfControl bool                      `json:"out_of_control"`
-	Positions    []reports.ControlPosition `json:"positions"`
-}
-
-type historyMetricJSON struct {
-	Metric      string             `json:"metric"`
-	Chart       string             `json:"chart"`
-	Center      *float64           `json:"center"`
-	Successes   int                `json:"successes"`
-	Trials      int                `json:"trials"`
-	MovingRange *float64           `json:"moving_range"`
-	Reference   int                `json:"reference_points"`
-	Warnings    metrics.Warnings   `json:"warnings"`
-	Points      []historyPointJSON `json:"points"`
-}
-
-type historyPointJSON struct {
-	Report    int              `json:"report"`
-	Path      string           `json:"path"`
-	Time      string           `json:"time"`
-	Model     string           `json:"model"`
-	Reference bool             `json:"reference"`
-	Value     *float64         `json:"value"`
-	N         int              `json:"n"`
-	LCL       *float64         `json:"lcl"`
-	UCL       *float64         `json:"ucl"`
-	Sigma     *float64         `json:"sigma"`
-	Z         *float64         `json:"z"`
-	Signals   []metrics.Signal `json:"signals"`
-}
-
-// WriteHistoryJSON writes h as indented JSON (history.json), undefined
+// WriteHistoryJSON writes h as history.json (history.WriteJSON), undefined
 // numbers as null. The same history always gives the same bytes.
 func WriteHistoryJSON(w io.Writer, h *history.History) error {
-	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-	out := historyJSON{
-		Key: historyKeyJSON{h.KeyID, h.KeyFingerprint},
-		Reference: historyReferenceJSON{By: h.Reference.By, Reports: h.Reference.Reports, From: ts(h.Reference.From), To: ts(h.Reference.To),
-			Text: h.Reference.String()},
-		Excluded: h.Excluded,
-		Rules:    map[string]string{},
-	}
-	if out.Excluded == nil {
-		out.Excluded = []history.Exclusion{}
-	}
-	if h.Reference.By == history.ReferenceUntil {
-		u := ts(h.Reference.Until)
-		out.Reference.Until = &u
-	}
-	for r := metrics.Rule1; r <= metrics.Rule4; r++ {
-		out.Rules[fmt.Sprint(int(r))] = r.Describe()
-	}
-	for _, r := range h.Reports {
-		out.Reports = append(out.Reports, historyReportJSON{r.Path, ts(r.Time), r.Model, r.Verdict, r.Dataset, r.ResultsSHA256})
-	}
-	newest := h.Reports[len(h.Reports)-1]
-	out.Newest = historyNewestJSON{Path: newest.Path, Time: ts(newest.Time), Positions: h.Latest()}
-	if out.Newest.Positions == nil {
-		out.Newest.Positions = []reports.ControlPosition{}
-	}
-	for _, p := range out.Newest.Positions {
-		out.Newest.OutOfControl = out.Newest.OutOfControl || p.OutOfControl()
-	}
-	for _, m := range h.Metrics {
-		c := m.Chart
-		mj := historyMetricJSON{Metric: m.Metric, Chart: c.Kind, Center: metrics.Finite(c.Center), Successes: c.Successes, Trials: c.Trials,
-			MovingRange: metrics.Finite(c.MovingRange), Reference: c.Reference, Warnings: c.Warnings}
-		if mj.Warnings == nil {
-			mj.Warnings = metrics.Warnings{}
-		}
-		for j, p := range c.Points {
-			r := h.Reports[m.Reports[j]]
-			sig := p.Signals
-			if sig == nil {
-				sig = []metrics.Signal{}
-			}
-			mj.Points = append(mj.Points, historyPointJSON{m.Reports[j], r.Path, ts(r.Time), r.Model, j < c.Reference,
-				metrics.Finite(p.Value), p.N, metrics.Finite(p.LCL), metrics.Finite(p.UCL), metrics.Finite(p.Sigma), metrics.Finite(p.Z), sig})
-		}
-		out.Metrics = append(out.Metrics, mj)
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode history: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return history.WriteJSON(w, h)
 }
 
 //go:embed history.html.tmpl

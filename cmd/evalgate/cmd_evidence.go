@@ -21,8 +21,8 @@ const evidenceUsage = "evidence --since DATE --until DATE --key PUB.pem [--appro
 
 const evidenceHelp = `
 Builds the evidence bundle of an audit period [--since, --until) from the
-files under DIR: every signed report and drift report is verified with --key
-and every approval with the --approver-key keys and against the report it
+files under DIR: every signed report, drift report and history document
+(evalgate history --sign-key) is verified with --key and every approval with the --approver-key keys and against the report it
 names (failures are listed with the reason, never dropped), the gate
 decisions of the period are indexed with their approvals (index.csv,
 index.json), ISO weeks with no verified
@@ -47,7 +47,7 @@ func cmdEvidence(_ context.Context, e *env, args []string) error {
 	}
 	since := fs.String("since", "", "the period's first `DATE` (YYYY-MM-DD, UTC, or RFC 3339), included; required")
 	until := fs.String("until", "", "the period's end `DATE` (YYYY-MM-DD, UTC, or RFC 3339), excluded; required")
-	keyPath := fs.String("key", "", "the public key `file` (PKIX PEM) that verifies the reports and drift reports; required")
+	keyPath := fs.String("key", "", "the public key `file` (PKIX PEM) that verifies the reports, drift reports and signed histories; required")
 	var approverPaths []string
 	fs.Func("approver-key", "a public key `file` (PKIX PEM) that verifies approvals (evalgate approve); repeatable", func(s string) error {
 		approverPaths = append(approverPaths, s)

@@ -11,13 +11,14 @@ import (
 	"github.com/evalgate/evalgate/approvals"
 	"github.com/evalgate/evalgate/cards"
 	"github.com/evalgate/evalgate/drift"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json|card.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json|card.dsse.json|history.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -89,6 +90,18 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 			return usageErr("verify: --policy, --expect-commit and --require-approval apply to a model report, not to a model card")
 		}
 		if err := verifyCard(e, v, envPath, raw, files, *expectModel); err != nil {
+			return err
+		}
+		return subjectsChecked(e, files, *signatureOnly)
+	}
+	if st, err := signing.VerifyStatement(v, raw); err == nil && st.PredicateType == history.PredicateType {
+		switch {
+		case *requireAllow || *requireDriftAllow:
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a signed history, which has no verdict of its own; --require-allow and --require-drift-allow ask for a report", envPath)}
+		case *policyPath != "" || *expectCommit != "" || *approvalPath != "" || *expectModel != "":
+			return usageErr("verify: --policy, --expect-commit, --require-approval and --expect-model apply to a model report, not to a signed history")
+		}
+		if err := verifyHistory(e, v, envPath, raw, files); err != nil {
 			return err
 		}
 		return subjectsChecked(e, files, *signatureOnly)
