@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -262,9 +263,10 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	}
 	prompt, err = eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
 	if err != nil {
-		// A field no row has fails every item: name the first.
-		if id := firstID(set); id != "" {
-			err = fmt.Errorf("%w (so every item would fail, the first being %q)", err, id)
+		// A field no row has fails every item: name the first, and the
+		// columns a template reads as .Extra.<column>.
+		if item, ok := firstItem(set); ok {
+			err = fmt.Errorf("%w (so every item would fail, the first being %q)%s", err, item.ID, extraHint(err, item))
 		}
 	} else {
 		err = renderFirst(set, prompt)
@@ -561,18 +563,40 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// firstID is the id of set's first item, or "" when it has none or cannot
-// be read.
-func firstID(set *datasets.Set) string {
+// firstItem is set's first item; false when it has none or cannot be
+// read.
+func firstItem(set *datasets.Set) (records.Item, bool) {
 	r, err := set.Reader()
 	if err != nil {
-		return ""
+		return records.Item{}, false
 	}
 	defer r.Close()
 	if r.Scan() {
-		return r.Item().ID
+		return r.Item(), true
 	}
-	return ""
+	return records.Item{}, false
+}
+
+// extraHint lists, for a template that reads a field no row has, the
+// item's other string columns (.Extra.<column>), suggesting the one that
+// matches the field's name; "" for another error.
+func extraHint(err error, item records.Item) string {
+	var fe *eval.FieldError
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	cols := slices.Sorted(maps.Keys(item.Extra))
+	if len(cols) == 0 {
+		return "; this set has no other string column"
+	}
+	hint := fmt.Sprintf("; this set's other string columns are %s", strings.Join(cols, ", "))
+	for _, c := range cols {
+		if strings.EqualFold(c, fe.Field) {
+			hint += fmt.Sprintf(": did you mean {{.Extra.%s}}?", c)
+			break
+		}
+	}
+	return hint
 }
 
 // renderFirst checks the prompts on the set's first item (eval.Prompt.Check),
