@@ -55,6 +55,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "write a first config for an eval set, every gate rule evaluable on it (init --dataset SET.parquet [--base-url URL --model M])", cmdInit},
 		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
