@@ -281,3 +281,88 @@ func TestInitRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunListsUnevaluableRules: --dry-run names each optional rule the
+// run would report not_evaluated, with why, and the groups too small to
+// compare; a required rule of that kind is refused before any call.
+func TestDryRunListsUnevaluableRules(t *testing.T) {
+	dir := t.TempDir()
+	set := writeSmallSet(t, dir, false, true, true)
+	base := "dataset: {path: " + set + "}\ncandidate: {provider: replay}\nfairness: {groups: [segment], min_group_size: %d}\ngate:\n  - {metric: accuracy, min: 0.5}\n"
+	tests := []struct {
+		name     string
+		minGroup int
+		rules    string
+		code     int
+		want     []string
+		notWant  []string
+	}{
+		{"every rule evaluable", 20, "  - {metric: fairness.segment.accuracy.gap, max: 0.3}\n", exitOK,
+			[]string{"gate: every rule can be evaluated on this set"}, []string{"not_evaluated", "below fairness.min_group_size"}},
+		{"optional rules listed with why", 30,
+			"  - {metric: regression.accuracy.delta, min: -0.05, optional: true}\n" +
+				"  - {metric: fairness.segment.accuracy.gap, max: 0.3, optional: true}\n" +
+				"  - {metric: boundaries.rule.no-refunds, max: 0, optional: true}\n" +
+				"  - {metric: accuracy.task.billing, min: 0.5, optional: true}\n",
+			exitOK,
+			[]string{
+				"gate: 4 rules cannot be evaluated on this set and will be reported not_evaluated (optional: they do not block):",
+				"rule 2, regression.accuracy.delta >= -0.05: the config has no production model to compare with",
+				"rule 3, fairness.segment.accuracy.gap <= 0.3: 1 of the 2 groups of segment have at least 30 scored results",
+				`rule 4, boundaries.rule.no-refunds <= 0: the config sets no boundary rule "no-refunds"`,
+				`rule 5, accuracy.task.billing >= 0.5: no item of ` + set + ` has the task "billing"`,
+				"segment: business has 20 (of the 30 scored results fairness.min_group_size asks for)",
+			}, nil},
+		{"required rule refused", 30, "  - {metric: fairness.segment.accuracy.gap, max: 0.3}\n", exitUsage,
+			[]string{"gate rule 2 (fairness.segment.accuracy.gap) can never be evaluated"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeConfig(t, fmt.Sprintf(base, tt.minGroup)+tt.rules)
+			r := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--dry-run")
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(r.stdout+r.stderr, want) {
+					t.Errorf("the output lacks %q:\n%s%s", want, r.stdout, r.stderr)
+				}
+			}
+			for _, bad := range tt.notWant {
+				if strings.Contains(r.stdout, bad) {
+					t.Errorf("the output has %q:\n%s", bad, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateFieldErrors: a field a row does not have fails before any
+// call, naming the first item, the fields and the set's other columns,
+// also when it sits in a branch the first item does not take.
+func TestTemplateFieldErrors(t *testing.T) {
+	dir := t.TempDir()
+	set := writeSmallSet(t, dir, false, true, true)
+	for _, tmpl := range []string{"{{.Segment}}", "{{if .Extra.nope}}{{.Segment}}{{end}}{{.Input}}"} {
+		t.Run(tmpl, func(t *testing.T) {
+			cfg := writeConfig(t, "dataset: {path: "+set+"}\ncandidate: {provider: replay}\nprompt: {template: '"+tmpl+"'}\ngate:\n  - {metric: accuracy, min: 0.5}\n")
+			r := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--dry-run")
+			want := []string{
+				"parse prompt.template: {{.Segment}}: an eval-set row has no field Segment; the fields are .Row .ID .Input",
+				`the first being "q00"`,
+				"this set's other string columns are note, segment: did you mean {{.Extra.segment}}?",
+			}
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "records.Item") || strings.Contains(r.stderr, "can't evaluate") {
+				t.Errorf("stderr shows Go internals:\n%s", r.stderr)
+			}
+		})
+	}
+}
