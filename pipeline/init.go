@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/metrics"
 )
@@ -239,7 +240,11 @@ func InitConfig(p *Profile, o InitOptions) Init {
 		w("  # The variable that holds the key (\"none\" for a local server with no key).\n")
 		w("  api_key_env: %s\n", key)
 		w("  # Completion length cap in tokens.\n  max_tokens: 256\n")
-		notes = append(notes, fmt.Sprintf("candidate: %s at %s, key from $%s", o.Model, o.BaseURL, key))
+		from := "key from $" + key
+		if key == "none" {
+			from = "no key"
+		}
+		notes = append(notes, fmt.Sprintf("candidate: %s at %s, %s", o.Model, configs.RedactURL(o.BaseURL), from))
 	case p.Rows > 0 && p.WithOutput == p.Rows:
 		w("  # Every item has a recorded output: replay scores those. For a live model:\n")
 		w("  #   provider: openai, base_url: URL, model: NAME, api_key_env: VAR\n")

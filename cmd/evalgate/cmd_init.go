@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,9 @@ import (
 )
 
 const initUsage = "init --dataset SET.parquet [--base-url URL --model M] [--api-key-env VAR] [--out eval.yaml] [--force]"
+
+// envNameRE is what --api-key-env accepts besides "none".
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // probeTimeout bounds init's GET /models.
 const probeTimeout = 20 * time.Second
@@ -47,8 +51,9 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 		return usageErr("init: --base-url needs --model (the model to evaluate)")
 	case *baseURL == "" && *model != "":
 		return usageErr("init: --model needs --base-url (the endpoint that serves it)")
-	case *keyEnv == "":
-		return usageErr("init: --api-key-env is empty (give a variable name, or none)")
+	case *keyEnv != "none" && !envNameRE.MatchString(*keyEnv):
+		// Not echoed: a key pasted here by mistake must not reach a log.
+		return usageErr("init: --api-key-env takes the name of the environment variable that holds the key (letters, digits and _), or none; not the key itself")
 	}
 	if _, err := os.Stat(*out); err == nil && !*force {
 		return usageErr("init: %s exists; evalgate init never overwrites a config without --force", *out)

@@ -265,6 +265,7 @@ func TestInitRefusals(t *testing.T) {
 		{"no dataset", []string{"init"}, "--dataset FILE is required"},
 		{"base url without model", []string{"init", "--dataset", jsonl, "--base-url", "http://127.0.0.1:1/v1"}, "--base-url needs --model"},
 		{"model without base url", []string{"init", "--dataset", jsonl, "--model", "m"}, "--model needs --base-url"},
+		{"bad key variable", []string{"init", "--dataset", jsonl, "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--api-key-env", "sk-abc: x"}, "--api-key-env takes the name of the environment variable"},
 		{"jsonl", []string{"init", "--dataset", jsonl, "--out", out}, "this looks like JSON Lines; convert it with `evalgate dataset import " + jsonl},
 		{"csv", []string{"init", "--dataset", csv, "--out", out}, "this looks like CSV; convert it with `evalgate dataset import"},
 		{"missing file", []string{"init", "--dataset", filepath.Join(dir, "nope.parquet"), "--out", out}, "nope.parquet"},
@@ -277,6 +278,9 @@ func TestInitRefusals(t *testing.T) {
 			}
 			if _, err := os.Stat(out); err == nil {
 				t.Error("a config was written")
+			}
+			if strings.Contains(r.stderr, "sk-") {
+				t.Errorf("stderr echoes a key: %q", r.stderr)
 			}
 		})
 	}
