@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	"github.com/evalgate/evalgate/records"
 )
@@ -42,17 +43,102 @@ func NewPrompt(system, user string) (*Prompt, error) {
 	if p.user, err = parseTemplate("prompt.template", user); err != nil {
 		return nil, err
 	}
-	// Execute once against an empty row so that misspelled field names
-	// ({{.Inptu}}) fail now rather than on every row.
+	// Walk every branch for fields a row does not have ({{.Question}},
+	// also inside an {{if}} no row may reach), then execute once against
+	// an empty row, so that misspelled field names fail now rather than
+	// on some rows.
 	for _, t := range p.templates() {
+		if f := unknownField(t.Root, true); f != "" {
+			return nil, &FieldError{Template: t.Name(), Field: f}
+		}
 		if err := t.Execute(&bytes.Buffer{}, &records.Item{}); err != nil {
 			if f := missingField(err); f != "" {
-				return nil, fmt.Errorf("parse %s: {{.%s}}: an eval-set row has no field %s; the fields are %s, and .Extra.<column> for any other string column", t.Name(), f, f, strings.Join(itemFields(), " "))
+				return nil, &FieldError{Template: t.Name(), Field: f}
 			}
 			return nil, fmt.Errorf("parse %s: %w", t.Name(), err)
 		}
 	}
 	return p, nil
+}
+
+// FieldError is a prompt template that reads a field an eval-set row
+// (records.Item) does not have, such as {{.Question}}.
+type FieldError struct {
+	// Template is prompt.template or prompt.system.
+	Template string
+	// Field is the name read, without the dot.
+	Field string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("parse %s: {{.%s}}: an eval-set row has no field %s; the fields are %s, and .Extra.<column> for any other string column", e.Template, e.Field, e.Field, strings.Join(itemFields(), " "))
+}
+
+// unknownField returns the first field read from the row that records.Item
+// does not have, walking every branch of node; "" when there is none.
+// itemDot says whether dot is the row there: inside {{range}} and {{with}}
+// it is something else, and only $.Field is checked.
+func unknownField(node parse.Node, itemDot bool) string {
+	isField := func(name string) bool {
+		_, ok := reflect.TypeFor[records.Item]().FieldByName(name)
+		return ok
+	}
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return ""
+		}
+		for _, c := range n.Nodes {
+			if f := unknownField(c, itemDot); f != "" {
+				return f
+			}
+		}
+	case *parse.ActionNode:
+		return unknownField(n.Pipe, itemDot)
+	case *parse.TemplateNode:
+		return unknownField(n.Pipe, itemDot)
+	case *parse.PipeNode:
+		if n == nil {
+			return ""
+		}
+		for _, c := range n.Cmds {
+			if f := unknownField(c, itemDot); f != "" {
+				return f
+			}
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			if f := unknownField(a, itemDot); f != "" {
+				return f
+			}
+		}
+	case *parse.ChainNode:
+		return unknownField(n.Node, itemDot)
+	case *parse.FieldNode:
+		if itemDot && !isField(n.Ident[0]) {
+			return n.Ident[0]
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" && !isField(n.Ident[1]) {
+			return n.Ident[1]
+		}
+	case *parse.IfNode:
+		return firstOf(unknownField(n.Pipe, itemDot), unknownField(n.List, itemDot), unknownField(n.ElseList, itemDot))
+	case *parse.WithNode:
+		return firstOf(unknownField(n.Pipe, itemDot), unknownField(n.List, false), unknownField(n.ElseList, itemDot))
+	case *parse.RangeNode:
+		return firstOf(unknownField(n.Pipe, itemDot), unknownField(n.List, false), unknownField(n.ElseList, itemDot))
+	}
+	return ""
+}
+
+func firstOf(names ...string) string {
+	for _, s := range names {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // Check renders item as Render does, and also fails where a template
@@ -75,7 +161,7 @@ func (p *Prompt) Check(item *records.Item) error {
 				slices.Sort(cols)
 				return fmt.Errorf("render %s for item %q: %w (the eval set's other string columns are: %s)", t.Name(), item.ID, err, orNone(strings.Join(cols, ", ")))
 			}
-			return fmt.Errorf("render %s for item %q: %w", t.Name(), item.ID, err)
+			return renderErr(t, item, err)
 		}
 	}
 	return nil
@@ -96,6 +182,17 @@ func (p *Prompt) templates() []*template.Template {
 }
 
 var missingFieldRE = regexp.MustCompile(`can't evaluate field (\w+) in type`)
+var fieldTypeRE = regexp.MustCompile(`can't evaluate field (\w+) in type (\S+)`)
+
+// renderErr wraps an error of executing t on item, naming the item; a
+// field read from something other than the row (dot inside {{range}} or
+// {{with}}) is explained rather than left as a Go type name.
+func renderErr(t *template.Template, item *records.Item, err error) error {
+	if m := fieldTypeRE.FindStringSubmatch(err.Error()); m != nil && !strings.HasSuffix(m[2], "records.Item") {
+		return fmt.Errorf("render %s for item %q: {{.%s}} reads a field of a %s, which has none: inside {{range}} or {{with}} the dot is the element, not the row (write $.%s for the row's field); the row's fields are %s", t.Name(), item.ID, m[1], strings.TrimPrefix(m[2], "*"), m[1], strings.Join(itemFields(), " "))
+	}
+	return fmt.Errorf("render %s for item %q: %w", t.Name(), item.ID, err)
+}
 
 // missingField is the field name of a template error about a field that
 // does not exist, or "".
@@ -149,7 +246,7 @@ func (p *Prompt) Render(item *records.Item) ([]Message, error) {
 func execute(t *template.Template, item *records.Item) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, item); err != nil {
-		return "", fmt.Errorf("render %s for item %q: %w", t.Name(), item.ID, err)
+		return "", renderErr(t, item, err)
 	}
 	return b.String(), nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -262,9 +263,10 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	}
 	prompt, err = eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
 	if err != nil {
-		// A field no row has fails every item: name the first.
-		if id := firstID(set); id != "" {
-			err = fmt.Errorf("%w (so every item would fail, the first being %q)", err, id)
+		// A field no row has fails every item: name the first, and the
+		// columns a template reads as .Extra.<column>.
+		if item, ok := firstItem(set); ok {
+			err = fmt.Errorf("%w (so every item would fail, the first being %q)%s", err, item.ID, extraHint(err, item))
 		}
 	} else {
 		err = renderFirst(set, prompt)
@@ -319,46 +321,151 @@ func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options
 		if rule.Optional {
 			continue
 		}
-		m := strings.TrimSuffix(strings.TrimSuffix(rule.Metric, ".ci_low"), ".ci_high")
-		if col, metric, ok := fairnessRule(cfg, m); ok {
-			v, err := values()
-			if err != nil {
-				return err
-			}
-			if why := v.neverCompared(cfg, col, metric); why != "" {
-				return inputErr(fmt.Errorf("%s: gate rule %d (%s) can never be evaluated on %s: %s; add items, lower fairness.min_group_size or fairness.min_rate_denominator, or mark the rule optional: true", cfg.Path, i+1, rule.Metric, cfg.DatasetPath(), why))
-			}
-			continue
+		if err := dataRuleProblem(cfg, i, rule, values, ig); err != nil {
+			return err
 		}
-		if name, ok := strings.CutPrefix(m, "boundaries.rule."); ok {
-			if rules := ig.Boundaries.Rules(); !slices.Contains(rules, name) {
-				return inputErr(fmt.Errorf("%s: gate rule %s: the config sets no boundary rule %q (it sets: %s)", cfg.Path, rule.Metric, name, orNone(rules)))
-			}
-			continue
-		}
-		var known map[string]bool
-		var what string
-		name, isLabel := strings.CutPrefix(m, "labels.f1.")
-		if !isLabel {
-			var ok bool
-			if name, ok = strings.CutPrefix(m, "accuracy.task."); !ok {
-				if name, ok = strings.CutPrefix(m, "groundedness.task."); !ok {
-					continue
-				}
-			}
-		}
+	}
+	return nil
+}
+
+// dataRuleProblem is why gate rule i (rule) can never be evaluated on
+// cfg's eval set, as checkDataRules words it, or nil when it can (or
+// when the set has too many tasks, labels or groups to tell).
+func dataRuleProblem(cfg *configs.Config, i int, rule configs.Rule, values func() (*setValues, error), ig integrity.Options) error {
+	m := strings.TrimSuffix(strings.TrimSuffix(rule.Metric, ".ci_low"), ".ci_high")
+	if col, metric, ok := fairnessRule(cfg, m); ok {
 		v, err := values()
 		if err != nil {
 			return err
 		}
-		if known, what = v.tasks, "task"; isLabel {
-			known, what = v.labels, "expected label"
+		if why := v.neverCompared(cfg, col, metric); why != "" {
+			return &ruleProblem{why, inputErr(fmt.Errorf("%s: gate rule %d (%s) can never be evaluated on %s: %s; add items, lower fairness.min_group_size or fairness.min_rate_denominator, or mark the rule optional: true", cfg.Path, i+1, rule.Metric, cfg.DatasetPath(), why))}
 		}
-		if known != nil && !known[name] {
-			return inputErr(fmt.Errorf("%s: gate rule %s: no item of %s has the %s %q (it has: %s)", cfg.Path, rule.Metric, cfg.DatasetPath(), what, name, orNone(sortedSet(known))))
+		return nil
+	}
+	if name, ok := strings.CutPrefix(m, "boundaries.rule."); ok {
+		if rules := ig.Boundaries.Rules(); !slices.Contains(rules, name) {
+			why := fmt.Sprintf("the config sets no boundary rule %q (it sets: %s)", name, orNone(rules))
+			return &ruleProblem{why, inputErr(fmt.Errorf("%s: gate rule %s: %s", cfg.Path, rule.Metric, why))}
+		}
+		return nil
+	}
+	var known map[string]bool
+	var what string
+	name, isLabel := strings.CutPrefix(m, "labels.f1.")
+	if !isLabel {
+		var ok bool
+		if name, ok = strings.CutPrefix(m, "accuracy.task."); !ok {
+			if name, ok = strings.CutPrefix(m, "groundedness.task."); !ok {
+				return nil
+			}
 		}
 	}
+	v, err := values()
+	if err != nil {
+		return err
+	}
+	if known, what = v.tasks, "task"; isLabel {
+		known, what = v.labels, "expected label"
+	}
+	if known != nil && !known[name] {
+		why := fmt.Sprintf("no item of %s has the %s %q (it has: %s)", cfg.DatasetPath(), what, name, orNone(sortedSet(known)))
+		return &ruleProblem{why, inputErr(fmt.Errorf("%s: gate rule %s: %s", cfg.Path, rule.Metric, why))}
+	}
 	return nil
+}
+
+// ruleProblem is a gate rule that can never be evaluated: why, as a
+// phrase, and the error that refuses a required rule.
+type ruleProblem struct {
+	why string
+	err error
+}
+
+func (p *ruleProblem) Error() string { return p.err.Error() }
+func (p *ruleProblem) Unwrap() error { return p.err }
+
+// RuleNote is a gate rule a run of the plan would report not_evaluated.
+type RuleNote struct {
+	// Index is the rule's 1-based position in the gate.
+	Index int
+	// Rule is the gate rule.
+	Rule configs.Rule
+	// Why says what the config or the eval set lacks for it.
+	Why string
+}
+
+// NotEvaluable lists the optional gate rules that the run would report
+// not_evaluated, and why, as far as the config and the eval set tell
+// before any call (required rules of that kind are refused by Prepare):
+// no production model to compare with, no group column, groups too
+// small, a boundary rule, task or label the config or set lacks.
+func (p *Plan) NotEvaluable() ([]RuleNote, error) {
+	var seen *setValues
+	values := func() (*setValues, error) {
+		if seen == nil {
+			v, err := readSetValues(p.set, p.cfg, false)
+			if err != nil {
+				return nil, inputErr(err)
+			}
+			seen = v
+		}
+		return seen, nil
+	}
+	var notes []RuleNote
+	for i, rule := range p.cfg.Gate {
+		if !rule.Optional || reports.IsDriftMetric(rule.Metric) {
+			continue
+		}
+		if why := reports.NeverEvaluated(p.cfg, rule.Metric); why != "" {
+			notes = append(notes, RuleNote{i + 1, rule, why})
+			continue
+		}
+		err := dataRuleProblem(p.cfg, i, rule, values, p.integrity)
+		var rp *ruleProblem
+		switch {
+		case errors.As(err, &rp):
+			notes = append(notes, RuleNote{i + 1, rule, rp.why})
+		case err != nil:
+			return nil, err
+		}
+	}
+	return notes, nil
+}
+
+// SmallGroups lists, for each fairness column and intersection, the groups
+// with fewer scored results than fairness.min_group_size, which every
+// fairness figure leaves out, as "region: west has 12, east has 9 (of 30)";
+// nil when there are none.
+func (p *Plan) SmallGroups() ([]string, error) {
+	if len(p.cfg.Fairness.Groups) == 0 {
+		return nil, nil
+	}
+	v, err := readSetValues(p.set, p.cfg, true)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	reps := max(1, p.cfg.Run.Repeats)
+	var out []string
+	for _, col := range reports.FairnessColumns(p.cfg) {
+		counts := v.groups[col]
+		if counts == nil || v.overflow[col] {
+			continue
+		}
+		var small []string
+		for _, val := range slices.Sorted(maps.Keys(counts)) {
+			if n := counts[val].n * reps; n < p.cfg.Fairness.MinGroupSize {
+				small = append(small, fmt.Sprintf("%s has %d", val, n))
+			}
+		}
+		if len(small) > 8 {
+			small = append(small[:8], fmt.Sprintf("… %d more", len(small)-8))
+		}
+		if len(small) > 0 {
+			out = append(out, fmt.Sprintf("%s: %s (of the %d scored results fairness.min_group_size asks for)", col, strings.Join(small, ", "), p.cfg.Fairness.MinGroupSize))
+		}
+	}
+	return out, nil
 }
 
 // setValues are the task names of a set's items as the report names them
@@ -561,18 +668,40 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// firstID is the id of set's first item, or "" when it has none or cannot
-// be read.
-func firstID(set *datasets.Set) string {
+// firstItem is set's first item; false when it has none or cannot be
+// read.
+func firstItem(set *datasets.Set) (records.Item, bool) {
 	r, err := set.Reader()
 	if err != nil {
-		return ""
+		return records.Item{}, false
 	}
 	defer r.Close()
 	if r.Scan() {
-		return r.Item().ID
+		return r.Item(), true
 	}
-	return ""
+	return records.Item{}, false
+}
+
+// extraHint lists, for a template that reads a field no row has, the
+// item's other string columns (.Extra.<column>), suggesting the one that
+// matches the field's name; "" for another error.
+func extraHint(err error, item records.Item) string {
+	var fe *eval.FieldError
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	cols := slices.Sorted(maps.Keys(item.Extra))
+	if len(cols) == 0 {
+		return "; this set has no other string column"
+	}
+	hint := fmt.Sprintf("; this set's other string columns are %s", strings.Join(cols, ", "))
+	for _, c := range cols {
+		if strings.EqualFold(c, fe.Field) {
+			hint += fmt.Sprintf(": did you mean {{.Extra.%s}}?", c)
+			break
+		}
+	}
+	return hint
 }
 
 // renderFirst checks the prompts on the set's first item (eval.Prompt.Check),

@@ -810,6 +810,12 @@ func unknownColumnHint(cfg *configs.Config, col string) string {
 		col, what, strings.Join(cols, ", "), configs.IntersectionASCII)
 }
 
+// NeverEvaluated says why a metric the catalog lists under cfg can still
+// never have a value under it (no production model, no group column, a
+// pass@k past run.repeats), or "" when it can: a rule on it is
+// not_evaluated in every report of cfg.
+func NeverEvaluated(cfg *configs.Config, metric string) string { return neverEvaluated(cfg, metric) }
+
 // neverEvaluated says why a metric the catalog lists under cfg can still
 // never have a value under it, or "" when it can.
 func neverEvaluated(cfg *configs.Config, metric string) string {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/evalgate/evalgate/pipeline"
@@ -54,6 +55,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "write a first config for an eval set, every gate rule evaluable on it (init --dataset SET.parquet [--base-url URL --model M])", cmdInit},
 		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
@@ -100,12 +102,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		writeUsage(stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		writeUsage(stdout)
-		return exitOK
-	}
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	if isHelp(args[0]) {
+		if len(args) == 1 || args[0] != "help" {
+			writeUsage(stdout)
+			return exitOK
+		}
+		// "evalgate help CMD [SUB]" is "evalgate CMD [SUB] -h".
+		args = append(args[1:len(args):len(args)], "-h")
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return report(stderr, c.run(ctx, e, args[1:]))
@@ -144,18 +149,75 @@ func exitCode(err error) int {
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
+// Its usage goes to stderr after a flag error; -h and -help print it on
+// stdout instead, and parseFlags then returns flag.ErrHelp (exit 0).
 func newFlags(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: evalgate %s\n", usage)
+		printHelp(fs.Output(), usage, "")
 		fs.PrintDefaults()
 	}
+	h := &helpFlag{out: e.stdout}
+	fs.Var(h, "h", "print this help on stdout and exit 0")
+	fs.Var(h, "help", "same as -h")
 	return fs
 }
 
+// helpFlag is -h and -help: a boolean that parseFlags checks, so that
+// help is printed on stdout rather than on the flag set's stderr.
+type helpFlag struct {
+	set bool
+	out io.Writer
+}
+
+func (h *helpFlag) String() string   { return "false" }
+func (h *helpFlag) IsBoolFlag() bool { return true }
+func (h *helpFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	h.set = h.set || v
+	return err
+}
+
+// isHelp reports whether arg asks for help, for commands that read a
+// subcommand before their flags.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h", "help":
+		return true
+	}
+	return false
+}
+
+// printHelp writes a usage line, with one "evalgate …" line per form of
+// usage (forms separated by " | " outside brackets), then extra, to w.
+func printHelp(w io.Writer, usage, extra string) {
+	var forms []string
+	depth, start := 0, 0
+	for i := 0; i < len(usage); i++ {
+		switch usage[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '|':
+			if depth == 0 && i > 0 && usage[i-1] == ' ' && strings.HasPrefix(usage[i:], "| ") {
+				forms = append(forms, usage[start:i-1])
+				start = i + 2
+			}
+		}
+	}
+	forms = append(forms, usage[start:])
+	fmt.Fprintf(w, "usage: evalgate %s\n", forms[0])
+	for _, f := range forms[1:] {
+		fmt.Fprintf(w, "       evalgate %s\n", f)
+	}
+	io.WriteString(w, extra)
+}
+
 // parseFlags parses args, turning a flag error into a usage error. Flags
-// may follow positional arguments ("dataset inspect FILE --json").
+// may follow positional arguments ("dataset inspect FILE --json"). On -h
+// or -help it prints the usage on stdout and returns flag.ErrHelp.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -167,11 +229,21 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	if f := fs.Lookup("h"); f != nil {
+		if h, ok := f.Value.(*helpFlag); ok && h.set {
+			stderr := fs.Output()
+			fs.SetOutput(h.out)
+			fs.Usage()
+			fs.SetOutput(stderr)
+			return nil, flag.ErrHelp
+		}
+	}
+	return pos, nil
 }
 
 func cmdVersion(_ context.Context, e *env, args []string) error {

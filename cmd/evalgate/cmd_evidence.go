@@ -43,7 +43,7 @@ func cmdEvidence(_ context.Context, e *env, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
-		io.WriteString(e.stderr, evidenceHelp)
+		io.WriteString(fs.Output(), evidenceHelp)
 	}
 	since := fs.String("since", "", "the period's first `DATE` (YYYY-MM-DD, UTC, or RFC 3339), included; required")
 	until := fs.String("until", "", "the period's end `DATE` (YYYY-MM-DD, UTC, or RFC 3339), excluded; required")

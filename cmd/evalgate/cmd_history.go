@@ -47,7 +47,7 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
-		io.WriteString(e.stderr, historyHelp)
+		io.WriteString(fs.Output(), historyHelp)
 	}
 	keyPath := fs.String("key", "", "the signer's public key `file` (PKIX PEM; required)")
 	refN := fs.Int("reference", 0, "fit the limits on the first `N` reports by time (default: all reports)")

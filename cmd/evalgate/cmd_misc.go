@@ -18,6 +18,10 @@ func cmdDataset(_ context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("dataset: missing subcommand (usage: evalgate %s)", datasetUsage)
 	}
+	if isHelp(args[0]) {
+		printHelp(e.stdout, datasetUsage, "\nRun \"evalgate dataset SUBCOMMAND -h\" for a subcommand's flags.\n")
+		return nil
+	}
 	sub, args := args[0], args[1:]
 	fs := newFlags(e, "dataset "+sub, datasetUsage)
 	var name, version, out *string

@@ -16,6 +16,10 @@ const reportUsage = "report render REPORT.json --format md|html|junit [--out FIL
 
 // cmdReport re-renders a report.json as Markdown, HTML or JUnit XML.
 func cmdReport(_ context.Context, e *env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		printHelp(e.stdout, reportUsage, "\nRun \"evalgate report render -h\" for its flags.\n")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "render" {
 		if len(args) == 0 {
 			return usageErr("report: missing subcommand (usage: evalgate %s)", reportUsage)

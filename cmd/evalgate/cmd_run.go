@@ -147,6 +147,9 @@ func dryRun(e *env, cfgPath string, p *pipeline.Plan) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, "every prompt rendered; no model was called")
+	if err := dryRunRules(e, p); err != nil {
+		return err
+	}
 	warnings, err := p.PowerWarnings(pipeline.Assumptions{})
 	if err != nil {
 		return err
@@ -156,6 +159,34 @@ func dryRun(e *env, cfgPath string, p *pipeline.Plan) error {
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(e.stdout, "(these assume %.0f%% discordance and a group accuracy of %g; evalgate plan -c %s [--discordance D] [--base-rate P] [--accuracy P] shows every rule and the n it needs)\n", 100*pipeline.DefaultDiscordance, pipeline.DefaultBaseRate, safe(cfgPath))
+	}
+	return nil
+}
+
+// dryRunRules prints the gate rules a run would report not_evaluated, and
+// the groups every fairness figure would leave out.
+func dryRunRules(e *env, p *pipeline.Plan) error {
+	notes, err := p.NotEvaluable()
+	if err != nil {
+		return err
+	}
+	if len(notes) == 0 {
+		fmt.Fprintln(e.stdout, "gate: every rule can be evaluated on this set, as far as the config and the set tell before a call")
+	} else {
+		fmt.Fprintf(e.stdout, "gate: %s cannot be evaluated on this set and will be reported not_evaluated (optional: they do not block):\n", plural(len(notes), "rule"))
+		for _, n := range notes {
+			fmt.Fprintf(e.stdout, "  rule %d, %s: %s\n", n.Index, safe(pipeline.RuleText(n.Rule)), safe(n.Why))
+		}
+	}
+	small, err := p.SmallGroups()
+	if err != nil {
+		return err
+	}
+	if len(small) > 0 {
+		fmt.Fprintln(e.stdout, "fairness: these groups are below fairness.min_group_size and left out of every gap and ratio:")
+		for _, s := range small {
+			fmt.Fprintf(e.stdout, "  %s\n", safe(s))
+		}
 	}
 	return nil
 }
