@@ -124,7 +124,7 @@ func TestActionMetadata(t *testing.T) {
 	}
 	// What README.md promises, each in the step that does it.
 	for _, want := range []string{
-		`go build -trimpath`, `"$GITHUB_ACTION_PATH"`, `go install "github.com/evalgate/evalgate/cmd/evalgate@$VERSION"`,
+		`go build`, `"$GITHUB_ACTION_PATH"`, `go install "github.com/evalgate/evalgate/cmd/evalgate@$VERSION"`,
 		`git show "origin/$BASE:$POLICY_PATH"`, `--policy "$POLICY"`, `--require-signing`,
 		`evalgate cache key -c "$CONFIG"`, `actions/cache/restore@v4`, `actions/cache/save@v4`,
 		`repos/$REPO/issues/$PR/comments`, `--method PATCH`, `startswith(env.MARKER)`,
