@@ -892,38 +892,22 @@ func (p *Plan) Estimate() ([]ModelEstimate, error) {
 }
 
 // OpenCache opens the response cache as run.cache and run.cache_dir say:
-// none for mode "off"; else in run.cache_dir (with ~ for the home
-// directory), or by default evalgate under the user cache directory
-// ($XDG_CACHE_HOME, else $HOME/.cache), in the mode run.cache names.
-// Without a directory it runs uncached, with a note to log. Entries it
-// writes record this evalgate's version.
+// none for mode "off"; else in the directory CacheDir names, in the mode
+// run.cache names. Without a directory it runs uncached, with a note to
+// log. Entries it writes record this evalgate's version.
 func OpenCache(run configs.Run, getenv func(string) string, log io.Writer) (*eval.Cache, error) {
-	mode, dir := run.Cache, run.CacheDir
-	if mode == configs.CacheOff {
+	mode := run.Cache
+	dir, err := CacheDir(run, getenv)
+	switch {
+	case err != nil:
+		return nil, err
+	case mode == configs.CacheOff:
 		return nil, nil
-	}
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	home := getenv("HOME")
-	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
-		if home == "" {
-			return nil, fmt.Errorf("run.cache_dir %q: HOME is not set", dir)
+	case dir == "":
+		if log != nil {
+			fmt.Fprintln(log, "no HOME or XDG_CACHE_HOME: running without the response cache")
 		}
-		dir = filepath.Join(home, rest)
-	}
-	if dir == "" {
-		switch {
-		case getenv("XDG_CACHE_HOME") != "":
-			dir = filepath.Join(getenv("XDG_CACHE_HOME"), "evalgate")
-		case home != "":
-			dir = filepath.Join(home, ".cache", "evalgate")
-		default:
-			if log != nil {
-				fmt.Fprintln(log, "no HOME or XDG_CACHE_HOME: running without the response cache")
-			}
-			return nil, nil
-		}
+		return nil, nil
 	}
 	c, err := eval.NewCache(dir)
 	if err != nil {
@@ -934,4 +918,35 @@ func OpenCache(run configs.Run, getenv func(string) string, log io.Writer) (*eva
 	}
 	c.Version = reports.Version
 	return c, nil
+}
+
+// CacheDir is the response cache directory of run: run.cache_dir (with ~
+// for the home directory), or by default evalgate under the user cache
+// directory ($XDG_CACHE_HOME, else $HOME/.cache). It is "" when run.cache
+// is "off" or no directory can be named (neither HOME nor XDG_CACHE_HOME
+// set). getenv may be nil.
+func CacheDir(run configs.Run, getenv func(string) string) (string, error) {
+	dir := run.CacheDir
+	if run.Cache == configs.CacheOff {
+		return "", nil
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	home := getenv("HOME")
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		if home == "" {
+			return "", fmt.Errorf("run.cache_dir %q: HOME is not set", dir)
+		}
+		dir = filepath.Join(home, rest)
+	}
+	if dir == "" {
+		switch {
+		case getenv("XDG_CACHE_HOME") != "":
+			dir = filepath.Join(getenv("XDG_CACHE_HOME"), "evalgate")
+		case home != "":
+			dir = filepath.Join(home, ".cache", "evalgate")
+		}
+	}
+	return dir, nil
 }

@@ -71,7 +71,8 @@ func commands() []command {
 		{"card", "write a model card from signed reports, signed like a report (card --key PUB --out DIR report.dsse.json...)", cmdCard},
 		{"history", "control charts over a folder of signed reports; exit 1 when the newest is out of control (history DIR --key PUB)", cmdHistory},
 		{"evidence", "the signed evidence bundle of an audit period (evidence --since D --until D --key PUB --sign-key PRIV DIR)", cmdEvidence},
-		{"version", "print evalgate's version", cmdVersion},
+		{"cache", "the response cache's directory and a CI cache key for a config (cache key -c FILE [--json])", cmdCache},
+		{"version", "print evalgate's module version, VCS revision and Go version (version [--json])", cmdVersion},
 	}
 }
 
@@ -244,13 +245,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	return pos, nil
-}
-
-func cmdVersion(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "version", "version")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "evalgate %s (report schema %s)\n", harnessVersion(), reportSchema())
-	return nil
 }

@@ -105,7 +105,7 @@ func TestUsage(t *testing.T) {
 		{"dataset without subcommand", []string{"dataset"}, exitUsage, "missing subcommand"},
 		{"dataset unknown subcommand", []string{"dataset", "shred", "x"}, exitUsage, `unknown subcommand "shred"`},
 		{"freeze without name", []string{"dataset", "freeze", "x.parquet"}, exitUsage, "--name and --version are required"},
-		{"version", []string{"version"}, exitOK, "evalgate " + reports.Version},
+		{"version", []string{"version"}, exitOK, "harness " + reports.Version},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -364,9 +364,14 @@ func opensslVerify(t *testing.T, typ, envPath, pub string) {
 }
 
 // TestCIExample checks that the shipped GitHub Actions workflow parses and
-// does what the README says: signs, summarises, uploads and gates.
+// does what the README says, through the action it uses: signs, comments,
+// summarises, uploads and gates.
 func TestCIExample(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "github-actions", "model-pr.yml"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "github", "model-pr.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,9 +385,14 @@ func TestCIExample(t *testing.T) {
 	if wf.On["pull_request"] == nil || wf.Jobs["evaluate"] == nil {
 		t.Errorf("model-pr.yml has no pull_request trigger or evaluate job")
 	}
-	for _, want := range []string{"--require-signing", "EVALGATE_SIGNING_KEY", "--policy", "base_ref", "GITHUB_STEP_SUMMARY", "report.md", "actions/upload-artifact", "report.dsse.json", "report.junit.xml", "exit 1"} {
+	for _, want := range []string{"uses: evalgate/evalgate@", "EVALGATE_SIGNING_KEY", "pull-requests: write", "report.junit.xml", "exit 1"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("model-pr.yml lacks %q", want)
+		}
+	}
+	for _, want := range []string{"--require-signing", "EVALGATE_SIGNING_KEY", "--policy", "github.base_ref", "GITHUB_STEP_SUMMARY", "report.md", "actions/upload-artifact", "report.*", "exit 1"} {
+		if !strings.Contains(string(action), want) {
+			t.Errorf("action.yml lacks %q", want)
 		}
 	}
 }
