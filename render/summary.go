@@ -148,7 +148,7 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	}
 	for _, rr := range r.Gate.Rules {
 		mark := map[string]string{reports.Pass: "PASS", reports.Fail: "FAIL", reports.NotEvaluated: "N/A "}[rr.Outcome]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(rr.Reason))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(ruleReason(r, rr)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
