@@ -73,14 +73,15 @@ func ReadCSV(r io.Reader) ([]Decision, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
 			return nil, &RowError{Line: line, Column: "-", Err: fmt.Errorf("%w: %w", ErrCell, err)}
 		}
+		line, _ := cr.FieldPos(0)
 		cell := func(name string) string {
 			if i := col[name]; i < len(rec) {
 				return unneutralise(rec[i])
