@@ -218,7 +218,7 @@ func summaryIntegrity(row func(...string), r *reports.Report) {
 					claim += " — " + clip(why[0], termClip)
 				}
 			}
-			row("  "+clip(h.ID, termID), fmt.Sprintf("score %.2f  %s", h.Score, claim))
+			row("  "+clip(h.ID, termID), fmt.Sprintf("hallucination %.2f of 1  %s", h.Score, claim))
 		}
 	}
 	if b := r.Metrics.Boundaries; b != nil {

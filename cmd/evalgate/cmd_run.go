@@ -12,7 +12,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...]"
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
