@@ -89,12 +89,6 @@ type htmlView struct {
 	Groundedness             *htmlGround
 	Boundaries               *htmlBounds
 	Review                   *htmlReview
-	// Examples are the regressions and hallucinations with their text;
-	// ExamplesFirst shows them expanded right after the gate rules (on a
-	// BLOCK) instead of after the groundedness section.
-	Examples        *htmlExamples
-	ExamplesFirst   bool
-	ReviewDecisions *htmlDecisions
 	PII                      *htmlPII
 	History                  *htmlHistory
 	Run                      []htmlRunRow
@@ -104,6 +98,13 @@ type htmlView struct {
 	ControlsHeader           []string
 	Controls                 [][]string
 	Harness                  string
+
+	// Examples are the regressions and hallucinations with their text;
+	// ExamplesFirst shows them expanded right after the gate rules (on a
+	// BLOCK) instead of after the groundedness section.
+	Examples        *htmlExamples
+	ExamplesFirst   bool
+	ReviewDecisions *htmlDecisions
 }
 
 type htmlKV struct{ Key, Value string }

@@ -107,8 +107,11 @@ var plantedText = []string{
 	"accuracy&lt;script&gt;", "reference&lt;img src=x onerror=", // control charts
 	"judge&lt;img src=x onerror=", // judge identity
 	"warning&lt;/text&gt;",        // warnings
-	"question&lt;img src=x onerror=", "reference&lt;script&gt;", "candidate&lt;img src=x onerror=", "production&lt;/text&gt;", "hanswer&lt;img src=x onerror=", // examples
-	"Eve&lt;img src=x onerror=", "bad.json&lt;script&gt;", // review decisions
+
+	// examples
+	"question&lt;img src=x onerror=", "reference&lt;script&gt;", "candidate&lt;img src=x onerror=", "production&lt;/text&gt;", "hanswer&lt;img src=x onerror=",
+	// review decisions
+	"Eve&lt;img src=x onerror=", "bad.json&lt;script&gt;",
 }
 
 // findChromium returns a headless-capable Chromium, or "".
