@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/reports/reportstest"
 )
@@ -124,5 +125,40 @@ func TestFairnessRuleWhere(t *testing.T) {
 	}
 	if !strings.Contains(md.String(), "column "+col.Column) {
 		t.Error("report.md's failing rules do not name the fairness column")
+	}
+}
+
+// TestReviewHTMLEscapes renders review.html for answers full of script
+// payloads and checks, in the text and (when installed) in headless
+// Chromium, that none becomes markup or runs.
+func TestReviewHTMLEscapes(t *testing.T) {
+	all := xssImg + xssScript + xssAttr + xssSVG
+	conf := 0.2
+	rows := []records.ReviewRow{{ID: "id" + xssAttr, Task: "task" + xssImg, Groups: "g=" + xssSVG, Reasons: "hallucinated" + xssScript, Confidence: &conf,
+		Input: "question" + all, Expected: "reference" + xssImg, Output: "answer" + all + "\x1b[31m", Evidence: "evidence" + xssScript}}
+	var page bytes.Buffer
+	if err := WriteReviewHTML(&page, "set"+xssImg, rows); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	if !strings.Contains(html, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'`) {
+		t.Error("review.html has no Content-Security-Policy")
+	}
+	for _, bad := range []string{"<script", "<img", "<svg", "\x1b"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("review.html holds %q raw", bad)
+		}
+	}
+	for _, want := range []string{"question&lt;img src=x onerror=", "answer&lt;img", `\x1b[31m`, "reference&lt;img"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("review.html lacks %q", want)
+		}
+	}
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("chromium is not installed; skipping the headless check of review.html")
+	}
+	if ran := executed(dumpDOM(t, chromium, page.Bytes())); ran != "" {
+		t.Errorf("review.html: %s", ran)
 	}
 }

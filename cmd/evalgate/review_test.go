@@ -186,3 +186,43 @@ func TestRegressionExamples(t *testing.T) {
 		t.Errorf("report.md shows the first regression's question %q at %d, accuracy at %d: want it first", first, at, acc)
 	}
 }
+
+// TestExamplesRedacted checks that under pii.redact the examples in
+// report.json and report.md carry placeholders, not the personal data of
+// the eval set's questions.
+func TestExamplesRedacted(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "regression-demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(raw), "path: ../datasets/examples/support-qa.parquet", "path: "+exampleSet, 1)
+	tests := []struct {
+		name, extra string
+		redacted    bool
+	}{
+		{"plain", "", false},
+		{"pii.redact", "pii: {redact: true}\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			res := runCLI(t, context.Background(), nil, "run", "-c", writeConfig(t, body+tt.extra), "--out", out, "--quiet", "--no-cache")
+			if res.code != exitBlock {
+				t.Fatalf("exit %d, want 1\n%s", res.code, res.stderr)
+			}
+			j, _ := os.ReadFile(filepath.Join(out, "report.json"))
+			md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+			for _, d := range []struct{ name, doc, placeholder string }{
+				{"report.json", string(j), "call me back on [PHONE]"},
+				{"report.md", string(md), `call me back on \[PHONE\]`},
+			} {
+				if got := strings.Contains(d.doc, "212-555-0101"); got == tt.redacted {
+					t.Errorf("%s holds the phone number of sqa-016's question: %v", d.name, got)
+				}
+				if got := strings.Contains(d.doc, d.placeholder); got != tt.redacted {
+					t.Errorf("%s holds the redacted question: %v, want %v", d.name, got, tt.redacted)
+				}
+			}
+		})
+	}
+}
