@@ -160,6 +160,9 @@ type Tallies struct {
 	// judge identifies the groundedness judge and counts its calls and
 	// errors; nil without one.
 	judge *reports.JudgeRun
+	// examples holds the texts of the answers the report shows as
+	// examples.
+	examples *examplePool
 }
 
 // Merge adds o's tallies to t's; both must come from the same config and
@@ -196,6 +199,9 @@ func (t *Tallies) Merge(o *Tallies) error {
 			return inputErr(fmt.Errorf("merge: %w", err))
 		}
 	}
+	if t.examples != nil {
+		t.examples.merge(o.examples)
+	}
 	if t.judge != nil {
 		t.judge.Calls += o.judge.Calls
 		t.judge.Errors += o.judge.Errors
@@ -229,6 +235,7 @@ func (t *Tallies) Report(timing reports.Timing) *reports.Report {
 	in := t.input()
 	in.Timing = timing
 	rep := reports.BuildFromTallies(in)
+	rep.Examples = t.examples.pick(rep)
 	addPowerWarnings(t.cfg, rep)
 	return rep
 }
@@ -307,6 +314,11 @@ func (sc *scoring) score(ctx context.Context, resultsPath, baselinePath string) 
 		}
 		t.checker = checker
 	}
+	pool, err := sc.examples(t, resultsPath, baselinePath)
+	if err != nil {
+		return nil, err
+	}
+	t.examples = pool
 	return t, nil
 }
 

@@ -50,6 +50,11 @@ type Options struct {
 	// History, when not nil, holds the control charts the report is
 	// placed on (see LoadHistory).
 	History *history.History
+	// Reviews, when not nil, counts the verified review records on
+	// earlier reports of the eval set with the given digest (see
+	// reviews.Counter); the report carries the counts as
+	// ReviewDecisions.
+	Reviews func(datasetSHA256 string) *reports.ReviewDecisions
 	// Getenv reads the environment: API key variables, HOME and
 	// XDG_CACHE_HOME. Nil reads nothing.
 	Getenv func(string) string

@@ -142,10 +142,16 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	}
 	if t.checker != nil {
 		path := filepath.Join(outDir, ReviewFile)
-		if err := writeReview(path, t.checker.ReviewRows(), p.info); err != nil {
+		rows := t.checker.ReviewRows()
+		if err := writeReview(path, rows, p.info); err != nil {
 			return nil, runErr(err)
 		}
 		written = append(written, path)
+		files, err := writeReviewSheets(outDir, rows, p.info)
+		written = append(written, files...)
+		if err != nil {
+			return nil, runErr(err)
+		}
 	}
 	// The eval set must still be the one every read was checked against.
 	if err := p.set.Check(); err != nil {
@@ -154,6 +160,10 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	finished := time.Now().UTC()
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)
+	rep.Examples = t.examples.pick(rep)
+	if p.opts.Reviews != nil {
+		rep.ReviewDecisions = p.opts.Reviews(rep.Dataset.SHA256)
+	}
 	addPowerWarnings(cfg, rep)
 	if h := p.opts.History; h != nil {
 		rep.History = history.Position(h, rep)
@@ -356,6 +366,45 @@ func writeReview(path string, rows []records.ReviewRow, ds datasets.Info) error 
 		return err
 	}
 	return f.Commit()
+}
+
+// The files beside review.parquet that reviewers open: a spreadsheet
+// with empty decision and note columns, and a page to read.
+const (
+	ReviewCSVFile  = "review.csv"
+	ReviewHTMLFile = "review.html"
+)
+
+// writeReviewSheets writes review.csv and review.html in dir and returns
+// the paths written.
+func writeReviewSheets(dir string, rows []records.ReviewRow, ds datasets.Info) ([]string, error) {
+	name := strings.TrimSpace(ds.Name + " " + ds.Version)
+	if name == "" {
+		name = ds.SHA256
+	}
+	var written []string
+	for _, w := range []struct {
+		file  string
+		write func(*atomicfile.File) error
+	}{
+		{ReviewCSVFile, func(f *atomicfile.File) error { return render.WriteReviewCSV(f, rows) }},
+		{ReviewHTMLFile, func(f *atomicfile.File) error { return render.WriteReviewHTML(f, name, rows) }},
+	} {
+		path := filepath.Join(dir, w.file)
+		f, err := atomicfile.Create(path, 0o644)
+		if err != nil {
+			return written, err
+		}
+		if err := w.write(f); err != nil {
+			f.Abort()
+			return written, err
+		}
+		if err := f.Commit(); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
 }
 
 // rejectedError says what to fix when the endpoint of model m (in role)

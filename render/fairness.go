@@ -105,3 +105,87 @@ func testText(h metrics.Homogeneity) string {
 	}
 	return "p = " + pText(h.P) + " (" + h.Method + ")"
 }
+
+// ruleWhere says, for a rule on a fairness metric, which column and which
+// groups gave the value it was judged on: "column gender: lowest F →
+// highest M". It is empty for other rules, and when the report has no
+// such column. The text is untrusted (column and group names come from
+// the eval set).
+func ruleWhere(r *reports.Report, rr reports.RuleResult) string {
+	rest, ok := strings.CutPrefix(rr.Metric, "fairness.")
+	if !ok || len(r.Metrics.Fairness) == 0 {
+		return ""
+	}
+	for _, suffix := range []string{".ci_low", ".ci_high"} {
+		rest = strings.TrimSuffix(rest, suffix)
+	}
+	// A rule on one column names it; a rule over all columns was judged
+	// on the worst one, the column whose value is the rule's.
+	var cols []metrics.FairnessColumn
+	name := rest
+	for _, c := range r.Metrics.Fairness {
+		if after, ok := strings.CutPrefix(rest, c.Column+"."); ok {
+			cols, name = []metrics.FairnessColumn{c}, after
+			break
+		}
+	}
+	if cols == nil {
+		cols = r.Metrics.Fairness
+	}
+	var metricNames []string
+	switch {
+	case strings.HasPrefix(name, "accuracy."):
+		metricNames = []string{"accuracy"}
+	case name == "demographic_parity_difference", name == "disparate_impact", strings.HasPrefix(name, "selection_rate."):
+		metricNames = []string{"selection_rate"}
+	case name == "equalized_odds_difference":
+		metricNames = []string{"tpr", "fpr"}
+	default:
+		m, _, _ := strings.Cut(name, ".")
+		metricNames = []string{m}
+	}
+	best, found := "", false
+	bestGap := math.Inf(-1)
+	for _, c := range cols {
+		for _, d := range c.Disparities {
+			if !slicesContains(metricNames, d.Metric) || math.IsNaN(d.Gap.Value) {
+				continue
+			}
+			if len(cols) > 1 && !math.IsNaN(rr.Observed) && !near(rr.Observed, d.Gap.Value) && !near(rr.Observed, d.Ratio.Value) {
+				continue
+			}
+			if d.Gap.Value > bestGap {
+				bestGap, found = d.Gap.Value, true
+				best = fmt.Sprintf("column %s: %s lowest %s → highest %s", c.Column, metricLabel(d.Metric), d.Lowest, d.Highest)
+			}
+		}
+	}
+	if !found {
+		return ""
+	}
+	return best
+}
+
+func slicesContains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// near reports whether a and b agree to 1e-9.
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9 }
+
+// ruleReason is a rule's reason with, for a failing fairness rule, the
+// column and groups behind it.
+func ruleReason(r *reports.Report, rr reports.RuleResult) string {
+	if rr.Outcome != reports.Fail {
+		return rr.Reason
+	}
+	if w := ruleWhere(r, rr); w != "" {
+		return rr.Reason + " (" + w + ")"
+	}
+	return rr.Reason
+}

@@ -52,6 +52,12 @@ func WriteHTML(w io.Writer, r *reports.Report) error {
 		"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
 		"add": func(a, b float64) float64 { return a + b },
 		"sub": func(a, b float64) float64 { return a - b },
+		"examples": func(e *htmlExamples, first bool) any {
+			return struct {
+				E     *htmlExamples
+				First bool
+			}{e, first}
+		},
 	}).Parse(htmlTemplateText)
 	if err != nil {
 		return fmt.Errorf("parse html template: %w", err)
@@ -92,6 +98,13 @@ type htmlView struct {
 	ControlsHeader           []string
 	Controls                 [][]string
 	Harness                  string
+
+	// Examples are the regressions and hallucinations with their text;
+	// ExamplesFirst shows them expanded right after the gate rules (on a
+	// BLOCK) instead of after the groundedness section.
+	Examples        *htmlExamples
+	ExamplesFirst   bool
+	ReviewDecisions *htmlDecisions
 }
 
 type htmlKV struct{ Key, Value string }
@@ -158,6 +171,8 @@ type htmlRegression struct {
 }
 
 type htmlFlips struct {
+	// Open shows the list expanded.
+	Open           bool
 	Title, Explain string
 	Count          int
 	IDs            []string
@@ -332,7 +347,7 @@ func newHTMLView(r *reports.Report) htmlView {
 	}
 	for _, rr := range r.Gate.Rules {
 		hr := htmlRule{Metric: rr.Metric, Description: rr.Description, Observed: reports.FormatNumber(rr.Observed), Interval: interval(rr.Low, rr.High),
-			Threshold: threshold(rr), Reason: rr.Reason, Criterion: reports.Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
+			Threshold: threshold(rr), Reason: visible(ruleReason(r, rr)), Criterion: reports.Criterion(rr.Metric), Outcome: outcomeMark(rr), Class: "pass"}
 		if blocks(rr) {
 			hr.Class = "fail"
 		} else if rr.Outcome != reports.Pass {
@@ -362,7 +377,7 @@ func newHTMLView(r *reports.Report) htmlView {
 		}
 	}
 	if reg := r.Metrics.Regression; reg != nil {
-		v.Regression = htmlRegress(reg)
+		v.Regression = htmlRegress(reg, failuresFirst(r))
 	}
 	if g := r.Metrics.Groundedness; g != nil {
 		v.Groundedness = htmlGroundedness(g, r.Judge)
@@ -372,6 +387,10 @@ func newHTMLView(r *reports.Report) htmlView {
 	}
 	if rv := r.Review; rv != nil {
 		v.Review = htmlReviewSection(rv)
+	}
+	v.Examples, v.ExamplesFirst = htmlExamplesSection(r), failuresFirst(r)
+	if d := r.ReviewDecisions; d != nil {
+		v.ReviewDecisions = htmlDecisionsSection(d)
 	}
 	if p := r.Metrics.PII; p != nil {
 		v.PII = htmlPIISection(p, r.Redacted)
@@ -657,7 +676,7 @@ func fairnessChart(r *reports.Report, col metrics.FairnessColumn) htmlChart {
 	return *c
 }
 
-func htmlRegress(reg *metrics.Regression) *htmlRegression {
+func htmlRegress(reg *metrics.Regression, block bool) *htmlRegression {
 	h := &htmlRegression{
 		Summary: fmt.Sprintf("On the %d items both models answered, the candidate's accuracy is %s points %s the production model's (95%% interval %s to %s points). "+
 			"McNemar's exact test on the %d items where the two disagree gives p = %s.",
@@ -674,6 +693,15 @@ func htmlRegress(reg *metrics.Regression) *htmlRegression {
 	h.Flips = []htmlFlips{
 		flips("Regressions: right → wrong", "items production answered correctly and the candidate does not; review these first", reg.RightToWrong),
 		flips("Fixes: wrong → right", "items production got wrong and the candidate gets right", reg.WrongToRight),
+	}
+	// A short list opens; on a BLOCK the regressions always open and the
+	// fixes stay closed, so that the failures come first.
+	for i := range h.Flips {
+		f := &h.Flips[i]
+		f.Open = f.Count > 0 && f.Count < 60
+		if block {
+			f.Open = i == 0 && f.Count > 0
+		}
 	}
 	if len(reg.ByGroup) == 0 {
 		return h

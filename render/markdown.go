@@ -161,7 +161,7 @@ func mdSections(r *reports.Report) []mdSection {
 		s := mdSection{title: "failing rules", required: true, open: "\n### Failing rules\n\n"}
 		s.lines = append(s.lines, "| rule | observed | interval | threshold | why |", "| --- | --- | --- | --- | --- |")
 		for _, rr := range failing {
-			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s |", mdCode(rr.Metric), reports.FormatNumber(rr.Observed), interval(rr.Low, rr.High), threshold(rr), md(rr.Reason)))
+			s.lines = append(s.lines, fmt.Sprintf("| `%s` | %s | %s | %s | %s |", mdCode(rr.Metric), reports.FormatNumber(rr.Observed), interval(rr.Low, rr.High), threshold(rr), md(ruleReason(r, rr))))
 		}
 		out = append(out, s)
 	}
@@ -179,6 +179,9 @@ func mdSections(r *reports.Report) []mdSection {
 		gate.lines = append(gate.lines, "", "**The run is "+r.Status+":** "+md(r.StatusReason))
 	}
 	out = append(out, gate)
+	if failuresFirst(r) {
+		out = append(out, mdExamples(r, true)...)
+	}
 
 	out = append(out, mdAccuracy(r))
 	if len(r.Metrics.Fairness) > 0 {
@@ -212,11 +215,17 @@ func mdSections(r *reports.Report) []mdSection {
 			out = append(out, mdHallucinated(r.Metrics.Groundedness))
 		}
 	}
+	if !failuresFirst(r) {
+		out = append(out, mdExamples(r, false)...)
+	}
 	if b := r.Metrics.Boundaries; b != nil {
 		out = append(out, mdBoundaries(b))
 	}
 	if rv := r.Review; rv != nil {
 		out = append(out, mdReview(rv))
+	}
+	if d := r.ReviewDecisions; d != nil {
+		out = append(out, mdReviewDecisions(d))
 	}
 	if p := r.Metrics.PII; p != nil {
 		out = append(out, mdPII(p, r.Redacted))
@@ -422,7 +431,7 @@ func mdGroundedness(r *reports.Report) mdSection {
 func mdHallucinated(g *integrity.Groundedness) mdSection {
 	hs := g.Hallucinated
 	s := detailsNote("Hallucinated answers", fmt.Sprint(len(hs)), reports.SOC2ProcessingIntegrity)
-	s.lines = append(s.lines, "Highest hallucination score (0 to 1) first; each unsupported claim with what gave it away and the closest passage of the context.", "",
+	s.lines = append(s.lines, "Highest hallucination score first (the score runs "+hallucinationScoreMeaning+"); each unsupported claim with what gave it away and the closest passage of the context.", "",
 		"| answer | score | unsupported claim | evidence |", "| --- | --- | --- | --- |")
 	show := anySample(len(hs), func(i int) int { return hs[i].Sample })
 	for i, h := range hs {

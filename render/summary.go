@@ -148,7 +148,7 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	}
 	for _, rr := range r.Gate.Rules {
 		mark := map[string]string{reports.Pass: "PASS", reports.Fail: "FAIL", reports.NotEvaluated: "N/A "}[rr.Outcome]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(rr.Reason))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, termSafe(rr.Metric), termSafe(ruleReason(r, rr)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -218,7 +218,7 @@ func summaryIntegrity(row func(...string), r *reports.Report) {
 					claim += " — " + clip(why[0], termClip)
 				}
 			}
-			row("  "+clip(h.ID, termID), fmt.Sprintf("score %.2f  %s", h.Score, claim))
+			row("  "+clip(h.ID, termID), fmt.Sprintf("hallucination %.2f of 1  %s", h.Score, claim))
 		}
 	}
 	if b := r.Metrics.Boundaries; b != nil {

@@ -86,6 +86,12 @@ func hostileReport(t *testing.T) *reports.Report {
 	r.Metrics.PII.Locations[0].Location = "prompt" + xssSVG
 	r.History[0].Metric, r.History[0].Chart, r.History[0].Reference = "accuracy"+xssScript, "p"+xssAttr, "reference"+xssImg
 	r.Judge = &reports.JudgeRun{Provider: "openai" + xssAttr, Model: "judge" + xssImg, Version: "v" + xssScript, Calls: 11, Errors: 1}
+	prod, score := "production"+xssSVG, 0.9
+	r.Examples = &reports.Examples{
+		Regressions:    []reports.Example{{ID: "regid" + xssAttr, Task: "task" + xssImg, Input: "question" + xssImg, Expected: "reference" + xssScript, Candidate: "candidate" + all, Production: &prod}},
+		Hallucinations: []reports.Example{{ID: "halid" + xssScript, Input: "hquestion" + xssSVG, Candidate: "hanswer" + xssImg, HallucinationScore: &score}},
+	}
+	r.ReviewDecisions = &reports.ReviewDecisions{Records: 1, Reviewed: 1, Accepted: 1, Reviewers: []reports.ReviewerCount{{Reviewer: "Eve" + xssImg + " <e@x>", KeyID: "SHA256:k", Reviewed: 1, Accepted: 1}}, Skipped: []string{"bad.json" + xssScript}}
 	return r
 }
 
@@ -101,6 +107,11 @@ var plantedText = []string{
 	"accuracy&lt;script&gt;", "reference&lt;img src=x onerror=", // control charts
 	"judge&lt;img src=x onerror=", // judge identity
 	"warning&lt;/text&gt;",        // warnings
+
+	// examples
+	"question&lt;img src=x onerror=", "reference&lt;script&gt;", "candidate&lt;img src=x onerror=", "production&lt;/text&gt;", "hanswer&lt;img src=x onerror=",
+	// review decisions
+	"Eve&lt;img src=x onerror=", "bad.json&lt;script&gt;",
 }
 
 // findChromium returns a headless-capable Chromium, or "".

@@ -300,6 +300,12 @@ var catalog = []Metric{
 				}
 			}
 		}},
+	{Path: "review.reviewed", Doc: "answers reviewers decided on in signed review records of earlier reports (run --reviews)", Unit: UnitCount,
+		Read: reviewCount("review.reviewed", func(d *ReviewDecisions) int { return d.Reviewed })},
+	{Path: "review.accepted", Doc: "answers reviewers accepted (run --reviews)", Unit: UnitCount,
+		Read: reviewCount("review.accepted", func(d *ReviewDecisions) int { return d.Accepted })},
+	{Path: "review.rejected", Doc: "answers reviewers rejected (run --reviews)", Unit: UnitCount,
+		Read: reviewCount("review.rejected", func(d *ReviewDecisions) int { return d.Rejected })},
 	{Path: "review.routed", Doc: "answers routed to human review", Unit: UnitCount,
 		Read: func(r *Report, emit func(string, Value)) {
 			if rv := r.Review; rv != nil {
@@ -491,6 +497,16 @@ func worstOverColumns(path string, larger bool, get func(metrics.FairnessColumn)
 		}
 		if found {
 			emit(path, est(worst))
+		}
+	}
+}
+
+// reviewCount reads a count of the review decisions, when the report
+// counted review records.
+func reviewCount(path string, get func(*ReviewDecisions) int) func(*Report, func(string, Value)) {
+	return func(r *Report, emit func(string, Value)) {
+		if d := r.ReviewDecisions; d != nil {
+			emit(path, count(get(d)))
 		}
 	}
 }

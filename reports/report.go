@@ -66,6 +66,13 @@ type Report struct {
 	// Review lists the answers routed to human review: low confidence,
 	// hallucinated, judge errors and boundary violations.
 	Review *integrity.Review `json:"review,omitempty"`
+	// Examples are the first regressions and the worst hallucinations with
+	// their question, reference and answers; nil when there are none.
+	Examples *Examples `json:"examples,omitempty"`
+	// ReviewDecisions counts the decisions of signed review records on
+	// earlier reports of the same eval set; nil unless the run was given
+	// a review folder (run --reviews).
+	ReviewDecisions *ReviewDecisions `json:"review_decisions,omitempty"`
 	// History places this report on the control charts of earlier signed
 	// reports; nil unless the run was given a history folder.
 	History []ControlPosition `json:"history,omitempty"`

@@ -67,6 +67,7 @@ func commands() []command {
 		{"report", "re-render a report.json (report render FILE --format md|html|junit)", cmdReport},
 		{"keygen", "write a signing key pair (keygen --out DIR [--type ed25519|ecdsa-p256])", cmdKeygen},
 		{"approve", "sign a decision on a signed report: approve, reject or override (approve --key APPROVER --report-key PUB --decision D --approver NAME report.dsse.json)", cmdApprove},
+		{"review", "sign the decisions of a filled review.csv as a review record the next run counts (review import --key PRIV --reviewer NAME --report report.dsse.json review.csv)", cmdReview},
 		{"verify", "check a signed report and the files it names (verify --key PUB report.dsse.json [FILE...])", cmdVerify},
 		{"card", "write a model card from signed reports, signed like a report (card --key PUB --out DIR report.dsse.json...)", cmdCard},
 		{"history", "control charts over a folder of signed reports; exit 1 when the newest is out of control (history DIR --key PUB)", cmdHistory},
