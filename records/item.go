@@ -10,11 +10,6 @@ type Item struct {
 	// Input is the user's question or prompt. It may be empty in a row
 	// whose Messages hold the conversation.
 	Input string
-	// Messages, when not empty, is the conversation sent as the prompt (the
-	// eval set's messages column), in order; the prompt template then
-	// applies to its last user turn. nil when the set has no messages
-	// column or the row's is null or empty.
-	Messages []Message
 	// System is the per-row system prompt, if any.
 	System string
 	// Context holds the retrieved passages. A file whose context column is a
@@ -34,6 +29,11 @@ type Item struct {
 	// LatencyMS is the recorded output's latency in milliseconds, from a
 	// numeric latency_ms column; 0 when there is none or it is null.
 	LatencyMS float64
+	// Messages, when not empty, is the conversation sent as the prompt (the
+	// eval set's messages column), in order; the prompt template then
+	// applies to its last user turn. nil when the set has no messages
+	// column or the row's is null or empty.
+	Messages []Message
 	// Extra holds every other string column by column name (for example the
 	// fairness group columns). A null value is stored as the empty string.
 	Extra map[string]string
