@@ -137,7 +137,8 @@ type Estimate struct {
 	Calls int64
 	// PromptTokens estimates the prompt tokens of every call, at 4
 	// characters a token; CompletionTokens bounds the completions by
-	// max_tokens (0 when max_tokens is 0).
+	// maxTokens, the model's max_tokens or max_completion_tokens (0 when
+	// it is 0).
 	PromptTokens, CompletionTokens int64
 	// First is the first item's rendered prompt.
 	First []Message

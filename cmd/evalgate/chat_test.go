@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// chatTurn and chatItem are the rows of an eval set of conversations, in
+// the shape pyarrow writes a list of {role, content} structs.
+type chatTurn struct {
+	Role    string `parquet:"role"`
+	Content string `parquet:"content"`
+}
+
+type chatItem struct {
+	ID       string     `parquet:"id"`
+	Messages []chatTurn `parquet:"messages,optional,list"`
+	Expected string     `parquet:"expected,optional"`
+}
+
+func writeChatSet(t *testing.T, rows []chatItem) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "chat.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[chatItem](f)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// recordingServer answers chat completions like the OpenAI API with "Rome"
+// and keeps every request body.
+func recordingServer(t *testing.T) (*httptest.Server, func() []map[string]any) {
+	t.Helper()
+	var mu sync.Mutex
+	var bodies []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		data, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		json.Unmarshal(data, &body)
+		mu.Lock()
+		bodies = append(bodies, body)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":"Rome"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}`, body["model"])
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]map[string]any(nil), bodies...)
+	}
+}
+
+// TestRunConversationsOnReasoningModel runs an eval set of conversations
+// against a reasoning model's settings: each row sends exactly its turns,
+// the template on the last user turn, with max_completion_tokens and
+// reasoning_effort and without max_tokens; the report records them.
+func TestRunConversationsOnReasoningModel(t *testing.T) {
+	set := writeChatSet(t, []chatItem{
+		{ID: "c1", Expected: "Rome", Messages: []chatTurn{{"system", "Answer with a city."}, {"user", "Capital of France?"}, {"assistant", "Paris"}, {"user", "And of Italy?"}}},
+		{ID: "c2", Expected: "Rome", Messages: []chatTurn{{"user", "Where is the Colosseum?"}}},
+	})
+	srv, bodies := recordingServer(t)
+	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
+candidate: {provider: openai, model: o3-mini, base_url: %s/v1, api_key_env: TEST_KEY, max_completion_tokens: 1000, reasoning_effort: low}
+prompt: {template: "{{.Input}} One word."}
+run: {concurrency: 1, cache: false}
+gate: [{metric: accuracy, min: 0.5}]
+`, set, srv.URL))
+	out := t.TempDir()
+	res := runCLI(t, context.Background(), map[string]string{"TEST_KEY": secretKey}, "run", "-c", cfg, "--out", out, "--quiet")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	got := bodies()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want 2", len(got))
+	}
+	want := map[string][]any{
+		"Capital of France?": {
+			map[string]any{"role": "system", "content": "Answer with a city."},
+			map[string]any{"role": "user", "content": "Capital of France?"},
+			map[string]any{"role": "assistant", "content": "Paris"},
+			map[string]any{"role": "user", "content": "And of Italy? One word."},
+		},
+		"Where is the Colosseum? One word.": {
+			map[string]any{"role": "user", "content": "Where is the Colosseum? One word."},
+		},
+	}
+	for _, b := range got {
+		msgs, _ := b["messages"].([]any)
+		first, _ := msgs[0].(map[string]any)
+		key, _ := first["content"].(string)
+		if first["role"] == "system" {
+			key = msgs[1].(map[string]any)["content"].(string)
+		}
+		if !reflect.DeepEqual(msgs, want[key]) {
+			t.Errorf("sent messages %v, want %v", msgs, want[key])
+		}
+		if b["max_completion_tokens"] != 1000.0 || b["reasoning_effort"] != "low" {
+			t.Errorf("max_completion_tokens %v, reasoning_effort %v; want 1000 and low", b["max_completion_tokens"], b["reasoning_effort"])
+		}
+		if v, ok := b["max_tokens"]; ok {
+			t.Errorf("max_tokens sent (%v) beside max_completion_tokens", v)
+		}
+	}
+	rep := readReport(t, out)
+	if c := rep.Candidate; c.MaxCompletionTokens != 1000 || c.ReasoningEffort != "low" || c.MaxTokens != 0 {
+		t.Errorf("report candidate: max_completion_tokens %d, reasoning_effort %q, max_tokens %d; want 1000, low, 0", c.MaxCompletionTokens, c.ReasoningEffort, c.MaxTokens)
+	}
+}
+
+// TestRunRefusesBadConversation stops before any call, naming the item and
+// the turn, with exit 2.
+func TestRunRefusesBadConversation(t *testing.T) {
+	set := writeChatSet(t, []chatItem{
+		{ID: "ok", Messages: []chatTurn{{"user", "Hi"}}},
+		{ID: "bad-7", Messages: []chatTurn{{"user", "Hi"}, {"bot", "Hello"}}},
+	})
+	srv, bodies := recordingServer(t)
+	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
+candidate: {provider: openai, model: gpt-4o-mini, base_url: %s/v1, api_key_env: TEST_KEY}
+run: {cache: false}
+gate: [{metric: errors.rate, max: 0.5}]
+`, set, srv.URL))
+	res := runCLI(t, context.Background(), map[string]string{"TEST_KEY": secretKey}, "run", "-c", cfg, "--out", t.TempDir(), "--quiet")
+	if res.code != exitUsage {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", res.code, exitUsage, res.stderr)
+	}
+	for _, w := range []string{`item "bad-7"`, "turn 1", `role "bot"`} {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("stderr does not contain %q:\n%s", w, res.stderr)
+		}
+	}
+	if n := len(bodies()); n != 0 {
+		t.Errorf("%d requests sent, want 0", n)
+	}
+}
