@@ -297,7 +297,11 @@ func TestCallKeyReasoningParams(t *testing.T) {
 		"max_completion_tokens": func() CallKey { k := base; k.MaxCompletionTokens = 100; return k }(),
 		"reasoning_effort":      func() CallKey { k := base; k.ReasoningEffort = "high"; return k }(),
 		"verbosity":             func() CallKey { k := base; k.Verbosity = "low"; return k }(),
-		"conversation":          func() CallKey { k := base; k.Messages = []Message{{Role: "user", Content: "p"}, {Role: "user", Content: "q"}}; return k }(),
+		"conversation": func() CallKey {
+			k := base
+			k.Messages = []Message{{Role: "user", Content: "p"}, {Role: "user", Content: "q"}}
+			return k
+		}(),
 	} {
 		h := k.Hash()
 		if other, ok := seen[h]; ok {
