@@ -66,7 +66,10 @@ func (c *ItemColumns) Len() int { return len(c.ID) }
 type ItemColumnReader struct {
 	// Input, System, Context and MustNotContain, set before the first
 	// Next, also read those columns into the ItemColumns fields of the
-	// same names. A null input is an error, as with Reader.
+	// same names. A null input is an error, as with Reader, unless the
+	// set has a messages column: this reader does not read conversations,
+	// so it leaves to Reader and Validate the check that such a row has
+	// one, and reads the input as "".
 	Input, System, Context, MustNotContain bool
 	// Extra, set before the first Next, names other string columns to
 	// read into ItemColumns.Extra, such as fairness group columns.
@@ -85,6 +88,11 @@ type itemColumn struct {
 	field *field
 	role  role
 	extra int // index in Extra, for roleExtra
+	// nullOK is set for the input column of a set with a messages
+	// column, where a row's conversation may stand in for its input
+	// (which Reader and Validate check; this reader does not read the
+	// conversations).
+	nullOK bool
 }
 
 // OpenItemColumns opens the eval set at path as Open does (digest,
@@ -140,7 +148,7 @@ func (r *ItemColumnReader) resolve() error {
 		seen[f.Name] = true
 		if ro, ok := knownRole(f.Name); ok && want[ro] {
 			if ok, _ := acceptsKind(ro, f.kind); ok {
-				r.cols = append(r.cols, itemColumn{field: f, role: ro})
+				r.cols = append(r.cols, itemColumn{field: f, role: ro, nullOK: ro == roleInput && r.hasMessages()})
 			}
 		}
 		for x, name := range r.Extra {
@@ -154,6 +162,17 @@ func (r *ItemColumnReader) resolve() error {
 		}
 	}
 	return nil
+}
+
+// hasMessages reports whether the set has a messages column of the
+// conversation type.
+func (r *ItemColumnReader) hasMessages() bool {
+	for i := range r.src.fields {
+		if f := &r.src.fields[i]; f.Name == colMessages && f.kind == kindMessages {
+			return true
+		}
+	}
+	return false
 }
 
 // HasExtra reports whether records.Item.Extra holds column name, as Reader decodes
@@ -560,7 +579,7 @@ func (b *ItemColumns) setString(col itemColumn, row int, s string, null bool) er
 		}
 		b.ID[row] = s
 	case roleInput:
-		if null {
+		if null && !col.nullOK {
 			return ErrNullInput
 		}
 		b.Input[row] = s

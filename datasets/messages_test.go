@@ -153,3 +153,27 @@ func TestWriteItemsRefusesMessages(t *testing.T) {
 		t.Errorf("got %v, want an error about the messages column", err)
 	}
 }
+
+func TestItemColumnsNullInputBesideMessages(t *testing.T) {
+	path := writeRows(t, []chatRowWithInput{
+		{ID: "a", Input: sp("plain question")},
+		{ID: "b", Messages: []turn{t2("user", "Hi")}},
+	})
+	r, err := OpenItemColumns(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Input = true
+	var ids, inputs []string
+	for r.Next() {
+		c := r.Columns()
+		ids, inputs = append(ids, c.ID...), append(inputs, c.Input...)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("got %v, want a conversation row's null input read as empty", err)
+	}
+	if !reflect.DeepEqual(ids, []string{"a", "b"}) || !reflect.DeepEqual(inputs, []string{"plain question", ""}) {
+		t.Errorf("got ids %q inputs %q, want [a b] and [plain question, empty]", ids, inputs)
+	}
+}

@@ -26,6 +26,7 @@ type chatTurn struct {
 
 type chatItem struct {
 	ID       string     `parquet:"id"`
+	Input    *string    `parquet:"input,optional"`
 	Messages []chatTurn `parquet:"messages,optional,list"`
 	Expected string     `parquet:"expected,optional"`
 }
@@ -81,11 +82,14 @@ func recordingServer(t *testing.T) (*httptest.Server, func() []map[string]any) {
 // TestRunConversationsOnReasoningModel runs an eval set of conversations
 // against a reasoning model's settings: each row sends exactly its turns,
 // the template on the last user turn, with max_completion_tokens and
-// reasoning_effort and without max_tokens; the report records them.
+// reasoning_effort and without max_tokens; a row without a conversation is
+// sent from its input; the report records them.
 func TestRunConversationsOnReasoningModel(t *testing.T) {
+	plain := "Capital of Italy?"
 	set := writeChatSet(t, []chatItem{
 		{ID: "c1", Expected: "Rome", Messages: []chatTurn{{"system", "Answer with a city."}, {"user", "Capital of France?"}, {"assistant", "Paris"}, {"user", "And of Italy?"}}},
 		{ID: "c2", Expected: "Rome", Messages: []chatTurn{{"user", "Where is the Colosseum?"}}},
+		{ID: "p3", Expected: "Rome", Input: &plain},
 	})
 	srv, bodies := recordingServer(t)
 	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
@@ -100,8 +104,8 @@ gate: [{metric: accuracy, min: 0.5}]
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	got := bodies()
-	if len(got) != 2 {
-		t.Fatalf("%d requests, want 2", len(got))
+	if len(got) != 3 {
+		t.Fatalf("%d requests, want 3", len(got))
 	}
 	want := map[string][]any{
 		"Capital of France?": {
@@ -112,6 +116,9 @@ gate: [{metric: accuracy, min: 0.5}]
 		},
 		"Where is the Colosseum? One word.": {
 			map[string]any{"role": "user", "content": "Where is the Colosseum? One word."},
+		},
+		"Capital of Italy? One word.": {
+			map[string]any{"role": "user", "content": "Capital of Italy? One word."},
 		},
 	}
 	for _, b := range got {
@@ -132,6 +139,9 @@ gate: [{metric: accuracy, min: 0.5}]
 		}
 	}
 	rep := readReport(t, out)
+	if rep.Candidate.Calls != 3 || rep.Candidate.Errors != 0 {
+		t.Errorf("report: %d calls, %d errors; want 3 and 0", rep.Candidate.Calls, rep.Candidate.Errors)
+	}
 	if c := rep.Candidate; c.MaxCompletionTokens != 1000 || c.ReasoningEffort != "low" || c.MaxTokens != 0 {
 		t.Errorf("report candidate: max_completion_tokens %d, reasoning_effort %q, max_tokens %d; want 1000, low, 0", c.MaxCompletionTokens, c.ReasoningEffort, c.MaxTokens)
 	}
