@@ -177,3 +177,19 @@ func TestItemColumnsNullInputBesideMessages(t *testing.T) {
 		t.Errorf("got ids %q inputs %q, want [a b] and [plain question, empty]", ids, inputs)
 	}
 }
+
+func TestFreezeKeepsMessages(t *testing.T) {
+	src := writeRows(t, []chatRow{{ID: "c1", Messages: []turn{t2("system", "s"), t2("user", "q")}}})
+	dst := filepath.Join(t.TempDir(), "frozen.parquet")
+	if _, err := Freeze(src, dst, "chat", "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	items, info, err := readAll(t, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []records.Message{{Role: "system", Content: "s"}, {Role: "user", Content: "q"}}
+	if len(items) != 1 || !reflect.DeepEqual(items[0].Messages, want) || info.Name != "chat" {
+		t.Errorf("frozen set: %+v (name %q), want one item with %+v named chat", items, info.Name, want)
+	}
+}
