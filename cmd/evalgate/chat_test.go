@@ -87,7 +87,7 @@ func recordingServer(t *testing.T) (*httptest.Server, func() []map[string]any) {
 func TestRunConversationsOnReasoningModel(t *testing.T) {
 	plain := "Capital of Italy?"
 	set := writeChatSet(t, []chatItem{
-		{ID: "c1", Expected: "Rome", Messages: []chatTurn{{"system", "Answer with a city."}, {"user", "Capital of France?"}, {"assistant", "Paris"}, {"user", "And of Italy?"}}},
+		{ID: "c1", Expected: "Rome", Messages: []chatTurn{{"system", "Answer with a city."}, {"user", "Capital of France? Mail me at ann@example.com"}, {"assistant", "Paris"}, {"user", "And of Italy?"}}},
 		{ID: "c2", Expected: "Rome", Messages: []chatTurn{{"user", "Where is the Colosseum?"}}},
 		{ID: "p3", Expected: "Rome", Input: &plain},
 	})
@@ -108,9 +108,9 @@ gate: [{metric: accuracy, min: 0.5}]
 		t.Fatalf("%d requests, want 3", len(got))
 	}
 	want := map[string][]any{
-		"Capital of France?": {
+		"Capital of France? Mail me at ann@example.com": {
 			map[string]any{"role": "system", "content": "Answer with a city."},
-			map[string]any{"role": "user", "content": "Capital of France?"},
+			map[string]any{"role": "user", "content": "Capital of France? Mail me at ann@example.com"},
 			map[string]any{"role": "assistant", "content": "Paris"},
 			map[string]any{"role": "user", "content": "And of Italy? One word."},
 		},
@@ -141,6 +141,10 @@ gate: [{metric: accuracy, min: 0.5}]
 	rep := readReport(t, out)
 	if rep.Candidate.Calls != 3 || rep.Candidate.Errors != 0 {
 		t.Errorf("report: %d calls, %d errors; want 3 and 0", rep.Candidate.Calls, rep.Candidate.Errors)
+	}
+	// The email in an earlier turn of c1 is personal data in a prompt.
+	if rep.Metrics.PII == nil || len(rep.Metrics.PII.Locations) == 0 || rep.Metrics.PII.Locations[0].Location != "prompt" || rep.Metrics.PII.Locations[0].ItemsWithPII != 1 {
+		t.Errorf("report PII %+v, want one item with PII in its prompt", rep.Metrics.PII)
 	}
 	if c := rep.Candidate; c.MaxCompletionTokens != 1000 || c.ReasoningEffort != "low" || c.MaxTokens != 0 {
 		t.Errorf("report candidate: max_completion_tokens %d, reasoning_effort %q, max_tokens %d; want 1000, low, 0", c.MaxCompletionTokens, c.ReasoningEffort, c.MaxTokens)
