@@ -177,3 +177,16 @@ gate: [{metric: errors.rate, max: 0.5}]
 		t.Errorf("%d requests sent, want 0", n)
 	}
 }
+
+// TestDatasetCommandsOnConversations: inspect describes the messages
+// column and validate accepts a set of conversations.
+func TestDatasetCommandsOnConversations(t *testing.T) {
+	set := writeChatSet(t, []chatItem{{ID: "c1", Messages: []chatTurn{{"user", "Hi"}}}})
+	res := runCLI(t, context.Background(), nil, "dataset", "inspect", set)
+	if res.code != exitOK || !strings.Contains(res.stdout, "list<struct<role: string, content: string>>") {
+		t.Errorf("inspect: exit %d, stdout:\n%s\nstderr:\n%s\nwant 0 and the messages column's type", res.code, res.stdout, res.stderr)
+	}
+	if res := runCLI(t, context.Background(), nil, "dataset", "validate", set); res.code != exitOK {
+		t.Errorf("validate: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+}
