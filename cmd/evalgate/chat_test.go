@@ -95,7 +95,7 @@ func TestRunConversationsOnReasoningModel(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
 candidate: {provider: openai, model: o3-mini, base_url: %s/v1, api_key_env: TEST_KEY, max_completion_tokens: 1000, reasoning_effort: low}
 prompt: {template: "{{.Input}} One word."}
-run: {concurrency: 1, cache: false}
+run: {concurrency: 1, cache: off}
 gate: [{metric: accuracy, min: 0.5}]
 `, set, srv.URL))
 	out := t.TempDir()
@@ -161,7 +161,7 @@ func TestRunRefusesBadConversation(t *testing.T) {
 	srv, bodies := recordingServer(t)
 	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
 candidate: {provider: openai, model: gpt-4o-mini, base_url: %s/v1, api_key_env: TEST_KEY}
-run: {cache: false}
+run: {cache: off}
 gate: [{metric: errors.rate, max: 0.5}]
 `, set, srv.URL))
 	res := runCLI(t, context.Background(), map[string]string{"TEST_KEY": secretKey}, "run", "-c", cfg, "--out", t.TempDir(), "--quiet")
