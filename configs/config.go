@@ -97,8 +97,20 @@ type Model struct {
 	// Temperature is the sampling temperature, 0 to 2. Default 0.
 	Temperature float64 `yaml:"temperature"`
 	// MaxTokens caps the completion length in tokens; 0 leaves it to the
-	// endpoint. Default 256.
+	// endpoint. Default 256, unless MaxCompletionTokens is set: then 0, and
+	// max_tokens is not sent. Setting both is an error.
 	MaxTokens int `yaml:"max_tokens"`
+	// MaxCompletionTokens caps the completion in tokens, reasoning tokens
+	// included, and is sent as max_completion_tokens instead of
+	// max_tokens, which o1/o3-class reasoning models reject. 0 (the
+	// default) sends max_tokens as before.
+	MaxCompletionTokens int `yaml:"max_completion_tokens"`
+	// ReasoningEffort is sent as reasoning_effort to reasoning models:
+	// one of ReasoningEfforts. Empty (the default) sends none.
+	ReasoningEffort string `yaml:"reasoning_effort"`
+	// Verbosity is sent as verbosity (gpt-5-class models): low, medium or
+	// high. Empty (the default) sends none.
+	Verbosity string `yaml:"verbosity"`
 	// Seed, when set, is sent to endpoints that support reproducible
 	// sampling; sample i of an item is sent Seed+i. With repeats above 1 and
 	// no seed, sample i is sent seed i.
@@ -499,10 +511,18 @@ func defaultModel(m *Model) {
 	if m.Version == "" {
 		m.Version = m.Model
 	}
-	if m.MaxTokens == 0 {
+	if m.MaxTokens == 0 && m.MaxCompletionTokens == 0 {
 		m.MaxTokens = 256
 	}
 }
+
+// ReasoningEfforts are the values of a model's reasoning_effort, as the
+// chat completions API takes them; which a model accepts depends on the
+// model.
+var ReasoningEfforts = []string{"none", "minimal", "low", "medium", "high", "xhigh", "max"}
+
+// Verbosities are the values of a model's verbosity.
+var Verbosities = []string{"low", "medium", "high"}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -645,6 +665,18 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 	}
 	if m.MaxTokens < 0 {
 		bad(role+".max_tokens", "%s.max_tokens must not be negative, got %d", role, m.MaxTokens)
+	}
+	if m.MaxCompletionTokens < 0 {
+		bad(role+".max_completion_tokens", "%s.max_completion_tokens must not be negative, got %d", role, m.MaxCompletionTokens)
+	}
+	if m.MaxCompletionTokens > 0 && m.MaxTokens > 0 {
+		bad(role+".max_tokens", "%s: set max_tokens or max_completion_tokens, not both (reasoning models reject max_tokens; max_completion_tokens replaces it)", role)
+	}
+	if e := m.ReasoningEffort; e != "" && !slices.Contains(ReasoningEfforts, e) {
+		bad(role+".reasoning_effort", "%s.reasoning_effort %q is unknown: use one of %s", role, e, strings.Join(ReasoningEfforts, ", "))
+	}
+	if v := m.Verbosity; v != "" && !slices.Contains(Verbosities, v) {
+		bad(role+".verbosity", "%s.verbosity %q is unknown: use one of %s", role, v, strings.Join(Verbosities, ", "))
 	}
 	if p := m.Prices; p != nil {
 		if p.InputPerMTok < 0 || p.OutputPerMTok < 0 {

@@ -60,6 +60,18 @@ func TestParseOpenAIDefaults(t *testing.T) {
 	}
 }
 
+func TestParseReasoningModel(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("dataset: {path: s.parquet}\ncandidate: {provider: openai, model: o3-mini, max_completion_tokens: 2000, reasoning_effort: high}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.Candidate
+	if m.MaxTokens != 0 || m.MaxCompletionTokens != 2000 || m.ReasoningEffort != "high" {
+		t.Errorf("got max_tokens %d, max_completion_tokens %d, reasoning_effort %q; want 0 (no default beside max_completion_tokens), 2000, high",
+			m.MaxTokens, m.MaxCompletionTokens, m.ReasoningEffort)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -84,6 +96,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad pin", "dataset: {path: s, sha256: abc}\ncandidate: {provider: replay}\n", []string{"eval.yaml:1:", "64 hex digits"}},
 		{"output cap too small", minimal + "run: {max_output_bytes: 100}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be 1024 to 67108864"}},
 		{"output cap negative", minimal + "run: {max_output_bytes: -1}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be"}},
+		{"max_tokens and max_completion_tokens", "dataset: {path: s}\ncandidate: {provider: openai, model: o3-mini, max_tokens: 100, max_completion_tokens: 200}\n", []string{"eval.yaml:2:", "set max_tokens or max_completion_tokens, not both"}},
+		{"negative max_completion_tokens", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: o3\n  max_completion_tokens: -5\n", []string{"eval.yaml:5:", "candidate.max_completion_tokens must not be negative"}},
+		{"unknown reasoning_effort", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: o3\n  reasoning_effort: extreme\n", []string{"eval.yaml:5:", `candidate.reasoning_effort "extreme" is unknown`, "low, medium, high"}},
+		{"unknown verbosity", "dataset: {path: s}\ncandidate:\n  provider: openai\n  model: gpt-5\n  verbosity: loud\n", []string{"eval.yaml:5:", `candidate.verbosity "loud" is unknown`}},
 		{"output cap too large", minimal + "run: {max_output_bytes: 1073741824}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be"}},
 	}
 	for _, tt := range tests {

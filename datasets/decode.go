@@ -3,6 +3,8 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/records"
@@ -26,6 +28,7 @@ const (
 	roleOutput
 	roleModelVersion
 	roleLatency // a numeric latency_ms column: the recorded call's latency
+	roleMessages
 )
 
 // knownRole returns the role of a column name that the eval-set schema fixes.
@@ -51,6 +54,8 @@ func knownRole(name string) (role, bool) {
 		return roleOutput, true
 	case colModelVersion:
 		return roleModelVersion, true
+	case colMessages:
+		return roleMessages, true
 	}
 	return 0, false
 }
@@ -63,6 +68,8 @@ func acceptsKind(r role, k fieldKind) (bool, string) {
 		return k == kindString || k == kindStringList, "string or list<string>"
 	case roleExpectedAny, roleMustNotContain:
 		return k == kindStringList, "list<string>"
+	case roleMessages:
+		return k == kindMessages, "list<struct<role: string, content: string>>"
 	}
 	return k == kindString, "string"
 }
@@ -89,6 +96,9 @@ func schemaProblems(file string, fields []field) []*RowError {
 		}
 	}
 	for _, name := range []string{colID, colInput} {
+		if name == colInput && seen[colMessages] {
+			continue // a set of conversations needs no input column
+		}
 		if !seen[name] {
 			probs = append(probs, &RowError{File: file, Row: -1, Column: name, Err: ErrMissingColumn})
 		}
@@ -100,6 +110,9 @@ func schemaProblems(file string, fields []field) []*RowError {
 type use struct {
 	field *field
 	role  role
+	// slot is the index in itemDecoder.spans of the values of the field's
+	// leaf; content, for roleMessages, that of the content leaf.
+	slot, content int
 }
 
 // itemDecoder turns rows of projected leaf columns into Items, reporting
@@ -107,10 +120,13 @@ type use struct {
 type itemDecoder struct {
 	file   string
 	uses   []use
-	leaves []int // leaf column of each use, ascending, for the row stream
-	byLeaf []int // leaf column index → index in uses, or -1
-	spans  [][]parquet.Value
-	extras int // number of roleExtra uses
+	leaves []int             // leaf columns decoded, ascending, for the row stream
+	byLeaf []int             // leaf column index → index in spans, or -1
+	spans  [][]parquet.Value // by slot: one per decoded leaf
+	extras int               // number of roleExtra uses
+	input  bool              // an input column is decoded
+	// messages is set when a messages column is decoded.
+	messages bool
 }
 
 // newItemDecoder decodes the fixed columns whose types are right and every
@@ -144,18 +160,27 @@ func newItemDecoder(src *source, checkAll bool) *itemDecoder {
 		default:
 			continue
 		}
-		d.uses = append(d.uses, use{field: f, role: r})
+		d.input = d.input || r == roleInput
+		d.messages = d.messages || r == roleMessages
+		u := use{field: f, role: r, slot: len(d.leaves), content: -1}
 		d.leaves = append(d.leaves, f.leaf)
 		maxLeaf = max(maxLeaf, f.leaf)
+		if f.kind == kindMessages {
+			u.content = len(d.leaves)
+			d.leaves = append(d.leaves, f.content)
+			maxLeaf = max(maxLeaf, f.content)
+		}
+		d.uses = append(d.uses, u)
 	}
 	d.byLeaf = make([]int, maxLeaf+1)
 	for i := range d.byLeaf {
 		d.byLeaf[i] = -1
 	}
-	for i, u := range d.uses {
-		d.byLeaf[u.field.leaf] = i
+	for slot, leaf := range d.leaves {
+		d.byLeaf[leaf] = slot
 	}
-	d.spans = make([][]parquet.Value, len(d.uses))
+	d.spans = make([][]parquet.Value, len(d.leaves))
+	slices.Sort(d.leaves)
 	return d
 }
 
@@ -179,8 +204,12 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 		d.spans[d.byLeaf[leaf]] = row[i:j]
 		i = j
 	}
-	for i, u := range d.uses {
-		span := d.spans[i]
+	// Without an input column (allowed beside a messages column), a row
+	// needs its conversation.
+	nullInput := !d.input && d.messages
+	var msgErr error
+	for _, u := range d.uses {
+		span := d.spans[u.slot]
 		if len(span) == 0 {
 			probs = append(probs, corruptf(d.file, idx, "column %q has no value in this row", u.field.Name))
 			continue
@@ -191,6 +220,14 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 				probs = append(probs, &RowError{File: d.file, Row: idx, Column: u.field.Name, Err: err})
 			}
 			it.LatencyMS = ms
+			continue
+		}
+		if u.role == roleMessages {
+			msgs, err := messagesValue(span, d.spans[u.content], u.field)
+			msgErr = err
+			if len(msgs) > 0 {
+				it.Messages = msgs
+			}
 			continue
 		}
 		if u.field.kind == kindStringList {
@@ -224,9 +261,7 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 			}
 			it.ID = s
 		case roleInput:
-			if null {
-				probs = append(probs, &RowError{File: d.file, Row: idx, Column: colInput, Err: ErrNullInput})
-			}
+			nullInput = null
 			it.Input = s
 		case roleSystem:
 			it.System = s
@@ -246,7 +281,104 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 			it.Extra[u.field.Name] = s
 		}
 	}
+	switch {
+	case msgErr != nil: // after the loop, which decodes the id
+		probs = append(probs, &RowError{File: d.file, Row: idx, Column: colMessages, Err: fmt.Errorf("item %q: %w", it.ID, msgErr)})
+	case it.Messages != nil:
+		probs = checkMessages(d.file, idx, it, probs)
+	case nullInput:
+		// A row without a conversation needs its input.
+		probs = append(probs, &RowError{File: d.file, Row: idx, Column: colInput, Err: ErrNullInput})
+	}
 	return probs
+}
+
+// MessageRoles are the roles a turn of the messages column may have, as
+// the chat completions API takes them from a {role, content} message. A
+// "tool" turn is not among them: the API takes one only with the
+// tool_call_id of an earlier assistant turn's tool call, which a {role,
+// content} turn cannot carry.
+var MessageRoles = []string{"system", "developer", "user", "assistant"}
+
+// checkMessages appends the problems of it's conversation: a role the API
+// does not take, a turn with empty content, no user turn. Each names the
+// item and the turn.
+func checkMessages(file string, idx int64, it *records.Item, probs []*RowError) []*RowError {
+	bad := func(format string, args ...any) {
+		probs = append(probs, &RowError{File: file, Row: idx, Column: colMessages,
+			Err: fmt.Errorf("item %q: %w: %s", it.ID, ErrBadMessage, fmt.Sprintf(format, args...))})
+	}
+	users := 0
+	for i, m := range it.Messages {
+		switch {
+		case m.Role == "tool":
+			bad("turn %d (0-based): role \"tool\" needs the tool_call_id of an earlier assistant tool call, which a {role, content} turn cannot carry; the roles are %s", i, strings.Join(MessageRoles, ", "))
+		case !slices.Contains(MessageRoles, m.Role):
+			bad("turn %d (0-based): role %q is not one of %s", i, m.Role, strings.Join(MessageRoles, ", "))
+		}
+		if strings.TrimSpace(m.Content) == "" {
+			bad("turn %d (0-based, role %q): content is empty", i, m.Role)
+		}
+		if m.Role == "user" {
+			users++
+		}
+	}
+	if users == 0 {
+		bad("the conversation has no user turn (the prompt template applies to the last one)")
+	}
+	return probs
+}
+
+// messagesValue decodes a messages column's values in a row from the
+// spans of its role and content leaves: nil for a null or empty list. A
+// null turn, role or content is an error naming the turn.
+func messagesValue(roles, contents []parquet.Value, f *field) ([]records.Message, error) {
+	if len(roles) == 0 || len(roles) != len(contents) {
+		return nil, fmt.Errorf("%w: %d roles and %d contents in one row", ErrCorrupt, len(roles), len(contents))
+	}
+	if roles[0].RepetitionLevel() != 0 || contents[0].RepetitionLevel() != 0 {
+		return nil, fmt.Errorf("%w: a row starts inside a list", ErrCorrupt)
+	}
+	if roles[0].DefinitionLevel() < f.listDef {
+		if len(roles) != 1 {
+			return nil, fmt.Errorf("%w: an empty or null list has %d values", ErrCorrupt, len(roles))
+		}
+		return nil, nil
+	}
+	out := make([]records.Message, 0, len(roles))
+	for i := range roles {
+		r, c := roles[i], contents[i]
+		if r.RepetitionLevel() != c.RepetitionLevel() || min(r.DefinitionLevel(), f.elemDef) != min(c.DefinitionLevel(), f.elemDef) {
+			return nil, fmt.Errorf("%w: turn %d: role and content are not aligned", ErrCorrupt, i)
+		}
+		if r.DefinitionLevel() < f.listDef {
+			return nil, fmt.Errorf("%w: turn %d is missing from its list", ErrCorrupt, i)
+		}
+		if r.DefinitionLevel() < f.elemDef {
+			return nil, fmt.Errorf("%w: turn %d (0-based) is null", ErrBadMessage, i)
+		}
+		var m records.Message
+		for _, p := range []struct {
+			v    parquet.Value
+			def  int
+			name string
+			dst  *string
+		}{{r, f.maxDef, "role", &m.Role}, {c, f.contentDef, "content", &m.Content}} {
+			if p.v.IsNull() || p.v.DefinitionLevel() < p.def {
+				return nil, fmt.Errorf("%w: turn %d (0-based): %s is null", ErrBadMessage, i, p.name)
+			}
+			if p.v.Kind() != parquet.ByteArray {
+				return nil, fmt.Errorf("%w: %s value in a string field", ErrCorrupt, p.v.Kind())
+			}
+			b := p.v.ByteArray()
+			if !utf8.Valid(b) {
+				return nil, fmt.Errorf("turn %d %s: %w", i, p.name, utf8Error(string(b)))
+			}
+			*p.dst = string(b)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // stringValue decodes a scalar string column's single value in a row.

@@ -33,7 +33,9 @@
 //
 //	column            type                    required  meaning
 //	id                string                  yes       unique within the set
-//	input             string                  yes       the user's question or prompt
+//	input             string                  yes (1)   the user's question or prompt
+//	messages          list<struct<role: string, content: string>>
+//	                                          no        a conversation sent as the prompt (2)
 //	system            string                  no        per-row system prompt
 //	context           list<string> or string  no        retrieved passages, for the prompt and groundedness
 //	expected          string                  no        reference answer or label
@@ -44,6 +46,16 @@
 //	model_version     string                  no        the recorded output's model version ("name@version" names both)
 //	latency_ms        integer or float        no        the recorded output's latency, for replay (another type is left alone)
 //	any other         string                  no        usable as a fairness group by naming it in the config
+//
+// (1) A set with a messages column may leave input out, or null in a row
+// whose messages hold a conversation.
+//
+// (2) Each turn's role is system, developer, user or assistant ("tool"
+// needs a tool_call_id, which a {role, content} turn cannot carry), its
+// content is not empty, and a conversation has at least one user turn;
+// anything else is an ErrBadMessage naming the item and the turn. A null
+// or empty list means the row's input is the prompt. WriteItems does not
+// write this column.
 //
 // A config may pin the set's SHA-256 (dataset.sha256); a mismatch is an
 // error, and every report records the set's name, version, digest and

@@ -22,6 +22,11 @@ var (
 	ErrNullInput = errors.New("null input")
 	// ErrDuplicateID reports an id already used by an earlier row.
 	ErrDuplicateID = errors.New("duplicate id")
+	// ErrBadMessage reports a turn of the messages column that cannot be
+	// sent: a null turn, a role the API does not take, empty content, or
+	// a conversation without a user turn. The message names the item and
+	// the turn (0-based).
+	ErrBadMessage = errors.New("bad message")
 	// ErrInvalidUTF8 reports a string value that is not valid UTF-8.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
 	// ErrCorrupt reports a file that is not readable Parquet: truncated,

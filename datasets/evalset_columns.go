@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -36,6 +37,9 @@ type ItemColumns struct {
 	// Extra holds, for each name in ItemColumnReader.Extra, the values of
 	// that string column ("" for a null, or when the set lacks it).
 	Extra [][]string
+	// Messages are as in records.Item, when the reader was asked for
+	// them; nil otherwise.
+	Messages [][]records.Message
 }
 
 // Len is the number of items.
@@ -66,8 +70,14 @@ func (c *ItemColumns) Len() int { return len(c.ID) }
 type ItemColumnReader struct {
 	// Input, System, Context and MustNotContain, set before the first
 	// Next, also read those columns into the ItemColumns fields of the
-	// same names. A null input is an error, as with Reader.
+	// same names. A null input is an error, as with Reader, unless the
+	// set has a messages column: this reader does not read conversations,
+	// so it leaves to Reader and Validate the check that such a row has
+	// one, and reads the input as "".
 	Input, System, Context, MustNotContain bool
+	// Messages, set before the first Next, also reads the messages
+	// column into ItemColumns.Messages.
+	Messages bool
 	// Extra, set before the first Next, names other string columns to
 	// read into ItemColumns.Extra, such as fairness group columns.
 	Extra []string
@@ -85,6 +95,11 @@ type itemColumn struct {
 	field *field
 	role  role
 	extra int // index in Extra, for roleExtra
+	// nullOK is set for the input column of a set with a messages
+	// column, where a row's conversation may stand in for its input
+	// (which Reader and Validate check; this reader does not read the
+	// conversations).
+	nullOK bool
 }
 
 // OpenItemColumns opens the eval set at path as Open does (digest,
@@ -130,7 +145,7 @@ func (r *ItemColumnReader) Info() Info { return r.src.info }
 // first problem is reported for the same column as Reader reports it.
 func (r *ItemColumnReader) resolve() error {
 	want := map[role]bool{roleID: true, roleExpected: true, roleExpectedAny: true, roleTask: true,
-		roleInput: r.Input, roleSystem: r.System, roleContext: r.Context, roleMustNotContain: r.MustNotContain}
+		roleInput: r.Input, roleSystem: r.System, roleContext: r.Context, roleMustNotContain: r.MustNotContain, roleMessages: r.Messages}
 	seen := map[string]bool{}
 	for i := range r.src.fields {
 		f := &r.src.fields[i]
@@ -140,7 +155,7 @@ func (r *ItemColumnReader) resolve() error {
 		seen[f.Name] = true
 		if ro, ok := knownRole(f.Name); ok && want[ro] {
 			if ok, _ := acceptsKind(ro, f.kind); ok {
-				r.cols = append(r.cols, itemColumn{field: f, role: ro})
+				r.cols = append(r.cols, itemColumn{field: f, role: ro, nullOK: ro == roleInput && r.hasMessages()})
 			}
 		}
 		for x, name := range r.Extra {
@@ -154,6 +169,17 @@ func (r *ItemColumnReader) resolve() error {
 		}
 	}
 	return nil
+}
+
+// hasMessages reports whether the set has a messages column of the
+// conversation type.
+func (r *ItemColumnReader) hasMessages() bool {
+	for i := range r.src.fields {
+		if f := &r.src.fields[i]; f.Name == colMessages && f.kind == kindMessages {
+			return true
+		}
+	}
+	return false
 }
 
 // HasExtra reports whether records.Item.Extra holds column name, as Reader decodes
@@ -260,9 +286,11 @@ type itemColumnDecoder struct {
 	r       *ItemColumnReader
 	checker *chunkChecker
 	scalars []colCursor  // by column, for scalar columns
-	lists   []listCursor // by column, for list columns
-	vals    []parquet.Value
-	intern  []map[string]string
+	lists   []listCursor // by column, for list columns (a messages column's roles)
+	// contents are, by column, a messages column's contents.
+	contents []listCursor
+	vals     []parquet.Value
+	intern   []map[string]string
 }
 
 func (d *itemColumnDecoder) close() { d.checker.close() }
@@ -323,10 +351,14 @@ func (d *itemColumnDecoder) run(j *itemJob) {
 		var extra bool
 		err := protect(func() error {
 			var err error
-			if c.field.kind == kindStringList {
+			if c.field.kind == kindStringList || c.field.kind == kindMessages {
 				var ok bool
 				ok, err = d.lists[ci].fill()
 				extra = ok
+				if err == nil && !ok && c.field.kind == kindMessages {
+					ok, err = d.contents[ci].fill()
+					extra = ok
+				}
 				return wrapReadErr(err)
 			}
 			extra, err = d.scalars[ci].more(d.vals[:1])
@@ -366,6 +398,9 @@ func (d *itemColumnDecoder) newBatch(start int64, n int) *ItemColumns {
 	if r.MustNotContain {
 		b.MustNotContain = make([][]string, n)
 	}
+	if r.Messages {
+		b.Messages = make([][]records.Message, n)
+	}
 	if len(r.Extra) > 0 {
 		b.Extra = make([][]string, len(r.Extra))
 		for i := range b.Extra {
@@ -390,6 +425,9 @@ func (b *ItemColumns) truncate(n int) {
 	if b.MustNotContain != nil {
 		b.MustNotContain = b.MustNotContain[:n]
 	}
+	if b.Messages != nil {
+		b.Messages = b.Messages[:n]
+	}
 	for i := range b.Extra {
 		b.Extra[i] = b.Extra[i][:n]
 	}
@@ -399,22 +437,32 @@ func (b *ItemColumns) truncate(n int) {
 func (d *itemColumnDecoder) open(rg int) error {
 	r := d.r
 	chunks := make([]parquet.ColumnChunk, len(r.cols))
+	contents := make([]parquet.ColumnChunk, len(r.cols))
 	for i, c := range r.cols {
 		var err error
 		if chunks[i], err = r.src.columnChunk(rg, c.field.leaf, d.checker); err != nil {
 			return err
+		}
+		if c.field.kind == kindMessages {
+			if contents[i], err = r.src.columnChunk(rg, c.field.content, d.checker); err != nil {
+				return err
+			}
 		}
 	}
 	if d.intern == nil {
 		d.intern = make([]map[string]string, len(r.cols))
 		d.scalars = make([]colCursor, len(r.cols))
 		d.lists = make([]listCursor, len(r.cols))
+		d.contents = make([]listCursor, len(r.cols))
 		d.vals = make([]parquet.Value, chunkRows)
 	}
 	clear(d.intern)
 	for i, c := range r.cols {
 		pages := chunks[i].Pages()
-		if c.field.kind == kindStringList {
+		if c.field.kind == kindMessages {
+			d.contents[i] = listCursor{pages: contents[i].Pages(), buf: d.contents[i].buf, span: d.contents[i].span}
+		}
+		if c.field.kind == kindStringList || c.field.kind == kindMessages {
 			d.lists[i] = listCursor{pages: pages, buf: d.lists[i].buf, span: d.lists[i].span}
 			continue
 		}
@@ -436,14 +484,19 @@ func (d *itemColumnDecoder) closeColumns() {
 		c.pages = nil
 	}
 	for i := range d.lists {
-		c := &d.lists[i]
-		c.release()
-		if c.pages != nil {
-			pages := c.pages
-			_ = protect(func() error { return pages.Close() })
-		}
-		c.pages = nil
+		d.closeList(&d.lists[i])
+		d.closeList(&d.contents[i])
 	}
+}
+
+// closeList releases a list cursor's pages.
+func (d *itemColumnDecoder) closeList(c *listCursor) {
+	c.release()
+	if c.pages != nil {
+		pages := c.pages
+		_ = protect(func() error { return pages.Close() })
+	}
+	c.pages = nil
 }
 
 // column decodes the first n rows of column ci into b; it returns the
@@ -454,6 +507,33 @@ func (d *itemColumnDecoder) column(ci int, b *ItemColumns, n int, bad *int, rowE
 	fail := func(row int, err error) {
 		*bad = row
 		*rowErr = &RowError{File: d.r.src.path, Row: b.Row + int64(row), Column: col.field.Name, Err: err}
+	}
+	if col.field.kind == kindMessages {
+		roles, contents := &d.lists[ci], &d.contents[ci]
+		for row := range n {
+			rs, err := roles.row()
+			if err != nil {
+				return 0, wrapRead(err)
+			}
+			cs, err := contents.row()
+			if err != nil {
+				return 0, wrapRead(err)
+			}
+			if rs == nil || cs == nil {
+				return row, nil
+			}
+			if row < *bad {
+				msgs, err := messagesValue(rs, cs, col.field)
+				if err != nil {
+					fail(row, err)
+				} else if len(msgs) > 0 {
+					b.Messages[row] = msgs
+				}
+			}
+			roles.done()
+			contents.done()
+		}
+		return -1, nil
 	}
 	if col.field.kind == kindStringList {
 		c := &d.lists[ci]
@@ -560,7 +640,7 @@ func (b *ItemColumns) setString(col itemColumn, row int, s string, null bool) er
 		}
 		b.ID[row] = s
 	case roleInput:
-		if null {
+		if null && !col.nullOK {
 			return ErrNullInput
 		}
 		b.Input[row] = s

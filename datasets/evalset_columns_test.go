@@ -75,9 +75,10 @@ func projectedItems(t *testing.T, path string, opts columnOptions) ([]records.It
 	for i := range d.byLeaf {
 		d.byLeaf[i] = -1
 	}
-	for i, u := range d.uses {
-		d.leaves = append(d.leaves, u.field.leaf)
-		d.byLeaf[u.field.leaf] = i
+	for i := range d.uses {
+		d.uses[i].slot = i
+		d.leaves = append(d.leaves, d.uses[i].field.leaf)
+		d.byLeaf[d.uses[i].field.leaf] = i
 	}
 	d.spans = make([][]parquet.Value, len(d.uses))
 	stream := newRowStream(src, d.leaves)

@@ -35,6 +35,7 @@ const (
 	colMustNotContain = "must_not_contain"
 	colOutput         = "output"
 	colModelVersion   = "model_version"
+	colMessages       = "messages"
 	// colLatencyMS is not fixed: when it is an integer or floating-point
 	// column it is read as the recorded call's latency (records.Item.LatencyMS).
 	colLatencyMS = "latency_ms"
@@ -49,6 +50,7 @@ const (
 	kindStringList                  // a list of strings, in any LIST form
 	kindInt                         // a scalar INT32 or INT64
 	kindFloat                       // a scalar FLOAT or DOUBLE
+	kindMessages                    // a list of struct<role: string, content: string>, in any LIST form
 )
 
 // field is a top-level column and what is needed to decode it.
@@ -61,10 +63,15 @@ type field struct {
 	// maxDef is the leaf's maximum definition level: a value is present
 	// when its definition level equals maxDef.
 	maxDef int
-	// listDef is, for kindStringList, the definition level from which a
-	// value is an entry of the list (possibly a null element); a level of
-	// listDef-1 means an empty list and anything lower a null list.
+	// listDef is, for kindStringList and kindMessages, the definition
+	// level from which a value is an entry of the list (possibly a null
+	// element); a level of listDef-1 means an empty list and anything
+	// lower a null list.
 	listDef int
+	// For kindMessages, leaf and maxDef are the role's; content and
+	// contentDef the content's leaf and maximum definition level; elemDef
+	// the level from which an entry is a (non-null) struct.
+	content, contentDef, elemDef int
 }
 
 // schemaNode pairs the parquet-go column tree with the raw schema elements
@@ -160,8 +167,21 @@ func describeField(n *schemaNode) field {
 		}
 		return f
 	}
-	if elem, rep, ok := listElement(n); ok && isStringLeaf(elem) && elem.maxRep == 1 {
+	elem, rep, ok := listElement(n)
+	switch {
+	case !ok:
+	case isStringLeaf(elem) && elem.maxRep == 1:
 		f.kind, f.leaf, f.maxDef, f.listDef = kindStringList, elem.col.Index(), elem.maxDef, rep.maxDef
+	case !isLeaf(elem) && len(elem.children) == 2:
+		role, content := elem.children[0], elem.children[1]
+		if role.elem.Name == "content" {
+			role, content = content, role
+		}
+		if role.elem.Name == "role" && content.elem.Name == "content" &&
+			isStringLeaf(role) && isStringLeaf(content) && role.maxRep == 1 && content.maxRep == 1 {
+			f.kind, f.leaf, f.maxDef, f.listDef = kindMessages, role.col.Index(), role.maxDef, rep.maxDef
+			f.content, f.contentDef, f.elemDef = content.col.Index(), content.maxDef, elem.maxDef
+		}
 	}
 	return f
 }

@@ -121,8 +121,9 @@ func writerOptions(schema *parquet.Schema, meta map[string]string) []parquet.Wri
 // file's key-value metadata (set MetaName and MetaVersion to give the set
 // an identity). records.Item.Row is ignored.
 //
-// Every string must be valid UTF-8, and every key of records.Item.Extra must be
-// listed in extraColumns. WriteItems does not check ids for uniqueness or
+// Every string must be valid UTF-8, every key of records.Item.Extra must be
+// listed in extraColumns, and records.Item.Messages must be nil (the
+// messages column is not written here). WriteItems does not check ids for uniqueness or
 // emptiness; Validate does. The same input always gives the same bytes.
 func WriteItems(w io.Writer, items []records.Item, extraColumns []string, meta map[string]string) error {
 	iw, err := newItemWriter(w, extraColumns, meta)
@@ -174,6 +175,9 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 
 // write appends one item; idx is its position, for error messages.
 func (iw *itemWriter) write(idx int64, it *records.Item) error {
+	if it.Messages != nil {
+		return &RowError{Row: idx, Column: colMessages, Err: errors.New("records.Item.Messages is not written: write a messages column (list<struct<role: string, content: string>>) with another Parquet writer")}
+	}
 	for name := range it.Extra {
 		if !slices.Contains(iw.extra, name) {
 			return &RowError{Row: idx, Column: name, Err: errors.New("column is in records.Item.Extra but not in extraColumns")}

@@ -70,6 +70,12 @@ type CallKey struct {
 	MaxTokens   int
 	Seed        *int
 	Logprobs    bool
+	// MaxCompletionTokens, ReasoningEffort and Verbosity are the reasoning
+	// models' parameters; zero when not sent, and then not in the hash, so
+	// that entries stored before they existed keep their keys.
+	MaxCompletionTokens int
+	ReasoningEffort     string
+	Verbosity           string
 	// Messages are the messages sent: after redaction when
 	// pii.redact_prompts redacts them, since that is what was answered.
 	Messages []Message
@@ -100,7 +106,10 @@ func (k CallKey) Hash() string {
 		Messages       []msg   `json:"messages"`
 		Sample         int     `json:"sample"`
 		MaxOutput      int     `json:"max_output,omitempty"`
-	}{V: 2, MaxOutput: k.MaxOutput, Provider: k.Provider, Endpoint: k.Endpoint, Model: k.Model, Version: k.Version, ArtifactSHA256: k.ArtifactSHA256,
+		MaxCompletion  int     `json:"max_completion_tokens,omitempty"`
+		Reasoning      string  `json:"reasoning_effort,omitempty"`
+		Verbosity      string  `json:"verbosity,omitempty"`
+	}{V: 2, MaxOutput: k.MaxOutput, MaxCompletion: k.MaxCompletionTokens, Reasoning: k.ReasoningEffort, Verbosity: k.Verbosity, Provider: k.Provider, Endpoint: k.Endpoint, Model: k.Model, Version: k.Version, ArtifactSHA256: k.ArtifactSHA256,
 		Temperature: k.Temperature, MaxTokens: k.MaxTokens, Seed: k.Seed, Logprobs: k.Logprobs, Sample: k.Sample}
 	for _, m := range k.Messages {
 		v.Messages = append(v.Messages, msg{m.Role, m.Content})

@@ -15,7 +15,7 @@ import (
 
 // Message is one chat message.
 type Message struct {
-	// Role is "system", "user" or "assistant".
+	// Role is "system", "developer", "user" or "assistant".
 	Role    string
 	Content string
 }
@@ -25,6 +25,13 @@ type Message struct {
 // .Expected, .Task, .Extra and the other fields. A reference to a field that
 // does not exist is an error when the template is parsed or executed, never
 // an empty string.
+//
+// A row whose Messages hold a conversation is sent as that conversation,
+// turn by turn; the user template applies to its last user turn only,
+// rendered with .Input set to that turn's content, so that the default
+// template "{{.Input}}" leaves the conversation as it is. The system
+// message (the system template, or the row's system column) goes first
+// only when the conversation has no system or developer turn of its own.
 type Prompt struct {
 	system *template.Template // nil: use the row's system column
 	user   *template.Template
@@ -146,6 +153,7 @@ func firstOf(names ...string) string {
 // set lacks, which Render would render as an empty string. The error
 // names the item and the columns it has.
 func (p *Prompt) Check(item *records.Item) error {
+	item, _ = view(item)
 	for _, t := range p.templates() {
 		strict, err := t.Clone()
 		if err != nil {
@@ -222,8 +230,13 @@ func parseTemplate(name, text string) (*template.Template, error) {
 }
 
 // Render returns the messages for item: an optional system message, then
-// the user message.
+// the user message; or, for an item with Messages, the conversation with
+// the template applied to its last user turn (see Prompt).
 func (p *Prompt) Render(item *records.Item) ([]Message, error) {
+	item, last := view(item)
+	if last >= 0 {
+		return p.renderConversation(item, last)
+	}
 	var msgs []Message
 	system := item.System
 	if p.system != nil {
@@ -249,4 +262,54 @@ func execute(t *template.Template, item *records.Item) (string, error) {
 		return "", renderErr(t, item, err)
 	}
 	return b.String(), nil
+}
+
+// view is the item a template sees: item itself, or for an item with a
+// conversation a copy whose Input is the content of the last user turn,
+// whose index it also returns (-1 for an item without a conversation, or
+// none of whose turns is a user's).
+func view(item *records.Item) (*records.Item, int) {
+	last := -1
+	for i, m := range item.Messages {
+		if m.Role == "user" {
+			last = i
+		}
+	}
+	if last < 0 {
+		return item, -1
+	}
+	v := *item
+	v.Input = item.Messages[last].Content
+	return &v, last
+}
+
+// renderConversation is Render for an item with a conversation whose last
+// user turn is at index last; item is its view.
+func (p *Prompt) renderConversation(item *records.Item, last int) ([]Message, error) {
+	msgs := make([]Message, 0, len(item.Messages)+1)
+	own := slices.ContainsFunc(item.Messages, func(m records.Message) bool { return m.Role == "system" || m.Role == "developer" })
+	if !own {
+		system := item.System
+		if p.system != nil {
+			s, err := execute(p.system, item)
+			if err != nil {
+				return nil, err
+			}
+			system = s
+		}
+		if system != "" {
+			msgs = append(msgs, Message{Role: "system", Content: system})
+		}
+	}
+	user, err := execute(p.user, item)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range item.Messages {
+		if i == last {
+			m.Content = user
+		}
+		msgs = append(msgs, Message{Role: m.Role, Content: m.Content})
+	}
+	return msgs, nil
 }

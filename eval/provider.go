@@ -114,6 +114,9 @@ func NewProvider(role string, m configs.Model, getenv func(string) string) (Prov
 				return nil, &missingKeyError{role: role, name: m.APIKeyEnv}
 			}
 		}
+		if err := checkRequest(role, m); err != nil {
+			return nil, err
+		}
 		return newOpenAI(m, m.BaseURL, key, nil), nil
 	case strings.HasPrefix(m.Provider, "builtin:"):
 		name := strings.TrimPrefix(m.Provider, "builtin:")
@@ -182,14 +185,7 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 	for i, m := range req.Messages {
 		msgs[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
 	}
-	creq := openai.ChatCompletionRequest{
-		Model:       p.model.Model,
-		Messages:    msgs,
-		Temperature: float32(p.model.Temperature),
-		MaxTokens:   p.model.MaxTokens,
-		Seed:        p.model.Seed,
-		LogProbs:    p.model.Logprobs,
-	}
+	creq := chatRequest(p.model, msgs)
 	if req.Seed != nil {
 		creq.Seed = req.Seed
 	}
@@ -212,6 +208,50 @@ func (p *openaiProvider) Complete(ctx context.Context, req Request) (Response, e
 		Confidence:       confidence(resp.Choices[0].LogProbs),
 		Truncated:        limit.truncated.Load(),
 	}, nil
+}
+
+// chatRequest is the request m's settings make of msgs. max_tokens is not
+// sent when max_completion_tokens is (reasoning models reject it).
+func chatRequest(m configs.Model, msgs []openai.ChatCompletionMessage) openai.ChatCompletionRequest {
+	creq := openai.ChatCompletionRequest{
+		Model:               m.Model,
+		Messages:            msgs,
+		Temperature:         float32(m.Temperature),
+		MaxTokens:           m.MaxTokens,
+		MaxCompletionTokens: m.MaxCompletionTokens,
+		ReasoningEffort:     m.ReasoningEffort,
+		Verbosity:           m.Verbosity,
+		Seed:                m.Seed,
+		LogProbs:            m.Logprobs,
+	}
+	if creq.MaxCompletionTokens > 0 {
+		creq.MaxTokens = 0
+	}
+	return creq
+}
+
+// checkRequest refuses settings that go-openai would refuse on every call
+// for a model it knows as a reasoning model (o1*, o3*, o4*, gpt-5* and the
+// GPT-6 names): max_tokens, logprobs, a temperature other than 0 or 1, a
+// reasoning_effort the model does not take. The error names the key to
+// change.
+func checkRequest(role string, m configs.Model) error {
+	err := openai.NewReasoningValidator().Validate(chatRequest(m, nil))
+	if err == nil {
+		return nil
+	}
+	fix := "change the model's request settings"
+	switch {
+	case errors.Is(err, openai.ErrReasoningModelMaxTokensDeprecated):
+		fix = fmt.Sprintf("set %s.max_completion_tokens instead of max_tokens (max_tokens defaults to 256 without it)", role)
+	case errors.Is(err, openai.ErrReasoningModelLimitationsLogprobs):
+		fix = fmt.Sprintf("set %s.logprobs: false", role)
+	case errors.Is(err, openai.ErrReasoningModelLimitationsOther), errors.Is(err, openai.ErrReasoningSamplingUnsupported):
+		fix = fmt.Sprintf("set %s.temperature to 0 (not sent) and %s.logprobs to false", role, role)
+	case errors.Is(err, openai.ErrReasoningEffortUnsupported):
+		fix = fmt.Sprintf("change or remove %s.reasoning_effort", role)
+	}
+	return fmt.Errorf("%s.model %q: %w: %s", role, m.Model, err, fix)
 }
 
 // confidence is exp of the mean token log-probability: the geometric mean

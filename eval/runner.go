@@ -165,6 +165,11 @@ type Params struct {
 	Model       string
 	Temperature float64
 	MaxTokens   int
+	// MaxCompletionTokens, ReasoningEffort and Verbosity are the reasoning
+	// models' parameters (configs.Model); zero when not sent.
+	MaxCompletionTokens int
+	ReasoningEffort     string
+	Verbosity           string
 	// Seed, when set, is sent as Seed+sample; with Repeats above 1 and no
 	// Seed, sample i is sent seed i.
 	Seed *int
@@ -505,7 +510,7 @@ func (r *Runner) callKey(seed *int, msgs []Message, sample int) CallKey {
 	return CallKey{
 		Provider: p.Provider, Endpoint: NormalizeBaseURL(p.BaseURL), Model: p.Model, Version: p.Version, ArtifactSHA256: p.ArtifactSHA256,
 		Temperature: p.Temperature, MaxTokens: p.MaxTokens, Seed: seed, Logprobs: p.Logprobs, Messages: msgs, Sample: sample,
-		MaxOutput: r.maxOutputKey(),
+		MaxOutput: r.maxOutputKey(), MaxCompletionTokens: p.MaxCompletionTokens, ReasoningEffort: p.ReasoningEffort, Verbosity: p.Verbosity,
 	}
 }
 
@@ -567,7 +572,7 @@ func (r *Runner) call(runCtx, callCtx context.Context, j job, c *counters, progr
 	for _, m := range msgs {
 		chars += len(m.Content)
 	}
-	estimate := chars/4 + r.Params.MaxTokens
+	estimate := chars/4 + max(r.Params.MaxTokens, r.Params.MaxCompletionTokens)
 	req := Request{Item: j.item, Messages: msgs, Sample: j.sample, Seed: seed, MaxOutput: r.MaxOutput}
 	probing := false
 	defer func() {

@@ -54,7 +54,10 @@ func (s Setup) JournalPath() string {
 // Fingerprint identifies the calls s makes, with the identity the cache
 // keys them by: the dataset, the provider kind, the endpoint (normalized
 // base URL), the model name, version and artifact digest, the request
-// parameters, the prompt templates, the repeats and the redaction flags.
+// parameters (the reasoning models' ones included), the prompt templates,
+// the repeats and the redaction flags. The dataset digest covers each
+// row's input and conversation, so a changed conversation is a changed
+// call and never resumes from the journal.
 // A journal of another fingerprint is never resumed. Scoring and gate
 // settings are not in it, so changing them re-uses every call.
 func (s Setup) Fingerprint() string {
@@ -67,10 +70,13 @@ func (s Setup) Fingerprint() string {
 		Seed                              *int
 		System, Template                  string
 		Repeats                           int
-		Logprobs, Redact, RedactPrompts   bool `json:",omitempty"`
+		Logprobs, Redact, RedactPrompts   bool   `json:",omitempty"`
+		MaxCompletionTokens               int    `json:",omitempty"`
+		ReasoningEffort, Verbosity        string `json:",omitempty"`
 	}{2, s.DatasetSHA256, s.Model.Provider, s.Model.Model, NormalizeBaseURL(s.Model.BaseURL), s.Model.Version, s.Model.ArtifactSHA256,
 		s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
-		s.Prompts.System, s.Prompts.Template, s.Run.Repeats, s.Model.Logprobs, s.Redact != nil, s.RedactPrompts})
+		s.Prompts.System, s.Prompts.Template, s.Run.Repeats, s.Model.Logprobs, s.Redact != nil, s.RedactPrompts,
+		s.Model.MaxCompletionTokens, s.Model.ReasoningEffort, s.Model.Verbosity})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -96,6 +102,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Params: Params{
 			Provider: s.Model.Provider, BaseURL: s.Model.BaseURL, Version: s.Model.Version, ArtifactSHA256: s.Model.ArtifactSHA256,
 			Model: s.Model.Model, Temperature: s.Model.Temperature, MaxTokens: s.Model.MaxTokens, Seed: s.Model.Seed, Logprobs: s.Model.Logprobs,
+			MaxCompletionTokens: s.Model.MaxCompletionTokens, ReasoningEffort: s.Model.ReasoningEffort, Verbosity: s.Model.Verbosity,
 		},
 		MaxRetries:  *s.Run.MaxRetries,
 		BackoffBase: s.Run.BackoffBase,
@@ -130,7 +137,8 @@ type Estimate struct {
 	Calls int64
 	// PromptTokens estimates the prompt tokens of every call, at 4
 	// characters a token; CompletionTokens bounds the completions by
-	// max_tokens (0 when max_tokens is 0).
+	// maxTokens, the model's max_tokens or max_completion_tokens (0 when
+	// it is 0).
 	PromptTokens, CompletionTokens int64
 	// First is the first item's rendered prompt.
 	First []Message

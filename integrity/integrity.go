@@ -132,6 +132,11 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 	o := &c.opts
 	var ic ItemCheck
 	input, system, expected, context := item.Input, item.System, item.Expected, item.Context
+	if len(item.Messages) > 0 {
+		// The conversation is the prompt: its PII is counted, and a
+		// reviewer sees it.
+		input = Transcript(item.Messages)
+	}
 	if o.Redact {
 		input, system, expected = RedactPII(input), RedactPII(system), RedactPII(expected)
 		context = make([]string, len(item.Context))
@@ -416,4 +421,18 @@ func (c *Checker) mergeable(o *Checker) error {
 		return fmt.Errorf("%w: boundary rules %q and %q", metrics.ErrMergeMismatch, a.Boundaries.Rules(), b.Boundaries.Rules())
 	}
 	return nil
+}
+
+// Transcript is a conversation as one text, a turn a line: "role: content".
+func Transcript(msgs []records.Message) string {
+	var b strings.Builder
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(m.Role)
+		b.WriteString(": ")
+		b.WriteString(m.Content)
+	}
+	return b.String()
 }

@@ -881,7 +881,7 @@ func (p *Plan) Estimate() ([]ModelEstimate, error) {
 		if err != nil {
 			return nil, inputErr(err)
 		}
-		est, err := eval.EstimateRun(r, p.prompt, p.cfg.Run.Repeats, m.cfg.MaxTokens)
+		est, err := eval.EstimateRun(r, p.prompt, p.cfg.Run.Repeats, max(m.cfg.MaxTokens, m.cfg.MaxCompletionTokens))
 		r.Close()
 		if err != nil {
 			return nil, inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))

@@ -549,7 +549,7 @@ func (c *refCursor) open() error {
 		return err
 	}
 	if c.checks != nil && c.rewinds == 0 && c.byID == nil {
-		r.Input, r.System, r.Context, r.MustNotContain = true, true, true, true
+		r.Input, r.System, r.Context, r.MustNotContain, r.Messages = true, true, true, true, true
 		c.extra = c.extra[:0]
 		for _, g := range c.checks.opts.Groups {
 			if r.HasExtra(g) {
@@ -636,6 +636,9 @@ func (s *scoreChecks) check(b *scoreBatch, dst []integrity.ItemCheck) []integrit
 		c, i := seg.cols, seg.item
 		item := records.Item{Row: c.Row + int64(i), ID: c.ID[i], Input: c.Input[i], System: c.System[i], Context: c.Context[i],
 			Expected: c.Expected[i], ExpectedAny: c.ExpectedAny[i], Task: c.Task[i], MustNotContain: c.MustNotContain[i]}
+		if c.Messages != nil {
+			item.Messages = c.Messages[i]
+		}
 		if len(b.extra) > 0 {
 			item.Extra = make(map[string]string, len(b.extra))
 			for x, name := range b.extra {

@@ -7,7 +7,8 @@ type Item struct {
 	Row int64
 	// ID is unique within the set; never empty in a valid set.
 	ID string
-	// Input is the user's question or prompt.
+	// Input is the user's question or prompt. It may be empty in a row
+	// whose Messages hold the conversation.
 	Input string
 	// System is the per-row system prompt, if any.
 	System string
@@ -28,9 +29,22 @@ type Item struct {
 	// LatencyMS is the recorded output's latency in milliseconds, from a
 	// numeric latency_ms column; 0 when there is none or it is null.
 	LatencyMS float64
+	// Messages, when not empty, is the conversation sent as the prompt (the
+	// eval set's messages column), in order; the prompt template then
+	// applies to its last user turn. nil when the set has no messages
+	// column or the row's is null or empty.
+	Messages []Message
 	// Extra holds every other string column by column name (for example the
 	// fairness group columns). A null value is stored as the empty string.
 	Extra map[string]string
+}
+
+// Message is one turn of a conversation.
+type Message struct {
+	// Role is "system", "developer", "user" or "assistant".
+	Role string
+	// Content is the turn's text.
+	Content string
 }
 
 // Result is one row of results.parquet: what one model call on one item

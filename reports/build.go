@@ -213,20 +213,23 @@ func recordedIdentity(m configs.Model, counts map[string]int) (model, version st
 // file, stats and adaptive history (its Results are not read).
 func describeRun(m configs.Model, mr ModelResults, c runCounts, lat Latency, acc metrics.Accuracy, opts metrics.Options) ModelRun {
 	run := ModelRun{
-		Provider:         m.Provider,
-		Model:            m.Model,
-		Version:          m.Version,
-		Temperature:      m.Temperature,
-		MaxTokens:        m.MaxTokens,
-		Seed:             m.Seed,
-		ResultsFile:      mr.ResultsFile,
-		ResultsSHA256:    mr.ResultsSHA256,
-		Calls:            c.Calls,
-		Errors:           c.Errors,
-		ErrorKinds:       c.ErrorKinds,
-		PromptTokens:     c.PromptTokens,
-		CompletionTokens: c.CompletionTokens,
-		Truncated:        c.Truncated,
+		Provider:            m.Provider,
+		Model:               m.Model,
+		Version:             m.Version,
+		Temperature:         m.Temperature,
+		MaxTokens:           m.MaxTokens,
+		MaxCompletionTokens: m.MaxCompletionTokens,
+		ReasoningEffort:     m.ReasoningEffort,
+		Verbosity:           m.Verbosity,
+		Seed:                m.Seed,
+		ResultsFile:         mr.ResultsFile,
+		ResultsSHA256:       mr.ResultsSHA256,
+		Calls:               c.Calls,
+		Errors:              c.Errors,
+		ErrorKinds:          c.ErrorKinds,
+		PromptTokens:        c.PromptTokens,
+		CompletionTokens:    c.CompletionTokens,
+		Truncated:           c.Truncated,
 	}
 	if m.Provider == "openai" {
 		run.BaseURL = configs.RedactURL(m.BaseURL)

@@ -146,7 +146,13 @@ type ModelRun struct {
 	BaseURL     string  `json:"base_url,omitempty"`
 	Temperature float64 `json:"temperature"`
 	MaxTokens   int     `json:"max_tokens"`
-	Seed        *int    `json:"seed,omitempty"`
+	// MaxCompletionTokens, ReasoningEffort and Verbosity are the reasoning
+	// models' request settings (max_tokens is then 0, not sent); absent
+	// when not configured.
+	MaxCompletionTokens int    `json:"max_completion_tokens,omitempty"`
+	ReasoningEffort     string `json:"reasoning_effort,omitempty"`
+	Verbosity           string `json:"verbosity,omitempty"`
+	Seed                *int   `json:"seed,omitempty"`
 	// ResultsFile is the results Parquet file, relative to the report.
 	ResultsFile string `json:"results_file"`
 	// ResultsSHA256 is the SHA-256 of ResultsFile's bytes.

@@ -53,6 +53,18 @@ func TestSchema(t *testing.T) {
 	if err := reports.WriteJSON(&noGate, reports.Build(in)); err != nil {
 		t.Fatal(err)
 	}
+	var reasoning bytes.Buffer
+	in = reportstest.Input(t)
+	in.Config.Candidate.MaxTokens, in.Config.Candidate.MaxCompletionTokens = 0, 4096
+	in.Config.Candidate.ReasoningEffort, in.Config.Candidate.Verbosity = "high", "low"
+	reasoningReport := reports.Build(in)
+	if err := reports.WriteJSON(&reasoning, reasoningReport); err != nil {
+		t.Fatal(err)
+	}
+	if c := reasoningReport.Candidate; c.MaxCompletionTokens != 4096 || c.ReasoningEffort != "high" || c.Verbosity != "low" || c.MaxTokens != 0 {
+		t.Errorf("candidate identity %d max_completion_tokens, %q reasoning_effort, %q verbosity, %d max_tokens; want the config's 4096, high, low, 0",
+			c.MaxCompletionTokens, c.ReasoningEffort, c.Verbosity, c.MaxTokens)
+	}
 	mutate := func(f func(m map[string]any)) []byte {
 		var m map[string]any
 		if err := json.Unmarshal(golden, &m); err != nil {
@@ -71,6 +83,8 @@ func TestSchema(t *testing.T) {
 		{"golden report", golden, true, ""},
 		{"report without production", noProd.Bytes(), true, ""},
 		{"report without gate rules, verdict NONE", noGate.Bytes(), true, ""},
+		{"report of a reasoning model", reasoning.Bytes(), true, ""},
+		{"reasoning_effort not a string", mutate(func(m map[string]any) { m["candidate"].(map[string]any)["reasoning_effort"] = 3 }), false, "/candidate/reasoning_effort"},
 		{"unknown verdict", mutate(func(m map[string]any) { m["verdict"] = "MAYBE" }), false, "/verdict"},
 		{"unknown top-level field", mutate(func(m map[string]any) { m["extra"] = 1 }), false, "extra"},
 		{"rate above 1", mutate(func(m map[string]any) {
