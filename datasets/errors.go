@@ -27,6 +27,10 @@ var (
 	// ErrCorrupt reports a file that is not readable Parquet: truncated,
 	// malformed, or rejected by the Parquet library.
 	ErrCorrupt = errors.New("corrupt Parquet file")
+	// ErrNotParquet reports a file that is text, not Parquet: JSONL, CSV
+	// or TSV, which `evalgate dataset import` (Import) converts. Other
+	// files without Parquet magic are ErrCorrupt.
+	ErrNotParquet = errors.New("not a Parquet file")
 	// ErrUnsupported reports valid Parquet that evalgate cannot read, such as
 	// an encrypted file.
 	ErrUnsupported = errors.New("unsupported Parquet file")

@@ -296,11 +296,11 @@ func ParseMapping(s string) (map[string]string, error) {
 
 // value is one cell of a source row.
 type value struct {
-	null bool
-	s    string   // a scalar, numbers in their source spelling
-	list []string // a list of strings; nil for a scalar
+	null   bool
+	s      string   // a scalar, numbers in their source spelling
+	list   []string // a list of strings; nil for a scalar
 	isList bool
-	typ  string // the value's type when it cannot be imported, for messages; "" when it can
+	typ    string // the value's type when it cannot be imported, for messages; "" when it can
 }
 
 // rowSource is a source format's rows, streamed.

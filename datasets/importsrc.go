@@ -17,19 +17,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// detectFormat chooses a source format by path's extension or, failing
-// that, by its first bytes.
+// detectFormat chooses a source format: Parquet when the file starts
+// with Parquet magic, else by path's extension (.jsonl, .ndjson, .json,
+// .csv, .tsv, .tab), else by its first bytes.
 func detectFormat(path string) (string, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".ndjson", ".json":
-		return FormatJSONL, nil
-	case ".csv":
-		return FormatCSV, nil
-	case ".tsv", ".tab":
-		return FormatTSV, nil
-	case ".parquet", ".pq":
-		return FormatParquet, nil
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -43,10 +34,18 @@ func detectFormat(path string) (string, error) {
 	if bytes.HasPrefix(head[:n], []byte("PAR1")) {
 		return FormatParquet, nil
 	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL, nil
+	case ".csv":
+		return FormatCSV, nil
+	case ".tsv", ".tab":
+		return FormatTSV, nil
+	}
 	if f := sniffText(head[:n]); f != "" {
 		return f, nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the name or the first bytes; give it (jsonl, csv, tsv or parquet)", path)
+	return "", fmt.Errorf("%s: cannot tell the format from the first bytes or the name; give it (jsonl, csv, tsv or parquet)", path)
 }
 
 // sniffText guesses whether head, the first bytes of a file, starts a
