@@ -3,6 +3,7 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/records"
@@ -63,6 +64,10 @@ func acceptsKind(r role, k fieldKind) (bool, string) {
 		return k == kindString || k == kindStringList, "string or list<string>"
 	case roleExpectedAny, roleMustNotContain:
 		return k == kindStringList, "list<string>"
+	case roleID:
+		// pandas and Hugging Face write integer ids; they read as
+		// their decimal string.
+		return k == kindString || k == kindInt, "string or integer"
 	}
 	return k == kindString, "string"
 }
@@ -249,8 +254,9 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 	return probs
 }
 
-// stringValue decodes a scalar string column's single value in a row.
-// A null decodes to "" with null set.
+// stringValue decodes a scalar string column's single value in a row, or
+// an integer column's (an id) as its decimal string. A null decodes to ""
+// with null set.
 func stringValue(span []parquet.Value, f *field) (s string, null bool, err error) {
 	if len(span) != 1 {
 		return "", false, fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
@@ -258,6 +264,15 @@ func stringValue(span []parquet.Value, f *field) (s string, null bool, err error
 	v := span[0]
 	if v.IsNull() || v.DefinitionLevel() < f.maxDef {
 		return "", true, nil
+	}
+	if f.kind == kindInt {
+		switch v.Kind() {
+		case parquet.Int64:
+			return strconv.FormatInt(v.Int64(), 10), false, nil
+		case parquet.Int32:
+			return strconv.FormatInt(int64(v.Int32()), 10), false, nil
+		}
+		return "", false, fmt.Errorf("%w: %s value in an integer column", ErrCorrupt, v.Kind())
 	}
 	if v.Kind() != parquet.ByteArray {
 		return "", false, fmt.Errorf("%w: %s value in a string column", ErrCorrupt, v.Kind())

@@ -29,7 +29,8 @@ var (
 	ErrCorrupt = errors.New("corrupt Parquet file")
 	// ErrNotParquet reports a file that is text, not Parquet: JSONL, CSV
 	// or TSV, which `evalgate dataset import` (Import) converts. Other
-	// files without Parquet magic are ErrCorrupt.
+	// files without Parquet magic are ErrCorrupt. An error that wraps
+	// ErrNotParquet matches ErrCorrupt too, as such files did before.
 	ErrNotParquet = errors.New("not a Parquet file")
 	// ErrUnsupported reports valid Parquet that evalgate cannot read, such as
 	// an encrypted file.

@@ -226,11 +226,20 @@ func notParquet(name string, f io.ReaderAt, size int64) error {
 		if dst == name {
 			dst = strings.TrimSuffix(name, filepath.Ext(name)) + ".imported.parquet"
 		}
-		return fmt.Errorf("%w: this looks like %s; convert it with `evalgate dataset import %s --out %s`",
-			ErrNotParquet, strings.ToUpper(kind), name, dst)
+		return &notParquetError{fmt.Sprintf("%v: this looks like %s; convert it with `evalgate dataset import %s --out %s`",
+			ErrNotParquet, strings.ToUpper(kind), name, dst)}
 	}
 	return fmt.Errorf("%w: no Parquet magic at the start of the file (not Parquet?)", ErrCorrupt)
 }
+
+// notParquetError is ErrNotParquet with its message; it also matches
+// ErrCorrupt, which such files were reported as before ErrNotParquet.
+type notParquetError struct{ msg string }
+
+func (e *notParquetError) Error() string { return e.msg }
+
+// Is reports whether target is ErrNotParquet or ErrCorrupt.
+func (e *notParquetError) Is(target error) bool { return target == ErrNotParquet || target == ErrCorrupt }
 
 // classifyOpenError marks an error from opening a file with ErrCorrupt,
 // or ErrUnsupported when the library reports encryption, unless it already
