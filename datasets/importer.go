@@ -599,3 +599,75 @@ func makeItem(rs rowSource, vals []value, pos int64, cols []srcColumn, byRole ma
 	}
 	return it, nil
 }
+
+// OpenSetColumns is OpenSet for a set whose columns have other names, as
+// a pandas or Hugging Face export has: columns maps eval-set columns (id,
+// input, context, expected, …) to the file's column names, and every
+// reader the Set hands out, and Validate, read the file as if each named
+// column had its eval-set name. A file column that already has a mapped
+// eval-set name and is not itself mapped is hidden. Info().Columns lists
+// the columns under the names the readers see; the digest is the file's.
+// Unlike Import, nothing is mapped automatically: a config says what it
+// means. An empty or nil columns is OpenSet.
+func OpenSetColumns(path string, columns map[string]string) (*Set, error) {
+	s, err := OpenSet(path)
+	if err != nil || len(columns) == 0 {
+		return s, err
+	}
+	if err := s.src.mapColumns(columns); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	return s, nil
+}
+
+// mapColumns renames the fields columns maps (eval-set name → file
+// name) and hides the fields they shadow.
+func (s *source) mapColumns(columns map[string]string) error {
+	renamed := map[string]string{} // file column → eval-set name
+	roles := make([]string, 0, len(columns))
+	for role := range columns {
+		roles = append(roles, role)
+	}
+	sort.Strings(roles)
+	var errs []error
+	for _, role := range roles {
+		from := columns[role]
+		switch {
+		case !slices.Contains(importRoles, role):
+			errs = append(errs, fmt.Errorf("%w: %q is not an eval-set column (want one of %s)", ErrMapping, role, strings.Join(importRoles, ", ")))
+		case s.field(from) < 0:
+			names := make([]string, len(s.fields))
+			for i, f := range s.fields {
+				names[i] = f.Name
+			}
+			errs = append(errs, &RowError{File: s.path, Row: -1, Column: from,
+				Err: fmt.Errorf("%w: %s=%s: the file has no column %q (it has %s)", ErrMapping, role, from, from, quoteList(names))})
+		case renamed[from] != "":
+			errs = append(errs, fmt.Errorf("%w: column %q is mapped to both %s and %s", ErrMapping, from, renamed[from], role))
+		default:
+			renamed[from] = role
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	kept := s.fields[:0:0]
+	for _, f := range s.fields {
+		if role, ok := renamed[f.Name]; ok {
+			f.Name = role
+			kept = append(kept, f)
+			continue
+		}
+		if _, shadowed := columns[f.Name]; shadowed {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	s.fields = kept
+	s.info.Columns = make([]Column, len(kept))
+	for i, f := range kept {
+		s.info.Columns[i] = f.Column
+	}
+	return nil
+}

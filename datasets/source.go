@@ -239,7 +239,9 @@ type notParquetError struct{ msg string }
 func (e *notParquetError) Error() string { return e.msg }
 
 // Is reports whether target is ErrNotParquet or ErrCorrupt.
-func (e *notParquetError) Is(target error) bool { return target == ErrNotParquet || target == ErrCorrupt }
+func (e *notParquetError) Is(target error) bool {
+	return target == ErrNotParquet || target == ErrCorrupt
+}
 
 // classifyOpenError marks an error from opening a file with ErrCorrupt,
 // or ErrUnsupported when the library reports encryption, unless it already
