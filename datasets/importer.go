@@ -175,6 +175,10 @@ type srcColumn struct {
 	name string
 	typ  string // for messages: "string", "list<string>", "int64", "object", …
 	ok   bool   // its values can be imported (scalar or list of strings)
+	// rows is true when only some rows hold values that cannot be
+	// imported (JSONL): a mapping to it fails at the first such row,
+	// naming its line.
+	rows bool
 }
 
 // ResolveMapping decides which source column fills each eval-set column:
@@ -184,6 +188,12 @@ type srcColumn struct {
 // names an unknown role or column, two columns could both fill a role, or
 // nothing fills input. A role mapped to "" is left unmapped.
 func ResolveMapping(columns []string, explicit map[string]string) (map[string]string, map[string]bool, error) {
+	return resolveMapping(columns, nil, explicit)
+}
+
+// resolveMapping is ResolveMapping where the columns in unusable (whose
+// values cannot be imported) are never chosen automatically.
+func resolveMapping(columns []string, unusable map[string]bool, explicit map[string]string) (map[string]string, map[string]bool, error) {
 	have := make(map[string]bool, len(columns))
 	for _, c := range columns {
 		have[c] = true
@@ -223,7 +233,7 @@ func ResolveMapping(columns []string, explicit map[string]string) (map[string]st
 		var exact string
 		var cands []string
 		for _, c := range columns {
-			if _, taken := used[c]; taken || droppedColumns[c] {
+			if _, taken := used[c]; taken || droppedColumns[c] || unusable[c] {
 				continue
 			}
 			if c == role {
@@ -358,10 +368,14 @@ func importSet(ctx context.Context, src, dst string, opts ImportOptions) (Import
 
 	cols := rs.columns()
 	names := make([]string, len(cols))
+	unusable := map[string]bool{}
 	for i, c := range cols {
 		names[i] = c.name
+		if !c.ok {
+			unusable[c.name] = true
+		}
 	}
-	mapping, auto, err := ResolveMapping(names, opts.Map)
+	mapping, auto, err := resolveMapping(names, unusable, opts.Map)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -369,7 +383,7 @@ func importSet(ctx context.Context, src, dst string, opts ImportOptions) (Import
 	roleOf := map[string]string{}
 	for role, s := range mapping {
 		i := slices.Index(names, s)
-		if !cols[i].ok {
+		if !cols[i].ok && !cols[i].rows {
 			return ImportResult{}, fmt.Errorf("%w: %s=%s: column %q is %s, which cannot be imported", ErrMapping, role, s, s, cols[i].typ)
 		}
 		byRole[role], roleOf[s] = i, role
@@ -534,6 +548,8 @@ func makeItem(rs rowSource, vals []value, pos int64, cols []srcColumn, byRole ma
 		}
 		v := vals[i]
 		switch {
+		case v.typ != "" && scalarOK:
+			return nil, rs.at(pos, cols[i].name, fmt.Errorf("%w: want a string or a list of strings, found %s", ErrWrongType, v.typ))
 		case v.typ != "":
 			return nil, rs.at(pos, cols[i].name, fmt.Errorf("%w: want a list of strings, found %s", ErrWrongType, v.typ))
 		case v.null:

@@ -123,7 +123,7 @@ func openJSONL(path string) (*jsonlRows, error) {
 			case v.null:
 			case v.typ != "":
 				if c.ok {
-					c.ok, c.typ = false, v.typ
+					c.ok, c.typ, c.rows = false, v.typ, true
 				}
 			case v.isList:
 				kinds[kv.key] = "list"
