@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/evalgate/evalgate/records"
+	"github.com/parquet-go/parquet-go"
 )
 
 // importText writes data to a file named name and imports it.
@@ -348,4 +350,93 @@ func mappingOf(res ImportResult) map[string]string {
 		m[c.Column] = c.Source
 	}
 	return m
+}
+
+// TestIntegerIDs reads a set whose id column is int64, as pandas writes
+// it, with every reader: ids are decimal strings and duplicates are found.
+func TestIntegerIDs(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ids  []int64
+		dup  bool
+	}{
+		{"unique", []int64{7, -3, 1 << 40}, false},
+		{"duplicate", []int64{7, 8, 7}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var b strings.Builder
+			for i, id := range tt.ids {
+				b.WriteString(`{"id": ` + strconv.FormatInt(id, 10) + `, "question": "q` + strconv.Itoa(i) + `"}` + "\n")
+			}
+			src := filepath.Join(dir, "qa.jsonl")
+			if err := os.WriteFile(src, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A Parquet file with an INT64 id, written as pandas would.
+			path := filepath.Join(dir, "qa.parquet")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type row struct {
+				ID    int64  `parquet:"id"`
+				Input string `parquet:"input"`
+			}
+			w := parquet.NewGenericWriter[row](f)
+			for i, id := range tt.ids {
+				if _, err := w.Write([]row{{id, "q" + strconv.Itoa(i)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			probs, err := Validate(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.dup {
+				if len(probs) != 1 || !errors.Is(probs[0], ErrDuplicateID) || !strings.Contains(probs[0].Error(), `row 2 (0-based), column "id": duplicate id "7" first seen at row 0`) {
+					t.Errorf("problems %v, want the duplicate 7 at row 2", probs)
+				}
+				return
+			}
+			if len(probs) > 0 {
+				t.Fatalf("problems: %v", probs)
+			}
+			var want []string
+			for _, id := range tt.ids {
+				want = append(want, strconv.FormatInt(id, 10))
+			}
+			var got []string
+			for _, it := range readItems(t, path) {
+				got = append(got, it.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Reader ids %v, want %v", got, want)
+			}
+			s, err := OpenSet(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			cr, err := s.ItemColumns()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cr.Close()
+			got = got[:0]
+			for cr.Next() {
+				got = append(got, cr.Columns().ID...)
+			}
+			if err := cr.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("ItemColumnReader ids %v, want %v", got, want)
+			}
+		})
+	}
 }

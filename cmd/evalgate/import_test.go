@@ -304,3 +304,56 @@ func TestImportRunsLikeHandConverted(t *testing.T) {
 		})
 	}
 }
+
+// TestImportCLI checks what the command says and its exit codes, and
+// that other commands given JSONL or CSV point to it.
+func TestImportCLI(t *testing.T) {
+	dir := t.TempDir()
+	jsonl := filepath.Join(dir, "qa.jsonl")
+	if err := os.WriteFile(jsonl, []byte(`{"question": "What is 2+2?", "answer": "4", "passages": ["2+2=4"], "gender": "f", "__index_level_0__": 0}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "qa.csv")
+	if err := os.WriteFile(csvPath, []byte("question,answer\nWhat is 2+2?,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "qa.parquet")
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"says what was mapped", []string{"dataset", "import", jsonl, "--out", out}, exitOK, []string{
+			"imported " + jsonl + " (jsonl) to " + out + ": 1 rows",
+			"columns: input ← question (automatic), context ← passages (automatic), expected ← answer (automatic)",
+			"kept as extra columns (usable as fairness groups): gender",
+			"not imported: __index_level_0__ (an index column)",
+			"ids: no id column, so ids were derived:",
+			"sha256 ",
+		}},
+		{"explicit map", []string{"dataset", "import", csvPath, "--out", out, "--map", "input=answer,expected=question"}, exitOK,
+			[]string{"columns: input ← answer, expected ← question"}},
+		{"no --out", []string{"dataset", "import", jsonl}, exitUsage, []string{"--out is required"}},
+		{"bad --map", []string{"dataset", "import", jsonl, "--out", out, "--map", "input"}, exitUsage, []string{"--map"}},
+		{"bad --format", []string{"dataset", "import", jsonl, "--out", out, "--format", "xlsx"}, exitUsage, []string{`--format "xlsx"`}},
+		{"name without version", []string{"dataset", "import", jsonl, "--out", out, "--name", "qa"}, exitUsage, []string{"--name and --version go together"}},
+		{"id column conflicts", []string{"dataset", "import", jsonl, "--out", out, "--id-column", "a", "--map", "id=b"}, exitUsage, []string{"disagree"}},
+		{"unknown column", []string{"dataset", "import", jsonl, "--out", out, "--map", "input=prompt"}, exitUsage, []string{`the source has no column "prompt"`}},
+		{"inspect jsonl", []string{"dataset", "inspect", jsonl}, exitUsage, []string{"this looks like JSONL", "evalgate dataset import " + jsonl + " --out"}},
+		{"validate csv", []string{"dataset", "validate", csvPath}, exitUsage, []string{"this looks like CSV", "evalgate dataset import"}},
+		{"run on csv", []string{"run", "-c", importConfig(t, csvPath, ""), "--out", filepath.Join(dir, "run")}, exitUsage, []string{"this looks like CSV", "evalgate dataset import"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runCLI(t, context.Background(), nil, tt.args...)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.stdout+res.stderr, w) {
+					t.Errorf("output %q\n%q, want it to contain %q", res.stdout, res.stderr, w)
+				}
+			}
+		})
+	}
+}
