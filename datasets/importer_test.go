@@ -440,3 +440,36 @@ func TestIntegerIDs(t *testing.T) {
 		})
 	}
 }
+
+// FuzzImportText imports arbitrary JSONL and CSV: an import either fails
+// with a positioned error, leaving nothing behind, or writes a set that
+// Validate accepts, with one row per record.
+func FuzzImportText(f *testing.F) {
+	f.Add([]byte("{\"question\": \"a\", \"answer\": \"b\"}\n{\"question\": \"c\", \"passages\": [\"p\", null]}\n"), false)
+	f.Add([]byte("{\"id\": 1, \"question\": \"a\"}\n\n{\"id\": 1.5, \"question\": \"b\", \"x\": {\"y\": 1}}\n"), false)
+	f.Add([]byte("question,answer\na,b\n\"c\nd\",\"[\"\"x\"\"]\"\n"), true)
+	f.Fuzz(func(t *testing.T, data []byte, csv bool) {
+		name := "f.jsonl"
+		if csv {
+			name = "f.csv"
+		}
+		res, dst, err := importText(t, name, string(data), ImportOptions{})
+		if err != nil {
+			var le *LineError
+			if errors.As(err, &le) && le.Line < 1 {
+				t.Errorf("line %d in %v", le.Line, err)
+			}
+			if _, serr := os.Stat(dst); serr == nil {
+				t.Errorf("%s written despite %v", dst, err)
+			}
+			return
+		}
+		probs, err := Validate(dst)
+		if err != nil || len(probs) > 0 {
+			t.Fatalf("imported set is not valid: %v %v", probs, err)
+		}
+		if got := int64(len(readItems(t, dst))); got != res.Info.Rows || got == 0 {
+			t.Errorf("read %d items, import said %d rows", got, res.Info.Rows)
+		}
+	})
+}
