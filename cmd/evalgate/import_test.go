@@ -166,8 +166,8 @@ func writeParquetRows[T any](t *testing.T, path string, rows []T, meta map[strin
 	}
 }
 
-// emptyToNil turns the empty lists a list column writes for nil back
-// into nil, as WriteItems writes them.
+// orEmpty is l, or an empty list for nil: a Parquet list column written
+// from Go structs holds an empty list where WriteItems writes a null.
 func orEmpty(l []string) []string {
 	if l == nil {
 		return []string{}
@@ -189,7 +189,8 @@ func TestImportRunsLikeHandConverted(t *testing.T) {
 		write func(t *testing.T, dir string) (string, []string)
 		// id is the id the hand conversion gives item i.
 		id func(i int, it records.Item) string
-		// lists makes nil lists empty, as a writer without nulls does.
+		// emptyLists makes nil lists empty in the reference, as the
+		// source's writer (no null lists) does.
 		emptyLists bool
 	}{
 		{"jsonl", func(t *testing.T, dir string) (string, []string) {
