@@ -71,7 +71,19 @@ type Dataset struct {
 	// SHA256, when set, pins the dataset: a file whose SHA-256 differs is an
 	// error. Lowercase or uppercase hex, 64 digits.
 	SHA256 string `yaml:"sha256"`
+	// Columns maps eval-set columns (id, input, system, context,
+	// expected, expected_any, task, must_not_contain, output,
+	// model_version) to the file's column names, so that a Parquet file
+	// written by pandas or Hugging Face (question, answer, …) runs without
+	// conversion. Empty: the file's names are the eval-set names. Nothing
+	// is mapped automatically here (`evalgate dataset import` does that).
+	Columns map[string]string `yaml:"columns"`
 }
+
+// DatasetColumns are the eval-set columns dataset.columns may map, as
+// datasets.ResolveMapping accepts them.
+var DatasetColumns = []string{"id", "input", "system", "context", "expected", "expected_any",
+	"task", "must_not_contain", "output", "model_version"}
 
 // Model describes one model endpoint.
 type Model struct {
@@ -539,6 +551,19 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	if s := c.Dataset.SHA256; s != "" {
 		if _, err := hex.DecodeString(s); err != nil || len(s) != 64 {
 			bad("dataset.sha256", "dataset.sha256 must be 64 hex digits, got %q", s)
+		}
+	}
+	colKeys := make([]string, 0, len(c.Dataset.Columns))
+	for k := range c.Dataset.Columns {
+		colKeys = append(colKeys, k)
+	}
+	sort.Strings(colKeys)
+	for _, k := range colKeys {
+		switch {
+		case !slices.Contains(DatasetColumns, k):
+			bad("dataset.columns."+k, "dataset.columns: %q is not an eval-set column (want one of %s)", k, strings.Join(DatasetColumns, ", "))
+		case c.Dataset.Columns[k] == "":
+			bad("dataset.columns."+k, "dataset.columns.%s: empty column name", k)
 		}
 	}
 	c.validateModel("candidate", &c.Candidate, bad)

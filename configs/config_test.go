@@ -94,6 +94,8 @@ func TestParseErrors(t *testing.T) {
 		{"second document", minimal + "---\ngate:\n  - {metric: accuracy, min: 0.9}\n", []string{"eval.yaml:3:", "second one starts here"}},
 		{"second document after an explicit start", "---\n" + minimal + "---\n---\n", []string{"eval.yaml:4:", "second one starts here"}},
 		{"bad pin", "dataset: {path: s, sha256: abc}\ncandidate: {provider: replay}\n", []string{"eval.yaml:1:", "64 hex digits"}},
+		{"unknown dataset column", "dataset:\n  path: s\n  columns: {input: question, answr: answer}\ncandidate: {provider: replay}\n", []string{"eval.yaml:3:", `dataset.columns: "answr" is not an eval-set column (want one of id, input,`}},
+		{"empty dataset column", "dataset:\n  path: s\n  columns:\n    input: \"\"\ncandidate: {provider: replay}\n", []string{"eval.yaml:4:", "dataset.columns.input: empty column name"}},
 		{"output cap too small", minimal + "run: {max_output_bytes: 100}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be 1024 to 67108864"}},
 		{"output cap negative", minimal + "run: {max_output_bytes: -1}\n", []string{"eval.yaml:3:", "run.max_output_bytes must be"}},
 		{"max_tokens and max_completion_tokens", "dataset: {path: s}\ncandidate: {provider: openai, model: o3-mini, max_tokens: 100, max_completion_tokens: 200}\n", []string{"eval.yaml:2:", "set max_tokens or max_completion_tokens, not both"}},

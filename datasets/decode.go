@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -70,6 +71,10 @@ func acceptsKind(r role, k fieldKind) (bool, string) {
 		return k == kindStringList, "list<string>"
 	case roleMessages:
 		return k == kindMessages, "list<struct<role: string, content: string>>"
+	case roleID:
+		// pandas and Hugging Face write integer ids; they read as
+		// their decimal string.
+		return k == kindString || k == kindInt, "string or integer"
 	}
 	return k == kindString, "string"
 }
@@ -383,6 +388,9 @@ func messagesValue(roles, contents []parquet.Value, f *field) ([]records.Message
 
 // stringValue decodes a scalar string column's single value in a row.
 // A null decodes to "" with null set.
+// stringValue decodes a scalar string column's single value in a row, or
+// an integer column's (an id) as its decimal string. A null decodes to ""
+// with null set.
 func stringValue(span []parquet.Value, f *field) (s string, null bool, err error) {
 	if len(span) != 1 {
 		return "", false, fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
@@ -390,6 +398,15 @@ func stringValue(span []parquet.Value, f *field) (s string, null bool, err error
 	v := span[0]
 	if v.IsNull() || v.DefinitionLevel() < f.maxDef {
 		return "", true, nil
+	}
+	if f.kind == kindInt {
+		switch v.Kind() {
+		case parquet.Int64:
+			return strconv.FormatInt(v.Int64(), 10), false, nil
+		case parquet.Int32:
+			return strconv.FormatInt(int64(v.Int32()), 10), false, nil
+		}
+		return "", false, fmt.Errorf("%w: %s value in an integer column", ErrCorrupt, v.Kind())
 	}
 	if v.Kind() != parquet.ByteArray {
 		return "", false, fmt.Errorf("%w: %s value in a string column", ErrCorrupt, v.Kind())

@@ -32,7 +32,7 @@
 // pyarrow, DuckDB and Spark write by default:
 //
 //	column            type                    required  meaning
-//	id                string                  yes       unique within the set
+//	id                string (or integer)     yes       unique within the set; an integer reads as its decimal string
 //	input             string                  yes (1)   the user's question or prompt
 //	messages          list<struct<role: string, content: string>>
 //	                                          no        a conversation sent as the prompt (2)
@@ -102,4 +102,18 @@
 // sampling in two streaming passes whose memory is set by the sample size;
 // OpenColumns streams chosen numeric and string columns for drift.
 // WriteReview writes the answers routed to human review.
+//
+// # Bringing other files in
+//
+// Import converts a JSONL, CSV/TSV or Parquet file written by another
+// tool (pandas, Polars, Hugging Face datasets) into an eval set, streaming
+// its rows: it maps columns by name (ResolveMapping, AutoColumns) or as
+// told, makes ids strings or derives them from each row's content, and
+// writes the file atomically with its identity. A problem in a text source
+// is a *LineError naming the 1-based line and the field. OpenSetColumns
+// reads a Parquet set whose columns have other names through the same
+// kind of mapping, without converting it (the config's dataset.columns).
+// An integer id column is read as decimal strings by every reader. A
+// JSONL, CSV or TSV file given to a Parquet reader is reported with
+// ErrNotParquet, naming the command that imports it.
 package datasets

@@ -32,6 +32,11 @@ var (
 	// ErrCorrupt reports a file that is not readable Parquet: truncated,
 	// malformed, or rejected by the Parquet library.
 	ErrCorrupt = errors.New("corrupt Parquet file")
+	// ErrNotParquet reports a file that is text, not Parquet: JSONL, CSV
+	// or TSV, which `evalgate dataset import` (Import) converts. Other
+	// files without Parquet magic are ErrCorrupt. An error that wraps
+	// ErrNotParquet matches ErrCorrupt too, as such files did before.
+	ErrNotParquet = errors.New("not a Parquet file")
 	// ErrUnsupported reports valid Parquet that evalgate cannot read, such as
 	// an encrypted file.
 	ErrUnsupported = errors.New("unsupported Parquet file")

@@ -566,6 +566,11 @@ func (d *itemColumnDecoder) column(ci int, b *ItemColumns, n int, bad *int, rowE
 				}
 				return 0, wrapRead(err)
 			}
+			if c.fast && col.field.kind != kindString {
+				// An integer id: read value by value, as stringValue
+				// formats it.
+				c.fast, c.vals = false, c.page.Values()
+			}
 		}
 		if c.fast {
 			m := min(n-k, c.left())

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -113,7 +114,7 @@ func newSource(name string, ra io.ReaderAt, size int64) (*source, error) {
 	if n != size {
 		return nil, fileError(name, fmt.Errorf("%w: read %d of %d bytes (truncated while reading?)", ErrCorrupt, n, size))
 	}
-	if err := checkFraming(ra, size); err != nil {
+	if err := checkFraming(name, ra, size); err != nil {
 		return nil, fileError(name, err)
 	}
 	if err := checkFooter(ra, size); err != nil {
@@ -186,7 +187,7 @@ func newSource(name string, ra io.ReaderAt, size int64) (*source, error) {
 // checkFraming checks the magic bytes and footer length before the Parquet
 // library sees the file, so that a truncated file gets a clear message and
 // a corrupt footer length cannot make the library allocate gigabytes.
-func checkFraming(f io.ReaderAt, size int64) error {
+func checkFraming(name string, f io.ReaderAt, size int64) error {
 	const magicLen, tailLen = 4, 8
 	if size < magicLen+tailLen {
 		return fmt.Errorf("%w: file is %d bytes, too short for Parquet (truncated?)", ErrCorrupt, size)
@@ -203,7 +204,7 @@ func checkFraming(f io.ReaderAt, size int64) error {
 	case bytes.Equal(head[:], []byte("PARE")) || bytes.Equal(tail[4:], []byte("PARE")):
 		return fmt.Errorf("%w: the footer is encrypted", ErrUnsupported)
 	case !bytes.Equal(head[:], []byte("PAR1")):
-		return fmt.Errorf("%w: no Parquet magic at the start of the file (not Parquet?)", ErrCorrupt)
+		return notParquet(name, f, size)
 	case !bytes.Equal(tail[4:], []byte("PAR1")):
 		return fmt.Errorf("%w: no Parquet magic at the end of the file (truncated?)", ErrCorrupt)
 	}
@@ -212,6 +213,34 @@ func checkFraming(f io.ReaderAt, size int64) error {
 		return fmt.Errorf("%w: footer length %d exceeds the %d-byte file", ErrCorrupt, footer, size)
 	}
 	return nil
+}
+
+// notParquet is the error for a file without Parquet magic at its start:
+// when its first bytes look like JSONL, CSV or TSV, ErrNotParquet saying
+// so and naming the command that converts it; otherwise ErrCorrupt.
+func notParquet(name string, f io.ReaderAt, size int64) error {
+	head := make([]byte, min(size, 4096))
+	n, _ := f.ReadAt(head, 0)
+	if kind := sniffText(head[:n]); kind != "" {
+		dst := strings.TrimSuffix(name, filepath.Ext(name)) + ".parquet"
+		if dst == name {
+			dst = strings.TrimSuffix(name, filepath.Ext(name)) + ".imported.parquet"
+		}
+		return &notParquetError{fmt.Sprintf("%v: this looks like %s; convert it with `evalgate dataset import %s --out %s`",
+			ErrNotParquet, strings.ToUpper(kind), name, dst)}
+	}
+	return fmt.Errorf("%w: no Parquet magic at the start of the file (not Parquet?)", ErrCorrupt)
+}
+
+// notParquetError is ErrNotParquet with its message; it also matches
+// ErrCorrupt, which such files were reported as before ErrNotParquet.
+type notParquetError struct{ msg string }
+
+func (e *notParquetError) Error() string { return e.msg }
+
+// Is reports whether target is ErrNotParquet or ErrCorrupt.
+func (e *notParquetError) Is(target error) bool {
+	return target == ErrNotParquet || target == ErrCorrupt
 }
 
 // classifyOpenError marks an error from opening a file with ErrCorrupt,

@@ -140,7 +140,7 @@ func validateSource(src *source, hash func(string) uint64) []error {
 // an earlier row.
 func findDuplicates(src *source, hash func(string) uint64, suspects map[uint64]struct{}, rows int64, dups *problemList) {
 	id := src.field(colID)
-	if id < 0 || src.fields[id].kind != kindString {
+	if id < 0 || (src.fields[id].kind != kindString && src.fields[id].kind != kindInt) {
 		return
 	}
 	f := &src.fields[id]

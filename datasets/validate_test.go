@@ -184,7 +184,10 @@ func TestValidateUnreadable(t *testing.T) {
 		text     string
 	}{
 		{"empty", "", ErrCorrupt, "file is 0 bytes, too short for Parquet (truncated?)"},
-		{"not parquet", "hello, this is plain text", ErrCorrupt, "no Parquet magic at the start"},
+		{"not parquet", "\x00\x01binary, not Parquet at all", ErrCorrupt, "no Parquet magic at the start"},
+		{"csv", "question,answer\nWhat is 2+2?,4\n", ErrNotParquet, "not a Parquet file: this looks like CSV; convert it with `evalgate dataset import"},
+		{"tsv", "question\tanswer\nWhat is 2+2?\t4\n", ErrNotParquet, "this looks like TSV"},
+		{"jsonl", "{\"question\": \"What is 2+2?\"}\n", ErrNotParquet, "this looks like JSONL"},
 		{"truncated", "PAR1 and then the file stops", ErrCorrupt, "no Parquet magic at the end of the file (truncated?)"},
 		{"encrypted footer", "PARE................PARE", ErrUnsupported, "the footer is encrypted"},
 		{"huge footer length", "PAR1\x00\x00\x00\x00\xff\xff\xff\x7fPAR1", ErrCorrupt, "footer length 2147483647 exceeds the 16-byte file"},

@@ -840,7 +840,7 @@ func models(cfg *configs.Config) []roleModel {
 // openSet opens cfg's eval set once, hashing it, and checks the digest
 // the config pins.
 func openSet(cfg *configs.Config) (*datasets.Set, datasets.Info, error) {
-	set, err := datasets.OpenSet(cfg.DatasetPath())
+	set, err := datasets.OpenSetColumns(cfg.DatasetPath(), cfg.Dataset.Columns)
 	if err != nil {
 		return nil, datasets.Info{}, inputErr(err)
 	}

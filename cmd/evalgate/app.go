@@ -60,7 +60,7 @@ func commands() []command {
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
 		{"drift", "compare the distributions of two Parquet files: PSI, KS, chi-square (drift --reference A --current B)", cmdDrift},
-		{"dataset", "inspect, validate or freeze an eval set (dataset inspect|validate|freeze FILE)", cmdDataset},
+		{"dataset", "inspect, validate, freeze or import an eval set (dataset inspect|validate|freeze|import FILE)", cmdDataset},
 		{"sample", "draw a seeded random sample of production logs into an eval set (sample --from LOGS --n N --seed S --out FILE)", cmdSample},
 		{"gate", "list the metric paths gate rules may use (gate --list-metrics -c FILE)", cmdGate},
 		{"plan", "how often each gate rule blocks a model that meets it, and the n it needs (plan -c FILE, or plan regression|accuracy|fairness)", cmdPlan},

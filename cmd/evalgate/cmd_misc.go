@@ -12,9 +12,9 @@ import (
 func harnessVersion() string { return reports.Version }
 func reportSchema() string   { return reports.SchemaVersion }
 
-const datasetUsage = "dataset inspect FILE | dataset validate FILE | dataset freeze FILE --name NAME --version VERSION [--out FILE]"
+const datasetUsage = "dataset inspect FILE | dataset validate FILE | dataset freeze FILE --name NAME --version VERSION [--out FILE] | dataset import SRC --out DST.parquet [--map input=question,…] [--id-column C] [--name N --version V]"
 
-func cmdDataset(_ context.Context, e *env, args []string) error {
+func cmdDataset(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("dataset: missing subcommand (usage: evalgate %s)", datasetUsage)
 	}
@@ -23,6 +23,9 @@ func cmdDataset(_ context.Context, e *env, args []string) error {
 		return nil
 	}
 	sub, args := args[0], args[1:]
+	if sub == "import" {
+		return cmdDatasetImport(ctx, e, args)
+	}
 	fs := newFlags(e, "dataset "+sub, datasetUsage)
 	var name, version, out *string
 	if sub == "freeze" {
