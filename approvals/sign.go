@@ -4,10 +4,7 @@ package approvals
 // predicate type, signed through signing.SignStatement.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/evalgate/evalgate/signing"
@@ -64,21 +61,10 @@ func subjects(rec *Record) []signing.Subject {
 // wrap signing.ErrEnvelope, signing.ErrSignature, ErrInvalid or
 // ErrSameKey.
 func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
-	st, err := signing.VerifyStatement(v, envelope)
+	var rec Record
+	st, err := signing.VerifyPredicate(v, envelope, PredicateType, &rec)
 	if err != nil {
 		return nil, err
-	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicateType %q, want %q", signing.ErrEnvelope, st.PredicateType, PredicateType)
-	}
-	if err := strictDecode(envelope); err != nil {
-		return nil, err
-	}
-	var rec Record
-	dec := json.NewDecoder(bytes.NewReader(st.Predicate))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return nil, fmt.Errorf("%w: predicate: %w", signing.ErrEnvelope, err)
 	}
 	if err := rec.validate(); err != nil {
 		return nil, err
@@ -89,28 +75,10 @@ func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
 	if rec.ApproverKeyID == rec.Report.SignerKeyID {
 		return nil, fmt.Errorf("%w: key %s signed both the report and the approval (separation of duties)", ErrSameKey, v.KeyID)
 	}
-	if !slices.EqualFunc(st.Subject, subjects(&rec), func(a, b signing.Subject) bool {
-		return a.Name == b.Name && len(a.Digest) == len(b.Digest) && a.Digest["sha256"] == b.Digest["sha256"]
-	}) {
+	if !signing.SameSubjects(st.Subject, subjects(&rec)) {
 		return nil, fmt.Errorf("%w: the statement's subjects disagree with the record's report digests", ErrInvalid)
 	}
 	return &rec, nil
-}
-
-// strictDecode refuses a statement with fields in-toto Statement v1 does
-// not define, so that nothing signed goes unread.
-func strictDecode(envelope []byte) error {
-	env, err := signing.DecodeEnvelope(envelope)
-	if err != nil {
-		return err
-	}
-	var strict signing.RawStatement
-	dec := json.NewDecoder(bytes.NewReader(env.Payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&strict); err != nil {
-		return fmt.Errorf("%w: payload: %w", signing.ErrEnvelope, err)
-	}
-	return nil
 }
 
 // CheckOptions are the optional rules of Check.

@@ -6,8 +6,6 @@ package cards
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -39,8 +37,7 @@ type Statement struct {
 func Subjects(c *Card, files []File) []signing.Subject {
 	var out []signing.Subject
 	for _, f := range files {
-		sum := sha256.Sum256(f.Data)
-		out = append(out, signing.Subject{Name: f.Name, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}})
+		out = append(out, signing.FileSubject(f.Name, f.Data))
 	}
 	for _, s := range c.Sources {
 		out = append(out, signing.Subject{Name: s.Name, Digest: map[string]string{"sha256": s.SHA256}})

@@ -6,8 +6,6 @@ package history
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -47,8 +45,7 @@ type Statement struct {
 func Subjects(h *History, files []File) []signing.Subject {
 	var out []signing.Subject
 	for _, f := range files {
-		sum := sha256.Sum256(f.Data)
-		out = append(out, signing.Subject{Name: f.Name, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}})
+		out = append(out, signing.FileSubject(f.Name, f.Data))
 	}
 	for _, r := range h.Reports {
 		out = append(out, signing.Subject{Name: r.Path, Digest: map[string]string{"sha256": r.EnvelopeSHA256}})

@@ -164,28 +164,10 @@ func subjects(rec *Record) []signing.Subject {
 // record. Errors wrap signing.ErrEnvelope, signing.ErrSignature or
 // ErrInvalid.
 func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
-	st, err := signing.VerifyStatement(v, envelope)
-	if err != nil {
-		return nil, err
-	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicateType %q, want %q", signing.ErrEnvelope, st.PredicateType, PredicateType)
-	}
-	env, err := signing.DecodeEnvelope(envelope)
-	if err != nil {
-		return nil, err
-	}
-	var strict signing.RawStatement
-	dec := json.NewDecoder(bytes.NewReader(env.Payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&strict); err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", signing.ErrEnvelope, err)
-	}
 	var rec Record
-	dec = json.NewDecoder(bytes.NewReader(st.Predicate))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return nil, fmt.Errorf("%w: predicate: %w", signing.ErrEnvelope, err)
+	st, err := signing.VerifyPredicate(v, envelope, PredicateType, &rec)
+	if err != nil {
+		return nil, err
 	}
 	if err := rec.validate(); err != nil {
 		return nil, err
@@ -193,9 +175,7 @@ func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
 	if rec.ReviewerKeyID != v.KeyID || rec.ReviewerFingerprint != v.Fingerprint {
 		return nil, fmt.Errorf("%w: the record names reviewer key %s, but key %s signed it", ErrInvalid, rec.ReviewerKeyID, v.KeyID)
 	}
-	if !slices.EqualFunc(st.Subject, subjects(&rec), func(a, b signing.Subject) bool {
-		return a.Name == b.Name && len(a.Digest) == len(b.Digest) && a.Digest["sha256"] == b.Digest["sha256"]
-	}) {
+	if !signing.SameSubjects(st.Subject, subjects(&rec)) {
 		return nil, fmt.Errorf("%w: the statement's subjects disagree with the record's digests", ErrInvalid)
 	}
 	return &rec, nil
