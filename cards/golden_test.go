@@ -1,8 +1,9 @@
 package cards
 
 import (
-	"bytes"
 	"testing"
+
+	"github.com/evalgate/evalgate/internal/testkeys"
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/internal/golden"
@@ -13,20 +14,7 @@ import (
 // fixedKey is an Ed25519 key from a fixed seed: its signatures, and so
 // the source digests on the card, are the same in every run.
 func fixedKey(t *testing.T) (*signing.Signer, *signing.Verifier) {
-	t.Helper()
-	priv, _, err := signing.GenerateKey(signing.KeyEd25519, bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := signing.ParsePrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := signing.NewVerifier(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, v
+	return testkeys.Pair(t, 7)
 }
 
 // TestGolden compares the whole card, in each format, with testdata/

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/evalgate/evalgate/internal/testkeys"
 
 	"github.com/evalgate/evalgate/evidence"
 	"github.com/evalgate/evalgate/reports"
@@ -21,20 +22,7 @@ import (
 )
 
 func keys(t testing.TB, seed byte) (*signing.Signer, *signing.Verifier) {
-	t.Helper()
-	priv, _, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{seed}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := signing.ParsePrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := signing.NewVerifier(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, v
+	return testkeys.Pair(t, seed)
 }
 
 func sign(t *testing.T, s *signing.Signer, r *reports.Report) []byte {

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/evalgate/evalgate/internal/testkeys"
 
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/metrics"
@@ -20,20 +21,7 @@ import (
 )
 
 func historySigner(t *testing.T, seed byte) (*signing.Signer, *signing.Verifier) {
-	t.Helper()
-	priv, _, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{seed}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := signing.ParsePrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := signing.NewVerifier(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, v
+	return testkeys.Pair(t, seed)
 }
 
 func TestReadSignedReports(t *testing.T) {

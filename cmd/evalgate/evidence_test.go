@@ -11,13 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalgate/evalgate/internal/testkeys"
 
 	"github.com/evalgate/evalgate/approvals"
 	"github.com/evalgate/evalgate/configs"
@@ -44,15 +45,8 @@ import (
 func evidenceFolder(t *testing.T) (dir, pub, approverPub string, indexed []string) {
 	t.Helper()
 	key := func(seed byte) (*signing.Signer, []byte) {
-		priv, pubPEM, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{seed}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := signing.ParsePrivateKey(priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, pubPEM
+		s, _, _, pub := testkeys.Seeded(t, seed)
+		return s, pub
 	}
 	signer, pubPEM := key(7)
 	other, _ := key(8)

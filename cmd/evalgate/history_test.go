@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalgate/evalgate/internal/testkeys"
+
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/metrics"
@@ -64,15 +66,8 @@ func weeklyReport(w int, model string, k, n, errs int, gap float64) *reports.Rep
 func historyFolder(t *testing.T, plant int) (dir, pub string) {
 	t.Helper()
 	key := func(seed uint64) (*signing.Signer, []byte) {
-		priv, pubPEM, err := signing.GenerateKey(signing.KeyEd25519, rand.NewChaCha8([32]byte{byte(seed)}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := signing.ParsePrivateKey(priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, pubPEM
+		s, _, _, pub := testkeys.Seeded(t, byte(seed))
+		return s, pub
 	}
 	signer, pubPEM := key(1)
 	other, _ := key(2)
