@@ -2,11 +2,8 @@ package approvals
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -124,8 +121,8 @@ func NewRecord(reportEnvelope []byte, reportKey *signing.Verifier) (*Record, err
 		return nil, err
 	}
 	ref := ReportRef{
-		EnvelopeSHA256:    sha256Hex(reportEnvelope),
-		JSONSHA256:        sha256Hex(js.Bytes()),
+		EnvelopeSHA256:    signing.DigestHex(reportEnvelope),
+		JSONSHA256:        signing.DigestHex(js.Bytes()),
 		Verdict:           r.Verdict,
 		Status:            r.Status,
 		Model:             reports.ModelIdentity(r.Candidate),
@@ -186,7 +183,7 @@ func (rec *Record) validate() error {
 			return bad("the %s is not valid UTF-8", f.name)
 		}
 	}
-	if err := checkApprover(rec.Approver); err != nil {
+	if err := signing.CheckPerson(rec.Approver); err != nil {
 		return bad("approver %q: %v", rec.Approver, err)
 	}
 	for _, f := range []struct{ name, v string }{{"justification", rec.Justification}, {"reference", rec.Reference}} {
@@ -203,7 +200,7 @@ func (rec *Record) validate() error {
 		return bad("the decision's time %s is before the report was evaluated (%s)", rec.Time.UTC().Format(time.RFC3339), rec.Report.Evaluated)
 	}
 	for _, d := range []struct{ name, v string }{{"envelope_sha256", rec.Report.EnvelopeSHA256}, {"json_sha256", rec.Report.JSONSHA256}} {
-		if !isSHA256Hex(d.v) {
+		if !signing.IsDigestHex(d.v) {
 			return bad("report %s %q is not a lowercase hex SHA-256", d.name, d.v)
 		}
 	}
@@ -216,29 +213,4 @@ func (rec *Record) validate() error {
 		return bad("no report signer key id")
 	}
 	return nil
-}
-
-// checkApprover requires "Name <email>": a name and an address.
-func checkApprover(s string) error {
-	if strings.ContainsFunc(s, unicode.IsControl) {
-		return errors.New("holds control characters")
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || strings.TrimSpace(a.Name) == "" {
-		return errors.New(`want "Name <email>"`)
-	}
-	return nil
-}
-
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(s)
-	return err == nil && strings.ToLower(s) == s
 }

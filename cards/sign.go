@@ -17,12 +17,7 @@ import (
 const PredicateType = "https://github.com/evalgate/evalgate/model-card/v1"
 
 // File is one file of a rendered card.
-type File struct {
-	// Name is the file's base name (card.json, card.md, card.html).
-	Name string
-	// Data is its bytes.
-	Data []byte
-}
+type File = signing.File
 
 // Statement is a verified card statement with its predicate decoded.
 type Statement struct {

@@ -25,12 +25,7 @@ const (
 
 // File is one rendered file of a history (history.json, history.md,
 // history.html).
-type File struct {
-	// Name is the file's base name.
-	Name string
-	// Data is its bytes.
-	Data []byte
-}
+type File = signing.File
 
 // Statement is a verified history statement with its predicate decoded.
 type Statement struct {

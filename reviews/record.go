@@ -2,16 +2,12 @@ package reviews
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/reports"
@@ -125,9 +121,9 @@ func NewRecord(reportEnvelope, csvBytes []byte, reportKey *signing.Verifier) (*R
 		return nil, err
 	}
 	return &Record{
-		Report: ReportRef{EnvelopeSHA256: sha256Hex(reportEnvelope), Verdict: r.Verdict, Model: reports.ModelIdentity(r.Candidate),
+		Report: ReportRef{EnvelopeSHA256: signing.DigestHex(reportEnvelope), Verdict: r.Verdict, Model: reports.ModelIdentity(r.Candidate),
 			DatasetName: r.Dataset.Name, DatasetVersion: r.Dataset.Version, DatasetSHA256: r.Dataset.SHA256},
-		CSVSHA256: sha256Hex(csvBytes),
+		CSVSHA256: signing.DigestHex(csvBytes),
 		Decisions: decisions,
 	}, nil
 }
@@ -184,7 +180,7 @@ func Verify(v *signing.Verifier, envelope []byte) (*Record, error) {
 // VerifyCSV checks that csvBytes are the review.csv rec was made from.
 // The error wraps signing.ErrDigestMismatch.
 func VerifyCSV(rec *Record, csvBytes []byte) error {
-	if got := sha256Hex(csvBytes); got != rec.CSVSHA256 {
+	if got := signing.DigestHex(csvBytes); got != rec.CSVSHA256 {
 		return fmt.Errorf("%w: review.csv has sha256 %s, and the record was signed over %s: the file was changed after it was signed", signing.ErrDigestMismatch, got, rec.CSVSHA256)
 	}
 	return nil
@@ -196,17 +192,14 @@ func (rec *Record) validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 	}
-	if !utf8.ValidString(rec.Reviewer) || strings.ContainsFunc(rec.Reviewer, unicode.IsControl) {
-		return bad("reviewer %q holds control characters or invalid UTF-8", rec.Reviewer)
-	}
-	if a, err := mail.ParseAddress(rec.Reviewer); err != nil || strings.TrimSpace(a.Name) == "" {
-		return bad(`reviewer %q: want "Name <email>"`, rec.Reviewer)
+	if err := signing.CheckPerson(rec.Reviewer); err != nil {
+		return bad("reviewer %q: %v", rec.Reviewer, err)
 	}
 	if rec.Time.IsZero() {
 		return bad("no time")
 	}
 	for _, d := range []struct{ name, v string }{{"report envelope_sha256", rec.Report.EnvelopeSHA256}, {"csv_sha256", rec.CSVSHA256}} {
-		if !isSHA256Hex(d.v) {
+		if !signing.IsDigestHex(d.v) {
 			return bad("%s %q is not a lowercase hex SHA-256", d.name, d.v)
 		}
 	}
@@ -225,17 +218,4 @@ func (rec *Record) validate() error {
 		seen[k] = true
 	}
 	return nil
-}
-
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(s)
-	return err == nil && strings.ToLower(s) == s
 }

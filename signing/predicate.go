@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // VerifyPredicate is VerifyStatement for a document of one predicate
@@ -47,8 +52,43 @@ func decodeStrict(b []byte, dst any) error {
 
 // FileSubject is the subject naming a file by the SHA-256 of its bytes.
 func FileSubject(name string, data []byte) Subject {
-	sum := sha256.Sum256(data)
-	return Subject{Name: name, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}}
+	return Subject{Name: name, Digest: map[string]string{"sha256": DigestHex(data)}}
+}
+
+// File is one file of a signed document's rendering, named by its base
+// name.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// DigestHex is the lower-case hex SHA-256 of b, as subjects carry it.
+func DigestHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// IsDigestHex reports whether s is a lower-case hex SHA-256.
+func IsDigestHex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+// CheckPerson checks the identity a signed record names its person by
+// (an approver, a reviewer): "Name <email>", a name and an address, valid
+// UTF-8 without control characters.
+func CheckPerson(s string) error {
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return errors.New("holds control characters or invalid UTF-8")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || strings.TrimSpace(a.Name) == "" {
+		return errors.New(`want "Name <email>"`)
+	}
+	return nil
 }
 
 // SameSubjects reports whether a and b list the same subjects in the same

@@ -3,6 +3,7 @@ package signing
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,26 @@ func TestVerifyPredicate(t *testing.T) {
 	}
 	if SameSubjects(subjects, []Subject{FileSubject("a.txt", []byte("b"))}) {
 		t.Error("SameSubjects: different digests compared equal")
+	}
+}
+
+// TestCheckPersonAndDigests checks the identity and digest checks the
+// signed records share.
+func TestCheckPersonAndDigests(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"Ada Lovelace <ada@example.com>": true,
+		"ada@example.com":                false, // no name
+		"Ada Lovelace":                   false, // no address
+		"Ada\x1b[31m <ada@example.com>":  false, // a terminal escape
+		"Ada \xff <ada@example.com>":     false, // invalid UTF-8
+	} {
+		if err := CheckPerson(s); (err == nil) != ok {
+			t.Errorf("CheckPerson(%q) = %v, want ok %v", s, err, ok)
+		}
+	}
+	// sha256("abc"), as sha256sum prints it.
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if DigestHex([]byte("abc")) != abc || !IsDigestHex(abc) || IsDigestHex(strings.ToUpper(abc)) || IsDigestHex(abc[:63]) {
+		t.Error("DigestHex/IsDigestHex disagree with sha256sum's lower-case hex")
 	}
 }
