@@ -139,25 +139,51 @@ func cmdReview(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
+// reviewFlags are the --reviews and --reviews-key flags run and score
+// share.
+type reviewFlags struct {
+	dir  string
+	keys fileList
+}
+
+// add registers the flags on fs.
+func (rf *reviewFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&rf.dir, "reviews", "", "count the signed review records (evalgate review import) under `dir` on reports of the same eval set; the report's review_decisions holds the counts, and gate rules on review.* see them")
+	fs.Var(&rf.keys, "reviews-key", "a reviewer's public key (PEM `file`) that verifies --reviews records; repeat for each reviewer")
+}
+
+// load checks that the flags go together and, when given, reads and
+// verifies the review records for command cmd: nil when neither was
+// given.
+func (rf *reviewFlags) load(cmd string) (func(string) *reports.ReviewDecisions, error) {
+	if rf.dir == "" && len(rf.keys) == 0 {
+		return nil, nil
+	}
+	if rf.dir == "" || len(rf.keys) == 0 {
+		return nil, usageErr("%s: --reviews and --reviews-key go together", cmd)
+	}
+	return loadReviews(cmd, rf.dir, rf.keys)
+}
+
 // loadReviews reads and verifies the review records under dir with the
-// public keys at keyPaths, for run --reviews; the returned function counts
-// them for one eval set.
-func loadReviews(dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
+// public keys at keyPaths, for cmd's --reviews; the returned function
+// counts them for one eval set.
+func loadReviews(cmd, dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
 	var keys []*signing.Verifier
 	for _, p := range keyPaths {
 		b, err := inputfile.Read(p, "key", inputfile.MaxKey)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("run: --reviews-key: %w", err))
+			return nil, inputErr(fmt.Errorf("%s: --reviews-key: %w", cmd, err))
 		}
 		v, err := signing.ParsePublicKey(b)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("run: --reviews-key %s: %w", p, err))
+			return nil, inputErr(fmt.Errorf("%s: --reviews-key %s: %w", cmd, p, err))
 		}
 		keys = append(keys, v)
 	}
 	loaded, err := reviews.Load(dir, keys)
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("run: --reviews %s: %w", dir, err))
+		return nil, inputErr(fmt.Errorf("%s: --reviews %s: %w", cmd, dir, err))
 	}
 	return loaded.Count, nil
 }

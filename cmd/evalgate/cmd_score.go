@@ -10,7 +10,7 @@ import (
 	"github.com/evalgate/evalgate/render"
 )
 
-const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate]"
+const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate] [--reviews DIR --reviews-key PUB...]"
 
 // cmdScore re-scores recorded results with the config's scoring, fairness,
 // integrity checks and gate, so that a changed scoring method or gate costs
@@ -25,12 +25,18 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&in.JudgeResults, "judge-results", "", "the groundedness judge's replies (`file`; default: judge-results.parquet beside --results, when present)")
 	out := fs.String("out", "", "write report.json to `dir` (default run.out)")
 	noGate := fs.Bool("no-gate", false, "accept a config with no gate rules: the report's verdict is NONE")
+	var rf reviewFlags
+	rf.add(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *cfgPath == "" || in.Results == "" {
 		return usageErr("score: usage: evalgate %s", scoreUsage)
+	}
+	count, err := rf.load("score")
+	if err != nil {
+		return err
 	}
 	cfg, err := pipeline.LoadConfig(*cfgPath)
 	if err != nil {
@@ -46,11 +52,12 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr, NoGate: *noGate})
+	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr, NoGate: *noGate, Reviews: count})
 	if err != nil {
 		return err
 	}
-	path, err := pipeline.WriteScoreReport(cfg.Run.Out, rep, []string{in.Results, in.Baseline, in.JudgeResults, cfg.DatasetPath(), cfg.Path}, pipeline.Options{Log: e.stderr})
+	inputs := append([]string{in.Results, in.Baseline, in.JudgeResults, cfg.DatasetPath(), cfg.Path}, rf.keys...)
+	path, err := pipeline.WriteScoreReport(cfg.Run.Out, rep, inputs, pipeline.Options{Log: e.stderr})
 	if err != nil {
 		return err
 	}
