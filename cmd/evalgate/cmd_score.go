@@ -56,8 +56,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	inputs := append([]string{in.Results, in.Baseline, in.JudgeResults, cfg.DatasetPath(), cfg.Path}, rf.keys...)
-	path, err := pipeline.WriteScoreReport(cfg.Run.Out, rep, inputs, pipeline.Options{Log: e.stderr})
+	path, err := pipeline.WriteScoreReport(cfg.Run.Out, rep, []string{in.Results, in.Baseline, in.JudgeResults, cfg.DatasetPath(), cfg.Path}, pipeline.Options{Log: e.stderr})
 	if err != nil {
 		return err
 	}
