@@ -187,3 +187,43 @@ func loadReviews(cmd, dir string, keyPaths []string) (func(string) *reports.Revi
 	}
 	return loaded.Count, nil
 }
+
+// verifyReview checks a signed review record (reviews.Verify) with the
+// reviewer's public key v, and each file: one named report.dsse.json, or
+// with the digest of the report envelope the record names, is checked as
+// that envelope; any other as the filled review.csv (reviews.VerifyCSV).
+// It prints the reviewer, the report's digest and the decision counts.
+// A record or file that does not check is exit 1.
+func verifyReview(e *env, v *signing.Verifier, envPath string, raw []byte, files []string) error {
+	rec, err := reviews.Verify(v, raw)
+	if err != nil {
+		return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", envPath, err)}
+	}
+	fmt.Fprintf(e.stdout, "signature: good (%s, sha256 of the PKIX key %s)\n", v.KeyID, v.Fingerprint)
+	for _, f := range files {
+		b, err := inputfile.Read(f, "file", inputfile.MaxEnvelope)
+		if err != nil {
+			return inputErr(fmt.Errorf("verify: %w", err))
+		}
+		if sum := signing.DigestHex(b); filepath.Base(f) == reviews.SubjectEnvelope || sum == rec.Report.EnvelopeSHA256 {
+			if sum != rec.Report.EnvelopeSHA256 {
+				return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w: sha256 %s, and the record is over report envelope %s", f, signing.ErrDigestMismatch, sum, rec.Report.EnvelopeSHA256)}
+			}
+			fmt.Fprintf(e.stdout, "file %s: the report envelope the record is over\n", safe(f))
+			continue
+		}
+		if err := reviews.VerifyCSV(rec, b); err != nil {
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
+		}
+		fmt.Fprintf(e.stdout, "file %s: the review.csv the record was made from\n", safe(f))
+	}
+	counts := map[string]int{}
+	for _, d := range rec.Decisions {
+		counts[d.Decision]++
+	}
+	r := rec.Report
+	fmt.Fprintf(e.stdout, "reviewer: %s (key %s), at %s\n", safe(rec.Reviewer), safe(rec.ReviewerKeyID), rec.Time.UTC().Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "report: envelope sha256 %s; verdict %s, model %s, dataset %s %s, sha256 %s\n", safe(r.EnvelopeSHA256), safe(r.Verdict), safe(r.Model), safe(orDash(r.DatasetName)), safe(orDash(r.DatasetVersion)), safe(r.DatasetSHA256))
+	fmt.Fprintf(e.stdout, "decisions: %d (accept %d, reject %d, escalate %d)\n", len(rec.Decisions), counts[reviews.Accept], counts[reviews.Reject], counts[reviews.Escalate])
+	return nil
+}

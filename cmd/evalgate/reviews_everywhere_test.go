@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/signing"
 )
 
 // reviewedQuickstart runs the quickstart, with a gate rule on
@@ -108,4 +109,81 @@ func TestReviewsRunAndScore(t *testing.T) {
 			t.Errorf("score %s alone: exit %d\n%s", extra[0], sres.code, sres.stderr)
 		}
 	}
+}
+
+// TestVerifyReviewRecord checks evalgate verify on a signed review
+// record: it prints the reviewer, the report's digest and the decision
+// counts; a changed CSV, a changed report envelope or another key is
+// exit 1; flags for a model report are exit 2.
+func TestVerifyReviewRecord(t *testing.T) {
+	ctx := context.Background()
+	_, first, _, record, filled, revPub := reviewedQuickstart(t)
+	report := filepath.Join(first, "report.dsse.json")
+	reportSum := sha256File(t, report)
+	csvBytes, err := os.ReadFile(filled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(t.TempDir(), "review.csv")
+	if err := os.WriteFile(changed, bytes.Replace(csvBytes, []byte("wrong"), []byte("right"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	renamed := filepath.Join(t.TempDir(), "filled.csv")
+	if err := os.WriteFile(renamed, csvBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	otherReport := filepath.Join(t.TempDir(), "report.dsse.json")
+	if err := os.WriteFile(otherReport, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, strangerPub := keygen(t, "ed25519")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // each must appear
+		stderr string
+	}{
+		{"the filled CSV", []string{"--key", revPub, record, filled}, exitOK,
+			[]string{"signature: good", "reviewer: Ada Reviewer <ada@example.com>", "report: envelope sha256 " + reportSum, "decisions: 3 (accept 1, reject 1, escalate 1)", "the review.csv the record was made from", "OK"}, ""},
+		{"the CSV renamed and the report", []string{"--key", revPub, record, renamed, report}, exitOK,
+			[]string{"the review.csv the record was made from", "the report envelope the record is over", "OK"}, ""},
+		{"signature only", []string{"--key", revPub, "--signature-only", record}, exitOK,
+			[]string{"decisions: 3", "subjects: not checked"}, ""},
+		{"no file", []string{"--key", revPub, record}, exitUsage, nil, "no FILE was given"},
+		{"a changed CSV", []string{"--key", revPub, record, changed}, exitBlock, nil, "the file was changed after it was signed"},
+		{"another report envelope", []string{"--key", revPub, record, otherReport}, exitBlock, nil, "the record is over report envelope " + reportSum},
+		{"another key", []string{"--key", strangerPub, record, filled}, exitBlock, nil, "signature does not verify"},
+		{"--require-allow", []string{"--key", revPub, "--require-allow", record, filled}, exitBlock, nil, "is a review record, which has no verdict"},
+		{"--expect-model", []string{"--key", revPub, "--expect-model", "m@1", record, filled}, exitUsage, nil, "not to a review record"},
+		{"--policy", []string{"--key", revPub, "--policy", quickstart, record, filled}, exitUsage, nil, "not to a review record"},
+		{"--expect-commit", []string{"--key", revPub, "--expect-commit", "abcdef0", record, filled}, exitUsage, nil, "not to a review record"},
+		{"--require-approval", []string{"--key", revPub, "--require-approval", record, "--approver-key", strangerPub, record, filled}, exitUsage, nil, "not to a review record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runCLI(t, ctx, nil, append([]string{"verify"}, tt.args...)...)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(res.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, res.stdout)
+				}
+			}
+			if !strings.Contains(res.stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, res.stderr)
+			}
+		})
+	}
+}
+
+// sha256File is the hex SHA-256 of the file at path.
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signing.DigestHex(b)
 }
