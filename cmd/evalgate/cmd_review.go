@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/atomicfile"
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/reviews"
@@ -152,38 +153,52 @@ func (rf *reviewFlags) add(fs *flag.FlagSet) {
 	fs.Var(&rf.keys, "reviews-key", "a reviewer's public key (PEM `file`) that verifies --reviews records; repeat for each reviewer")
 }
 
-// load checks that the flags go together and, when given, reads and
-// verifies the review records for command cmd: nil when neither was
-// given.
-func (rf *reviewFlags) load(cmd string) (func(string) *reports.ReviewDecisions, error) {
-	if rf.dir == "" && len(rf.keys) == 0 {
-		return nil, nil
+// check checks that the flags go together, as soon as they are parsed.
+func (rf *reviewFlags) check(cmd string) error {
+	if (rf.dir == "") != (len(rf.keys) == 0) {
+		return usageErr("%s: --reviews and --reviews-key go together", cmd)
 	}
-	if rf.dir == "" || len(rf.keys) == 0 {
-		return nil, usageErr("%s: --reviews and --reviews-key go together", cmd)
+	return nil
+}
+
+// load reads and verifies the review records the flags name or, without
+// them, the config's run.reviews_dir and run.reviews_key, for command
+// cmd; it returns nil when neither names any, and the key files read.
+func (rf *reviewFlags) load(cmd string, cfg *configs.Config) (func(string) *reports.ReviewDecisions, []string, error) {
+	if err := rf.check(cmd); err != nil {
+		return nil, nil, err
 	}
-	return loadReviews(cmd, rf.dir, rf.keys)
+	dir, keys, names := rf.dir, []string(rf.keys), [2]string{"--reviews", "--reviews-key"}
+	if dir == "" {
+		dir, keys, names = cfg.ReviewsDirPath(), cfg.ReviewsKeyPaths(), [2]string{"run.reviews_dir", "run.reviews_key"}
+	}
+	if dir == "" {
+		return nil, nil, nil
+	}
+	count, err := loadReviews(cmd, names, dir, keys)
+	return count, keys, err
 }
 
 // loadReviews reads and verifies the review records under dir with the
-// public keys at keyPaths, for cmd's --reviews; the returned function
-// counts them for one eval set.
-func loadReviews(cmd, dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
+// public keys at keyPaths, for cmd; names are the flags or config keys
+// that gave dir and the keys, for errors. The returned function counts
+// the records for one eval set.
+func loadReviews(cmd string, names [2]string, dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
 	var keys []*signing.Verifier
 	for _, p := range keyPaths {
 		b, err := inputfile.Read(p, "key", inputfile.MaxKey)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("%s: --reviews-key: %w", cmd, err))
+			return nil, inputErr(fmt.Errorf("%s: %s: %w", cmd, names[1], err))
 		}
 		v, err := signing.ParsePublicKey(b)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("%s: --reviews-key %s: %w", cmd, p, err))
+			return nil, inputErr(fmt.Errorf("%s: %s %s: %w", cmd, names[1], p, err))
 		}
 		keys = append(keys, v)
 	}
 	loaded, err := reviews.Load(dir, keys)
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("%s: --reviews %s: %w", cmd, dir, err))
+		return nil, inputErr(fmt.Errorf("%s: %s %s: %w", cmd, names[0], dir, err))
 	}
 	return loaded.Count, nil
 }

@@ -50,6 +50,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usageErr("run: unexpected argument %q (usage: evalgate %s)", pos[0], runUsage)
 	}
+	if err := rf.check("run"); err != nil {
+		return err
+	}
 	if *cfgPath == "" {
 		return usageErr("run: -c CONFIG is required (usage: evalgate %s)", runUsage)
 	}
@@ -85,10 +88,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if opts.Reviews, err = rf.load("run"); err != nil {
+	var reviewKeys []string
+	if opts.Reviews, reviewKeys, err = rf.load("run", cfg); err != nil {
 		return err
 	}
-	opts.Inputs = append(opts.Inputs, rf.keys...)
+	opts.Inputs = append(opts.Inputs, reviewKeys...)
 	opts.NoCache = opts.NoCache || *dry
 	for _, f := range []string{*keyPath, *historyKey} {
 		if f != "" {

@@ -34,8 +34,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 || *cfgPath == "" || in.Results == "" {
 		return usageErr("score: usage: evalgate %s", scoreUsage)
 	}
-	count, err := rf.load("score")
-	if err != nil {
+	if err := rf.check("score"); err != nil {
 		return err
 	}
 	cfg, err := pipeline.LoadConfig(*cfgPath)
@@ -44,6 +43,10 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	}
 	if *out != "" {
 		cfg.Run.Out = *out
+	}
+	count, _, err := rf.load("score", cfg)
+	if err != nil {
+		return err
 	}
 	if path := e.getenv("EVALGATE_CPUPROFILE"); path != "" {
 		stop, err := startCPUProfile(path)

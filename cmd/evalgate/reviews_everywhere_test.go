@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -108,6 +109,43 @@ func TestReviewsRunAndScore(t *testing.T) {
 		if sres.code != exitUsage || !strings.Contains(sres.stderr, "score: --reviews and --reviews-key go together") {
 			t.Errorf("score %s alone: exit %d\n%s", extra[0], sres.code, sres.stderr)
 		}
+	}
+
+	// run.reviews_dir and run.reviews_key count the same records as the
+	// flags, in run and in score; the flags, when given, replace them.
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withKeys := strings.Replace(string(raw), "  out: evalgate-out/quickstart\n", "  out: evalgate-out/quickstart\n  reviews_dir: "+reviewDir+"\n  reviews_key: ["+revPub+"]\n", 1)
+	if withKeys == string(raw) {
+		t.Fatal("the quickstart config has no run.out line to add the review keys after")
+	}
+	cfgKeys := writeConfig(t, withKeys)
+	_, strangerPub := keygen(t, "ed25519")
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		count int
+	}{
+		{"run", []string{"run", "-c", cfgKeys, "--quiet"}, 3},
+		{"score", []string{"score", "-c", cfgKeys, "--results", filepath.Join(out, "results.parquet"), "--baseline", filepath.Join(out, "production-results.parquet")}, 3},
+		{"score, the flags replacing the keys", []string{"score", "-c", cfgKeys, "--results", filepath.Join(out, "results.parquet"), "--reviews", reviewDir, "--reviews-key", strangerPub}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			res := runCLI(t, ctx, nil, append(tt.args, "--out", dir)...)
+			if res.code != exitOK && res.code != exitBlock {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			d := readReport(t, dir).ReviewDecisions
+			if d == nil || d.Reviewed != tt.count {
+				t.Fatalf("review_decisions %+v, want %d reviewed", d, tt.count)
+			}
+			if tt.count > 0 && !reflect.DeepEqual(d, runRep.ReviewDecisions) {
+				t.Errorf("review_decisions %+v, want run --reviews's %+v", d, runRep.ReviewDecisions)
+			}
+		})
 	}
 }
 
