@@ -226,6 +226,14 @@ type Run struct {
 	// the call ("output_too_large", not retried). 1 KiB to 64 MiB; 0 (or
 	// unset) is the default, 1 MiB.
 	MaxOutputBytes int `yaml:"max_output_bytes"`
+	// ReviewsDir is a folder of signed review records (evalgate review
+	// import) that run and score count on reports of the same eval set,
+	// as --reviews does; ReviewsKey lists the reviewers' public key files
+	// that verify them, as --reviews-key does. They go together; the
+	// flags, when given, replace both. Relative paths are resolved
+	// against the config file's folder. Default: none.
+	ReviewsDir string   `yaml:"reviews_dir"`
+	ReviewsKey []string `yaml:"reviews_key"`
 }
 
 // DefaultMaxOutputBytes is Run.MaxOutputBytes when the config leaves it
@@ -600,6 +608,12 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	if m := c.Run.MaxOutputBytes; m < 1<<10 || m > 64<<20 {
 		bad("run.max_output_bytes", "run.max_output_bytes must be 1024 to 67108864 (1 KiB to 64 MiB), got %d", m)
 	}
+	if (c.Run.ReviewsDir == "") != (len(c.Run.ReviewsKey) == 0) {
+		bad("run", "run.reviews_dir and run.reviews_key go together: the records and the reviewers' public keys that verify them")
+	}
+	if slices.Contains(c.Run.ReviewsKey, "") {
+		bad("run.reviews_key", "run.reviews_key: empty file name")
+	}
 	if !isCacheMode(c.Run.Cache) {
 		bad("run.cache", "run.cache must be read-write, read-only, refresh or off when run.cache_dir is set, got %q", c.Run.Cache)
 	}
@@ -717,6 +731,20 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 // directory when relative.
 func (c *Config) DatasetPath() string {
 	return c.resolve(c.Dataset.Path)
+}
+
+// ReviewsDirPath is Run.ReviewsDir resolved against the config's
+// folder.
+func (c *Config) ReviewsDirPath() string { return c.resolve(c.Run.ReviewsDir) }
+
+// ReviewsKeyPaths are the files of Run.ReviewsKey, resolved against the
+// config's folder.
+func (c *Config) ReviewsKeyPaths() []string {
+	var out []string
+	for _, p := range c.Run.ReviewsKey {
+		out = append(out, c.resolve(p))
+	}
+	return out
 }
 
 func (c *Config) resolve(p string) string {

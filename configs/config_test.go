@@ -279,3 +279,40 @@ func TestRunCache(t *testing.T) {
 		})
 	}
 }
+
+// TestRunReviews: run.reviews_dir and run.reviews_key go together, and
+// resolve against the config's folder.
+func TestRunReviews(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml, dir string
+		keys            []string
+		err             string
+	}{
+		{"none", "", "", nil, ""},
+		{"both", "run: {reviews_dir: reviews, reviews_key: [ada.pem, /keys/grace.pem]}\n", filepath.Join("dir", "reviews"), []string{filepath.Join("dir", "ada.pem"), "/keys/grace.pem"}, ""},
+		{"an absolute folder", "run: {reviews_dir: /srv/reviews, reviews_key: [ada.pem]}\n", "/srv/reviews", []string{filepath.Join("dir", "ada.pem")}, ""},
+		{"a folder alone", "run: {reviews_dir: reviews}\n", "", nil, "eval.yaml:3: run.reviews_dir and run.reviews_key go together"},
+		{"keys alone", "run: {reviews_key: [ada.pem]}\n", "", nil, "eval.yaml:3: run.reviews_dir and run.reviews_key go together"},
+		{"an empty key", "run: {reviews_dir: reviews, reviews_key: [ada.pem, \"\"]}\n", "", nil, "eval.yaml:3: run.reviews_key: empty file name"},
+		{"one key, not a list", "run: {reviews_dir: reviews, reviews_key: ada.pem}\n", "", nil, "eval.yaml:3"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse(filepath.Join("dir", "eval.yaml"), []byte(minimal+tt.yaml))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.ReviewsDirPath(); got != tt.dir {
+				t.Errorf("ReviewsDirPath %q, want %q", got, tt.dir)
+			}
+			if got := cfg.ReviewsKeyPaths(); !slices.Equal(got, tt.keys) {
+				t.Errorf("ReviewsKeyPaths %q, want %q", got, tt.keys)
+			}
+		})
+	}
+}

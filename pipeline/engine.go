@@ -64,7 +64,21 @@ func Score(ctx context.Context, cfg *configs.Config, in ScoreInput, opts Options
 		return nil, err
 	}
 	finished := time.Now().UTC()
-	return t.Report(reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}), nil
+	rep := t.Report(reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()})
+	countReviews(cfg, rep, opts.Reviews)
+	return rep, nil
+}
+
+// countReviews sets rep's ReviewDecisions from the review records counted
+// by count (nil: none given) and, since the gate may have rules on the
+// review.* metrics, applies the gate again with them. Run and Score both
+// call it, so they count the same records the same way.
+func countReviews(cfg *configs.Config, rep *reports.Report, count func(datasetSHA256 string) *reports.ReviewDecisions) {
+	if count == nil {
+		return
+	}
+	rep.ReviewDecisions = count(rep.Dataset.SHA256)
+	reports.ApplyGate(rep, cfg.Gate)
 }
 
 // ScoreTallies is Score up to the tallies, which merge with the tallies of

@@ -52,8 +52,8 @@ type Options struct {
 	History *history.History
 	// Reviews, when not nil, counts the verified review records on
 	// earlier reports of the eval set with the given digest (see
-	// reviews.Counter); the report carries the counts as
-	// ReviewDecisions.
+	// reviews.Loaded.Count); the report carries the counts as
+	// ReviewDecisions, and the gate sees them.
 	Reviews func(datasetSHA256 string) *reports.ReviewDecisions
 	// Getenv reads the environment: API key variables, HOME and
 	// XDG_CACHE_HOME. Nil reads nothing.

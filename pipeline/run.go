@@ -161,9 +161,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
 	rep := reports.BuildFromTallies(in)
 	rep.Examples = t.examples.pick(rep)
-	if p.opts.Reviews != nil {
-		rep.ReviewDecisions = p.opts.Reviews(rep.Dataset.SHA256)
-	}
+	countReviews(cfg, rep, p.opts.Reviews)
 	addPowerWarnings(cfg, rep)
 	if h := p.opts.History; h != nil {
 		rep.History = history.Position(h, rep)

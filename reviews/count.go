@@ -43,7 +43,7 @@ func Load(dir string, keys []*signing.Verifier) (*Loaded, error) {
 			out.Skipped = append(out.Skipped, fmt.Sprintf("%s: %v", e.Name(), err))
 			continue
 		}
-		if !isReviewRecord(raw) {
+		if !IsRecord(raw) {
 			continue
 		}
 		var rec *Record
@@ -69,9 +69,10 @@ func Load(dir string, keys []*signing.Verifier) (*Loaded, error) {
 	return out, nil
 }
 
-// isReviewRecord reports whether raw is a DSSE envelope whose statement
-// has PredicateType, signed or not.
-func isReviewRecord(raw []byte) bool {
+// IsRecord reports whether raw is a DSSE envelope whose statement has
+// PredicateType, signed or not: a review record, to be checked with
+// Verify.
+func IsRecord(raw []byte) bool {
 	env, err := signing.DecodeEnvelope(raw)
 	if err != nil {
 		return false

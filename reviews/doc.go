@@ -15,9 +15,11 @@
 // Load reads the records of a folder that verify with one of the given
 // keys, and Count turns those for one eval set into the report's
 // ReviewDecisions: an answer decided in several records counts once, with
-// its latest decision. evalgate run --reviews puts the counts in the next
-// report, and evalgate history charts review.reviewed, review.accepted
-// and review.rejected.
+// its latest decision. evalgate run and score --reviews (or the config's
+// run.reviews_dir) put the counts in the report, where the gate sees
+// them, and evalgate history charts review.reviewed, review.accepted and
+// review.rejected. IsRecord tells a review record from other envelopes,
+// so that evalgate verify checks it as one.
 //
 // Keys never appear in records or errors; only their fingerprints do.
 package reviews

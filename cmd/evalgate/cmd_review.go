@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/atomicfile"
+	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/reports"
 	"github.com/evalgate/evalgate/reviews"
@@ -139,25 +140,105 @@ func cmdReview(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
+// reviewFlags are the --reviews and --reviews-key flags run and score
+// share.
+type reviewFlags struct {
+	dir  string
+	keys fileList
+}
+
+// add registers the flags on fs.
+func (rf *reviewFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&rf.dir, "reviews", "", "count the signed review records (evalgate review import) under `dir` on reports of the same eval set; the report's review_decisions holds the counts, and gate rules on review.* see them")
+	fs.Var(&rf.keys, "reviews-key", "a reviewer's public key (PEM `file`) that verifies --reviews records; repeat for each reviewer")
+}
+
+// check checks that the flags go together, as soon as they are parsed.
+func (rf *reviewFlags) check(cmd string) error {
+	if (rf.dir == "") != (len(rf.keys) == 0) {
+		return usageErr("%s: --reviews and --reviews-key go together", cmd)
+	}
+	return nil
+}
+
+// load reads and verifies the review records the flags name or, without
+// them, the config's run.reviews_dir and run.reviews_key, for command
+// cmd; it returns nil when neither names any, and the key files read.
+func (rf *reviewFlags) load(cmd string, cfg *configs.Config) (func(string) *reports.ReviewDecisions, []string, error) {
+	if err := rf.check(cmd); err != nil {
+		return nil, nil, err
+	}
+	dir, keys, names := rf.dir, []string(rf.keys), [2]string{"--reviews", "--reviews-key"}
+	if dir == "" {
+		dir, keys, names = cfg.ReviewsDirPath(), cfg.ReviewsKeyPaths(), [2]string{"run.reviews_dir", "run.reviews_key"}
+	}
+	if dir == "" {
+		return nil, nil, nil
+	}
+	count, err := loadReviews(cmd, names, dir, keys)
+	return count, keys, err
+}
+
 // loadReviews reads and verifies the review records under dir with the
-// public keys at keyPaths, for run --reviews; the returned function counts
-// them for one eval set.
-func loadReviews(dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
+// public keys at keyPaths, for cmd; names are the flags or config keys
+// that gave dir and the keys, for errors. The returned function counts
+// the records for one eval set.
+func loadReviews(cmd string, names [2]string, dir string, keyPaths []string) (func(string) *reports.ReviewDecisions, error) {
 	var keys []*signing.Verifier
 	for _, p := range keyPaths {
 		b, err := inputfile.Read(p, "key", inputfile.MaxKey)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("run: --reviews-key: %w", err))
+			return nil, inputErr(fmt.Errorf("%s: %s: %w", cmd, names[1], err))
 		}
 		v, err := signing.ParsePublicKey(b)
 		if err != nil {
-			return nil, inputErr(fmt.Errorf("run: --reviews-key %s: %w", p, err))
+			return nil, inputErr(fmt.Errorf("%s: %s %s: %w", cmd, names[1], p, err))
 		}
 		keys = append(keys, v)
 	}
 	loaded, err := reviews.Load(dir, keys)
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("run: --reviews %s: %w", dir, err))
+		return nil, inputErr(fmt.Errorf("%s: %s %s: %w", cmd, names[0], dir, err))
 	}
 	return loaded.Count, nil
+}
+
+// verifyReview checks a signed review record (reviews.Verify) with the
+// reviewer's public key v, and each file: one named report.dsse.json, or
+// with the digest of the report envelope the record names, is checked as
+// that envelope; any other as the filled review.csv (reviews.VerifyCSV).
+// It prints the reviewer, the report's digest and the decision counts.
+// A record or file that does not check is exit 1.
+func verifyReview(e *env, v *signing.Verifier, envPath string, raw []byte, files []string) error {
+	rec, err := reviews.Verify(v, raw)
+	if err != nil {
+		return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", envPath, err)}
+	}
+	fmt.Fprintf(e.stdout, "signature: good (%s, sha256 of the PKIX key %s)\n", v.KeyID, v.Fingerprint)
+	for _, f := range files {
+		b, err := inputfile.Read(f, "file", inputfile.MaxEnvelope)
+		if err != nil {
+			return inputErr(fmt.Errorf("verify: %w", err))
+		}
+		if sum := signing.DigestHex(b); filepath.Base(f) == reviews.SubjectEnvelope || sum == rec.Report.EnvelopeSHA256 {
+			if sum != rec.Report.EnvelopeSHA256 {
+				return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w: sha256 %s, and the record is over report envelope %s", f, signing.ErrDigestMismatch, sum, rec.Report.EnvelopeSHA256)}
+			}
+			fmt.Fprintf(e.stdout, "file %s: the report envelope the record is over\n", safe(f))
+			continue
+		}
+		if err := reviews.VerifyCSV(rec, b); err != nil {
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
+		}
+		fmt.Fprintf(e.stdout, "file %s: the review.csv the record was made from\n", safe(f))
+	}
+	counts := map[string]int{}
+	for _, d := range rec.Decisions {
+		counts[d.Decision]++
+	}
+	r := rec.Report
+	fmt.Fprintf(e.stdout, "reviewer: %s (key %s), at %s\n", safe(rec.Reviewer), safe(rec.ReviewerKeyID), rec.Time.UTC().Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "report: envelope sha256 %s; verdict %s, model %s, dataset %s %s, sha256 %s\n", safe(r.EnvelopeSHA256), safe(r.Verdict), safe(r.Model), safe(orDash(r.DatasetName)), safe(orDash(r.DatasetVersion)), safe(r.DatasetSHA256))
+	fmt.Fprintf(e.stdout, "decisions: %d (accept %d, reject %d, escalate %d)\n", len(rec.Decisions), counts[reviews.Accept], counts[reviews.Reject], counts[reviews.Escalate])
+	return nil
 }

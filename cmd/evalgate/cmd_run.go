@@ -30,12 +30,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	requireSigning := fs.Bool("require-signing", false, "fail (exit 2) unless a signing key is configured")
 	historyDir := fs.String("history", "", "place the report on the control charts of the signed reports under `dir` (see evalgate history)")
 	historyKey := fs.String("history-key", "", "the public key (PEM `file`) that verifies the --history reports")
-	reviewsDir := fs.String("reviews", "", "count the signed review records (evalgate review import) under `dir` on reports of the same eval set; the report's review_decisions holds the counts")
-	var reviewKeys []string
-	fs.Func("reviews-key", "a reviewer's public key (PEM `file`) that verifies --reviews records; repeat for each reviewer", func(v string) error {
-		reviewKeys = append(reviewKeys, v)
-		return nil
-	})
+	var rf reviewFlags
+	rf.add(fs)
 	policyPath := fs.String("policy", "", "refuse to run (exit 2) unless the config's gate equals the gate of this protected config `file` (e.g. the base branch's)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -53,6 +49,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	opts.NewProgress = func(label string, total int) pipeline.Progress { return newProgress(e.stderr, mode, label, total) }
 	if len(pos) > 0 {
 		return usageErr("run: unexpected argument %q (usage: evalgate %s)", pos[0], runUsage)
+	}
+	if err := rf.check("run"); err != nil {
+		return err
 	}
 	if *cfgPath == "" {
 		return usageErr("run: -c CONFIG is required (usage: evalgate %s)", runUsage)
@@ -89,15 +88,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if *reviewsDir != "" || len(reviewKeys) > 0 {
-		if *reviewsDir == "" || len(reviewKeys) == 0 {
-			return usageErr("run: --reviews and --reviews-key go together")
-		}
-		if opts.Reviews, err = loadReviews(*reviewsDir, reviewKeys); err != nil {
-			return err
-		}
-		opts.Inputs = append(opts.Inputs, reviewKeys...)
+	var reviewKeys []string
+	if opts.Reviews, reviewKeys, err = rf.load("run", cfg); err != nil {
+		return err
 	}
+	opts.Inputs = append(opts.Inputs, reviewKeys...)
 	opts.NoCache = opts.NoCache || *dry
 	for _, f := range []string{*keyPath, *historyKey} {
 		if f != "" {

@@ -10,7 +10,7 @@ import (
 	"github.com/evalgate/evalgate/render"
 )
 
-const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate]"
+const scoreUsage = "score -c CONFIG --results results.parquet [--baseline production-results.parquet] [--judge-results judge-results.parquet] [--out DIR] [--no-gate] [--reviews DIR --reviews-key PUB...]"
 
 // cmdScore re-scores recorded results with the config's scoring, fairness,
 // integrity checks and gate, so that a changed scoring method or gate costs
@@ -25,12 +25,17 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&in.JudgeResults, "judge-results", "", "the groundedness judge's replies (`file`; default: judge-results.parquet beside --results, when present)")
 	out := fs.String("out", "", "write report.json to `dir` (default run.out)")
 	noGate := fs.Bool("no-gate", false, "accept a config with no gate rules: the report's verdict is NONE")
+	var rf reviewFlags
+	rf.add(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *cfgPath == "" || in.Results == "" {
 		return usageErr("score: usage: evalgate %s", scoreUsage)
+	}
+	if err := rf.check("score"); err != nil {
+		return err
 	}
 	cfg, err := pipeline.LoadConfig(*cfgPath)
 	if err != nil {
@@ -39,6 +44,10 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 	if *out != "" {
 		cfg.Run.Out = *out
 	}
+	count, _, err := rf.load("score", cfg)
+	if err != nil {
+		return err
+	}
 	if path := e.getenv("EVALGATE_CPUPROFILE"); path != "" {
 		stop, err := startCPUProfile(path)
 		if err != nil {
@@ -46,7 +55,7 @@ func cmdScore(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr, NoGate: *noGate})
+	rep, err := pipeline.Score(ctx, cfg, in, pipeline.Options{Getenv: e.getenv, Log: e.stderr, NoGate: *noGate, Reviews: count})
 	if err != nil {
 		return err
 	}

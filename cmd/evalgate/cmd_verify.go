@@ -15,10 +15,11 @@ import (
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/reports"
+	"github.com/evalgate/evalgate/reviews"
 	"github.com/evalgate/evalgate/signing"
 )
 
-const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json|card.dsse.json|history.dsse.json [FILE...]"
+const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-allow] [--expect-model NAME@VERSION] [--expect-commit SHA] [--policy FILE] [--signature-only] [--require-approval APPROVAL.dsse.json --approver-key PUB.pem [--approver-key PUB.pem ...]] report.dsse.json|drift.dsse.json|card.dsse.json|history.dsse.json|review.dsse.json [FILE...]"
 
 // cmdVerify checks a signed report: the signature with the given public
 // key, then each FILE against the statement's subject of the same name (or,
@@ -30,7 +31,9 @@ const verifyUsage = "verify --key PUB.pem [--require-allow | --require-drift-all
 // --signature-only: the subjects were then not checked. With
 // --require-approval, the approval must verify under one of the
 // --approver-key keys, be over this report, be signed by a key other than
-// --key, and permit promotion (exit 1 otherwise).
+// --key, and permit promotion (exit 1 otherwise). Drift reports, model
+// cards, signed histories and review records are recognized by their
+// predicate type and verified as such.
 func cmdVerify(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "verify", verifyUsage)
 	keyPath := fs.String("key", "", "the signer's public key `file` (PKIX PEM; required)")
@@ -102,6 +105,18 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 			return usageErr("verify: --policy, --expect-commit, --require-approval and --expect-model apply to a model report, not to a signed history")
 		}
 		if err := verifyHistory(e, v, envPath, raw, files); err != nil {
+			return err
+		}
+		return subjectsChecked(e, files, *signatureOnly)
+	}
+	if reviews.IsRecord(raw) {
+		switch {
+		case *requireAllow || *requireDriftAllow:
+			return &exitError{exitBlock, fmt.Errorf("verification failed: %s is a review record, which has no verdict of its own; --require-allow and --require-drift-allow ask for a report", envPath)}
+		case *policyPath != "" || *expectCommit != "" || *approvalPath != "" || *expectModel != "":
+			return usageErr("verify: --policy, --expect-commit, --require-approval and --expect-model apply to a model report, not to a review record")
+		}
+		if err := verifyReview(e, v, envPath, raw, files); err != nil {
 			return err
 		}
 		return subjectsChecked(e, files, *signatureOnly)
