@@ -471,6 +471,7 @@ func FuzzImportText(f *testing.F) {
 	f.Add([]byte("{\"question\": \"a\", \"answer\": \"b\"}\n{\"question\": \"c\", \"passages\": [\"p\", null]}\n"), false)
 	f.Add([]byte("{\"id\": 1, \"question\": \"a\"}\n\n{\"id\": 1.5, \"question\": \"b\", \"x\": {\"y\": 1}}\n"), false)
 	f.Add([]byte("question,answer\na,b\n\"c\nd\",\"[\"\"x\"\"]\"\n"), true)
+	f.Add([]byte("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"question\": \"b\", \"chat\": null}\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, csv bool) {
 		name := "f.jsonl"
 		if csv {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
@@ -345,4 +346,45 @@ func TestFreezeKeepsMessages(t *testing.T) {
 	if len(items) != 1 || !reflect.DeepEqual(items[0].Messages, want) || info.Name != "chat" {
 		t.Errorf("frozen set: %+v (name %q), want one item with %+v named chat", items, info.Name, want)
 	}
+}
+
+// FuzzWriteItemsMessages writes a conversation of two turns built from
+// the inputs and reads the same turns back, or the reader's ErrBadMessage
+// when the turns are not a valid conversation.
+func FuzzWriteItemsMessages(f *testing.F) {
+	f.Add("system", "Be brief.", "user", "Hi")
+	f.Add("user", "", "assistant", "ünïcode\x00")
+	f.Fuzz(func(t *testing.T, r1, c1, r2, c2 string) {
+		msgs := []records.Message{{Role: r1, Content: c1}, {Role: r2, Content: c2}}
+		var buf bytes.Buffer
+		err := WriteItems(&buf, []records.Item{{ID: "a", Messages: msgs}}, nil, nil)
+		valid := utf8.ValidString(r1) && utf8.ValidString(c1) && utf8.ValidString(r2) && utf8.ValidString(c2)
+		if !valid {
+			if err == nil {
+				t.Fatal("invalid UTF-8 written without an error")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "set.parquet")
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := readAll(t, path)
+		if len(turnProblems(msgs)) > 0 {
+			// The reader checks the turns WriteItems leaves alone.
+			if !errors.Is(err, ErrBadMessage) {
+				t.Fatalf("got %v, want a bad message", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || !reflect.DeepEqual(items[0].Messages, msgs) {
+			t.Fatalf("read back %+v, want %+v", items, msgs)
+		}
+	})
 }
