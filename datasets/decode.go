@@ -305,16 +305,26 @@ func (d *itemDecoder) decode(row parquet.Row, idx int64, it *records.Item, probs
 // content} turn cannot carry.
 var MessageRoles = []string{"system", "developer", "user", "assistant"}
 
-// checkMessages appends the problems of it's conversation: a role the API
-// does not take, a turn with empty content, no user turn. Each names the
-// item and the turn.
+// checkMessages appends the problems of it's conversation (turnProblems),
+// each naming the item.
 func checkMessages(file string, idx int64, it *records.Item, probs []*RowError) []*RowError {
-	bad := func(format string, args ...any) {
+	for _, p := range turnProblems(it.Messages) {
 		probs = append(probs, &RowError{File: file, Row: idx, Column: colMessages,
-			Err: fmt.Errorf("item %q: %w: %s", it.ID, ErrBadMessage, fmt.Sprintf(format, args...))})
+			Err: fmt.Errorf("item %q: %w: %s", it.ID, ErrBadMessage, p)})
+	}
+	return probs
+}
+
+// turnProblems describes what is wrong with a conversation: a role the
+// API does not take, a turn with empty content, no user turn. Each names
+// the turn (0-based).
+func turnProblems(msgs []records.Message) []string {
+	var probs []string
+	bad := func(format string, args ...any) {
+		probs = append(probs, fmt.Sprintf(format, args...))
 	}
 	users := 0
-	for i, m := range it.Messages {
+	for i, m := range msgs {
 		switch {
 		case m.Role == "tool":
 			bad("turn %d (0-based): role \"tool\" needs the tool_call_id of an earlier assistant tool call, which a {role, content} turn cannot carry; the roles are %s", i, strings.Join(MessageRoles, ", "))

@@ -54,8 +54,9 @@
 // needs a tool_call_id, which a {role, content} turn cannot carry), its
 // content is not empty, and a conversation has at least one user turn;
 // anything else is an ErrBadMessage naming the item and the turn. A null
-// or empty list means the row's input is the prompt. WriteItems does not
-// write this column.
+// or empty list means the row's input is the prompt. WriteItems writes
+// this column when an item has records.Item.Messages (ItemWriter when
+// told with MessagesColumn).
 //
 // A config may pin the set's SHA-256 (dataset.sha256); a mismatch is an
 // error, and every report records the set's name, version, digest and
@@ -109,7 +110,10 @@
 // tool (pandas, Polars, Hugging Face datasets) into an eval set, streaming
 // its rows: it maps columns by name (ResolveMapping, AutoColumns) or as
 // told, makes ids strings or derives them from each row's content, and
-// writes the file atomically with its identity. A problem in a text source
+// writes the file atomically with its identity. A JSONL field of lists of
+// {role, content} objects, or a Parquet list<struct<role, content>>
+// column, becomes the messages column, each turn checked as Validate
+// checks it. A problem in a text source
 // is a *LineError naming the 1-based line and the field. OpenSetColumns
 // reads a Parquet set whose columns have other names through the same
 // kind of mapping, without converting it (the config's dataset.columns).

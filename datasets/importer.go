@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -52,7 +53,7 @@ const (
 
 // derivedIDRule describes how Import derives ids; it is written to
 // MetaImportIDs and printed.
-const derivedIDRule = "derived: the first 16 hex digits of the SHA-256 of the row's input, system, context and expected, with -2, -3, … on repeated content"
+const derivedIDRule = "derived: the first 16 hex digits of the SHA-256 of the row's input, system, context and expected (and messages, in a row with a conversation), with -2, -3, … on repeated content"
 
 // ImportOptions controls Import. The zero value imports a file whose
 // format is known by its extension, maps columns automatically and
@@ -64,10 +65,12 @@ type ImportOptions struct {
 	// bytes.
 	Format string
 	// Map maps eval-set columns (id, input, system, context, expected,
-	// expected_any, task, must_not_contain, output, model_version) to the
-	// source's column names. Columns it leaves out are mapped
-	// automatically when exactly one source column has the eval-set name
-	// or one of its usual synonyms (AutoColumns lists them).
+	// expected_any, task, must_not_contain, output, model_version,
+	// messages) to the source's column names. Columns it leaves out are
+	// mapped automatically when exactly one source column has the eval-set
+	// name or one of its usual synonyms (AutoColumns lists them); messages
+	// only from a column of conversations: in JSONL a list of {"role",
+	// "content"} objects, in Parquet a list<struct<role, content>>.
 	Map map[string]string
 	// Name and Version, when set, become the set's evalgate.name and
 	// evalgate.version metadata. Set both or neither.
@@ -138,7 +141,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // importRoles are the eval-set columns a mapping may fill, in schema order.
 var importRoles = []string{colID, colInput, colSystem, colContext, colExpected, colExpectedAny,
-	colTask, colMustNotContain, colOutput, colModelVersion}
+	colTask, colMustNotContain, colOutput, colModelVersion, colMessages}
 
 // autoNames are the source names (lower case) each eval-set column is
 // mapped from automatically; the eval-set name itself comes first and
@@ -154,6 +157,7 @@ var autoNames = map[string][]string{
 	colMustNotContain: {"must_not_contain"},
 	colOutput:         {"output", "response", "completion", "prediction", "model_output"},
 	colModelVersion:   {"model_version"},
+	colMessages:       {"messages", "conversation", "chat", "turns"},
 }
 
 // AutoColumns returns, for each eval-set column, the source names Import
@@ -179,6 +183,9 @@ type srcColumn struct {
 	// imported (JSONL): a mapping to it fails at the first such row,
 	// naming its line.
 	rows bool
+	// conv is true for a column of conversations (lists of {role,
+	// content}), which only messages may be mapped from.
+	conv bool
 }
 
 // ResolveMapping decides which source column fills each eval-set column:
@@ -188,12 +195,14 @@ type srcColumn struct {
 // names an unknown role or column, two columns could both fill a role, or
 // nothing fills input. A role mapped to "" is left unmapped.
 func ResolveMapping(columns []string, explicit map[string]string) (map[string]string, map[string]bool, error) {
-	return resolveMapping(columns, nil, explicit)
+	return resolveMapping(columns, nil, nil, explicit)
 }
 
 // resolveMapping is ResolveMapping where the columns in unusable (whose
-// values cannot be imported) are never chosen automatically.
-func resolveMapping(columns []string, unusable map[string]bool, explicit map[string]string) (map[string]string, map[string]bool, error) {
+// values cannot be imported) are never chosen automatically, except the
+// columns of conversations in conv for messages. With conv nil, messages
+// is chosen by name alone.
+func resolveMapping(columns []string, unusable, conv map[string]bool, explicit map[string]string) (map[string]string, map[string]bool, error) {
 	have := make(map[string]bool, len(columns))
 	for _, c := range columns {
 		have[c] = true
@@ -233,7 +242,14 @@ func resolveMapping(columns []string, unusable map[string]bool, explicit map[str
 		var exact string
 		var cands []string
 		for _, c := range columns {
-			if _, taken := used[c]; taken || droppedColumns[c] || unusable[c] {
+			if _, taken := used[c]; taken || droppedColumns[c] {
+				continue
+			}
+			if role == colMessages && conv != nil {
+				if !conv[c] {
+					continue
+				}
+			} else if unusable[c] {
 				continue
 			}
 			if c == role {
@@ -253,8 +269,10 @@ func resolveMapping(columns []string, unusable map[string]bool, explicit map[str
 				ErrMapping, role, quoteList(cands), role, role))
 		}
 	}
-	if _, ok := m[colInput]; !ok && len(errs) == 0 {
-		errs = append(errs, fmt.Errorf("%w: no column for input among %s; name it with --map input=COLUMN (or dataset.columns.input)",
+	_, input := m[colInput]
+	_, messages := m[colMessages]
+	if !input && !messages && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("%w: no column for input among %s; name it with --map input=COLUMN (or dataset.columns.input), or a column of conversations with --map messages=COLUMN",
 			ErrMapping, quoteList(columns)))
 	}
 	if len(errs) > 0 {
@@ -311,7 +329,15 @@ type value struct {
 	list   []string // a list of strings; nil for a scalar
 	isList bool
 	typ    string // the value's type when it cannot be imported, for messages; "" when it can
+	// A conversation, whose typ is typTurns: objs holds a JSONL list's
+	// elements (objects or nulls, checked when mapped), turns a Parquet
+	// list<struct<role, content>>'s turns.
+	objs  []json.RawMessage
+	turns []records.Message
 }
+
+// typTurns is the type of a value that holds a conversation.
+const typTurns = "a list of {role, content} objects"
 
 // rowSource is a source format's rows, streamed.
 type rowSource interface {
@@ -368,14 +394,17 @@ func importSet(ctx context.Context, src, dst string, opts ImportOptions) (Import
 
 	cols := rs.columns()
 	names := make([]string, len(cols))
-	unusable := map[string]bool{}
+	unusable, conv := map[string]bool{}, map[string]bool{}
 	for i, c := range cols {
 		names[i] = c.name
 		if !c.ok {
 			unusable[c.name] = true
 		}
+		if c.conv {
+			conv[c.name] = true
+		}
 	}
-	mapping, auto, err := resolveMapping(names, unusable, opts.Map)
+	mapping, auto, err := resolveMapping(names, unusable, conv, opts.Map)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -383,7 +412,10 @@ func importSet(ctx context.Context, src, dst string, opts ImportOptions) (Import
 	roleOf := map[string]string{}
 	for role, s := range mapping {
 		i := slices.Index(names, s)
-		if !cols[i].ok && !cols[i].rows {
+		if role == colMessages && !cols[i].conv {
+			return ImportResult{}, fmt.Errorf("%w: %s=%s: column %q is %s, not a list of {role, content} turns", ErrMapping, role, s, s, cols[i].typ)
+		}
+		if role != colMessages && !cols[i].ok && !cols[i].rows {
 			return ImportResult{}, fmt.Errorf("%w: %s=%s: column %q is %s, which cannot be imported", ErrMapping, role, s, s, cols[i].typ)
 		}
 		byRole[role], roleOf[s] = i, role
@@ -430,7 +462,11 @@ func importSet(ctx context.Context, src, dst string, opts ImportOptions) (Import
 		return ImportResult{}, err
 	}
 	defer tmp.Abort()
-	w, err := NewItemWriter(tmp, res.Extra, meta)
+	columns := res.Extra
+	if _, ok := byRole[colMessages]; ok {
+		columns = append([]string{MessagesColumn}, res.Extra...)
+	}
+	w, err := NewItemWriter(tmp, columns, meta)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -516,7 +552,13 @@ func posName(rs rowSource, pos int64) string {
 // contentDigest is the SHA-256 of what an item asks and expects, from
 // which Import derives an id.
 func contentDigest(it *records.Item) [32]byte {
-	b, _ := json.Marshal([]any{it.Input, it.System, it.Context, it.Expected})
+	fields := []any{it.Input, it.System, it.Context, it.Expected}
+	if it.Messages != nil {
+		// Appended only here, so that ids derived from rows without a
+		// conversation stay as they were.
+		fields = append(fields, it.Messages)
+	}
+	b, _ := json.Marshal(fields)
 	return sha256.Sum256(b)
 }
 
@@ -581,7 +623,19 @@ func makeItem(rs rowSource, vals []value, pos int64, cols []srcColumn, byRole ma
 		}
 	}
 	set(&it.ID, colID, ErrNullID)
-	set(&it.Input, colInput, ErrNullInput)
+	if i, ok := byRole[colMessages]; ok && err == nil {
+		it.Messages, err = conversation(rs, vals[i], pos, cols[i].name)
+	}
+	switch _, ok := byRole[colInput]; {
+	case err != nil:
+	case it.Messages != nil:
+		set(&it.Input, colInput, nil)
+	case ok:
+		// A row without a conversation needs its input.
+		set(&it.Input, colInput, ErrNullInput)
+	default:
+		err = rs.at(pos, cols[byRole[colMessages]].name, fmt.Errorf("%w: the row has no conversation, and no column is mapped to input", ErrNullInput))
+	}
 	set(&it.System, colSystem, nil)
 	setList(&it.Context, colContext, true)
 	set(&it.Expected, colExpected, nil)
@@ -614,6 +668,101 @@ func makeItem(rs rowSource, vals []value, pos int64, cols []srcColumn, byRole ma
 		it.Extra[cols[i].name] = v.s
 	}
 	return it, nil
+}
+
+// conversation decodes the value of a column mapped to messages: nil for
+// a null or empty list, else the turns, each a {role, content} object
+// with string values, checked as Validate checks a messages column. An
+// error names the turn (0-based) and wraps ErrBadMessage or ErrWrongType.
+func conversation(rs rowSource, v value, pos int64, field string) ([]records.Message, error) {
+	switch {
+	case v.null, v.isList && len(v.list) == 0:
+		return nil, nil
+	case v.typ != typTurns:
+		found := v.typ
+		switch {
+		case v.isList:
+			found = "a list of strings"
+		case found == "":
+			found = "a string"
+		}
+		return nil, rs.at(pos, field, fmt.Errorf("%w: want a list of {role, content} objects, found %s", ErrWrongType, found))
+	}
+	msgs := v.turns
+	if v.objs != nil {
+		msgs = make([]records.Message, 0, len(v.objs))
+		for k, raw := range v.objs {
+			m, err := jsonTurn(raw)
+			if err != nil {
+				return nil, rs.at(pos, field, fmt.Errorf("%w: turn %d (0-based): %v", ErrBadMessage, k, err))
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	if probs := turnProblems(msgs); len(probs) > 0 {
+		return nil, rs.at(pos, field, fmt.Errorf("%w: %s", ErrBadMessage, strings.Join(probs, "; ")))
+	}
+	return msgs, nil
+}
+
+// jsonTurn decodes one turn of a JSONL conversation: an object with a
+// string role and a string content and no other key, since a key such as
+// tool_calls or name would change what the model is sent and is not kept.
+func jsonTurn(raw json.RawMessage) (records.Message, error) {
+	var m records.Message
+	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' {
+		return m, fmt.Errorf("want an object, found %s", jsonKind(v))
+	}
+	fields, err := parseObject(raw)
+	if err != nil {
+		return m, err
+	}
+	var role, content bool
+	for _, f := range fields {
+		var dst *string
+		switch f.key {
+		case "role":
+			dst, role = &m.Role, true
+		case "content":
+			dst, content = &m.Content, true
+		default:
+			return m, fmt.Errorf("key %q is not imported (a turn is {\"role\", \"content\"})", f.key)
+		}
+		if v := bytes.TrimSpace(f.raw); len(v) == 0 || v[0] != '"' {
+			return m, fmt.Errorf("%s: want a string, found %s", f.key, jsonKind(v))
+		}
+		if err := json.Unmarshal(f.raw, dst); err != nil {
+			return m, fmt.Errorf("%s: %v", f.key, err)
+		}
+		if !utf8.ValidString(*dst) {
+			return m, fmt.Errorf("%s: %w", f.key, utf8Error(*dst))
+		}
+	}
+	switch {
+	case !role:
+		return m, errors.New("no \"role\" key")
+	case !content:
+		return m, errors.New("no \"content\" key")
+	}
+	return m, nil
+}
+
+// jsonKind names the kind of a JSON value for a message.
+func jsonKind(raw []byte) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list (content parts are not imported)"
+	}
+	return "a number"
 }
 
 // OpenSetColumns is OpenSet for a set whose columns have other names, as

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -71,6 +72,28 @@ func TestImportBadRows(t *testing.T) {
 		{"csv empty input", "qa.csv", "prompt,label\na,b\n,d\n", ImportOptions{}, ErrNullInput, 3, "prompt", `qa.csv:3: field "prompt": null input`},
 		{"tsv duplicate id", "qa.tsv", "id\tquestion\nx\ta\nx\tb\n", ImportOptions{}, ErrDuplicateID, 3, "id", "first at line 2"},
 		{"csv invalid utf-8", "qa.csv", "question\nab\xffc\n", ImportOptions{}, ErrInvalidUTF8, 2, "question", ""},
+		{"jsonl unknown role", "chat.jsonl", `{"messages": [{"role": "user", "content": "Hi"}]}` + "\n" + `{"messages": [{"role": "user", "content": "Hi"}, {"role": "bot", "content": "Hello"}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 2, "messages", `chat.jsonl:2: field "messages": bad message: turn 1 (0-based): role "bot" is not one of system, developer, user, assistant`},
+		{"jsonl tool turn", "chat.jsonl", `{"chat": [{"role": "user", "content": "Hi"}, {"role": "tool", "content": "42"}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "chat", "turn 1 (0-based): role \"tool\" needs the tool_call_id"},
+		{"jsonl empty content", "chat.jsonl", `{"turns": [{"role": "system", "content": "s"}, {"role": "user", "content": " "}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "turns", `turn 1 (0-based, role "user"): content is empty`},
+		{"jsonl no user turn", "chat.jsonl", `{"conversation": [{"role": "system", "content": "s"}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "conversation", "no user turn"},
+		{"jsonl content parts", "chat.jsonl", `{"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "messages", "turn 0 (0-based): content: want a string, found a list"},
+		{"jsonl extra key", "chat.jsonl", `{"messages": [{"role": "user", "content": "Hi", "name": "ann"}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "messages", `turn 0 (0-based): key "name" is not imported`},
+		{"jsonl no role", "chat.jsonl", `{"messages": [{"content": "Hi"}]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "messages", `turn 0 (0-based): no "role" key`},
+		{"jsonl null turn", "chat.jsonl", `{"messages": [{"role": "user", "content": "Hi"}, null]}` + "\n",
+			ImportOptions{}, ErrBadMessage, 1, "messages", "turn 1 (0-based): want an object, found null"},
+		{"jsonl string where messages go", "chat.jsonl", `{"messages": [{"role": "user", "content": "Hi"}]}` + "\n" + `{"messages": "Hi"}` + "\n",
+			ImportOptions{}, ErrWrongType, 2, "messages", "want a list of {role, content} objects, found a string"},
+		{"jsonl neither input nor conversation", "chat.jsonl", `{"messages": [{"role": "user", "content": "Hi"}]}` + "\n" + `{"messages": null}` + "\n",
+			ImportOptions{}, ErrNullInput, 2, "messages", "no conversation"},
+		{"jsonl null input, empty conversation", "chat.jsonl", `{"question": "a", "messages": []}` + "\n" + `{"question": null, "messages": []}` + "\n",
+			ImportOptions{}, ErrNullInput, 2, "question", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, dst, err := importText(t, tt.file, tt.data, tt.opts)
@@ -448,6 +471,7 @@ func FuzzImportText(f *testing.F) {
 	f.Add([]byte("{\"question\": \"a\", \"answer\": \"b\"}\n{\"question\": \"c\", \"passages\": [\"p\", null]}\n"), false)
 	f.Add([]byte("{\"id\": 1, \"question\": \"a\"}\n\n{\"id\": 1.5, \"question\": \"b\", \"x\": {\"y\": 1}}\n"), false)
 	f.Add([]byte("question,answer\na,b\n\"c\nd\",\"[\"\"x\"\"]\"\n"), true)
+	f.Add([]byte("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"question\": \"b\", \"chat\": null}\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, csv bool) {
 		name := "f.jsonl"
 		if csv {
@@ -472,4 +496,124 @@ func FuzzImportText(f *testing.F) {
 			t.Errorf("read %d items, import said %d rows", got, res.Info.Rows)
 		}
 	})
+}
+
+// TestImportConversations imports conversations from JSONL (by each
+// automatic name and by --map) and from Parquet: each row's turns arrive
+// in messages as they were, a row may have only an input, and the set
+// validates.
+func TestImportConversations(t *testing.T) {
+	conv := []records.Message{{Role: "system", Content: "Answer with a city."}, {Role: "user", Content: "Capital of France?"},
+		{Role: "assistant", Content: "Paris"}, {Role: "user", Content: "And of Italy?"}}
+	line := func(key string) string {
+		return `{"id": "c1", "` + key + `": [{"role": "system", "content": "Answer with a city."}, {"content": "Capital of France?", "role": "user"}, {"role": "assistant", "content": "Paris"}, {"role": "user", "content": "And of Italy?"}], "answer": "Rome"}` + "\n" +
+			`{"id": "p2", "question": "Capital of Spain?", "answer": "Madrid"}` + "\n"
+	}
+	parquetSrc := func(t *testing.T) string {
+		return writeRows(t, []chatRowWithInput{
+			{ID: "c1", Messages: []turn{t2("system", "Answer with a city."), t2("user", "Capital of France?"), t2("assistant", "Paris"), t2("user", "And of Italy?")}},
+			{ID: "p2", Input: sp("Capital of Spain?")},
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		src  func(t *testing.T) string
+		opts ImportOptions
+		from string // the source column of messages
+		auto bool
+	}{
+		{"messages", func(t *testing.T) string { return writeText(t, "chat.jsonl", line("messages")) }, ImportOptions{}, "messages", true},
+		{"conversation", func(t *testing.T) string { return writeText(t, "chat.jsonl", line("conversation")) }, ImportOptions{}, "conversation", true},
+		{"chat", func(t *testing.T) string { return writeText(t, "chat.jsonl", line("chat")) }, ImportOptions{}, "chat", true},
+		{"turns", func(t *testing.T) string { return writeText(t, "chat.jsonl", line("Turns")) }, ImportOptions{}, "Turns", true},
+		{"--map", func(t *testing.T) string { return writeText(t, "chat.jsonl", line("dialog")) }, ImportOptions{Map: map[string]string{"messages": "dialog"}}, "dialog", false},
+		{"parquet", parquetSrc, ImportOptions{}, "messages", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := tt.src(t)
+			dst := filepath.Join(t.TempDir(), "out.parquet")
+			res, err := Import(context.Background(), src, dst, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, m := range res.Mapped {
+				if m.Column == "messages" {
+					found = m.Source == tt.from && m.Auto == tt.auto
+				}
+			}
+			if !found {
+				t.Errorf("mapped %+v, want messages from %q (auto %v)", res.Mapped, tt.from, tt.auto)
+			}
+			items := readItems(t, dst)
+			if len(items) != 2 {
+				t.Fatalf("got %d items, want 2", len(items))
+			}
+			if it := items[0]; it.ID != "c1" || it.Input != "" || !slices.Equal(it.Messages, conv) {
+				t.Errorf("item 0: %+v, want c1 with no input and messages %+v", it, conv)
+			}
+			if it := items[1]; it.ID != "p2" || it.Input != "Capital of Spain?" || it.Messages != nil {
+				t.Errorf("item 1: %+v, want p2 with its input and no messages", it)
+			}
+			if probs, err := Validate(dst); err != nil || len(probs) != 0 {
+				t.Errorf("Validate: %v, %v; want no problems", probs, err)
+			}
+		})
+	}
+}
+
+// TestImportConversationIDs: derived ids tell apart rows that differ only
+// in their conversation, and rows without one keep the ids they had.
+func TestImportConversationIDs(t *testing.T) {
+	data := `{"messages": [{"role": "user", "content": "Hi"}]}` + "\n" + `{"messages": [{"role": "user", "content": "Hello"}]}` + "\n"
+	_, dst, err := importText(t, "chat.jsonl", data, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := readItems(t, dst)
+	if len(items) != 2 || items[0].ID == items[1].ID || strings.Contains(items[1].ID, "-") {
+		t.Errorf("ids %q and %q, want two different content ids", items[0].ID, items[1].ID)
+	}
+	plain := contentDigest(&records.Item{Input: "q", Expected: "a"})
+	if got := hex.EncodeToString(plain[:8]); got != "99a7987a200aa809" {
+		t.Errorf("id of a row without a conversation %s, want the one it had before messages were imported", got)
+	}
+}
+
+// writeText writes data to a file named name in a new directory.
+func writeText(t *testing.T, name, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportParquetBadTurn: a Parquet source's bad turn is an error naming
+// the row and the turn, and nothing is written.
+func TestImportParquetBadTurn(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rows []chatRowWithInput
+		want string
+	}{
+		{"unknown role", []chatRowWithInput{{ID: "a", Input: sp("q")}, {ID: "b", Messages: []turn{t2("user", "Hi"), t2("bot", "x")}}},
+			`row 1 (0-based), column "messages": bad message: turn 1 (0-based): role "bot"`},
+		{"null content", []chatRowWithInput{{ID: "a", Messages: []turn{{Role: sp("user")}}}},
+			`row 0 (0-based), column "messages": bad message: turn 0 (0-based): content is null`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := writeRows(t, tt.rows)
+			dst := filepath.Join(t.TempDir(), "out.parquet")
+			_, err := Import(context.Background(), src, dst, ImportOptions{})
+			var re *RowError
+			if !errors.Is(err, ErrBadMessage) || !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want a bad message containing %q", err, tt.want)
+			}
+			if _, serr := os.Stat(dst); !errors.Is(serr, os.ErrNotExist) {
+				t.Errorf("%s exists after a failed import (%v)", dst, serr)
+			}
+		})
+	}
 }

@@ -11,9 +11,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -105,6 +107,7 @@ func openJSONL(path string) (*jsonlRows, error) {
 	}
 	j := &jsonlRows{path: path, f: f, r: bufio.NewReaderSize(f, 64*1024), idx: map[string]int{}}
 	kinds := map[string]string{} // column → "scalar", "list", or the type of a value that cannot be imported
+	turns := map[string]bool{}   // columns with a conversation in some row
 	for {
 		fields, ok := j.nextObject()
 		if !ok {
@@ -121,6 +124,8 @@ func openJSONL(path string) (*jsonlRows, error) {
 			c := &j.cols[i]
 			switch {
 			case v.null:
+			case v.typ == typTurns:
+				turns[kv.key] = true
 			case v.typ != "":
 				if c.ok {
 					c.ok, c.typ, c.rows = false, v.typ, true
@@ -141,6 +146,13 @@ func openJSONL(path string) (*jsonlRows, error) {
 	for i := range j.cols {
 		c := &j.cols[i]
 		switch {
+		case turns[c.name]:
+			// Only messages may be mapped to it; a row of another type
+			// fails there, naming its line.
+			c.conv, c.rows = true, c.rows || kinds[c.name] != ""
+			if c.ok {
+				c.ok, c.typ = false, "list<struct<role, content>>"
+			}
 		case !c.ok:
 		case kinds[c.name] == "list":
 			c.typ = "list<string>"
@@ -259,6 +271,9 @@ func jsonValue(raw json.RawMessage) value {
 		if json.Unmarshal(raw, &elems) != nil {
 			return value{typ: "a malformed list"}
 		}
+		if isTurns(elems) {
+			return value{typ: typTurns, objs: elems}
+		}
 		list := make([]string, 0, len(elems))
 		for _, e := range elems {
 			e = bytes.TrimSpace(e)
@@ -277,6 +292,23 @@ func jsonValue(raw json.RawMessage) value {
 		return value{list: list, isList: true}
 	}
 	return value{s: string(raw)} // a number, in its source spelling
+}
+
+// isTurns reports whether the elements of a JSON list are objects (a
+// conversation's turns), with perhaps some nulls.
+func isTurns(elems []json.RawMessage) bool {
+	objects := 0
+	for _, e := range elems {
+		e = bytes.TrimSpace(e)
+		switch {
+		case len(e) > 0 && e[0] == '{':
+			objects++
+		case len(e) > 0 && e[0] == 'n':
+		default:
+			return false
+		}
+	}
+	return objects > 0
 }
 
 func (j *jsonlRows) columns() []srcColumn { return j.cols }
@@ -406,6 +438,10 @@ type parquetRows struct {
 	stream *rowStream
 	spans  [][]parquet.Value
 	vals   []value
+	// content and cspans are byLeaf and spans for the content leaves of
+	// messages columns.
+	content map[int]int
+	cspans  [][]parquet.Value
 }
 
 func openParquetRows(path string) (*parquetRows, error) {
@@ -413,7 +449,7 @@ func openParquetRows(path string) (*parquetRows, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parquetRows{src: src, byLeaf: map[int]int{}}
+	p := &parquetRows{src: src, byLeaf: map[int]int{}, content: map[int]int{}}
 	var leaves []int
 	seen := map[string]bool{}
 	for i := range src.fields {
@@ -422,9 +458,12 @@ func openParquetRows(path string) (*parquetRows, error) {
 			continue
 		}
 		seen[f.Name] = true
-		c := srcColumn{name: f.Name, typ: f.Type, ok: f.kind != kindOther}
+		c := srcColumn{name: f.Name, typ: f.Type, ok: f.kind != kindOther && f.kind != kindMessages, conv: f.kind == kindMessages}
 		p.cols = append(p.cols, c)
-		if !c.ok {
+		if c.conv {
+			p.content[f.content] = len(p.cols) - 1
+			leaves = append(leaves, f.content)
+		} else if !c.ok {
 			p.fields = append(p.fields, nil)
 			continue
 		}
@@ -432,8 +471,10 @@ func openParquetRows(path string) (*parquetRows, error) {
 		p.byLeaf[f.leaf] = len(p.cols) - 1
 		leaves = append(leaves, f.leaf)
 	}
+	slices.Sort(leaves)
 	p.stream = newRowStream(src, leaves)
 	p.spans = make([][]parquet.Value, len(p.cols))
+	p.cspans = make([][]parquet.Value, len(p.cols))
 	p.vals = make([]value, len(p.cols))
 	return p, nil
 }
@@ -446,6 +487,7 @@ func (p *parquetRows) next() ([]value, int64, bool) {
 		return nil, 0, false
 	}
 	clear(p.spans)
+	clear(p.cspans)
 	for i := 0; i < len(row); {
 		leaf := row[i].Column()
 		j := i + 1
@@ -454,6 +496,9 @@ func (p *parquetRows) next() ([]value, int64, bool) {
 		}
 		if c, ok := p.byLeaf[leaf]; ok {
 			p.spans[c] = row[i:j]
+		}
+		if c, ok := p.content[leaf]; ok {
+			p.cspans[c] = row[i:j]
 		}
 		i = j
 	}
@@ -468,7 +513,13 @@ func (p *parquetRows) next() ([]value, int64, bool) {
 			return nil, 0, false
 		}
 		var err error
-		p.vals[i], err = parquetValue(span, f)
+		if f.kind == kindMessages {
+			var msgs []records.Message
+			msgs, err = messagesValue(span, p.cspans[i], f)
+			p.vals[i] = value{null: msgs == nil, typ: typTurns, turns: msgs}
+		} else {
+			p.vals[i], err = parquetValue(span, f)
+		}
 		if err != nil {
 			p.stream.err = &RowError{File: p.src.path, Row: idx, Column: f.Name, Err: err}
 			return nil, 0, false

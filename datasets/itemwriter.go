@@ -17,7 +17,10 @@ type ItemWriter struct {
 }
 
 // NewItemWriter starts an eval set on w with the columns WriteItems
-// describes. Call Close to write the footer; it does not close w.
+// describes. Since it cannot look ahead at the items, it writes the
+// messages column only when extraColumns lists MessagesColumn; an item
+// with records.Item.Messages is then an error without it. Call Close to
+// write the footer; it does not close w.
 func NewItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (*ItemWriter, error) {
 	iw, err := newItemWriter(w, extraColumns, meta)
 	if err != nil {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/records"
 	"github.com/parquet-go/parquet-go"
@@ -148,10 +151,101 @@ func TestMessagesColumnWrongType(t *testing.T) {
 	}
 }
 
-func TestWriteItemsRefusesMessages(t *testing.T) {
-	err := WriteItems(&bytes.Buffer{}, []records.Item{{ID: "a", Input: "q", Messages: []records.Message{{Role: "user", Content: "q"}}}}, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "messages") {
-		t.Errorf("got %v, want an error about the messages column", err)
+// TestWriteItemsMessagesRoundTrip writes conversations with WriteItems and
+// ItemWriter and reads back the same turns; rows without one read as nil
+// and keep their input.
+func TestWriteItemsMessagesRoundTrip(t *testing.T) {
+	conv := []records.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi"},
+		{Role: "assistant", Content: "Hello, ünïcode."}, {Role: "user", Content: "Capital of France?"}}
+	items := []records.Item{
+		{ID: "c1", Messages: conv, Expected: "Paris", Extra: map[string]string{"lang": "en"}},
+		{ID: "p2", Input: "plain question"},
+		{ID: "e3", Input: "empty conversation", Messages: []records.Message{}},
+		{ID: "c4", Messages: []records.Message{{Role: "user", Content: "2+2?"}}, Context: []string{"a", "b"}},
+	}
+	want := slices.Clone(items)
+	want[2].Messages = nil // an empty list reads as no conversation
+	for i := range want {
+		want[i].Row = int64(i)
+	}
+	write := map[string]func(w io.Writer) error{
+		"WriteItems": func(w io.Writer) error { return WriteItems(w, items, []string{"lang"}, nil) },
+		"ItemWriter": func(w io.Writer) error {
+			iw, err := NewItemWriter(w, []string{"lang", MessagesColumn}, nil)
+			if err != nil {
+				return err
+			}
+			for i := range items {
+				if err := iw.Write(&items[i]); err != nil {
+					return err
+				}
+			}
+			return iw.Close()
+		},
+	}
+	for name, fn := range write {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := fn(&buf); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "set.parquet")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, info, err := readAll(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i].Extra["lang"] == "" {
+					delete(got[i].Extra, "lang")
+				}
+				if len(got[i].Extra) == 0 {
+					got[i].Extra = nil
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+			}
+			var typ string
+			for _, c := range info.Columns {
+				if c.Name == MessagesColumn {
+					typ = c.Type
+				}
+			}
+			if typ != "list<struct<role: string, content: string>>" {
+				t.Errorf("messages column type %q, want list<struct<role: string, content: string>>", typ)
+			}
+			if probs, err := Validate(path); err != nil || len(probs) != 0 {
+				t.Errorf("Validate: %v, %v; want no problems", probs, err)
+			}
+		})
+	}
+}
+
+// TestWriteItemsMessagesColumnOnlyWhenUsed: a set without conversations
+// has no messages column (its bytes do not change), and an ItemWriter not
+// asked for one refuses an item with a conversation.
+func TestWriteItemsMessagesColumnOnlyWhenUsed(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteItems(&buf, []records.Item{{ID: "a", Input: "q"}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("messages")) {
+		t.Error("a set without conversations has a messages column")
+	}
+	iw, err := NewItemWriter(&bytes.Buffer{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = iw.Write(&records.Item{ID: "a", Messages: []records.Message{{Role: "user", Content: "q"}}})
+	if err == nil || !strings.Contains(err.Error(), `column "messages"`) {
+		t.Errorf("got %v, want an error naming the messages column", err)
+	}
+	err = WriteItems(&bytes.Buffer{}, []records.Item{{ID: "a", Messages: []records.Message{{Role: "user", Content: "\xff"}}}}, nil, nil)
+	if !errors.Is(err, ErrInvalidUTF8) || !strings.Contains(err.Error(), "turn 0 content") {
+		t.Errorf("got %v, want invalid UTF-8 naming turn 0's content", err)
 	}
 }
 
@@ -252,4 +346,45 @@ func TestFreezeKeepsMessages(t *testing.T) {
 	if len(items) != 1 || !reflect.DeepEqual(items[0].Messages, want) || info.Name != "chat" {
 		t.Errorf("frozen set: %+v (name %q), want one item with %+v named chat", items, info.Name, want)
 	}
+}
+
+// FuzzWriteItemsMessages writes a conversation of two turns built from
+// the inputs and reads the same turns back, or the reader's ErrBadMessage
+// when the turns are not a valid conversation.
+func FuzzWriteItemsMessages(f *testing.F) {
+	f.Add("system", "Be brief.", "user", "Hi")
+	f.Add("user", "", "assistant", "ünïcode\x00")
+	f.Fuzz(func(t *testing.T, r1, c1, r2, c2 string) {
+		msgs := []records.Message{{Role: r1, Content: c1}, {Role: r2, Content: c2}}
+		var buf bytes.Buffer
+		err := WriteItems(&buf, []records.Item{{ID: "a", Messages: msgs}}, nil, nil)
+		valid := utf8.ValidString(r1) && utf8.ValidString(c1) && utf8.ValidString(r2) && utf8.ValidString(c2)
+		if !valid {
+			if err == nil {
+				t.Fatal("invalid UTF-8 written without an error")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "set.parquet")
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := readAll(t, path)
+		if len(turnProblems(msgs)) > 0 {
+			// The reader checks the turns WriteItems leaves alone.
+			if !errors.Is(err, ErrBadMessage) {
+				t.Fatalf("got %v, want a bad message", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || !reflect.DeepEqual(items[0].Messages, msgs) {
+			t.Fatalf("read back %+v, want %+v", items, msgs)
+		}
+	})
 }

@@ -116,16 +116,24 @@ func writerOptions(schema *parquet.Schema, meta map[string]string) []parquet.Wri
 // output and model_version as optional strings (an empty string is
 // written as null); context, expected_any and must_not_contain as
 // optional list<string> (a nil slice is written as null, an empty one as
-// an empty list); then one optional string column per name in
+// an empty list); when any item has records.Item.Messages, a messages
+// column, list<struct<role: string, content: string>>, filled from them
+// in the same way; then one optional string column per name in
 // extraColumns, in that order, filled from records.Item.Extra. meta becomes the
 // file's key-value metadata (set MetaName and MetaVersion to give the set
 // an identity). records.Item.Row is ignored.
 //
-// Every string must be valid UTF-8, every key of records.Item.Extra must be
-// listed in extraColumns, and records.Item.Messages must be nil (the
-// messages column is not written here). WriteItems does not check ids for uniqueness or
-// emptiness; Validate does. The same input always gives the same bytes.
+// Every string must be valid UTF-8 and every key of records.Item.Extra must be
+// listed in extraColumns. WriteItems does not check ids for uniqueness or
+// emptiness, nor the roles of turns; Validate does. The same input always
+// gives the same bytes.
 func WriteItems(w io.Writer, items []records.Item, extraColumns []string, meta map[string]string) error {
+	for i := range items {
+		if items[i].Messages != nil && !slices.Contains(extraColumns, MessagesColumn) {
+			extraColumns = append([]string{MessagesColumn}, extraColumns...)
+			break
+		}
+	}
 	iw, err := newItemWriter(w, extraColumns, meta)
 	if err != nil {
 		return fmt.Errorf("write eval set: %w", err)
@@ -141,11 +149,31 @@ func WriteItems(w io.Writer, items []records.Item, extraColumns []string, meta m
 	return nil
 }
 
+// MessagesColumn is the name of the eval set's column of conversations,
+// list<struct<role: string, content: string>>, read into
+// records.Item.Messages. Listed in the extraColumns of NewItemWriter, it
+// asks for that column rather than a string one.
+const MessagesColumn = colMessages
+
+// messagesColumn is the messages column as this package writes it: an
+// optional 3-level LIST of required structs of a required role and a
+// required content, in that order, the shape pyarrow reads as
+// list<struct<role: string, content: string>>.
+func messagesColumn() parquet.Node {
+	turn := orderedGroup{
+		namedNode{parquet.Encoded(parquet.String(), &parquet.RLEDictionary), "role"},
+		namedNode{parquet.String(), "content"},
+	}
+	return parquet.Optional(parquet.List(turn))
+}
+
 // itemWriter writes items one at a time, so that tests and generators can
 // write sets larger than memory.
 type itemWriter struct {
 	rowBatch
 	extra []string
+	// messages is set when the file has a messages column.
+	messages bool
 }
 
 func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (*itemWriter, error) {
@@ -153,6 +181,13 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 	seen := make(map[string]bool, len(fields)+len(extraColumns))
 	for _, f := range fields {
 		seen[f.Name()] = true
+	}
+	messages := false
+	if i := slices.Index(extraColumns, MessagesColumn); i >= 0 {
+		messages = true
+		fields = append(fields, namedNode{messagesColumn(), MessagesColumn})
+		seen[MessagesColumn] = true
+		extraColumns = slices.Delete(slices.Clone(extraColumns), i, i+1)
 	}
 	for _, name := range extraColumns {
 		switch {
@@ -170,13 +205,13 @@ func newItemWriter(w io.Writer, extraColumns []string, meta map[string]string) (
 	if err != nil {
 		return nil, err
 	}
-	return &itemWriter{rowBatch: newRowBatch(pw), extra: slices.Clone(extraColumns)}, nil
+	return &itemWriter{rowBatch: newRowBatch(pw), extra: slices.Clone(extraColumns), messages: messages}, nil
 }
 
 // write appends one item; idx is its position, for error messages.
 func (iw *itemWriter) write(idx int64, it *records.Item) error {
-	if it.Messages != nil {
-		return &RowError{Row: idx, Column: colMessages, Err: errors.New("records.Item.Messages is not written: write a messages column (list<struct<role: string, content: string>>) with another Parquet writer")}
+	if it.Messages != nil && !iw.messages {
+		return &RowError{Row: idx, Column: colMessages, Err: errors.New("records.Item.Messages is set but the file has no messages column: list \"messages\" in extraColumns")}
 	}
 	for name := range it.Extra {
 		if !slices.Contains(iw.extra, name) {
@@ -241,6 +276,10 @@ func (iw *itemWriter) write(idx int64, it *records.Item) error {
 	list(colMustNotContain, it.MustNotContain)
 	str(colOutput, it.Output, false)
 	str(colModelVersion, it.ModelVersion, false)
+	if iw.messages && err == nil {
+		row, err = appendMessages(row, idx, col, it.Messages)
+		col += 2
+	}
 	for _, name := range iw.extra {
 		str(name, it.Extra[name], false)
 	}
@@ -248,6 +287,36 @@ func (iw *itemWriter) write(idx int64, it *records.Item) error {
 		return err
 	}
 	return iw.add(row)
+}
+
+// appendMessages appends the values of a messages column, whose role and
+// content leaves are the columns col and col+1, to row: a nil slice is
+// null, an empty one an empty list. Levels are those of messagesColumn:
+// the list is defined at 1, a turn at 2.
+func appendMessages(row parquet.Row, idx int64, col int, msgs []records.Message) (parquet.Row, error) {
+	switch {
+	case msgs == nil:
+		return append(row, parquet.NullValue().Level(0, 0, col), parquet.NullValue().Level(0, 0, col+1)), nil
+	case len(msgs) == 0:
+		return append(row, parquet.NullValue().Level(0, 1, col), parquet.NullValue().Level(0, 1, col+1)), nil
+	}
+	for leaf := range 2 {
+		for i, m := range msgs {
+			s, name := m.Role, "role"
+			if leaf == 1 {
+				s, name = m.Content, "content"
+			}
+			if !utf8.ValidString(s) {
+				return row, &RowError{Row: idx, Column: colMessages, Err: fmt.Errorf("turn %d %s: %w", i, name, utf8Error(s))}
+			}
+			rep := 1
+			if i == 0 {
+				rep = 0
+			}
+			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(rep, 2, col+leaf))
+		}
+	}
+	return row, nil
 }
 
 // newParquetWriter starts a file on w with the named schema of fields, in
