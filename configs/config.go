@@ -83,7 +83,7 @@ type Dataset struct {
 // DatasetColumns are the eval-set columns dataset.columns may map, as
 // datasets.ResolveMapping accepts them.
 var DatasetColumns = []string{"id", "input", "system", "context", "expected", "expected_any",
-	"task", "must_not_contain", "output", "model_version"}
+	"task", "must_not_contain", "output", "model_version", "messages"}
 
 // Model describes one model endpoint.
 type Model struct {

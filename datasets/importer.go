@@ -143,6 +143,10 @@ func (e *LineError) Unwrap() error { return e.Err }
 var importRoles = []string{colID, colInput, colSystem, colContext, colExpected, colExpectedAny,
 	colTask, colMustNotContain, colOutput, colModelVersion, colMessages}
 
+// ImportRoles lists the eval-set columns a mapping may fill (dataset
+// import's --map, the config's dataset.columns), in schema order.
+func ImportRoles() []string { return slices.Clone(importRoles) }
+
 // autoNames are the source names (lower case) each eval-set column is
 // mapped from automatically; the eval-set name itself comes first and
 // wins over its synonyms. No name is listed twice.
