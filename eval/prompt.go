@@ -237,7 +237,21 @@ func (p *Prompt) Render(item *records.Item) ([]Message, error) {
 	if last >= 0 {
 		return p.renderConversation(item, last)
 	}
-	var msgs []Message
+	msgs, err := p.systemMessage(nil, item)
+	if err != nil {
+		return nil, err
+	}
+	user, err := execute(p.user, item)
+	if err != nil {
+		return nil, err
+	}
+	return append(msgs, Message{Role: "user", Content: user}), nil
+}
+
+// systemMessage appends to msgs the system message of item: prompt.system
+// rendered, else the item's own system column; nothing when both are
+// empty.
+func (p *Prompt) systemMessage(msgs []Message, item *records.Item) ([]Message, error) {
 	system := item.System
 	if p.system != nil {
 		s, err := execute(p.system, item)
@@ -249,11 +263,7 @@ func (p *Prompt) Render(item *records.Item) ([]Message, error) {
 	if system != "" {
 		msgs = append(msgs, Message{Role: "system", Content: system})
 	}
-	user, err := execute(p.user, item)
-	if err != nil {
-		return nil, err
-	}
-	return append(msgs, Message{Role: "user", Content: user}), nil
+	return msgs, nil
 }
 
 func execute(t *template.Template, item *records.Item) (string, error) {
@@ -289,16 +299,9 @@ func (p *Prompt) renderConversation(item *records.Item, last int) ([]Message, er
 	msgs := make([]Message, 0, len(item.Messages)+1)
 	own := slices.ContainsFunc(item.Messages, func(m records.Message) bool { return m.Role == "system" || m.Role == "developer" })
 	if !own {
-		system := item.System
-		if p.system != nil {
-			s, err := execute(p.system, item)
-			if err != nil {
-				return nil, err
-			}
-			system = s
-		}
-		if system != "" {
-			msgs = append(msgs, Message{Role: "system", Content: system})
+		var err error
+		if msgs, err = p.systemMessage(msgs, item); err != nil {
+			return nil, err
 		}
 	}
 	user, err := execute(p.user, item)
