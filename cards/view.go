@@ -15,6 +15,7 @@ import (
 
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
 )
 
@@ -192,7 +193,7 @@ func fairness(c *Card) section {
 			s.table(t)
 			d := table{Header: []string{"metric", "gap", "ratio", "lowest", "highest", "groups", "test", "p"}}
 			for _, x := range col.Disparities {
-				d.Rows = append(d.Rows, []string{x.Metric, est(x.Gap), est(x.Ratio), orText(x.Lowest, "-"), orText(x.Highest, "-"), strconv.Itoa(x.Groups), orText(x.Test.Method, "not evaluated"), pValue(x.Test.P)})
+				d.Rows = append(d.Rows, []string{x.Metric, est(x.Gap), est(x.Ratio), orText(x.Lowest, "-"), orText(x.Highest, "-"), strconv.Itoa(x.Groups), orText(x.Test.Method, "not evaluated"), render.FormatP(x.Test.P)})
 			}
 			s.table(d)
 			s.textf("Intervals: %s at %s.", col.Intervals, level(col.Level))
@@ -285,7 +286,7 @@ func regression(c *Card) section {
 		if g.McNemarP != nil {
 			p = *g.McNemarP
 		}
-		s.textf("Against %s on %d paired items: candidate %s, production %s; change %s (paired bootstrap interval), McNemar exact p = %s.", g.Production, g.Pairs, prop(g.Candidate), prop(g.Baseline), signedEst(g.Delta), pValue(p))
+		s.textf("Against %s on %d paired items: candidate %s, production %s; change %s (paired bootstrap interval), McNemar exact p = %s.", g.Production, g.Pairs, prop(g.Candidate), prop(g.Baseline), signedEst(g.Delta), render.FormatP(p))
 		s.table(table{Header: []string{"", "candidate right", "candidate wrong"}, Rows: [][]string{
 			{"production right", strconv.Itoa(g.Counts.BothRight), strconv.Itoa(g.Counts.RightToWrong) + " (regressions)"},
 			{"production wrong", strconv.Itoa(g.Counts.WrongToRight) + " (fixes)", strconv.Itoa(g.Counts.BothWrong)},
@@ -448,16 +449,6 @@ func signedEst(e metrics.Estimate) string {
 		return fmt.Sprintf("%+.3f", e.Value)
 	}
 	return fmt.Sprintf("%+.3f [%+.3f, %+.3f]", e.Value, e.Low, e.High)
-}
-
-func pValue(p float64) string {
-	switch {
-	case math.IsNaN(p):
-		return "n/a"
-	case p < 1e-4:
-		return fmt.Sprintf("%.1e", p)
-	}
-	return fmt.Sprintf("%.4f", p)
 }
 
 func level(l float64) string { return strconv.FormatFloat(100*l, 'f', -1, 64) + "%" }

@@ -48,10 +48,10 @@ func driftGateLine(r *drift.Report) string {
 // featureTest summarises a feature's test: "KS D 0.041, p 0.0012".
 func featureTest(f drift.FeatureDrift) (name, stat, p string) {
 	if n := f.Numeric; n != nil {
-		return "KS (" + n.KS.Method + ")", "D = " + reports.FormatNumber(n.KS.Statistic), pText(n.KS.PValue)
+		return "KS (" + n.KS.Method + ")", "D = " + reports.FormatNumber(n.KS.Statistic), FormatP(n.KS.PValue)
 	}
 	c := f.Categorical
-	return "chi-square", fmt.Sprintf("χ² = %s, dof %d", reports.FormatNumber(c.ChiSquare.Statistic), c.ChiSquare.DOF), pText(c.ChiSquare.PValue)
+	return "chi-square", fmt.Sprintf("χ² = %s, dof %d", reports.FormatNumber(c.ChiSquare.Statistic), c.ChiSquare.DOF), FormatP(c.ChiSquare.PValue)
 }
 
 // WriteDriftSummary writes the terminal summary of r: the files, one line

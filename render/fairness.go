@@ -103,7 +103,7 @@ func testText(h metrics.Homogeneity) string {
 	if h.Method == "" || math.IsNaN(h.P) {
 		return "n/a"
 	}
-	return "p = " + pText(h.P) + " (" + h.Method + ")"
+	return "p = " + FormatP(h.P) + " (" + h.Method + ")"
 }
 
 // ruleWhere says, for a rule on a fairness metric, which column and which

@@ -680,7 +680,7 @@ func htmlRegress(reg *metrics.Regression, block bool) *htmlRegression {
 	h := &htmlRegression{
 		Summary: fmt.Sprintf("On the %d items both models answered, the candidate's accuracy is %s points %s the production model's (95%% interval %s to %s points). "+
 			"McNemar's exact test on the %d items where the two disagree gives p = %s.",
-			reg.Pairs, points(math.Abs(reg.Delta)), map[bool]string{true: "above", false: "below"}[reg.Delta >= 0], points(reg.DeltaLow), points(reg.DeltaHigh), reg.Discordant, pText(reg.McNemarP)),
+			reg.Pairs, points(math.Abs(reg.Delta)), map[bool]string{true: "above", false: "below"}[reg.Delta >= 0], points(reg.DeltaLow), points(reg.DeltaHigh), reg.Discordant, FormatP(reg.McNemarP)),
 		BothRight: reg.Counts.BothRight, RightToWrong: reg.Counts.RightToWrong, WrongToRight: reg.Counts.WrongToRight, BothWrong: reg.Counts.BothWrong,
 	}
 	flips := func(title, explain string, ids []string) htmlFlips {

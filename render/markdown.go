@@ -379,7 +379,7 @@ func mdRegression(r *reports.Report) mdSection {
 	s := details("Regression against production", reports.SOC2ChangeManagement)
 	s.lines = append(s.lines,
 		fmt.Sprintf("On %d items answered by both models, accuracy changed by %s (paired bootstrap interval), McNemar p = %s.",
-			reg.Pairs, estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), pText(reg.McNemarP)),
+			reg.Pairs, estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), FormatP(reg.McNemarP)),
 		"", "| | candidate right | candidate wrong |", "| --- | --- | --- |",
 		fmt.Sprintf("| **production right** | %d | %d (regressions) |", reg.Counts.BothRight, reg.Counts.RightToWrong),
 		fmt.Sprintf("| **production wrong** | %d (fixes) | %d |", reg.Counts.WrongToRight, reg.Counts.BothWrong),

@@ -107,7 +107,7 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	if reg := r.Metrics.Regression; reg != nil {
 		row()
 		row("regression vs production", fmt.Sprintf("%s accuracy on %d paired results, McNemar p = %s",
-			estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), reg.Pairs, pText(reg.McNemarP)))
+			estText(metrics.Estimate{Value: reg.Delta, Low: reg.DeltaLow, High: reg.DeltaHigh}), reg.Pairs, FormatP(reg.McNemarP)))
 		row("  right → wrong", fmt.Sprint(len(reg.RightToWrong)))
 		row("  wrong → right", fmt.Sprint(len(reg.WrongToRight)))
 		var worst *metrics.GroupDelta
@@ -406,8 +406,9 @@ func estText(e metrics.Estimate) string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f]", e.Value, e.Low, e.High)
 }
 
-// pText formats a p-value.
-func pText(p float64) string {
+// FormatP formats a p-value as every rendering writes it: four decimals,
+// or scientific notation below 1e-4; n/a when undefined.
+func FormatP(p float64) string {
 	switch {
 	case math.IsNaN(p):
 		return "n/a"
