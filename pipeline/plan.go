@@ -150,6 +150,9 @@ type Plan struct {
 	// settings.
 	integrity integrity.Options
 	cache     *eval.Cache
+	// values are the set's task, label and group values, read at most
+	// once for the checks, the dry-run's notes and the power warnings.
+	values *setValuesOnce
 }
 
 // Prepare checks everything that can be checked before the first model
@@ -164,11 +167,11 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	if err := checkOut(cfg, opts.Inputs); err != nil {
 		return nil, err
 	}
-	set, info, prompt, ig, err := checkData(cfg)
+	set, info, prompt, ig, vals, err := checkData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt, integrity: ig}
+	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt, integrity: ig, values: vals}
 	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, opts.getenv); err != nil {
 		p.Close()
 		return nil, inputErr(err)
@@ -212,7 +215,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 // the keys, the output directory or the gate's presence: evalgate gate
 // --list-metrics -c runs it, so that it fails where run would.
 func Check(cfg *configs.Config) error {
-	set, _, _, _, err := checkData(cfg)
+	set, _, _, _, _, err := checkData(cfg)
 	if err != nil {
 		return err
 	}
@@ -222,11 +225,11 @@ func Check(cfg *configs.Config) error {
 
 // checkData opens cfg's eval set and checks the config against it; the
 // caller closes the set.
-func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, err error) {
+func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, vals *setValuesOnce, err error) {
 	path := cfg.DatasetPath()
 	opened, info, err := openSet(cfg)
 	if err != nil {
-		return nil, info, nil, ig, err
+		return nil, info, nil, ig, nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -239,7 +242,7 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 		err = fmt.Errorf("dataset %s is not a valid eval set:\n%s", path, Bulleted(problems))
 	}
 	if err != nil {
-		return nil, info, nil, ig, inputErr(err)
+		return nil, info, nil, ig, nil, inputErr(err)
 	}
 	columns := map[string]bool{}
 	for _, c := range info.Columns {
@@ -247,7 +250,7 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	}
 	for _, g := range cfg.Fairness.Groups {
 		if err = datasets.CheckGroupColumn(g); err != nil {
-			return nil, info, nil, ig, inputErr(fmt.Errorf("%s: fairness.groups: %w", cfg.Path, err))
+			return nil, info, nil, ig, nil, inputErr(fmt.Errorf("%s: fairness.groups: %w", cfg.Path, err))
 		}
 		isString, ok := columns[g]
 		switch {
@@ -257,13 +260,13 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 			err = inputErr(fmt.Errorf("%s: fairness.groups names column %q, which is not a string column in %s", cfg.Path, g, path))
 		}
 		if err != nil {
-			return nil, info, nil, ig, err
+			return nil, info, nil, ig, nil, err
 		}
 	}
 	for _, m := range models(cfg) {
 		if m.cfg.Provider == "replay" && !columns["output"] {
 			err = inputErr(fmt.Errorf("%s: %s.provider is replay, but %s has no output column to replay", cfg.Path, m.role, path))
-			return nil, info, nil, ig, err
+			return nil, info, nil, ig, nil, err
 		}
 	}
 	prompt, err = eval.NewPrompt(cfg.Prompt.System, cfg.Prompt.Template)
@@ -278,15 +281,16 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	}
 	if err != nil {
 		err = inputErr(fmt.Errorf("%s: %w", cfg.Path, err))
-		return nil, info, nil, ig, err
+		return nil, info, nil, ig, nil, err
 	}
 	if ig, err = IntegrityOptions(cfg); err != nil {
-		return nil, info, nil, ig, err
+		return nil, info, nil, ig, nil, err
 	}
-	if err = checkDataRules(cfg, set, ig); err != nil {
-		return nil, info, nil, ig, err
+	vals = &setValuesOnce{cfg: cfg, set: set}
+	if err = checkDataRules(cfg, vals, ig); err != nil {
+		return nil, info, nil, ig, nil, err
 	}
-	return set, info, prompt, ig, nil
+	return set, info, prompt, ig, vals, nil
 }
 
 // checkDataRules refuses what names a part of the data the run can never
@@ -297,18 +301,8 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 // Such a rule would only ever be "not evaluated"; an optional one is let
 // through. The set is read (its task and expected columns, once) only
 // when something needs it.
-func checkDataRules(cfg *configs.Config, set *datasets.Set, ig integrity.Options) error {
-	var seen *setValues
-	values := func() (*setValues, error) {
-		if seen == nil {
-			v, err := readSetValues(set, cfg, false)
-			if err != nil {
-				return nil, inputErr(err)
-			}
-			seen = v
-		}
-		return seen, nil
-	}
+func checkDataRules(cfg *configs.Config, vals *setValuesOnce, ig integrity.Options) error {
+	values := func() (*setValues, error) { return vals.get(false) }
 	if pos := cfg.Scoring.PositiveLabel; pos != "" {
 		v, err := values()
 		if err != nil {
@@ -406,17 +400,7 @@ type RuleNote struct {
 // no production model to compare with, no group column, groups too
 // small, a boundary rule, task or label the config or set lacks.
 func (p *Plan) NotEvaluable() ([]RuleNote, error) {
-	var seen *setValues
-	values := func() (*setValues, error) {
-		if seen == nil {
-			v, err := readSetValues(p.set, p.cfg, false)
-			if err != nil {
-				return nil, inputErr(err)
-			}
-			seen = v
-		}
-		return seen, nil
-	}
+	values := func() (*setValues, error) { return p.values.get(false) }
 	var notes []RuleNote
 	for i, rule := range p.cfg.Gate {
 		if !rule.Optional || reports.IsDriftMetric(rule.Metric) {
@@ -446,9 +430,9 @@ func (p *Plan) SmallGroups() ([]string, error) {
 	if len(p.cfg.Fairness.Groups) == 0 {
 		return nil, nil
 	}
-	v, err := readSetValues(p.set, p.cfg, true)
+	v, err := p.values.get(true)
 	if err != nil {
-		return nil, inputErr(err)
+		return nil, err
 	}
 	reps := max(1, p.cfg.Run.Repeats)
 	var out []string
@@ -569,6 +553,29 @@ func (v *setValues) neverCompared(cfg *configs.Config, col, name string) string 
 			qualify, len(values), col, cfg.Fairness.MinRateDenominator, nd.what, cfg.Scoring.PositiveLabel, cfg.Fairness.MinGroupSize, strings.Join(shown, ", "))
 	}
 	return ""
+}
+
+// setValuesOnce reads a set's values (readSetValues) at most once for
+// each need: a read that gathered the group columns serves every later
+// call, one that did not serves later calls that do not want them.
+type setValuesOnce struct {
+	cfg    *configs.Config
+	set    *datasets.Set
+	v      *setValues
+	groups bool // v holds every fairness column's groups
+}
+
+// get returns the set's values, with every fairness column's group counts
+// when groups is set. Errors are input errors.
+func (o *setValuesOnce) get(groups bool) (*setValues, error) {
+	if o.v == nil || (groups && !o.groups) {
+		v, err := readSetValues(o.set, o.cfg, groups)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		o.v, o.groups = v, groups || v.groups != nil
+	}
+	return o.v, nil
 }
 
 // readSetValues reads set's task and expected columns once, and the

@@ -574,13 +574,13 @@ func cmpOr(v, def float64) float64 {
 // the size of each group of each fairness group column ("" counts as
 // metrics.MissingGroup).
 func (p *Plan) Sizes() (Sizes, error) {
-	return readSizes(p.cfg, p.set)
+	return readSizes(p.cfg, p.values)
 }
 
-func readSizes(cfg *configs.Config, set *datasets.Set) (Sizes, error) {
-	v, err := readSetValues(set, cfg, true)
+func readSizes(cfg *configs.Config, vals *setValuesOnce) (Sizes, error) {
+	v, err := vals.get(true)
 	if err != nil {
-		return Sizes{}, inputErr(err)
+		return Sizes{}, err
 	}
 	reps := max(1, cfg.Run.Repeats)
 	s := Sizes{Results: v.rows * reps, Groups: map[string][]int{}}
@@ -605,12 +605,12 @@ func readSizes(cfg *configs.Config, set *datasets.Set) (Sizes, error) {
 // PlanConfig checks cfg against its eval set as run would (no key, no
 // model call), reads the set's sizes and plans every gate rule.
 func PlanConfig(cfg *configs.Config, a Assumptions) ([]RulePlan, datasets.Info, error) {
-	set, info, _, _, err := checkData(cfg)
+	set, info, _, _, vals, err := checkData(cfg)
 	if err != nil {
 		return nil, info, err
 	}
 	defer set.Close()
-	sizes, err := readSizes(cfg, set)
+	sizes, err := readSizes(cfg, vals)
 	if err != nil {
 		return nil, info, err
 	}
