@@ -6,7 +6,6 @@ package cards
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 
 	"github.com/evalgate/evalgate/signing"
@@ -35,7 +34,7 @@ func Subjects(c *Card, files []File) []signing.Subject {
 		out = append(out, signing.FileSubject(f.Name, f.Data))
 	}
 	for _, s := range c.Sources {
-		out = append(out, signing.Subject{Name: s.Name, Digest: map[string]string{"sha256": s.SHA256}})
+		out = append(out, signing.DigestSubject(s.Name, s.SHA256))
 	}
 	return out
 }
@@ -54,16 +53,13 @@ func Sign(s *signing.Signer, c *Card, files []File) ([]byte, error) {
 // match them against the subjects (signing.CheckSubject). Errors wrap
 // signing.ErrEnvelope or signing.ErrSignature.
 func Verify(v *signing.Verifier, envelope []byte) (*Statement, error) {
-	st, err := signing.VerifyStatement(v, envelope)
+	var c *Card
+	st, err := signing.VerifyPredicateFunc(v, envelope, PredicateType, func(b []byte) (err error) {
+		c, err = ReadJSON(bytes.NewReader(b))
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicateType %q, want %q", signing.ErrEnvelope, st.PredicateType, PredicateType)
-	}
-	c, err := ReadJSON(bytes.NewReader(st.Predicate))
-	if err != nil {
-		return nil, fmt.Errorf("%w: predicate: %w", signing.ErrEnvelope, err)
 	}
 	return &Statement{RawStatement: *st, Card: c}, nil
 }

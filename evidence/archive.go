@@ -75,7 +75,7 @@ func WriteArchive(w io.Writer, c *Collection, s *signing.Signer, created time.Ti
 		sum := sha256.Sum256(files[n])
 		h := hex.EncodeToString(sum[:])
 		m.Files = append(m.Files, ManifestFile{Name: n, SHA256: h, Size: int64(len(files[n]))})
-		subjects = append(subjects, signing.Subject{Name: n, Digest: map[string]string{"sha256": h}})
+		subjects = append(subjects, signing.DigestSubject(n, h))
 	}
 	manifest, err := signing.SignStatement(s, subjects, ManifestPredicateType, m)
 	if err != nil {

@@ -43,7 +43,7 @@ func Subjects(h *History, files []File) []signing.Subject {
 		out = append(out, signing.FileSubject(f.Name, f.Data))
 	}
 	for _, r := range h.Reports {
-		out = append(out, signing.Subject{Name: r.Path, Digest: map[string]string{"sha256": r.EnvelopeSHA256}})
+		out = append(out, signing.DigestSubject(r.Path, r.EnvelopeSHA256))
 	}
 	return out
 }
@@ -91,16 +91,13 @@ func Sign(s *signing.Signer, h *History, files []File) ([]byte, error) {
 // the subjects (signing.CheckSubject). Errors wrap signing.ErrEnvelope or
 // signing.ErrSignature.
 func Verify(v *signing.Verifier, envelope []byte) (*Statement, error) {
-	st, err := signing.VerifyStatement(v, envelope)
+	var doc *Document
+	st, err := signing.VerifyPredicateFunc(v, envelope, PredicateType, func(b []byte) (err error) {
+		doc, err = ReadJSON(bytes.NewReader(b))
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicateType %q, want %q", signing.ErrEnvelope, st.PredicateType, PredicateType)
-	}
-	doc, err := ReadJSON(bytes.NewReader(st.Predicate))
-	if err != nil {
-		return nil, fmt.Errorf("%w: predicate: %w", signing.ErrEnvelope, err)
 	}
 	for _, r := range doc.Reports {
 		if !slices.ContainsFunc(st.Subject, func(s signing.Subject) bool { return s.Name == r.Path && s.Digest["sha256"] != "" }) {

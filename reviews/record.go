@@ -148,8 +148,8 @@ func Sign(s *signing.Signer, rec Record) ([]byte, error) {
 // subjects are a record's statement subjects.
 func subjects(rec *Record) []signing.Subject {
 	return []signing.Subject{
-		{Name: SubjectEnvelope, Digest: map[string]string{"sha256": rec.Report.EnvelopeSHA256}},
-		{Name: SubjectCSV, Digest: map[string]string{"sha256": rec.CSVSHA256}},
+		signing.DigestSubject(SubjectEnvelope, rec.Report.EnvelopeSHA256),
+		signing.DigestSubject(SubjectCSV, rec.CSVSHA256),
 	}
 }
 
