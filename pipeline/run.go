@@ -278,7 +278,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		p.opts.logf("%s: the journal's last line was torn by a crash (%d bytes); dropped it, and that call will be made again\n", role, rec.Torn)
 	}
 	if rec.Stale != "" {
-		p.opts.logf("%s: %s recorded a different config, dataset or model; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
+		p.opts.logf("%s: %s recorded a different config, dataset, model or shard; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
 	}
 	if n := len(rec.Done); n > 0 {
 		p.opts.logf("%s: resuming: %d of %d calls already done\n", role, n, total)
