@@ -13,7 +13,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...] | run -c CONFIG (--shard I/N | --shards N) [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...] | run -c CONFIG --shard I/N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] | run -c CONFIG --shards N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress]"
 
 // jobIndexEnv is the variable a Kubernetes Indexed Job sets to the pod's
 // completion index, from 0: run --shards N reads the shard's index there.
