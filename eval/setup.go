@@ -44,6 +44,11 @@ type Setup struct {
 	RedactPrompts bool
 	// Secrets are every endpoint's secrets, passed to the Runner.
 	Secrets *RunSecrets
+	// Shard, when not empty, names the part of the eval set the calls
+	// cover ("3/8", run --shard): part of the fingerprint, so that a
+	// shard never resumes another shard's journal or a whole run's. Empty
+	// for a whole run, whose fingerprint it leaves as it was.
+	Shard string
 }
 
 // JournalPath is where s's journal lives.
@@ -55,7 +60,7 @@ func (s Setup) JournalPath() string {
 // keys them by: the dataset, the provider kind, the endpoint (normalized
 // base URL), the model name, version and artifact digest, the request
 // parameters (the reasoning models' ones included), the prompt templates,
-// the repeats and the redaction flags. The dataset digest covers each
+// the repeats, the redaction flags and the shard. The dataset digest covers each
 // row's input and conversation, so a changed conversation is a changed
 // call and never resumes from the journal.
 // A journal of another fingerprint is never resumed. Scoring and gate
@@ -73,10 +78,11 @@ func (s Setup) Fingerprint() string {
 		Logprobs, Redact, RedactPrompts   bool   `json:",omitempty"`
 		MaxCompletionTokens               int    `json:",omitempty"`
 		ReasoningEffort, Verbosity        string `json:",omitempty"`
+		Shard                             string `json:",omitempty"`
 	}{2, s.DatasetSHA256, s.Model.Provider, s.Model.Model, NormalizeBaseURL(s.Model.BaseURL), s.Model.Version, s.Model.ArtifactSHA256,
 		s.Model.Temperature, s.Model.MaxTokens, s.Model.Seed,
 		s.Prompts.System, s.Prompts.Template, s.Run.Repeats, s.Model.Logprobs, s.Redact != nil, s.RedactPrompts,
-		s.Model.MaxCompletionTokens, s.Model.ReasoningEffort, s.Model.Verbosity})
+		s.Model.MaxCompletionTokens, s.Model.ReasoningEffort, s.Model.Verbosity, s.Shard})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

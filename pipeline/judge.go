@@ -53,21 +53,22 @@ func redactAll(ss []string, redact func(string) string) []string {
 
 // runJudge asks the judge about the candidate's answers in the results
 // file at resultsPath, streaming the replies into judge-results.parquet
-// beside it; it returns that file's path and the judge's identity and
-// cache hits (its calls and errors are counted when the replies are read).
+// beside it; it returns that file (its path, digest, rows and the
+// runner's statistics) and the judge's identity and cache hits (its calls
+// and errors are counted when the replies are read).
 // A failed call or an unparseable reply is a judge error, never
 // "supported".
-func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *reports.JudgeRun, error) {
+func (p *Plan) runJudge(ctx context.Context, resultsPath string) (*modelCall, *reports.JudgeRun, error) {
 	m := *p.cfg.Groundedness.Judge
 	src, err := newJudgeSource(p.set, resultsPath, redactor(p.cfg))
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	defer func() { src.close() }()
 	info := &reports.JudgeRun{Provider: m.Provider, Model: m.Model, Version: m.Version, BaseURL: configs.RedactURL(m.BaseURL)}
 	prompt, err := eval.NewPrompt("", "{{.Input}}")
 	if err != nil {
-		return "", nil, runErr(err)
+		return nil, nil, runErr(err)
 	}
 	run := p.cfg.Run
 	run.Repeats = 1
@@ -77,28 +78,28 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 	}
 	if src.err != nil {
 		src.close()
-		return "", nil, inputErr(fmt.Errorf("judge: %w", src.err))
+		return nil, nil, inputErr(fmt.Errorf("judge: %w", src.err))
 	}
 	src.close()
 	if src, err = newJudgeSource(p.set, resultsPath, redactor(p.cfg)); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	progress := p.opts.progress("judge "+m.Version, total)
 	setup := eval.Setup{
 		Role: "judge", Model: m, Run: run, Provider: p.judge, Prompt: prompt,
 		Prompts:       configs.Prompt{Template: "evalgate judge v1"},
-		DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out, Cache: p.cache, Resume: p.opts.Resume,
+		DatasetSHA256: p.info.SHA256, OutDir: p.outDir(), Shard: p.shardName(), Cache: p.cache, Resume: p.opts.Resume,
 		Progress: progress.Update, Redact: redactor(p.cfg), Secrets: p.secrets,
 	}
 	runner, _, err := setup.Runner()
 	if err != nil {
-		return "", nil, inputErr(err)
+		return nil, nil, inputErr(err)
 	}
 	path := filepath.Join(filepath.Dir(resultsPath), JudgeResultsFile)
 	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		runner.Journal.Close()
-		return "", nil, runErr(err)
+		return nil, nil, runErr(err)
 	}
 	defer f.Abort()
 	meta := resultsMeta(p.cfg, m, p.info)
@@ -106,9 +107,16 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 	w, err := datasets.NewResultsWriter(f, nil, nil, meta)
 	if err != nil {
 		runner.Journal.Close()
-		return "", nil, runErr(err)
+		return nil, nil, runErr(err)
 	}
-	err = runner.Stream(ctx, src, w.Write)
+	mc := &modelCall{path: path}
+	err = runner.Stream(ctx, src, func(res *records.Result) error {
+		mc.results++
+		if res.Error != "" {
+			mc.failed++
+		}
+		return w.Write(res)
+	})
 	progress.Update(runner.Stats())
 	progress.Finish()
 	if cerr := runner.Journal.Close(); cerr != nil && err == nil {
@@ -119,19 +127,25 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (string, *repor
 	}
 	var rejected *eval.RejectedError
 	if errors.As(err, &rejected) {
-		return "", nil, inputErr(rejectedError("groundedness.judge", m, rejected))
+		return nil, nil, inputErr(rejectedError("groundedness.judge", m, rejected))
 	}
 	if err != nil {
-		return "", nil, runErr(fmt.Errorf("judge: %w", err))
+		return nil, nil, runErr(fmt.Errorf("judge: %w", err))
 	}
 	if err := w.Close(); err != nil {
-		return "", nil, runErr(fmt.Errorf("write %s: %w", path, err))
+		return nil, nil, runErr(fmt.Errorf("write %s: %w", path, err))
 	}
+	mc.sha256 = f.SHA256()
 	if err := f.Commit(); err != nil {
-		return "", nil, runErr(err)
+		return nil, nil, runErr(err)
 	}
-	info.Cached = runner.Stats().Cached
-	return path, info, nil
+	mc.stats, mc.origins = runner.Stats(), runner.CacheOrigins()
+	if runner.Adaptive != nil {
+		a := runner.Adaptive.Stats()
+		mc.adaptive = &a
+	}
+	info.Cached = mc.stats.Cached
+	return mc, info, nil
 }
 
 // judgeSource is the runner's source of judge requests: it merge-joins the

@@ -64,6 +64,11 @@ type Options struct {
 	// NewProgress, when not nil, is called once per model run with a label
 	// and the number of calls, and told how the calls go.
 	NewProgress func(label string, total int) Progress
+	// Shard, when not nil, runs only the shard's items (run --shard), into
+	// the folder ShardDir names under run.out, with Plan.RunShard: results,
+	// journals and shard.json, and no report. Signer, History and Reviews
+	// belong to the merge and must then be nil.
+	Shard *Shard
 }
 
 // Progress is told how one model's calls go; the CLI draws a bar with it.
@@ -153,6 +158,9 @@ type Plan struct {
 	// values are the set's task, label and group values, read at most
 	// once for the checks, the dry-run's notes and the power warnings.
 	values *setValuesOnce
+	// items counts the items the run calls the models on: the set's rows,
+	// or with a shard the shard's items.
+	items int64
 }
 
 // Prepare checks everything that can be checked before the first model
@@ -167,11 +175,24 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	if err := checkOut(cfg, opts.Inputs); err != nil {
 		return nil, err
 	}
-	set, info, prompt, ig, vals, err := checkData(cfg)
+	if err := checkShardOptions(opts); err != nil {
+		return nil, err
+	}
+	set, info, prompt, ig, vals, err := checkData(cfg, opts.Shard)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt, integrity: ig, values: vals}
+	p := &Plan{cfg: cfg, opts: opts, set: set, info: info, prompt: prompt, integrity: ig, values: vals, items: info.Rows}
+	if opts.Shard != nil {
+		// The shard's items are counted in the one pass over the set's
+		// ids that the checks make (or make now), before any call.
+		v, err := vals.get(false)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.items = int64(v.shardRows)
+	}
 	if p.candidate, err = eval.NewProvider("candidate", cfg.Candidate, opts.getenv); err != nil {
 		p.Close()
 		return nil, inputErr(err)
@@ -215,7 +236,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 // the keys, the output directory or the gate's presence: evalgate gate
 // --list-metrics -c runs it, so that it fails where run would.
 func Check(cfg *configs.Config) error {
-	set, _, _, _, _, err := checkData(cfg)
+	set, _, _, _, _, err := checkData(cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -224,8 +245,8 @@ func Check(cfg *configs.Config) error {
 }
 
 // checkData opens cfg's eval set and checks the config against it; the
-// caller closes the set.
-func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, vals *setValuesOnce, err error) {
+// caller closes the set. With shard, the set's values count its items.
+func checkData(cfg *configs.Config, shard *Shard) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, vals *setValuesOnce, err error) {
 	path := cfg.DatasetPath()
 	opened, info, err := openSet(cfg)
 	if err != nil {
@@ -286,7 +307,7 @@ func checkData(cfg *configs.Config) (set *datasets.Set, info datasets.Info, prom
 	if ig, err = IntegrityOptions(cfg); err != nil {
 		return nil, info, nil, ig, nil, err
 	}
-	vals = &setValuesOnce{cfg: cfg, set: set}
+	vals = &setValuesOnce{cfg: cfg, set: set, shard: shard}
 	if err = checkDataRules(cfg, vals, ig); err != nil {
 		return nil, info, nil, ig, nil, err
 	}
@@ -468,8 +489,9 @@ type setValues struct {
 	tasks, labels map[string]bool
 	groups        map[string]map[string]*groupCount
 	overflow      map[string]bool
-	// rows counts the set's items.
-	rows int
+	// rows counts the set's items; shardRows those of the shard the
+	// values were read for (0 without one).
+	rows, shardRows int
 }
 
 // groupCount is one group's scored items (with a reference) and how many
@@ -561,6 +583,7 @@ func (v *setValues) neverCompared(cfg *configs.Config, col, name string) string 
 type setValuesOnce struct {
 	cfg    *configs.Config
 	set    *datasets.Set
+	shard  *Shard // counted in setValues.shardRows when not nil
 	v      *setValues
 	groups bool // v holds every fairness column's groups
 }
@@ -569,7 +592,7 @@ type setValuesOnce struct {
 // when groups is set. Errors are input errors.
 func (o *setValuesOnce) get(groups bool) (*setValues, error) {
 	if o.v == nil || (groups && !o.groups) {
-		v, err := readSetValues(o.set, o.cfg, groups)
+		v, err := readSetValues(o.set, o.cfg, groups, o.shard)
 		if err != nil {
 			return nil, inputErr(err)
 		}
@@ -579,8 +602,9 @@ func (o *setValuesOnce) get(groups bool) (*setValues, error) {
 }
 
 // readSetValues reads set's task and expected columns once, and the
-// fairness group columns when a gate rule names one or allGroups is set.
-func readSetValues(set *datasets.Set, cfg *configs.Config, allGroups bool) (*setValues, error) {
+// fairness group columns when a gate rule names one or allGroups is set;
+// with shard, it counts the shard's items too.
+func readSetValues(set *datasets.Set, cfg *configs.Config, allGroups bool, shard *Shard) (*setValues, error) {
 	r, err := set.ItemColumns()
 	if err != nil {
 		return nil, err
@@ -612,6 +636,13 @@ func readSetValues(set *datasets.Set, cfg *configs.Config, allGroups bool) (*set
 	for r.Next() {
 		cols := r.Columns()
 		v.rows += cols.Len()
+		if shard != nil {
+			for _, id := range cols.ID {
+				if shard.Has(id) {
+					v.shardRows++
+				}
+			}
+		}
 		for i, t := range cols.Task {
 			if v.tasks != nil {
 				v.tasks[cmp.Or(t, "(none)")] = true
@@ -880,7 +911,8 @@ type ModelEstimate struct {
 
 // Estimate renders every prompt for every model (so that a template that
 // fails on some row fails now, naming the row) and counts the calls and
-// tokens, making no model call: run --dry-run.
+// tokens, making no model call: run --dry-run. With a shard it renders and
+// counts the shard's items only.
 func (p *Plan) Estimate() ([]ModelEstimate, error) {
 	var out []ModelEstimate
 	for _, m := range models(p.cfg) {
@@ -888,7 +920,7 @@ func (p *Plan) Estimate() ([]ModelEstimate, error) {
 		if err != nil {
 			return nil, inputErr(err)
 		}
-		est, err := eval.EstimateRun(r, p.prompt, p.cfg.Run.Repeats, max(m.cfg.MaxTokens, m.cfg.MaxCompletionTokens))
+		est, err := eval.EstimateRun(p.source(r), p.prompt, p.cfg.Run.Repeats, max(m.cfg.MaxTokens, m.cfg.MaxCompletionTokens))
 		r.Close()
 		if err != nil {
 			return nil, inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))

@@ -605,7 +605,7 @@ func readSizes(cfg *configs.Config, vals *setValuesOnce) (Sizes, error) {
 // PlanConfig checks cfg against its eval set as run would (no key, no
 // model call), reads the set's sizes and plans every gate rule.
 func PlanConfig(cfg *configs.Config, a Assumptions) ([]RulePlan, datasets.Info, error) {
-	set, info, _, _, vals, err := checkData(cfg)
+	set, info, _, _, vals, err := checkData(cfg, nil)
 	if err != nil {
 		return nil, info, err
 	}

@@ -57,6 +57,9 @@ type Outcome struct {
 // verdict is not an error.
 func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	cfg := p.cfg
+	if p.opts.Shard != nil {
+		return nil, inputErr(fmt.Errorf("shard %s: a shard run writes no report; use RunShard", p.opts.Shard))
+	}
 	started := time.Now().UTC()
 	if cfg.Run.Deadline > 0 {
 		var cancel context.CancelFunc
@@ -73,19 +76,13 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	}
 	defer lock.release()
 	var incomplete []string
-	expected := p.info.Rows * int64(cfg.Run.Repeats)
 	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {
 		mc, err := p.callModel(ctx, role, m, prov, filepath.Join(outDir, file))
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case mc.stopped != nil:
-			incomplete = append(incomplete, fmt.Sprintf("%s stopped after %d of %d calls: %v", role, mc.results, expected, stopReason(mc.stopped)))
-		case mc.results < expected:
-			incomplete = append(incomplete, fmt.Sprintf("%s finished %d of %d calls", role, mc.results, expected))
-		case mc.failed > 0 && mc.failed == mc.results:
-			incomplete = append(incomplete, fmt.Sprintf("%s: every call failed; the first error: %s", role, mc.firstError))
+		if why := p.incompleteReason(role, mc); why != "" {
+			incomplete = append(incomplete, why)
 		}
 		return mc, nil
 	}
@@ -105,10 +102,11 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 	sc := &scoring{cfg: cfg, src: p.set, set: p.info, opts: p.opts, ig: p.integrity, igOn: cand.results > 0}
 	var judge *reports.JudgeRun
 	if p.integrity.Judge && cand.results > 0 {
-		var judgePath string
-		if judgePath, judge, err = p.runJudge(ctx, cand.path); err != nil {
+		var jc *modelCall
+		if jc, judge, err = p.runJudge(ctx, cand.path); err != nil {
 			return nil, err
 		}
+		judgePath := jc.path
 		if sc.verdicts, err = readVerdicts(judgePath, redactor(cfg)); err != nil {
 			return nil, err
 		}
@@ -217,7 +215,9 @@ func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artif
 // modelCall is what running one model produced: the results file and
 // the counts the run's completeness is judged by.
 type modelCall struct {
-	path     string
+	path string
+	// sha256 is the hex SHA-256 of the results file written.
+	sha256   string
 	results  int64 // results written
 	failed   int64 // of which failed
 	stats    records.RunStats
@@ -231,15 +231,32 @@ type modelCall struct {
 	stopped error
 }
 
-// callModel runs one model over the eval set, streaming its results in
-// item order into the results file at path.
+// incompleteReason says why model role's calls (mc) leave the run
+// incomplete, or "" when they do not: stopped early, fewer results than
+// the plan's items × repeats, or every call failed.
+func (p *Plan) incompleteReason(role string, mc *modelCall) string {
+	expected := p.items * int64(p.cfg.Run.Repeats)
+	switch {
+	case mc.stopped != nil:
+		return fmt.Sprintf("%s stopped after %d of %d calls: %v", role, mc.results, expected, stopReason(mc.stopped))
+	case mc.results < expected:
+		return fmt.Sprintf("%s finished %d of %d calls", role, mc.results, expected)
+	case mc.failed > 0 && mc.failed == mc.results:
+		return fmt.Sprintf("%s: every call failed; the first error: %s", role, mc.firstError)
+	}
+	return ""
+}
+
+// callModel runs one model over the eval set (the shard's items, with a
+// shard), streaming its results in item order into the results file at
+// path.
 func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov eval.Provider, path string) (*modelCall, error) {
 	r, err := p.set.Reader()
 	if err != nil {
 		return nil, inputErr(err)
 	}
 	defer r.Close()
-	total := int(p.info.Rows) * p.cfg.Run.Repeats
+	total := int(p.items) * p.cfg.Run.Repeats
 	progress := p.opts.progress(fmt.Sprintf("%s %s", role, m.Version), total)
 	cache := p.cache
 	if m.Provider == "replay" {
@@ -247,7 +264,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 	}
 	setup := eval.Setup{
 		Role: role, Model: m, Run: p.cfg.Run, Provider: prov, Prompt: p.prompt, Prompts: p.cfg.Prompt,
-		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.cfg.Run.Out,
+		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.outDir(), Shard: p.shardName(),
 		Cache: cache, Resume: p.opts.Resume,
 		Score:    scorer(p.cfg),
 		Progress: progress.Update,
@@ -261,7 +278,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		p.opts.logf("%s: the journal's last line was torn by a crash (%d bytes); dropped it, and that call will be made again\n", role, rec.Torn)
 	}
 	if rec.Stale != "" {
-		p.opts.logf("%s: %s recorded a different config, dataset or model; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
+		p.opts.logf("%s: %s recorded a different config, dataset, model or shard; moved it to %s and starting afresh\n", role, setup.JournalPath(), rec.Stale)
 	}
 	if n := len(rec.Done); n > 0 {
 		p.opts.logf("%s: resuming: %d of %d calls already done\n", role, n, total)
@@ -278,7 +295,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		return nil, runErr(err)
 	}
 	mc := &modelCall{path: path}
-	err = runner.Stream(ctx, r, func(res *records.Result) error {
+	err = runner.Stream(ctx, p.source(r), func(res *records.Result) error {
 		mc.results++
 		if res.Error != "" {
 			if mc.failed == 0 {
@@ -315,6 +332,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 	if err := w.Close(); err != nil {
 		return nil, runErr(fmt.Errorf("write %s: %w", path, err))
 	}
+	mc.sha256 = f.SHA256()
 	if err := f.Commit(); err != nil {
 		return nil, runErr(err)
 	}

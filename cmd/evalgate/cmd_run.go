@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/evalgate/evalgate/atomicfile"
@@ -12,7 +13,11 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...] | run -c CONFIG --shard I/N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] | run -c CONFIG --shards N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress]"
+
+// jobIndexEnv is the variable a Kubernetes Indexed Job sets to the pod's
+// completion index, from 0: run --shards N reads the shard's index there.
+const jobIndexEnv = "JOB_COMPLETION_INDEX"
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
@@ -33,9 +38,24 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	var rf reviewFlags
 	rf.add(fs)
 	policyPath := fs.String("policy", "", "refuse to run (exit 2) unless the config's gate equals the gate of this protected config `file` (e.g. the base branch's)")
+	shardFlag := fs.String("shard", "", "run only shard `I/N` of the eval set (I from 0 to N-1), writing results, journals and shard.json into run.out/shard-I-of-N and no report; evalgate merge combines the shards")
+	shardsFlag := fs.String("shards", "", "run shard $"+jobIndexEnv+" of `N` (a Kubernetes Indexed Job's completion index): --shard $"+jobIndexEnv+"/N")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if opts.Shard, err = shardFromFlags(*shardFlag, *shardsFlag, e.getenv); err != nil {
+		return err
+	}
+	if opts.Shard != nil {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"--key", *keyPath != ""}, {"--require-signing", *requireSigning}, {"--history", *historyDir != ""}, {"--history-key", *historyKey != ""}, {"--reviews", rf.dir != ""}, {"--reviews-key", len(rf.keys) > 0}} {
+			if f.set {
+				return usageErr("run: %s belongs to evalgate merge, which writes and signs the report over every shard; a shard (--shard, --shards) writes none", f.name)
+			}
+		}
 	}
 	mode := progressAuto
 	switch {
@@ -56,8 +76,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *cfgPath == "" {
 		return usageErr("run: -c CONFIG is required (usage: evalgate %s)", runUsage)
 	}
-	if opts.Signer, err = loadSigner(e, *keyPath); err != nil {
-		return err
+	if opts.Shard == nil {
+		if opts.Signer, err = loadSigner(e, *keyPath); err != nil {
+			return err
+		}
 	}
 	prov := pipeline.Provenance(e.getenv)
 	opts.Provenance = &prov
@@ -89,8 +111,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	var reviewKeys []string
-	if opts.Reviews, reviewKeys, err = rf.load("run", cfg); err != nil {
-		return err
+	if opts.Shard == nil {
+		if opts.Reviews, reviewKeys, err = rf.load("run", cfg); err != nil {
+			return err
+		}
 	}
 	opts.Inputs = append(opts.Inputs, reviewKeys...)
 	opts.NoCache = opts.NoCache || *dry
@@ -105,7 +129,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	defer p.Close()
 	if *dry {
-		return dryRun(e, cfg.Path, p)
+		return dryRun(e, cfg.Path, p, opts.Shard)
+	}
+	if opts.Shard != nil {
+		return runShard(ctx, e, cfg.Path, p, *opts.Shard)
 	}
 	res, err := p.Run(ctx)
 	if res == nil {
@@ -134,9 +161,12 @@ func verdictErr(rep *reports.Report, err error) error {
 	return nil
 }
 
-func dryRun(e *env, cfgPath string, p *pipeline.Plan) error {
+func dryRun(e *env, cfgPath string, p *pipeline.Plan, shard *pipeline.Shard) error {
 	info := p.Dataset()
 	fmt.Fprintf(e.stdout, "config %s is valid; dataset %s %s: %d rows, sha256 %s\n", cfgPath, orDash(info.Name), orDash(info.Version), info.Rows, info.SHA256)
+	if shard != nil {
+		fmt.Fprintf(e.stdout, "shard %s: %s of the %s items; the calls below are this shard's\n", shard, commas(p.Items()), commas(info.Rows))
+	}
 	ests, err := p.Estimate()
 	if err != nil {
 		return err
@@ -218,3 +248,78 @@ func writeFile(path string, data []byte) error {
 // safe makes a string from a config, an eval set, a model or a signed
 // document inert on a terminal (see render.TermSafe).
 func safe(s string) string { return render.TermSafe(s) }
+
+// shardFromFlags reads the shard of run --shard I/N, or of run --shards N
+// with the index in $JOB_COMPLETION_INDEX; nil when neither is given.
+func shardFromFlags(shard, shards string, getenv func(string) string) (*pipeline.Shard, error) {
+	switch {
+	case shard != "" && shards != "":
+		return nil, usageErr("run: --shard and --shards exclude each other: give --shard I/N, or --shards N with the index in %s", jobIndexEnv)
+	case shard != "":
+		s, err := pipeline.ParseShard(shard)
+		if err != nil {
+			return nil, usageErr("run: --shard: %v", err)
+		}
+		return &s, nil
+	case shards == "":
+		return nil, nil
+	}
+	n, err := strconv.Atoi(shards)
+	if err != nil || n < 1 || n > pipeline.MaxShards || strconv.Itoa(n) != shards {
+		return nil, usageErr("run: --shards %q: want a shard count from 1 to %d", shards, pipeline.MaxShards)
+	}
+	v := getenv(jobIndexEnv)
+	if v == "" {
+		return nil, usageErr("run: --shards %d: %s is not set; a Kubernetes Indexed Job sets it to the pod's index (elsewhere give --shard I/%d)", n, jobIndexEnv, n)
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || strconv.Itoa(i) != v {
+		return nil, usageErr("run: --shards %d: %s=%q is not an index (want 0 to %d)", n, jobIndexEnv, v, n-1)
+	}
+	if i < 0 || i >= n {
+		return nil, usageErr("run: --shards %d: %s=%d is out of range: the index runs from 0 to %d", n, jobIndexEnv, i, n-1)
+	}
+	return &pipeline.Shard{Index: i, Count: n}, nil
+}
+
+// runShard runs shard s of plan p and prints, per model, what the shard
+// wrote, and how to merge the shards.
+func runShard(ctx context.Context, e *env, cfgPath string, p *pipeline.Plan, s pipeline.Shard) error {
+	res, err := p.RunShard(ctx)
+	if res == nil {
+		return err
+	}
+	m := res.Manifest
+	fmt.Fprintln(e.stdout)
+	for _, r := range []struct {
+		role string
+		m    *pipeline.ShardModel
+	}{{"candidate", &m.Candidate}, {"production", m.Production}, {"groundedness.judge", m.Judge}} {
+		if r.m == nil {
+			continue
+		}
+		items := commas(m.Items) + " items, "
+		if r.m == m.Judge {
+			items = "" // the judge is asked about answers, not items
+		}
+		fmt.Fprintf(e.stdout, "shard %s: %s %s: %s%s results, %s failed; wrote %s\n", s, r.role, safe(r.m.Version), items, commas(r.m.Results), commas(r.m.Failed), safe(res.Dir))
+	}
+	if err == nil {
+		fmt.Fprintf(e.stdout, "shard %s is complete; when every shard is, merge them: evalgate merge -c %s\n", s, safe(cfgPath))
+	}
+	return err
+}
+
+// commas writes n with a comma between each group of three digits.
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
