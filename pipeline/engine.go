@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"time"
@@ -38,17 +40,30 @@ type ScoreInput struct {
 }
 
 // Shard is one of Count parts of an eval set, split by a stable hash of
-// the item id (FNV-1a, 64 bits, modulo Count): an item's shard does not
-// change when other items are added or removed.
+// the item id: an item's shard does not change when other items are added
+// or removed (ShardOf).
 type Shard struct {
 	Index, Count int
 }
 
 // Has reports whether the item with id is in the shard.
 func (s Shard) Has(id string) bool {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
+	return ShardOf(id, s.Count) == s.Index
+}
+
+// ShardOf is the index of the shard, of count, that holds the item with
+// id: h·count / 2⁶⁴ rounded down, where h is the first 8 bytes of the
+// SHA-256 of the id's bytes as a big-endian integer. Any tool can compute
+// it (in Python: int.from_bytes(hashlib.sha256(id).digest()[:8], "big") *
+// count >> 64). A cheaper hash does not spread structured ids: FNV-1a's
+// low bits depend only on the low bits of each byte and its high bits
+// barely on the last bytes, so "item-0000001"-style ids fell 1,700 and
+// 100 to a shard of 4,096 over 4 and 7 shards (TestShardOfBalances). The
+// hash costs about 0.2 µs an id, nothing beside a model call.
+func ShardOf(id string, count int) int {
+	sum := sha256.Sum256([]byte(id))
+	hi, _ := bits.Mul64(binary.BigEndian.Uint64(sum[:8]), uint64(count))
+	return int(hi)
 }
 
 // Score re-scores recorded results under cfg's scoring, fairness, integrity
