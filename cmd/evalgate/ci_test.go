@@ -146,8 +146,8 @@ func TestActionlint(t *testing.T) {
 		t.Skip("-short: actionlint not run")
 	}
 	files := workflowFiles(t)
-	if len(files) < 3 {
-		t.Fatalf("found %d workflow files (%v), want .github/workflows/action.yml, examples/github/model-pr.yml and examples/weekly/github-actions.yml", len(files), files)
+	if len(files) < 4 {
+		t.Fatalf("found %d workflow files (%v), want .github/workflows/action.yml, examples/github/model-pr.yml, examples/github/sharded-eval.yml and examples/weekly/github-actions.yml", len(files), files)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
