@@ -121,15 +121,12 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 			problems = append(problems, fmt.Sprintf("shard %s in %s is %s (%s); run shard %s again (evalgate run -c %s --shard %s) to finish it, then merge again", s, claim[0].dir, m.Status, why, s, cfg.Path, s))
 		}
 	}
-	if len(missing) > 0 {
-		problems = append([]string{fmt.Sprintf("shard %s of %d missing; run it (evalgate run -c %s --shard I/%d for each) and merge again",
-			strings.Join(missing, ", "), count, cfg.Path, count)}, problems...)
-		if len(missing) > 1 {
-			problems[0] = strings.Replace(problems[0], "shard ", "shards ", 1)
-			problems[0] = strings.Replace(problems[0], " missing;", " are missing;", 1)
-		} else {
-			problems[0] = strings.Replace(problems[0], " missing;", " is missing;", 1)
-		}
+	switch len(missing) {
+	case 0:
+	case 1:
+		problems = append([]string{fmt.Sprintf("shard %s is missing; run it (evalgate run -c %s --shard %s) and merge again", missing[0], cfg.Path, missing[0])}, problems...)
+	default:
+		problems = append([]string{fmt.Sprintf("shards %s are missing; run each (evalgate run -c %s --shard I/%d) and merge again", strings.Join(missing, ", "), cfg.Path, count)}, problems...)
 	}
 
 	// The merged results files, in the set's order.

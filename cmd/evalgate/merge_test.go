@@ -319,7 +319,10 @@ func TestMergeRefuses(t *testing.T) {
 				t.Fatal(err)
 			}
 			return nil
-		}, exitRunFail, []string{"shard 2/4 of 4 is missing", "--shard"}},
+		}, exitRunFail, []string{"shard 2/4 is missing; run it (evalgate run -c " + quickstart + " --shard 2/4) and merge again"}},
+		{"two shards missing", func(t *testing.T, root string, dirs []string) []string {
+			return dirs[1:3]
+		}, exitRunFail, []string{"shards 0/4, 3/4 are missing"}},
 		{"duplicated shard", func(t *testing.T, root string, dirs []string) []string {
 			dup := filepath.Join(t.TempDir(), "copy", "shard-1-of-4")
 			if err := os.CopyFS(dup, os.DirFS(dirs[1])); err != nil {
@@ -369,6 +372,21 @@ func TestMergeRefuses(t *testing.T) {
 			editManifest(t, dirs[1], func(m *pipeline.ShardManifest) { m.Candidate.ResultsSHA256 = sum })
 			return nil
 		}, exitUsage, []string{"shard %s: results.parquet row 1 is item", "which is in shard 0/4, not 1/4"}},
+		{"result of an item not in the set", func(t *testing.T, root string, dirs []string) []string {
+			ghost := ""
+			for i := 0; ghost == ""; i++ {
+				if id := fmt.Sprintf("ghost-%d", i); (pipeline.Shard{Index: 1, Count: 4}).Has(id) {
+					ghost = id
+				}
+			}
+			sum := rewriteResults(t, dirs[1], func(rs []records.Result) []records.Result {
+				g := rs[len(rs)-1]
+				g.ID = ghost
+				return append(rs, g)
+			}, nil)
+			editManifest(t, dirs[1], func(m *pipeline.ShardManifest) { m.Candidate.ResultsSHA256 = sum })
+			return nil
+		}, exitUsage, []string{`shard %s: results.parquet row `, `is item "ghost-`, "which is not in the eval set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
