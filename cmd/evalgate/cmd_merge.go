@@ -24,7 +24,7 @@ file changed since the shard wrote it, is refused (exit 2, naming the
 folder). A missing shard, a shard claimed by two folders or an INCOMPLETE
 shard makes the report INCOMPLETE, naming the shard (exit 3). Exit codes
 are run's: 0 ALLOW (or NONE with --no-gate), 1 BLOCK, 2 bad input,
-3 INCOMPLETE.
+3 INCOMPLETE. When to shard, and how to size N: docs/sharding.md.
 
 `
 

@@ -454,3 +454,32 @@ func TestMergeSignedVerifies(t *testing.T) {
 		t.Errorf("verify accepted a shard.json changed after the merge:\n%s", res.stdout)
 	}
 }
+
+// TestMergeUsage checks merge's flag errors and a folder with no shards.
+func TestMergeUsage(t *testing.T) {
+	empty := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no config", []string{"merge"}, exitUsage, "-c CONFIG is required"},
+		{"history without its key", []string{"merge", "-c", quickstart, "--history", empty}, exitUsage, "--history and --history-key go together"},
+		{"signing required without a key", []string{"merge", "-c", quickstart, "--require-signing"}, exitUsage, "--require-signing: no signing key"},
+		{"no shard folders", []string{"merge", "-c", quickstart, "--out", empty}, exitUsage, "no shard-<i>-of-<n> folder under " + empty},
+		{"not a shard folder", []string{"merge", "-c", quickstart, "--out", empty, empty}, exitUsage, "shard " + empty + ": "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runCLI(t, context.Background(), map[string]string{}, tt.args...)
+			if res.code != tt.code || !strings.Contains(res.stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q\n%s", res.code, tt.code, tt.want, res.stderr)
+			}
+		})
+	}
+	res := runCLI(t, context.Background(), nil, "merge", "-h")
+	if res.code != exitOK || !strings.Contains(res.stdout, "usage: evalgate merge -c CONFIG") || !strings.Contains(res.stdout, "shard-*-of-*") || !strings.Contains(res.stdout, "docs/sharding.md") {
+		t.Errorf("merge -h: exit %d\n%s", res.code, res.stdout)
+	}
+}
