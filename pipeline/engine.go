@@ -107,6 +107,12 @@ func ScoreTallies(ctx context.Context, cfg *configs.Config, in ScoreInput, opts 
 		return nil, err
 	}
 	defer set.Close()
+	return scoreTallies(ctx, cfg, set, info, in, opts)
+}
+
+// scoreTallies is ScoreTallies over an eval set already opened (and its
+// digest checked), so that merging shards opens and hashes the set once.
+func scoreTallies(ctx context.Context, cfg *configs.Config, set *datasets.Set, info datasets.Info, in ScoreInput, opts Options) (*Tallies, error) {
 	if in.Baseline != "" && cfg.Production == nil {
 		return nil, inputErr(fmt.Errorf("--baseline needs a production model in %s", cfg.Path))
 	}

@@ -138,49 +138,68 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		st := p.cache.Stats()
 		in.Cache = &st
 	}
+	out, err := writeOutcome(cfg, t, in, p.set, p.info, outDir, p.opts, written, nil, func() reports.Timing {
+		finished := time.Now().UTC()
+		return reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rep := out.Report; rep.Status != reports.Complete {
+		return out, runErr(fmt.Errorf("run incomplete: %s", rep.StatusReason))
+	}
+	return out, nil
+}
+
+// writeOutcome finishes a report from its tallies' input in, as Run and
+// Merge both do: it writes the review files, checks that the eval set
+// did not change, builds the report (timed by timing, with shards),
+// counts the review records, adds the power warnings and the history
+// position, and writes report.json, its renderings and the signed report
+// to outDir. written are the files already written, which the Outcome
+// lists first.
+func writeOutcome(cfg *configs.Config, t *Tallies, in reports.StreamInput, set *datasets.Set, info datasets.Info, outDir string, opts Options,
+	written []string, shards []reports.ShardRun, timing func() reports.Timing) (*Outcome, error) {
 	if t.checker != nil {
 		path := filepath.Join(outDir, ReviewFile)
 		rows := t.checker.ReviewRows()
-		if err := writeReview(path, rows, p.info); err != nil {
+		if err := writeReview(path, rows, info); err != nil {
 			return nil, runErr(err)
 		}
 		written = append(written, path)
-		files, err := writeReviewSheets(outDir, rows, p.info)
+		files, err := writeReviewSheets(outDir, rows, info)
 		written = append(written, files...)
 		if err != nil {
 			return nil, runErr(err)
 		}
 	}
 	// The eval set must still be the one every read was checked against.
-	if err := p.set.Check(); err != nil {
+	if err := set.Check(); err != nil {
 		return nil, inputErr(err)
 	}
-	finished := time.Now().UTC()
-	in.Timing = reports.Timing{StartedAt: started, FinishedAt: finished, Seconds: finished.Sub(started).Seconds()}
+	in.Timing = timing()
 	rep := reports.BuildFromTallies(in)
 	rep.Examples = t.examples.pick(rep)
-	countReviews(cfg, rep, p.opts.Reviews)
+	countReviews(cfg, rep, opts.Reviews)
 	addPowerWarnings(cfg, rep)
-	if h := p.opts.History; h != nil {
+	rep.Shards = shards
+	if h := opts.History; h != nil {
 		rep.History = history.Position(h, rep)
 	}
 	out := &Outcome{Report: rep}
 	var prov *reports.Provenance
-	if p.opts.Provenance != nil {
-		pv := *p.opts.Provenance
+	if opts.Provenance != nil {
+		pv := *opts.Provenance
 		pv.PolicySHA256 = reports.PolicyDigest(cfg.Gate)
 		prov = &pv
 	}
-	files, err := WriteReports(outDir, rep, p.opts.Signer, cfg.Candidate.ArtifactSHA256, prov)
+	files, err := WriteReports(outDir, rep, opts.Signer, cfg.Candidate.ArtifactSHA256, prov)
 	if err != nil {
 		return nil, err
 	}
 	out.Written = append(written, files...)
-	if p.opts.Signer != nil {
-		out.KeyID = p.opts.Signer.KeyID
-	}
-	if rep.Status != reports.Complete {
-		return out, runErr(fmt.Errorf("run incomplete: %s", rep.StatusReason))
+	if opts.Signer != nil {
+		out.KeyID = opts.Signer.KeyID
 	}
 	return out, nil
 }

@@ -338,14 +338,16 @@ func CheckVerdict(r *Report) error {
 }
 
 // checkGateStrict decodes the verdict part of a signed report's payload —
-// predicate.report's verdict, status and gate — refusing any field this
-// evalgate does not know there, so that a signer cannot add a field one
-// reader honours and another ignores.
+// predicate.report's verdict, status and gate, and the shards of a merged
+// report, whose digests are subjects — refusing any field this evalgate
+// does not know there, so that a signer cannot add a field one reader
+// honours and another ignores.
 func checkGateStrict(payload []byte) error {
 	var st struct {
 		Predicate struct {
 			Report struct {
-				Gate json.RawMessage `json:"gate"`
+				Gate   json.RawMessage   `json:"gate"`
+				Shards []json.RawMessage `json:"shards"`
 			} `json:"report"`
 		} `json:"predicate"`
 	}
@@ -369,6 +371,17 @@ func checkGateStrict(payload []byte) error {
 		var r ruleResultJSON
 		if err := strict(raw, &r); err != nil {
 			return fmt.Errorf("gate rule %d: %w", i+1, err)
+		}
+	}
+	for i, raw := range st.Predicate.Report.Shards {
+		var sh ShardRun
+		if err := strict(raw, &sh); err != nil {
+			return fmt.Errorf("shard %d: %w", i+1, err)
+		}
+		for j := range sh.Files {
+			if sh.Files[j].Name == "" || sh.Files[j].SHA256 == "" {
+				return fmt.Errorf("shard %d: file %d: a name and a sha256 are required", i+1, j+1)
+			}
 		}
 	}
 	return nil

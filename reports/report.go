@@ -76,6 +76,10 @@ type Report struct {
 	// History places this report on the control charts of earlier signed
 	// reports; nil unless the run was given a history folder.
 	History []ControlPosition `json:"history,omitempty"`
+	// Shards lists the shards a merged report was built from (evalgate
+	// merge), each with the digests of its files; nil for a report of one
+	// process.
+	Shards []ShardRun `json:"shards,omitempty"`
 	// Gate is every rule with its outcome.
 	Gate Gate `json:"gate"`
 	// Controls maps each section the report has to the audit controls it
@@ -85,6 +89,33 @@ type Report struct {
 	// Timing holds the wall-clock times, the only fields that differ
 	// between two runs of the same inputs.
 	Timing Timing `json:"timing"`
+}
+
+// ShardRun is one shard of a merged report: which part of the eval set
+// it ran, the folder it wrote, and the SHA-256 of its files, which the
+// signed statement lists as subjects.
+type ShardRun struct {
+	// Index and Count name the shard (index from 0).
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Folder is the shard's folder, relative to the report's when inside
+	// it, with forward slashes.
+	Folder string `json:"folder"`
+	// Status is the shard manifest's: COMPLETE or INCOMPLETE.
+	Status string `json:"status"`
+	// Items counts the eval set's items in the shard.
+	Items int64 `json:"items"`
+	// ManifestSHA256 is the SHA-256 of the shard's shard.json.
+	ManifestSHA256 string `json:"manifest_sha256"`
+	// Files are the shard's results files (results, production results,
+	// judge results), by name inside Folder, with their SHA-256.
+	Files []ShardFileDigest `json:"files"`
+}
+
+// ShardFileDigest is one file of a shard and its SHA-256.
+type ShardFileDigest struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
 }
 
 // Harness identifies the program that wrote a report.

@@ -97,6 +97,13 @@ func TestSchema(t *testing.T) {
 			m["candidate"].(map[string]any)["cache_origins"] = []any{map[string]any{"endpoint": "http://127.0.0.1:8080/v1", "provider": "openai", "model": "m",
 				"evalgate": "0.1.0", "answers": 3, "oldest": "2026-12-06T05:00:00Z", "newest": "2026-12-06T05:01:00.5Z"}}
 		}), true, ""},
+		{"shards of a merged report", mutate(func(m map[string]any) {
+			m["shards"] = []any{map[string]any{"index": 0, "count": 2, "folder": "shard-0-of-2", "status": "COMPLETE", "items": 7,
+				"manifest_sha256": strings.Repeat("ab", 32), "files": []any{map[string]any{"name": "results.parquet", "sha256": strings.Repeat("cd", 32)}}}}
+		}), true, ""},
+		{"shard without its manifest's digest", mutate(func(m map[string]any) {
+			m["shards"] = []any{map[string]any{"index": 0, "count": 2, "folder": "shard-0-of-2", "status": "COMPLETE", "items": 7, "files": []any{}}}
+		}), false, "manifest_sha256"},
 		{"cache origin without its time", mutate(func(m map[string]any) {
 			m["candidate"].(map[string]any)["cache_origins"] = []any{map[string]any{"endpoint": "http://x/v1", "provider": "openai", "model": "m",
 				"evalgate": "0.1.0", "answers": 3, "oldest": "2026-12-06T05:00:00Z"}}

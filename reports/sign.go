@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -65,6 +66,12 @@ func NewStatement(r *Report, artifactSHA256 string) *Statement {
 	add(filepath.Base(r.Dataset.Path), r.Dataset.SHA256)
 	add(filepath.Base(r.Config.Path), r.Config.SHA256)
 	add("model:"+ModelIdentity(r.Candidate), artifactSHA256)
+	for _, sh := range r.Shards {
+		for _, f := range sh.Files {
+			add(path.Join(sh.Folder, f.Name), f.SHA256)
+		}
+		add(path.Join(sh.Folder, "shard.json"), sh.ManifestSHA256)
+	}
 	result := signing.Result(r.Verdict == Allow)
 	return &Statement{
 		Type:          signing.StatementType,

@@ -286,3 +286,49 @@ func TestVerifyRejectsSignedContradictions(t *testing.T) {
 		t.Errorf("the honest envelope: %v", err)
 	}
 }
+
+// TestSignedShards checks that a merged report's statement lists every
+// shard's files as subjects named "<folder>/<file>", and that verifying
+// refuses a field it does not know in a shard, as in a gate rule.
+func TestSignedShards(t *testing.T) {
+	r := reports.Build(reportstest.Input(t))
+	r.Shards = []reports.ShardRun{{Index: 0, Count: 2, Folder: "shard-0-of-2", Status: reports.Complete, Items: 3, ManifestSHA256: strings.Repeat("ab", 32),
+		Files: []reports.ShardFileDigest{{Name: "results.parquet", SHA256: strings.Repeat("cd", 32)}}}}
+	st := reports.NewStatement(r, "")
+	want := map[string]string{"shard-0-of-2/results.parquet": strings.Repeat("cd", 32), "shard-0-of-2/shard.json": strings.Repeat("ab", 32)}
+	for _, sub := range st.Subject {
+		if d, ok := want[sub.Name]; ok {
+			if sub.Digest["sha256"] != d {
+				t.Errorf("subject %s has sha256 %s, want %s", sub.Name, sub.Digest["sha256"], d)
+			}
+			delete(want, sub.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("the statement lacks the subjects %v", want)
+	}
+	s, v, _ := testSigner(t, signing.KeyEd25519)
+	good, err := reports.SignReport(s, r, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reports.VerifyReport(v, good); err != nil {
+		t.Fatalf("the honest envelope: %v", err)
+	}
+	var e signing.Envelope
+	if err := json.Unmarshal(good, &e); err != nil {
+		t.Fatal(err)
+	}
+	payload := bytes.Replace(e.Payload, []byte(`"manifest_sha256":`), []byte(`"trusted":true,"manifest_sha256":`), 1)
+	if bytes.Equal(payload, e.Payload) {
+		t.Fatal("the rewrite changed nothing")
+	}
+	env, err := s.SignEnvelope(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(env)
+	if _, err := reports.VerifyReport(v, b); !errors.Is(err, signing.ErrEnvelope) || !strings.Contains(err.Error(), `unknown field "trusted"`) {
+		t.Errorf("error %v, want ErrEnvelope naming the unknown field", err)
+	}
+}

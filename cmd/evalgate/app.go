@@ -57,6 +57,7 @@ func commands() []command {
 	return []command{
 		{"init", "write a first config for an eval set, every gate rule evaluable on it (init --dataset SET.parquet [--base-url URL --model M])", cmdInit},
 		{"run", "run an evaluation: call the models, score, gate, write the report", cmdRun},
+		{"merge", "merge the folders of shard runs (run --shard I/N) into one report, signed like a run's (merge -c FILE [SHARD_DIR...])", cmdMerge},
 		{"score", "re-score a results file against the eval set and the config, making no call", cmdScore},
 		{"compare", "compare two results files item by item (regression, McNemar, flips)", cmdCompare},
 		{"drift", "compare the distributions of two Parquet files: PSI, KS, chi-square (drift --reference A --current B)", cmdDrift},

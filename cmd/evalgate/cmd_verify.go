@@ -209,7 +209,7 @@ func checkSubjects(e *env, subjects []signing.Subject, files []string) error {
 		if err != nil {
 			return inputErr(fmt.Errorf("verify: %w", err))
 		}
-		sub, byName, err := signing.CheckSubject(subjects, filepath.Base(f), sum)
+		sub, byName, err := signing.CheckSubject(subjects, subjectName(subjects, f), sum)
 		if err != nil {
 			return &exitError{exitBlock, fmt.Errorf("verification failed: %s: %w", f, err)}
 		}
@@ -220,6 +220,21 @@ func checkSubjects(e *env, subjects []signing.Subject, files []string) error {
 		fmt.Fprintf(e.stdout, "file %s: matches subject %s, %s\n", safe(f), safe(sub.Name), how)
 	}
 	return nil
+}
+
+// subjectName is the name file f is checked under: its base name, or,
+// when a subject's name has folders (a merged report's
+// "shard-3-of-8/results.parquet"), the longest such name that f's path
+// ends with.
+func subjectName(subjects []signing.Subject, f string) string {
+	name := filepath.Base(f)
+	path := "/" + strings.TrimPrefix(filepath.ToSlash(filepath.Clean(f)), "/")
+	for _, s := range subjects {
+		if strings.Contains(s.Name, "/") && len(s.Name) > len(name) && strings.HasSuffix(path, "/"+s.Name) {
+			name = s.Name
+		}
+	}
+	return name
 }
 
 // subjectsChecked ends a verification: OK when files were checked or

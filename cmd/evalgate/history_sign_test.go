@@ -52,7 +52,7 @@ func TestHistorySigned(t *testing.T) {
 			opensslVerify(t, k.typ, env, k.pub)
 			// A source report envelope is a subject: verify matches it.
 			res = runCLI(t, context.Background(), nil, "verify", "--key", k.pub, env, filepath.Join(dir, "week-12", "report.dsse.json"))
-			if res.code != exitOK || !strings.Contains(res.stdout, "matches subject week-12/report.dsse.json, by sha256") {
+			if res.code != exitOK || !strings.Contains(res.stdout, "matches subject week-12/report.dsse.json, by name and sha256") {
 				t.Errorf("verify with a source report: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 			}
 
