@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -452,13 +451,6 @@ func (r mergeRole) itemID(id string) string {
 	return id
 }
 
-// shardOf is the index of the shard of count that holds id (Shard.Has).
-func shardOf(id string, count int) int {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return int(h.Sum64() % uint64(count))
-}
-
 // mergeResults writes role's results of the shards (indexed by shard;
 // nil where missing) to out, in the eval set's order: it
 // walks the set's ids and takes each item's results, consecutive rows,
@@ -486,7 +478,7 @@ func mergeResults(ctx context.Context, set *datasets.Set, shards []*mergeShard, 
 		res := c.r.Result()
 		c.row++
 		id := role.itemID(res.ID)
-		if i := shardOf(id, count); i != c.sh.m.Index {
+		if i := ShardOf(id, count); i != c.sh.m.Index {
 			return inputErr(fmt.Errorf("shard %s: %s row %d is item %q, which is in shard %d/%d, not %d/%d", c.sh.dir, filepath.Base(c.sh.files[role.name]), c.row, id, i, count, c.sh.m.Index, count))
 		}
 		c.cur = &res
@@ -517,7 +509,7 @@ func mergeResults(ctx context.Context, set *datasets.Set, shards []*mergeShard, 
 			return "", runErr(fmt.Errorf("merge %s: %w", role.file, err))
 		}
 		for _, id := range ids.Columns().ID {
-			c := cursors[shardOf(id, count)]
+			c := cursors[ShardOf(id, count)]
 			if c == nil {
 				continue
 			}
