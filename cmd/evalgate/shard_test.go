@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/reports"
 )
 
 // itemServer is an OpenAI-compatible chat endpoint that knows which item
@@ -449,7 +451,9 @@ func runIndexedJob(t *testing.T, victim int) (cfg, out string, srv *itemServer) 
 	t.Helper()
 	const n, killAfter = 8, 10
 	srv = newItemServer(t, 5*time.Millisecond)
-	cfg, out = shardConfig(t, srv, fmt.Sprintf(`concurrency: 4, cache_dir: %s`, filepath.Join(t.TempDir(), "cache")))
+	cfg, out = shardConfig(t, srv, fmt.Sprintf(`concurrency: 4, cache_dir: %s}
+fairness: {groups: [channel, region], min_group_size: 30}
+scoring: {method: contains`, filepath.Join(t.TempDir(), "cache")))
 	vs := pipeline.Shard{Index: victim, Count: n}
 	answeredVictim := 0
 	srv.setHold(func(id string) bool {
@@ -512,18 +516,22 @@ func runIndexedJob(t *testing.T, victim int) (cfg, out string, srv *itemServer) 
 	return cfg, out, srv
 }
 
-// TestIndexedJobKillAndResume is the issue's first test up to the merge:
-// 8 shard processes through JOB_COMPLETION_INDEX, one SIGKILLed mid-run
-// and restarted; every shard completes, the shards' results are the set,
-// and the endpoint answered each item exactly once.
-// (The merge of out, compared with a single-process run, goes here once
-// evalgate merge exists.)
+// TestIndexedJobKillAndResume is the issue's first test: 8 shard
+// processes through JOB_COMPLETION_INDEX, one SIGKILLed mid-run and
+// restarted; every shard completes, the shards' results are the set, and
+// the endpoint answered each item exactly once. Then evalgate merge: its
+// report equals, byte for byte apart from timing, the run statistics and
+// the shards, what evalgate score gives on the merged results (one engine
+// pass over the same answers), and a single-process run of the same set
+// against the same endpoint apart from those and what two runs of one set
+// always differ in, the measured latencies (and so the results files'
+// digests).
 func TestIndexedJobKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
 	const victim = 3
-	_, out, srv := runIndexedJob(t, victim)
+	cfg, out, srv := runIndexedJob(t, victim)
 	var all []string
 	for i := range 8 {
 		all = append(all, checkShard(t, out, pipeline.Shard{Index: i, Count: 8})...)
@@ -544,5 +552,42 @@ func TestIndexedJobKillAndResume(t *testing.T) {
 		if counts[id] != 1 {
 			t.Errorf("item %q answered %d times, want 1", id, counts[id])
 		}
+	}
+
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+	mres := runCLI(t, context.Background(), env, "merge", "-c", cfg)
+	if mres.code != exitOK {
+		t.Fatalf("merge: exit %d\n%s\n%s", mres.code, mres.stdout, mres.stderr)
+	}
+	merged := readReport(t, out)
+	if merged.Status != reports.Complete || len(merged.Shards) != 8 || merged.Candidate.Calls != len(set) || merged.Candidate.Resumed != 10 {
+		t.Errorf("merged report: status %s, %d shards, %d calls (%d resumed); want COMPLETE, 8, %d (10)",
+			merged.Status, len(merged.Shards), merged.Candidate.Calls, merged.Candidate.Resumed, len(set))
+	}
+	scoreOut := t.TempDir()
+	if res := runCLI(t, context.Background(), env, "score", "-c", cfg, "--results", filepath.Join(out, pipeline.ResultsFile), "--out", scoreOut); res.code != exitOK {
+		t.Fatalf("score: exit %d\n%s", res.code, res.stderr)
+	}
+	got, want := mergeMasked(t, readReport(t, out)), mergeMasked(t, readReport(t, scoreOut))
+	if !bytes.Equal(got, want) {
+		t.Errorf("the merged report differs from score's on the merged results:\n%s", firstDiff(got, want))
+	}
+
+	single := t.TempDir()
+	if res := runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", single, "--quiet", "--no-cache"); res.code != exitOK {
+		t.Fatalf("single-process run: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, id := range set {
+		if c := srv.counts()[id]; c != 2 {
+			t.Errorf("item %q answered %d times after the single run, want 2", id, c)
+		}
+	}
+	measured := func(r *reports.Report) []byte {
+		r.Candidate.Latency, r.Candidate.ResultsSHA256 = reports.Latency{}, ""
+		return mergeMasked(t, r)
+	}
+	got, want = measured(readReport(t, out)), measured(readReport(t, single))
+	if !bytes.Equal(got, want) {
+		t.Errorf("the merged report differs from a single-process run's:\n%s", firstDiff(got, want))
 	}
 }
