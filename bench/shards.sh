@@ -42,7 +42,7 @@ delay_s=$(awk -v d="$DELAY" 'BEGIN { if (d ~ /ms$/) { sub(/ms$/, "", d); print d
 row() { # row LABEL PROCESSES WALL CPU RSS_LIST
   awk -v label="$1" -v p="$2" -v wall="$3" -v cpu="$4" -v rss="$5" -v n="$N" -v d="$delay_s" -v c="$CONCURRENCY" 'BEGIN {
     bound = n * d / (p * c)
-    printf "| %s | %d × %d | %.0f | %.0f | %.2f | %.0f | %s |\n", label, p, c, wall, bound, wall / bound, cpu, rss
+    printf "| %s | %d × %d | %.1f | %.1f | %.2f | %.0f | %s |\n", label, p, c, wall, bound, wall / bound, cpu, rss
   }'
 }
 echo "items $N, latency $DELAY, concurrency $CONCURRENCY per process, $(nproc) cores"
@@ -53,28 +53,28 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 config one
 /usr/bin/time -f "%e %U %S %M" -o "$work/time-one" "$bin" run -c "$work/eval-one.yaml" --quiet > /dev/null || true
 read -r wall user sys rss < "$work/time-one"
-row "one process" 1 "$wall" "$(echo "$user + $sys" | bc)" "$((rss / 1024))"
+row "one process" 1 "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$((rss / 1024))"
 
 config sharded
-start=$(date +%s.%N)
+start=$(date +%s%N)
 pids=()
 for i in $(seq 0 $((SHARDS - 1))); do
   /usr/bin/time -f "%e %U %S %M" -o "$work/time-$i" "$bin" run -c "$work/eval-sharded.yaml" --shard "$i/$SHARDS" --quiet > "$work/shard-$i.log" 2>&1 &
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
-end=$(date +%s.%N)
-wall=$(echo "$end - $start" | bc)
+end=$(date +%s%N)
+wall=$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a) / 1e9 }')
 cpu=0; rsslist=""
 for i in $(seq 0 $((SHARDS - 1))); do
   read -r _ user sys rss < "$work/time-$i"
-  cpu=$(echo "$cpu + $user + $sys" | bc)
+  cpu=$(awk -v c="$cpu" -v u="$user" -v s="$sys" 'BEGIN { print c + u + s }')
   rsslist="$rsslist${rsslist:+, }$((rss / 1024))"
 done
 row "$SHARDS shards (run)" "$SHARDS" "$wall" "$cpu" "$rsslist"
 /usr/bin/time -f "%e %U %S %M" -o "$work/time-merge" "$bin" merge -c "$work/eval-sharded.yaml" > "$work/merge.log" 2>&1 || true
 read -r mwall muser msys mrss < "$work/time-merge"
-echo "| merge of the $SHARDS shards | 1 | $mwall | | | $(echo "$muser + $msys" | bc) | $((mrss / 1024)) |"
+echo "| merge of the $SHARDS shards | 1 | $mwall | | | $(awk -v u="$muser" -v s="$msys" 'BEGIN { printf "%.0f", u + s }') | $((mrss / 1024)) |"
 echo
 # The merged report must count the same calls and the same accuracy as the single run.
 for f in one sharded; do
