@@ -75,27 +75,12 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	defer lock.release()
-	var incomplete []string
-	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {
-		mc, err := p.callModel(ctx, role, m, prov, filepath.Join(outDir, file))
-		if err != nil {
-			return nil, err
-		}
-		if why := p.incompleteReason(role, mc); why != "" {
-			incomplete = append(incomplete, why)
-		}
-		return mc, nil
-	}
-	cand, err := call("candidate", cfg.Candidate, p.candidate, ResultsFile)
+	cand, prod, incomplete, err := p.callModels(ctx, outDir)
 	if err != nil {
 		return nil, err
 	}
 	written := []string{cand.path}
-	var prod *modelCall
-	if p.production != nil && len(incomplete) == 0 {
-		if prod, err = call("production", *cfg.Production, p.production, ProductionResultsFile); err != nil {
-			return nil, err
-		}
+	if prod != nil {
 		written = append(written, prod.path)
 	}
 
@@ -229,6 +214,32 @@ func WriteReports(dir string, rep *reports.Report, signer *signing.Signer, artif
 		written = append(written, path)
 	}
 	return written, nil
+}
+
+// callModels calls the candidate, then the production model when the
+// config names one and the candidate finished, writing their results
+// files in dir; Run and RunShard both call the models through it.
+// incomplete says, per model, why the calls did not all finish.
+func (p *Plan) callModels(ctx context.Context, dir string) (cand, prod *modelCall, incomplete []string, err error) {
+	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {
+		mc, err := p.callModel(ctx, role, m, prov, filepath.Join(dir, file))
+		if err != nil {
+			return nil, err
+		}
+		if why := p.incompleteReason(role, mc); why != "" {
+			incomplete = append(incomplete, why)
+		}
+		return mc, nil
+	}
+	if cand, err = call("candidate", p.cfg.Candidate, p.candidate, ResultsFile); err != nil {
+		return nil, nil, nil, err
+	}
+	if p.production != nil && len(incomplete) == 0 {
+		if prod, err = call("production", *p.cfg.Production, p.production, ProductionResultsFile); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return cand, prod, incomplete, nil
 }
 
 // modelCall is what running one model produced: the results file and

@@ -145,27 +145,12 @@ func (p *Plan) RunShard(ctx context.Context) (*ShardOutcome, error) {
 		return nil, runErr(fmt.Errorf("remove old %s: %w", ShardFile, err))
 	}
 
-	var incomplete []string
-	call := func(role string, m configs.Model, prov eval.Provider, file string) (*modelCall, error) {
-		mc, err := p.callModel(ctx, role, m, prov, filepath.Join(dir, file))
-		if err != nil {
-			return nil, err
-		}
-		if why := p.incompleteReason(role, mc); why != "" {
-			incomplete = append(incomplete, why)
-		}
-		return mc, nil
-	}
-	cand, err := call("candidate", cfg.Candidate, p.candidate, ResultsFile)
+	cand, prod, incomplete, err := p.callModels(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	out := &ShardOutcome{Dir: dir, Written: []string{cand.path}}
-	var prod *modelCall
-	if p.production != nil && len(incomplete) == 0 {
-		if prod, err = call("production", *cfg.Production, p.production, ProductionResultsFile); err != nil {
-			return nil, err
-		}
+	if prod != nil {
 		out.Written = append(out.Written, prod.path)
 	}
 	var judge *modelCall
