@@ -197,6 +197,30 @@ var claimCountRE = regexp.MustCompile(`Claims \((\d+)\):`)
 // dollar amount unsupported, answers prose instead of JSON for questions
 // whose context mentions "warranty", and wraps its other verdicts in a
 // code fence with a preamble, as chat models do.
+// judgedConfig is a config whose groundedness judge is judgeServer's
+// srvURL, over the eval set at set, with the run settings run (a flow
+// mapping's inside, or empty) and a gate on the judge's errors.
+func judgedConfig(set, srvURL, run string) string {
+	cfg := fmt.Sprintf(`dataset: {path: %s}
+candidate: {provider: "builtin:extractive-v2"}
+prompt:
+  template: |
+    Context:
+    {{range .Context}}- {{.}}
+    {{end}}
+    Question: {{.Input}}
+groundedness:
+  method: judge
+  judge: {provider: openai, model: judge-1, version: judge-1-2026, base_url: %s/v1, api_key_env: none}
+`, set, srvURL)
+	if run != "" {
+		cfg += "run: {" + run + "}\n"
+	}
+	return cfg + `gate:
+  - {metric: groundedness.judge_errors, max: 0}
+`
+}
+
 func judgeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var count atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -241,20 +265,7 @@ func judgeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 // error (never "supported"), and a second run is answered from the cache.
 func TestJudge(t *testing.T) {
 	srv, count := judgeServer(t)
-	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
-candidate: {provider: "builtin:extractive-v2"}
-prompt:
-  template: |
-    Context:
-    {{range .Context}}- {{.}}
-    {{end}}
-    Question: {{.Input}}
-groundedness:
-  method: judge
-  judge: {provider: openai, model: judge-1, version: judge-1-2026, base_url: %s/v1, api_key_env: none}
-gate:
-  - {metric: groundedness.judge_errors, max: 0}
-`, mustAbs(t, exampleSet), srv.URL))
+	cfg := writeConfig(t, judgedConfig(mustAbs(t, exampleSet), srv.URL, ""))
 	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
 	out := t.TempDir()
 	res := runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", out, "--quiet")

@@ -149,20 +149,7 @@ func mergeMasked(t *testing.T, r *reports.Report) []byte {
 // statistics and the shards.
 func TestMergeEqualsRunAndScore(t *testing.T) {
 	srv, _ := judgeServer(t)
-	judged := fmt.Sprintf(`dataset: {path: %s}
-candidate: {provider: "builtin:extractive-v2"}
-prompt:
-  template: |
-    Context:
-    {{range .Context}}- {{.}}
-    {{end}}
-    Question: {{.Input}}
-groundedness:
-  method: judge
-  judge: {provider: openai, model: judge-1, version: judge-1-2026, base_url: %s/v1, api_key_env: none}
-gate:
-  - {metric: groundedness.judge_errors, max: 0}
-`, exampleSet, srv.URL)
+	judged := judgedConfig(exampleSet, srv.URL, "")
 	tests := []struct {
 		name     string
 		config   string

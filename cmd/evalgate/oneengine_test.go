@@ -34,20 +34,7 @@ fairness: {groups: [channel, region], min_group_size: 30}
 gate:
   - {metric: accuracy, min: 0.5}
 `
-	judged := fmt.Sprintf(`dataset: {path: %s}
-candidate: {provider: "builtin:extractive-v2"}
-prompt:
-  template: |
-    Context:
-    {{range .Context}}- {{.}}
-    {{end}}
-    Question: {{.Input}}
-groundedness:
-  method: judge
-  judge: {provider: openai, model: judge-1, version: judge-1-2026, base_url: %s/v1, api_key_env: none}
-gate:
-  - {metric: groundedness.judge_errors, max: 0}
-`, exampleSet, srv.URL)
+	judged := judgedConfig(exampleSet, srv.URL, "")
 	tests := []struct {
 		name     string
 		config   string // a path, or a config body to write

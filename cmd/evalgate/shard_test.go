@@ -383,21 +383,7 @@ func TestShardJournalNotResumedByAnother(t *testing.T) {
 func TestShardJudge(t *testing.T) {
 	srv, count := judgeServer(t)
 	out := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf(`dataset: {path: %s}
-candidate: {provider: "builtin:extractive-v2"}
-prompt:
-  template: |
-    Context:
-    {{range .Context}}- {{.}}
-    {{end}}
-    Question: {{.Input}}
-groundedness:
-  method: judge
-  judge: {provider: openai, model: judge-1, version: judge-1-2026, base_url: %s/v1, api_key_env: none}
-run: {cache: "off"}
-gate:
-  - {metric: groundedness.judge_errors, max: 0}
-`, exampleSet, srv.URL))
+	cfg := writeConfig(t, judgedConfig(exampleSet, srv.URL, `cache: "off"`))
 	whole := runCLI(t, context.Background(), nil, "run", "-c", cfg, "--quiet", "--out", t.TempDir())
 	if whole.code != exitOK && whole.code != exitBlock {
 		t.Fatalf("whole run: exit %d: %s", whole.code, whole.stderr)
