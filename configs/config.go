@@ -66,7 +66,8 @@ type Config struct {
 // Dataset identifies the eval set.
 type Dataset struct {
 	// Path is the Parquet eval set. A relative path is resolved against the
-	// directory of the config file. Required.
+	// directory of the config file; an s3://bucket/key URL is read from
+	// object storage (see package objstore). Required.
 	Path string `yaml:"path"`
 	// SHA256, when set, pins the dataset: a file whose SHA-256 differs is an
 	// error. Lowercase or uppercase hex, 64 digits.
@@ -727,8 +728,13 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 	}
 }
 
+// IsObjectURL reports whether p names an object in object storage
+// (s3://bucket/key), which is never resolved against the config's
+// folder nor looked for on the local disk.
+func IsObjectURL(p string) bool { return strings.HasPrefix(p, "s3://") }
+
 // DatasetPath returns the dataset path, resolved against the config file's
-// directory when relative.
+// directory when relative; an s3:// URL is returned as it is.
 func (c *Config) DatasetPath() string {
 	return c.resolve(c.Dataset.Path)
 }
@@ -748,7 +754,7 @@ func (c *Config) ReviewsKeyPaths() []string {
 }
 
 func (c *Config) resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" || IsObjectURL(p) {
 		return p
 	}
 	return filepath.Join(filepath.Dir(c.Path), p)

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/objstore"
+	"github.com/evalgate/evalgate/pipeline"
+)
+
+// workEnv names the staging folder of a run whose output is in object
+// storage, when --work is not given.
+const workEnv = "EVALGATE_WORK"
+
+// publishTimeout bounds the upload of a run's outputs after the run,
+// which goes on after an interrupt (the run's context is then done).
+const publishTimeout = 10 * time.Minute
+
+// stageOut prepares a run whose run.out is an s3:// prefix: it downloads
+// the prefix's journals into the staging folder (work, else
+// $EVALGATE_WORK, else a new temporary folder) and points run.out there.
+// It returns nil when run.out is a local folder.
+func stageOut(ctx context.Context, e *env, cfg *configs.Config, work string) (*pipeline.Staged, error) {
+	if !objstore.IsURL(cfg.Run.Out) {
+		if work != "" {
+			return nil, usageErr("run: --work is for an s3:// run.out or --out; %s is a local folder", cfg.Run.Out)
+		}
+		return nil, nil
+	}
+	if work == "" {
+		work = e.getenv(workEnv)
+	}
+	st, err := pipeline.StageOut(ctx, cfg.Run.Out, work, e.getenv, func(f string, a ...any) { fmt.Fprintf(e.stderr, f, a...) })
+	if err != nil {
+		return nil, err
+	}
+	cfg.Run.Out = st.Dir
+	return st, nil
+}
+
+// publish uploads a staged run's outputs, after the run whatever its
+// outcome, and prints where they went.
+func publish(ctx context.Context, e *env, st *pipeline.Staged) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	urls, err := st.Publish(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "evalgate: published %d file(s) of %s to %s\n", len(urls), st.Dir, st.URL)
+	if st.Temp {
+		os.RemoveAll(st.Dir)
+	}
+	return nil
+}
+
+// localDir returns dir, or for an s3:// prefix a local copy of it (a
+// history or shard folder: small files) and the function that removes
+// the copy.
+func localDir(ctx context.Context, e *env, dir string) (string, func(), error) {
+	if !objstore.IsURL(dir) {
+		return dir, func() {}, nil
+	}
+	local, err := pipeline.Mirror(ctx, dir, e.getenv)
+	if err != nil {
+		return "", nil, err
+	}
+	return local, func() { os.RemoveAll(local) }, nil
+}
