@@ -171,8 +171,15 @@ type Run struct {
 	// Timeout bounds each request. Default 60s.
 	Timeout time.Duration `yaml:"timeout"`
 	// Out is the directory results and reports are written to. A relative
-	// path is resolved against the working directory. Default "evalgate-out".
+	// path is resolved against the working directory; an s3://bucket/prefix
+	// is object storage (the run writes a local staging folder and
+	// publishes it there). Default "evalgate-out".
 	Out string `yaml:"out"`
+	// Checkpoint is how often a run whose Out is in object storage uploads
+	// its journals while it runs, so that a run killed without warning
+	// loses at most this much work. 0 (unset) means 60s. Not used for a
+	// local Out.
+	Checkpoint time.Duration `yaml:"checkpoint"`
 	// Deadline bounds the whole run; when it passes, the run stops, writes
 	// what it has and reports INCOMPLETE. 0 means no deadline. Default 0.
 	Deadline time.Duration `yaml:"deadline"`
@@ -589,7 +596,7 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"run.timeout", c.Run.Timeout}, {"run.deadline", c.Run.Deadline}, {"run.backoff_base", c.Run.BackoffBase}, {"run.backoff_max", c.Run.BackoffMax}, {"run.grace", c.Run.Grace}} {
+	}{{"run.timeout", c.Run.Timeout}, {"run.deadline", c.Run.Deadline}, {"run.backoff_base", c.Run.BackoffBase}, {"run.backoff_max", c.Run.BackoffMax}, {"run.grace", c.Run.Grace}, {"run.checkpoint", c.Run.Checkpoint}} {
 		if d.v < 0 {
 			bad(d.key, "%s must not be negative, got %s", d.key, d.v)
 		}

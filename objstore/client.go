@@ -15,6 +15,7 @@ import (
 // safe for concurrent use.
 type Client struct {
 	mc     *minio.Client
+	core   minio.Core // the same client, for plain ranged GETs
 	source string // where the credentials came from, for errors
 }
 
@@ -72,7 +73,7 @@ func NewClient(ctx context.Context, getenv func(string) string) (*Client, error)
 	if err != nil {
 		return nil, &Error{Op: "configure object storage", URL: ep.Host, Err: err}
 	}
-	return &Client{mc: mc, source: source}, nil
+	return &Client{mc: mc, core: minio.Core{Client: mc}, source: source}, nil
 }
 
 // resolveCredentials walks the chain: environment, shared credentials

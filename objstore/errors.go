@@ -61,7 +61,10 @@ func (e *Error) Error() string {
 	case ErrNotFound:
 		return fmt.Sprintf("%s %s: no such object (HTTP %d, %s)", e.Op, e.URL, e.Status, e.Code)
 	}
-	msg := e.Op + " " + e.URL
+	msg := e.Op
+	if e.URL != "" {
+		msg += " " + e.URL
+	}
 	if e.Kind != nil {
 		msg += ": " + e.Kind.Error()
 	}

@@ -91,19 +91,31 @@ func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 		if pos >= o.size {
 			return n, io.EOF
 		}
-		b, err := o.block(pos - pos%blockSize)
+		k, err := o.copyAt(p[n:], pos)
 		if err != nil {
 			return n, err
 		}
-		n += copy(p[n:], b.data[pos-b.off:])
+		n += k
 	}
 	return n, nil
 }
 
-// block returns the block at off, from the cache or one ranged GET.
-func (o *Object) block(off int64) (block, error) {
+// copyAt copies into p from the block that holds pos, fetching it when
+// it is not cached. The copy is made under the lock: the buffers of
+// evicted blocks are reused.
+func (o *Object) copyAt(p []byte, pos int64) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	b, err := o.block(pos - pos%blockSize)
+	if err != nil {
+		return 0, err
+	}
+	return copy(p, b.data[pos-b.off:]), nil
+}
+
+// block returns the block at off, from the cache or one ranged GET; o.mu
+// is held.
+func (o *Object) block(off int64) (block, error) {
 	for i, b := range o.cache {
 		if b.off == off {
 			copy(o.cache[1:i+1], o.cache[:i])
@@ -119,12 +131,17 @@ func (o *Object) block(off int64) (block, error) {
 	if err := opts.SetMatchETag(o.etag); err != nil {
 		return block{}, &Error{Op: "read", URL: o.u.String(), Err: err}
 	}
-	obj, err := o.c.mc.GetObject(o.ctx, o.u.Bucket, o.u.Key, opts)
+	obj, _, _, err := o.c.core.GetObject(o.ctx, o.u.Bucket, o.u.Key, opts)
 	if err != nil {
 		return block{}, o.c.classify("read", o.u, err)
 	}
 	defer obj.Close()
-	buf := make([]byte, end-off+1)
+	buf := o.cache[blocks-1].data[:0] // the evicted block's buffer
+	o.cache[blocks-1] = block{off: -1}
+	if int64(cap(buf)) < end-off+1 {
+		buf = make([]byte, blockSize)
+	}
+	buf = buf[:end-off+1]
 	if _, err := io.ReadFull(obj, buf); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return block{}, &Error{Op: "read", URL: o.u.String(), Kind: ErrChanged, Err: fmt.Errorf("the object is shorter than the %d bytes it had when opened", o.size)}
@@ -171,7 +188,7 @@ func (c *Client) NewReader(ctx context.Context, rawURL string) (io.ReadCloser, i
 	if err := opts.SetMatchETag(o.etag); err != nil {
 		return nil, 0, &Error{Op: "open", URL: o.u.String(), Err: err}
 	}
-	obj, err := c.mc.GetObject(ctx, o.u.Bucket, o.u.Key, opts)
+	obj, _, _, err := c.core.GetObject(ctx, o.u.Bucket, o.u.Key, opts)
 	if err != nil {
 		return nil, 0, c.classify("open", o.u, err)
 	}
@@ -180,7 +197,7 @@ func (c *Client) NewReader(ctx context.Context, rawURL string) (io.ReadCloser, i
 
 // streamReader classifies the errors of a streaming GET.
 type streamReader struct {
-	obj *minio.Object
+	obj io.ReadCloser
 	c   *Client
 	u   URL
 }

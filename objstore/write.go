@@ -65,7 +65,9 @@ func (c *Client) PutFile(ctx context.Context, local, rawURL string) error {
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", local, err)
 	}
-	return c.Put(ctx, rawURL, f, st.Size())
+	// A file that grows while it is uploaded (a journal at a checkpoint)
+	// is uploaded as it was when stat'ed.
+	return c.Put(ctx, rawURL, io.LimitReader(f, st.Size()), st.Size())
 }
 
 // ObjectInfo is one object of a listing.

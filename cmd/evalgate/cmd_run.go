@@ -118,7 +118,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dry {
 		return dryRun(e, cfg.Path, p)
 	}
+	stop := func() {}
+	if staged != nil {
+		stop = checkpoint(ctx, e, staged, cfg.Run.Checkpoint)
+	}
 	res, err := p.Run(ctx)
+	stop()
 	if staged != nil {
 		// Published whatever the outcome: an INCOMPLETE run's journals
 		// are what a rerun resumes from.

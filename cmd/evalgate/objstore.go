@@ -70,3 +70,34 @@ func localDir(ctx context.Context, e *env, dir string) (string, func(), error) {
 	}
 	return local, func() { os.RemoveAll(local) }, nil
 }
+
+// defaultCheckpoint is run.checkpoint when the config leaves it 0.
+const defaultCheckpoint = 60 * time.Second
+
+// checkpoint uploads a staged run's journals every interval (run.checkpoint,
+// default 60s) until the returned stop is called, so that a run killed
+// without warning (SIGKILL, a lost node) loses at most that much work. A
+// failed upload is a warning: the run goes on, and the next one retries.
+func checkpoint(ctx context.Context, e *env, st *pipeline.Staged, every time.Duration) (stop func()) {
+	if every <= 0 {
+		every = defaultCheckpoint
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := st.PublishJournals(ctx); err != nil && ctx.Err() == nil {
+					fmt.Fprintf(e.stderr, "evalgate: warning: checkpoint of the journals to %s: %v\n", st.URL, err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
