@@ -16,7 +16,7 @@ import (
 type Client struct {
 	mc     *minio.Client
 	core   minio.Core // the same client, for plain ranged GETs
-	source string // where the credentials came from, for errors
+	source string     // where the credentials came from, for errors
 }
 
 // Endpoint is the store NewClient talks to, from AWS_ENDPOINT_URL_S3 or
