@@ -353,3 +353,71 @@ func writeBigLog(t *testing.T, path string, rows, width int) int64 {
 	fh.Close()
 	return st.Size()
 }
+
+// TestInterruptedRunPublishesOnObjectStorage: a run with an s3:// output
+// interrupted mid-way still publishes its INCOMPLETE report and journals
+// (exit 3), and a run whose s3:// eval set is replaced mid-run stops with
+// exit 2 instead of mixing two versions of the set.
+func TestInterruptedRunPublishesOnObjectStorage(t *testing.T) {
+	f := newS3Fixture(t)
+	cfgFor := func(url string) string {
+		return writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: TEST_KEY}\nrun: {concurrency: 2, cache: \"off\"}\ngate: [{metric: errors.rate, max: 0.5}]\n", s3Set, url))
+	}
+
+	t.Run("interrupt", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		srv, _ := fakeOpenAI(t, func(int64) int { return 0 }, func(n int64) {
+			if n == 20 {
+				cancel() // as SIGINT would
+			}
+		})
+		res := runCLI(t, ctx, f.env(map[string]string{"TEST_KEY": secretKey}), "run", "-c", cfgFor(srv.URL), "--out", "s3://evals/runs/interrupted", "--quiet")
+		if res.code != exitRunFail {
+			t.Fatalf("exit %d, want %d\n%s", res.code, exitRunFail, res.stderr)
+		}
+		back := t.TempDir()
+		if _, err := f.obj.Mirror(context.Background(), "s3://evals/runs/interrupted", back, nil); err != nil {
+			t.Fatal(err)
+		}
+		if rep := readReport(t, back); rep.Status != reports.Incomplete {
+			t.Errorf("published report status %s, want INCOMPLETE", rep.Status)
+		}
+		if journalLines(t, filepath.Join(back, "journal-candidate.jsonl")) == 0 {
+			t.Error("the journal was not published")
+		}
+		assertNoSecret(t, back, res)
+	})
+
+	t.Run("set replaced mid-run", func(t *testing.T) {
+		const url = "s3://evals/sets/replaced.parquet"
+		if err := f.obj.PutFile(context.Background(), exampleSet, url); err != nil {
+			t.Fatal(err)
+		}
+		other := mustRead(t, exampleSet)
+		replaced := make(chan error, 1)
+		srv, _ := fakeOpenAI(t, func(int64) int { return 0 }, func(n int64) {
+			if n == 20 {
+				// A different object at the same key: the same set with
+				// its last byte changed is enough for another ETag.
+				b := bytes.Clone(other)
+				b[len(b)-1] ^= 0xff
+				replaced <- f.obj.Put(context.Background(), url, bytes.NewReader(b), int64(len(b)))
+			}
+		})
+		cfg := writeConfig(t, fmt.Sprintf("dataset: {path: %s}\ncandidate: {provider: openai, model: m, base_url: %s/v1, api_key_env: TEST_KEY}\nrun: {concurrency: 2, cache: \"off\"}\ngate: [{metric: errors.rate, max: 0.5}]\n", url, srv.URL))
+		res := runCLI(t, context.Background(), f.env(map[string]string{"TEST_KEY": secretKey}), "run", "-c", cfg, "--out", t.TempDir(), "--quiet")
+		select {
+		case err := <-replaced:
+			if err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("the run ended before the set was replaced: exit %d\n%s", res.code, res.stderr)
+		}
+		t.Logf("stderr: %s", res.stderr)
+		if res.code != exitUsage || !strings.Contains(res.stderr, url+" changed while evalgate was reading it") {
+			t.Fatalf("exit %d, want %d naming the replaced set\n%s", res.code, exitUsage, res.stderr)
+		}
+	})
+}
