@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/objstore"
 	"github.com/evalgate/evalgate/pipeline"
 )
@@ -100,4 +104,27 @@ func checkpoint(ctx context.Context, e *env, st *pipeline.Staged, every time.Dur
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// datasetSHA256 is the SHA-256 of cfg's eval set, local or in object
+// storage (streamed once, never held whole).
+func datasetSHA256(cfg *configs.Config, getenv func(string) string) (string, error) {
+	if !objstore.IsURL(cfg.Dataset.Path) {
+		return inputfile.SHA256(cfg.DatasetPath())
+	}
+	ctx := context.Background()
+	c, err := pipeline.ObjectClient(ctx, getenv)
+	if err != nil {
+		return "", err
+	}
+	r, _, err := c.NewReader(ctx, cfg.Dataset.Path)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -115,10 +115,21 @@ func TestRunOnObjectStorage(t *testing.T) {
 	if rep.Dataset.Path != s3Set {
 		t.Errorf("report dataset.path = %q, want %q", rep.Dataset.Path, s3Set)
 	}
+	// cache key streams the object's digest: the report's.
+	res = runCLI(t, context.Background(), f.env(nil), "cache", "key", "-c", cfg, "--json")
+	if res.code != exitOK || !strings.Contains(res.stdout, `"dataset_sha256": "`+rep.Dataset.SHA256+`"`) {
+		t.Errorf("cache key: exit %d, want the set's digest %s\n%s%s", res.code, rep.Dataset.SHA256, res.stdout, res.stderr)
+	}
 	res = runCLI(t, context.Background(), nil, "verify", "--key", pub, "--require-allow",
 		filepath.Join(back, "report.dsse.json"), filepath.Join(back, "results.parquet"), filepath.Join(back, "production-results.parquet"), exampleSet, cfg)
 	if res.code != exitOK || !strings.Contains(res.stdout, "matches subject support-qa.parquet") {
 		t.Fatalf("verify: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+
+	// A history folder may be a prefix: it is mirrored and read as a folder.
+	res = runCLI(t, context.Background(), f.env(nil), "history", "s3://evals/runs/q1", "--key", pub, "--out", t.TempDir())
+	if res.code != exitOK || !strings.Contains(res.stdout, "1 signed reports verified") {
+		t.Errorf("history over a prefix: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 
 	// The same config read from the local set gives the same verdict and
