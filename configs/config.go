@@ -66,7 +66,8 @@ type Config struct {
 // Dataset identifies the eval set.
 type Dataset struct {
 	// Path is the Parquet eval set. A relative path is resolved against the
-	// directory of the config file. Required.
+	// directory of the config file; an s3://bucket/key URL is read from
+	// object storage (see package objstore). Required.
 	Path string `yaml:"path"`
 	// SHA256, when set, pins the dataset: a file whose SHA-256 differs is an
 	// error. Lowercase or uppercase hex, 64 digits.
@@ -170,8 +171,15 @@ type Run struct {
 	// Timeout bounds each request. Default 60s.
 	Timeout time.Duration `yaml:"timeout"`
 	// Out is the directory results and reports are written to. A relative
-	// path is resolved against the working directory. Default "evalgate-out".
+	// path is resolved against the working directory; an s3://bucket/prefix
+	// is object storage (the run writes a local staging folder and
+	// publishes it there). Default "evalgate-out".
 	Out string `yaml:"out"`
+	// Checkpoint is how often a run whose Out is in object storage uploads
+	// its journals while it runs, so that a run killed without warning
+	// loses at most this much work. 0 (unset) means 60s. Not used for a
+	// local Out.
+	Checkpoint time.Duration `yaml:"checkpoint"`
 	// Deadline bounds the whole run; when it passes, the run stops, writes
 	// what it has and reports INCOMPLETE. 0 means no deadline. Default 0.
 	Deadline time.Duration `yaml:"deadline"`
@@ -588,7 +596,7 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"run.timeout", c.Run.Timeout}, {"run.deadline", c.Run.Deadline}, {"run.backoff_base", c.Run.BackoffBase}, {"run.backoff_max", c.Run.BackoffMax}, {"run.grace", c.Run.Grace}} {
+	}{{"run.timeout", c.Run.Timeout}, {"run.deadline", c.Run.Deadline}, {"run.backoff_base", c.Run.BackoffBase}, {"run.backoff_max", c.Run.BackoffMax}, {"run.grace", c.Run.Grace}, {"run.checkpoint", c.Run.Checkpoint}} {
 		if d.v < 0 {
 			bad(d.key, "%s must not be negative, got %s", d.key, d.v)
 		}
@@ -727,8 +735,13 @@ func (c *Config) validateModel(role string, m *Model, bad func(string, string, .
 	}
 }
 
+// IsObjectURL reports whether p names an object in object storage
+// (s3://bucket/key), which is never resolved against the config's
+// folder nor looked for on the local disk.
+func IsObjectURL(p string) bool { return strings.HasPrefix(p, "s3://") }
+
 // DatasetPath returns the dataset path, resolved against the config file's
-// directory when relative.
+// directory when relative; an s3:// URL is returned as it is.
 func (c *Config) DatasetPath() string {
 	return c.resolve(c.Dataset.Path)
 }
@@ -748,7 +761,7 @@ func (c *Config) ReviewsKeyPaths() []string {
 }
 
 func (c *Config) resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" || IsObjectURL(p) {
 		return p
 	}
 	return filepath.Join(filepath.Dir(c.Path), p)

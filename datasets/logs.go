@@ -127,6 +127,37 @@ func openLogs(path string) (*LogFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newLogFile(path, src)
+}
+
+// OpenLogsAt is OpenLogs for logs read through an io.ReaderAt, such as an
+// object in object storage (r.Changed is not used: reads pinned to one
+// version, as objstore's are, fail on their own when it is replaced).
+// Its digest streams the bytes once; nothing is read whole.
+func OpenLogsAt(r Remote) (*LogFile, error) {
+	f, err := openLogsAt(r)
+	if err != nil {
+		return nil, fmt.Errorf("read logs: %w", err)
+	}
+	return f, nil
+}
+
+func openLogsAt(r Remote) (*LogFile, error) {
+	src, err := newSource(r.Name, r.ReaderAt, r.Size)
+	if err != nil {
+		if r.Close != nil {
+			r.Close()
+		}
+		return nil, err
+	}
+	if r.Close != nil {
+		src.closer = closerFunc(r.Close)
+	}
+	return newLogFile(r.Name, src)
+}
+
+// newLogFile classifies the columns of src.
+func newLogFile(path string, src *source) (*LogFile, error) {
 	f := &LogFile{src: src}
 	if err := protect(func() error {
 		var err error

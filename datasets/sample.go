@@ -186,14 +186,25 @@ type SampleResult struct {
 // returns are passed on wrapped. On error, what was written to w is not
 // a valid file.
 func Sample(path string, w io.Writer, opts SampleOptions) (*SampleResult, error) {
-	res, err := sample(path, w, opts)
+	res, err := sample(path, func() (*LogFile, error) { return openLogs(path) }, w, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sample logs: %w", err)
 	}
 	return res, nil
 }
 
-func sample(path string, w io.Writer, opts SampleOptions) (*SampleResult, error) {
+// SampleAt is Sample for logs read through an io.ReaderAt (see
+// OpenLogsAt), such as an object in object storage: the logs are read in
+// ranges, never whole, and r.Name stands for the path.
+func SampleAt(r Remote, w io.Writer, opts SampleOptions) (*SampleResult, error) {
+	res, err := sample(r.Name, func() (*LogFile, error) { return openLogsAt(r) }, w, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sample logs: %w", err)
+	}
+	return res, nil
+}
+
+func sample(path string, open func() (*LogFile, error), w io.Writer, opts SampleOptions) (*SampleResult, error) {
 	switch {
 	case opts.N < 1:
 		return nil, fmt.Errorf("N is %d; want at least 1", opts.N)
@@ -203,7 +214,7 @@ func sample(path string, w io.Writer, opts SampleOptions) (*SampleResult, error)
 	if opts.TimeColumn == "" {
 		opts.TimeColumn = DefaultTimeColumn
 	}
-	f, err := openLogs(path)
+	f, err := open()
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,17 @@ var (
 // wrapping ErrCreate and naming the directory; a failure while writing
 // wraps ErrWrite.
 func SampleFile(from, out string, opts SampleOptions) (*SampleResult, string, error) {
+	return sampleFile(out, func(w io.Writer) (*SampleResult, error) { return Sample(from, w, opts) })
+}
+
+// SampleFileAt is SampleFile for logs read through an io.ReaderAt (see
+// SampleAt).
+func SampleFileAt(from Remote, out string, opts SampleOptions) (*SampleResult, string, error) {
+	return sampleFile(out, func(w io.Writer) (*SampleResult, error) { return SampleAt(from, w, opts) })
+}
+
+// sampleFile runs a sample into out, atomically.
+func sampleFile(out string, sample func(io.Writer) (*SampleResult, error)) (*SampleResult, string, error) {
 	f, err := atomicfile.Create(out, 0o644)
 	if err != nil {
 		var pe *os.PathError
@@ -36,7 +47,7 @@ func SampleFile(from, out string, opts SampleOptions) (*SampleResult, string, er
 	defer f.Abort()
 	buf := bufio.NewWriterSize(f, 1<<20)
 	rec := &recordingWriter{w: buf}
-	res, err := Sample(from, rec, opts)
+	res, err := sample(rec)
 	if err == nil {
 		if err = buf.Flush(); err == nil {
 			err = f.Commit()

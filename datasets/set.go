@@ -39,6 +39,9 @@ type Set struct {
 	file *os.File
 	stat os.FileInfo // of the open file, when it was hashed
 
+	// remote checks a set opened by OpenSetAt; nil for a local file.
+	remote func() (string, error)
+
 	mu     sync.Mutex
 	closed bool
 }
@@ -71,6 +74,88 @@ func openSet(path string, wrap func(io.ReaderAt) io.ReaderAt) (*Set, error) {
 	}
 	src.closer = f
 	return &Set{src: src, file: f, stat: st}, nil
+}
+
+// Remote is an eval set that is not a local file, such as an object in
+// object storage, for OpenSetAt.
+type Remote struct {
+	// Name is what errors and Info.Path show (an s3:// URL; never a
+	// credential).
+	Name string
+	// ReaderAt reads the set's bytes; every read of the Set goes through
+	// it.
+	ReaderAt io.ReaderAt
+	// Size is the set's size in bytes.
+	Size int64
+	// Changed reports whether the set is still the one opened: a
+	// description of the change ("its ETag went from … to …"), or "" when
+	// it is unchanged; the error is for a check that could not be made.
+	Changed func() (detail string, err error)
+	// Close, when not nil, releases what ReaderAt holds; Set.Close calls
+	// it.
+	Close func() error
+}
+
+// OpenSetAt is OpenSet for a set read through an io.ReaderAt, such as an
+// object in object storage: it streams the bytes once to hash them, reads
+// the footer and resolves the columns, with the errors OpenSet gives,
+// naming r.Name. Check, and the checks the Set makes when it hands out a
+// reader, when one ends and at Close, call r.Changed; a read that fails
+// while r.Changed reports a change fails with an error wrapping
+// ErrChanged, so a set replaced mid-run is never read as a mix of two
+// versions.
+func OpenSetAt(r Remote) (*Set, error) {
+	s := &Set{remote: r.Changed}
+	ra := &checkedReaderAt{ra: r.ReaderAt, set: s, name: r.Name}
+	src, err := newSource(r.Name, ra, r.Size)
+	if err != nil {
+		if r.Close != nil {
+			r.Close()
+		}
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	if r.Close != nil {
+		src.closer = closerFunc(r.Close)
+	}
+	s.src = src
+	return s, nil
+}
+
+// OpenSetAtColumns is OpenSetAt with the column mapping of
+// OpenSetColumns.
+func OpenSetAtColumns(r Remote, columns map[string]string) (*Set, error) {
+	s, err := OpenSetAt(r)
+	if err != nil || len(columns) == 0 {
+		return s, err
+	}
+	if err := s.src.mapColumns(columns); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("read eval set: %w", err)
+	}
+	return s, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// checkedReaderAt turns a failed read of a remote set into ErrChanged when
+// the set changed (a read pinned to the opened version fails once the
+// set is replaced).
+type checkedReaderAt struct {
+	ra   io.ReaderAt
+	set  *Set
+	name string
+}
+
+func (c *checkedReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.ra.ReadAt(p, off)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrChanged) {
+		if detail, cerr := c.set.remote(); cerr == nil && detail != "" {
+			return n, c.set.changedAt(c.name, detail, err)
+		}
+	}
+	return n, err
 }
 
 // Info describes the file as OpenSet found it: identity, digest, row
@@ -178,6 +263,16 @@ func (s *Set) Check() error {
 // check is Check with s.mu held and the Set open.
 func (s *Set) check() error {
 	path := s.src.path
+	if s.remote != nil {
+		detail, err := s.remote()
+		if err != nil {
+			return fmt.Errorf("check %s: %w", path, err)
+		}
+		if detail != "" {
+			return s.changed(detail)
+		}
+		return nil
+	}
 	now, err := s.file.Stat()
 	if err != nil {
 		return fmt.Errorf("check %s: %w", path, err)
@@ -204,6 +299,14 @@ func (s *Set) check() error {
 // changed returns the ErrChanged error for the Set's file.
 func (s *Set) changed(detail string) error {
 	return fmt.Errorf("%s %w (was SHA-256 %s): %s", s.src.path, ErrChanged, s.src.info.SHA256, detail)
+}
+
+// changedAt is changed for a read that failed with err.
+func (s *Set) changedAt(name, detail string, err error) error {
+	if s.src == nil { // while hashing
+		return fmt.Errorf("%s %w: %s (%v)", name, ErrChanged, detail, err)
+	}
+	return fmt.Errorf("%s %w (was SHA-256 %s): %s (%v)", name, ErrChanged, s.src.info.SHA256, detail, err)
 }
 
 // Close checks the file once more (see Check) and closes it. It returns

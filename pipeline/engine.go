@@ -102,7 +102,7 @@ func ScoreTallies(ctx context.Context, cfg *configs.Config, in ScoreInput, opts 
 	if err := CheckGate(cfg, opts.NoGate); err != nil {
 		return nil, err
 	}
-	set, info, err := openSet(cfg)
+	set, info, err := openSet(cfg, opts.getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 			return nil, err
 		}
 	}
-	set, info, err := openSet(cfg)
+	set, info, err := openSet(cfg, opts.getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/metrics"
+	"github.com/evalgate/evalgate/objstore"
 	"github.com/evalgate/evalgate/records"
 	"github.com/evalgate/evalgate/render"
 	"github.com/evalgate/evalgate/reports"
@@ -178,7 +179,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 	if err := checkShardOptions(opts); err != nil {
 		return nil, err
 	}
-	set, info, prompt, ig, vals, err := checkData(cfg, opts.Shard)
+	set, info, prompt, ig, vals, err := checkData(cfg, opts.Shard, opts.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -234,9 +235,10 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 // (the set valid and pinned, the group columns, the replay outputs, the
 // prompt templates on the first item, the integrity settings), without
 // the keys, the output directory or the gate's presence: evalgate gate
-// --list-metrics -c runs it, so that it fails where run would.
-func Check(cfg *configs.Config) error {
-	set, _, _, _, _, err := checkData(cfg, nil)
+// --list-metrics -c runs it, so that it fails where run would. getenv
+// reads the environment, for an eval set in object storage.
+func Check(cfg *configs.Config, getenv func(string) string) error {
+	set, _, _, _, _, err := checkData(cfg, nil, getenv)
 	if err != nil {
 		return err
 	}
@@ -246,9 +248,10 @@ func Check(cfg *configs.Config) error {
 
 // checkData opens cfg's eval set and checks the config against it; the
 // caller closes the set. With shard, the set's values count its items.
-func checkData(cfg *configs.Config, shard *Shard) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, vals *setValuesOnce, err error) {
+// getenv reads the environment, for an eval set in object storage.
+func checkData(cfg *configs.Config, shard *Shard, getenv func(string) string) (set *datasets.Set, info datasets.Info, prompt *eval.Prompt, ig integrity.Options, vals *setValuesOnce, err error) {
 	path := cfg.DatasetPath()
-	opened, info, err := openSet(cfg)
+	opened, info, err := openSet(cfg, getenv)
 	if err != nil {
 		return nil, info, nil, ig, nil, err
 	}
@@ -799,7 +802,7 @@ func checkOut(cfg *configs.Config, extra []string) error {
 		return inputErr(fmt.Errorf("output directory %s (run.out or --out) %s %s, %s of this run, which the run would overwrite or mix with its files; choose another output directory", out, why, in.path, in.role))
 	}
 	for _, in := range inputs {
-		if in.path == "" {
+		if in.path == "" || objstore.IsURL(in.path) {
 			continue
 		}
 		inAbs := resolvePath(in.path)
@@ -876,9 +879,16 @@ func models(cfg *configs.Config) []roleModel {
 }
 
 // openSet opens cfg's eval set once, hashing it, and checks the digest
-// the config pins.
-func openSet(cfg *configs.Config) (*datasets.Set, datasets.Info, error) {
-	set, err := datasets.OpenSetColumns(cfg.DatasetPath(), cfg.Dataset.Columns)
+// the config pins. An s3:// eval set is read through the object store
+// configured by getenv's environment.
+func openSet(cfg *configs.Config, getenv func(string) string) (*datasets.Set, datasets.Info, error) {
+	var set *datasets.Set
+	var err error
+	if objstore.IsURL(cfg.Dataset.Path) {
+		set, err = openObjectSet(cfg, getenv)
+	} else {
+		set, err = datasets.OpenSetColumns(cfg.DatasetPath(), cfg.Dataset.Columns)
+	}
 	if err != nil {
 		return nil, datasets.Info{}, inputErr(err)
 	}

@@ -603,9 +603,10 @@ func readSizes(cfg *configs.Config, vals *setValuesOnce) (Sizes, error) {
 }
 
 // PlanConfig checks cfg against its eval set as run would (no key, no
-// model call), reads the set's sizes and plans every gate rule.
-func PlanConfig(cfg *configs.Config, a Assumptions) ([]RulePlan, datasets.Info, error) {
-	set, info, _, _, vals, err := checkData(cfg, nil)
+// model call), reads the set's sizes and plans every gate rule. getenv
+// reads the environment, for an eval set in object storage.
+func PlanConfig(cfg *configs.Config, a Assumptions, getenv func(string) string) ([]RulePlan, datasets.Info, error) {
+	set, info, _, _, vals, err := checkData(cfg, nil, getenv)
 	if err != nil {
 		return nil, info, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/eval"
-	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/pipeline"
 )
 
@@ -115,7 +114,7 @@ func responseCacheKey(cfg *configs.Config, getenv func(string) string) (cacheKey
 		return cacheKey{}, runErr(fmt.Errorf("encode model identity: %w", err))
 	}
 	sum := sha256.Sum256(identity)
-	ds, err := inputfile.SHA256(cfg.DatasetPath())
+	ds, err := datasetSHA256(cfg, getenv)
 	if err != nil {
 		return cacheKey{}, inputErr(fmt.Errorf("read dataset.path %s: %w", cfg.DatasetPath(), err))
 	}

@@ -42,7 +42,7 @@ on the newest report, or no report under DIR verifies; 2 bad usage or input.
 // control limits and says whether the newest report is in control: exit 0
 // when it is, 1 when a rule fires on it (what a weekly cron wants) or when
 // no report verifies, 2 on bad usage or input.
-func cmdHistory(_ context.Context, e *env, args []string) error {
+func cmdHistory(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "history", historyUsage)
 	usage := fs.Usage
 	fs.Usage = func() {
@@ -98,7 +98,12 @@ func cmdHistory(_ context.Context, e *env, args []string) error {
 		}
 	}
 	dir := pos[0]
-	set, v, err := pipeline.ReadSignedReports(dir, *keyPath)
+	local, cleanup, err := localDir(ctx, e, dir) // an s3:// prefix is mirrored
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer cleanup()
+	set, v, err := pipeline.ReadSignedReports(local, *keyPath)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}

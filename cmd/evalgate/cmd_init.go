@@ -121,7 +121,7 @@ func checkWritten(path string) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.Check(cfg)
+	return pipeline.Check(cfg, nil) // init reads a local set
 }
 
 // checkParquet refuses a file that is not Parquet, saying what it looks

@@ -98,7 +98,7 @@ func cmdGate(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := pipeline.Check(cfg); err != nil {
+	if err := pipeline.Check(cfg, e.getenv); err != nil {
 		return err
 	}
 	for _, line := range reports.MetricPaths(cfg) {

@@ -75,7 +75,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		plans, info, err := pipeline.PlanConfig(cfg, pf.a)
+		plans, info, err := pipeline.PlanConfig(cfg, pf.a, e.getenv)
 		if err != nil {
 			return err
 		}

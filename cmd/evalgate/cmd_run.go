@@ -13,7 +13,7 @@ import (
 	"github.com/evalgate/evalgate/reports"
 )
 
-const runUsage = "run -c CONFIG [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...] | run -c CONFIG --shard I/N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] | run -c CONFIG --shards N [--policy FILE] [--out DIR] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress]"
+const runUsage = "run -c CONFIG [--policy FILE] [--out DIR|s3://BUCKET/PREFIX [--work DIR]] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] [--key FILE] [--require-signing] [--history DIR --history-key PUB] [--reviews DIR --reviews-key PUB...] | run -c CONFIG --shard I/N [--policy FILE] [--out DIR|s3://BUCKET/PREFIX [--work DIR]] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress] | run -c CONFIG --shards N [--policy FILE] [--out DIR|s3://BUCKET/PREFIX [--work DIR]] [--resume] [--no-cache] [--no-gate] [--dry-run] [--quiet | --json-progress]"
 
 // jobIndexEnv is the variable a Kubernetes Indexed Job sets to the pod's
 // completion index, from 0: run --shards N reads the shard's index there.
@@ -23,7 +23,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", runUsage)
 	cfgPath := fs.String("c", "", "the config `file` (required)")
 	fs.StringVar(cfgPath, "config", "", "same as -c")
-	out := fs.String("out", "", "write results and reports to `dir` (overrides run.out)")
+	out := fs.String("out", "", "write results and reports to `dir` or to an s3://bucket/prefix (overrides run.out)")
+	work := fs.String("work", "", "with an s3:// output: the local staging `dir` the run writes before it publishes (default $"+workEnv+", else a temporary folder)")
 	dry := fs.Bool("dry-run", false, "render every prompt, count the calls, estimate tokens and cost, and make no model call")
 	opts := pipeline.Options{Getenv: e.getenv, Log: e.stderr}
 	fs.BoolVar(&opts.Resume, "resume", false, "continue the run recorded in the output directory's journals; fail if there is none")
@@ -93,6 +94,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *out != "" {
 		cfg.Run.Out = *out
 	}
+	staged, err := stageOut(ctx, e, cfg, *work)
+	if err != nil {
+		return err
+	}
 	if *policyPath != "" {
 		diff, err := pipeline.PolicyDiff(*policyPath, cfg.Gate)
 		switch {
@@ -106,7 +111,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if *historyDir == "" || *historyKey == "" {
 			return usageErr("run: --history and --history-key go together")
 		}
-		if opts.History, err = pipeline.LoadHistory(*historyDir, *historyKey, e.stderr); err != nil {
+		dir, cleanup, err := localDir(ctx, e, *historyDir)
+		if err != nil {
+			return err
+		}
+		opts.History, err = pipeline.LoadHistory(dir, *historyKey, e.stderr)
+		cleanup()
+		if err != nil {
 			return err
 		}
 	}
@@ -134,7 +145,19 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if opts.Shard != nil {
 		return runShard(ctx, e, cfg.Path, p, *opts.Shard)
 	}
+	stop := func() {}
+	if staged != nil {
+		stop = checkpoint(ctx, e, staged, cfg.Run.Checkpoint)
+	}
 	res, err := p.Run(ctx)
+	stop()
+	if staged != nil {
+		// Published whatever the outcome: an INCOMPLETE run's journals
+		// are what a rerun resumes from.
+		if perr := publish(ctx, e, staged); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if res == nil {
 		return err
 	}

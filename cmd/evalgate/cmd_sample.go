@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/objstore"
+	"github.com/evalgate/evalgate/pipeline"
 )
 
 const sampleUsage = "sample --from LOGS.parquet --n N --seed S --out FILE [--stratify COLUMN] [--since TIME] [--until TIME] [--time-column NAME] [--name NAME] [--version V]"
 
-func cmdSample(_ context.Context, e *env, args []string) error {
+func cmdSample(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "sample", sampleUsage)
-	from := fs.String("from", "", "the production log `file` (Parquet) to sample (required)")
+	from := fs.String("from", "", "the production log `file` (Parquet) to sample, or an s3://bucket/key, read in ranges, never downloaded whole (required)")
 	n := fs.Int("n", 0, "the number of `rows` to draw, at least 1 (required)")
 	seed := fs.Uint64("seed", 0, "`seed` of the random source: the same log and flags give the same bytes (required)")
 	out := fs.String("out", "", "write the eval set to `file` (required)")
@@ -71,7 +73,24 @@ func cmdSample(_ context.Context, e *env, args []string) error {
 		return usageErr("sample: --out %s is the log file itself", *out)
 	}
 
-	res, digest, err := datasets.SampleFile(*from, *out, opts)
+	var res *datasets.SampleResult
+	var digest string
+	if objstore.IsURL(*from) {
+		c, cerr := pipeline.ObjectClient(ctx, e.getenv)
+		if cerr != nil {
+			return cerr
+		}
+		obj, oerr := c.Open(ctx, *from)
+		if oerr != nil {
+			return pipeline.ObjectError(fmt.Errorf("sample: --from: %w", oerr))
+		}
+		res, digest, err = datasets.SampleFileAt(datasets.Remote{Name: obj.URL(), ReaderAt: obj, Size: obj.Size()}, *out, opts)
+		if oe := new(objstore.Error); errors.As(err, &oe) {
+			return pipeline.ObjectError(err) // the store, not the log's contents
+		}
+	} else {
+		res, digest, err = datasets.SampleFile(*from, *out, opts)
+	}
 	switch {
 	case errors.Is(err, datasets.ErrWrite):
 		return runErr(err)
