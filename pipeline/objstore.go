@@ -69,8 +69,25 @@ type Staged struct {
 	Dir string
 	// Temp is whether StageOut made Dir (a temporary folder the caller
 	// removes once published) rather than being given it.
-	Temp   bool
+	Temp bool
+	// Scope is the folder, relative to Dir, whose files this run owns:
+	// "" for a whole run or a merge (the top level), shard-I-of-N for a
+	// shard. Only its journals are downloaded and only its files are
+	// published, so that a process never uploads another's files from a
+	// stale copy (a shard re-uploading another shard's journal would make
+	// that shard's restart pay again for calls it had made).
+	Scope  string
 	client *objstore.Client
+}
+
+// inScope reports whether rel (slash-separated, relative to Dir) is in
+// the run's own folder.
+func (s *Staged) inScope(rel string) bool {
+	d := path.Dir(rel)
+	if d == "." {
+		d = ""
+	}
+	return d == s.Scope
 }
 
 // IsJournal reports whether rel (slash-separated, relative to an output
@@ -90,11 +107,11 @@ func IsJournal(rel string) bool {
 
 // StageOut prepares a run whose output (out) is an s3:// prefix: it makes
 // the local staging folder dir (a new temporary folder when dir is ""),
-// downloads the prefix's journals into it (IsJournal) so that a restarted
-// run resumes instead of paying for its calls twice, and returns where
-// the run writes. The caller sets run.out to Staged.Dir and calls
-// Publish at the end.
-func StageOut(ctx context.Context, out, dir string, getenv func(string) string, logf func(string, ...any)) (*Staged, error) {
+// downloads the prefix's journals in scope (see Staged.Scope) into it so
+// that a restarted run resumes instead of paying for its calls twice,
+// and returns where the run writes. The caller sets run.out to
+// Staged.Dir and calls Publish at the end.
+func StageOut(ctx context.Context, out, dir, scope string, getenv func(string) string, logf func(string, ...any)) (*Staged, error) {
 	if _, err := objstore.ParsePrefix(out); err != nil {
 		return nil, inputErr(fmt.Errorf("run.out or --out: %w", err))
 	}
@@ -110,14 +127,30 @@ func StageOut(ctx context.Context, out, dir string, getenv func(string) string, 
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, runErr(fmt.Errorf("create staging folder %s: %w", dir, err))
 	}
-	got, err := c.Mirror(ctx, out, dir, IsJournal)
+	st := &Staged{URL: out, Dir: dir, Temp: temp, Scope: scope, client: c}
+	got, err := c.Mirror(ctx, out, dir, func(rel string) bool { return IsJournal(rel) && st.inScope(rel) })
 	if err != nil {
 		return nil, ObjectError(fmt.Errorf("download the journals of %s: %w", out, err))
 	}
 	if len(got) > 0 && logf != nil {
 		logf("evalgate: downloaded %d journal(s) of %s into %s to resume from\n", len(got), out, dir)
 	}
-	return &Staged{URL: out, Dir: dir, Temp: temp, client: c}, nil
+	return st, nil
+}
+
+// FetchShards downloads the shard folders under the prefix (every
+// shard-I-of-N/ file but the journals: their results files and
+// shard.json) into the staging folder, for a merge; it returns how many
+// files it downloaded. They are read, never published again.
+func (s *Staged) FetchShards(ctx context.Context) (int, error) {
+	got, err := s.client.Mirror(ctx, s.URL, s.Dir, func(rel string) bool {
+		_, ok := ParseShardDir(path.Dir(rel))
+		return ok && !IsJournal(rel)
+	})
+	if err != nil {
+		return 0, ObjectError(fmt.Errorf("download the shards of %s: %w", s.URL, err))
+	}
+	return len(got), nil
 }
 
 // Publish uploads the staging folder to the prefix, each file atomically
@@ -125,7 +158,7 @@ func StageOut(ctx context.Context, out, dir string, getenv func(string) string, 
 // leaving out the folder's lock and temporary files. It returns the
 // URLs written.
 func (s *Staged) Publish(ctx context.Context) ([]string, error) {
-	files, err := s.client.Publish(ctx, s.Dir, s.URL, skipLocal)
+	files, err := s.client.Publish(ctx, s.Dir, s.URL, func(rel string) bool { return skipLocal(rel) || !s.inScope(rel) })
 	if err != nil {
 		return nil, ObjectError(err)
 	}
@@ -140,7 +173,7 @@ func (s *Staged) Publish(ctx context.Context) ([]string, error) {
 // PublishJournals uploads the staging folder's journals only, so that a
 // run killed later resumes from them (run.checkpoint).
 func (s *Staged) PublishJournals(ctx context.Context) error {
-	_, err := s.client.Publish(ctx, s.Dir, s.URL, func(rel string) bool { return skipLocal(rel) || !IsJournal(rel) })
+	_, err := s.client.Publish(ctx, s.Dir, s.URL, func(rel string) bool { return skipLocal(rel) || !IsJournal(rel) || !s.inScope(rel) })
 	if err != nil {
 		return ObjectError(err)
 	}

@@ -94,7 +94,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *out != "" {
 		cfg.Run.Out = *out
 	}
-	staged, err := stageOut(ctx, e, cfg, *work)
+	scope := ""
+	if opts.Shard != nil {
+		scope = pipeline.ShardDir(*opts.Shard)
+	}
+	staged, err := stageOut(ctx, e, "run", cfg, *work, scope)
 	if err != nil {
 		return err
 	}
@@ -142,22 +146,26 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dry {
 		return dryRun(e, cfg.Path, p, opts.Shard)
 	}
-	if opts.Shard != nil {
-		return runShard(ctx, e, cfg.Path, p, *opts.Shard)
-	}
 	stop := func() {}
 	if staged != nil {
 		stop = checkpoint(ctx, e, staged, cfg.Run.Checkpoint)
 	}
-	res, err := p.Run(ctx)
-	stop()
-	if staged != nil {
-		// Published whatever the outcome: an INCOMPLETE run's journals
-		// are what a rerun resumes from.
-		if perr := publish(ctx, e, staged); perr != nil && err == nil {
-			err = perr
+	finish := func(err error) error {
+		stop()
+		if staged != nil {
+			// Published whatever the outcome: an INCOMPLETE run's
+			// journals are what a rerun resumes from.
+			if perr := publish(ctx, e, staged); perr != nil && err == nil {
+				err = perr
+			}
 		}
+		return err
 	}
+	if opts.Shard != nil {
+		return finish(runShard(ctx, e, cfg.Path, p, *opts.Shard))
+	}
+	res, err := p.Run(ctx)
+	err = finish(err)
 	if res == nil {
 		return err
 	}

@@ -26,18 +26,20 @@ const publishTimeout = 10 * time.Minute
 // stageOut prepares a run whose run.out is an s3:// prefix: it downloads
 // the prefix's journals into the staging folder (work, else
 // $EVALGATE_WORK, else a new temporary folder) and points run.out there.
-// It returns nil when run.out is a local folder.
-func stageOut(ctx context.Context, e *env, cfg *configs.Config, work string) (*pipeline.Staged, error) {
+// It returns nil when run.out is a local folder. scope is the folder the
+// command owns under run.out (pipeline.Staged.Scope); cmd names the
+// command in messages.
+func stageOut(ctx context.Context, e *env, cmd string, cfg *configs.Config, work, scope string) (*pipeline.Staged, error) {
 	if !objstore.IsURL(cfg.Run.Out) {
 		if work != "" {
-			return nil, usageErr("run: --work is for an s3:// run.out or --out; %s is a local folder", cfg.Run.Out)
+			return nil, usageErr("%s: --work is for an s3:// run.out or --out; %s is a local folder", cmd, cfg.Run.Out)
 		}
 		return nil, nil
 	}
 	if work == "" {
 		work = e.getenv(workEnv)
 	}
-	st, err := pipeline.StageOut(ctx, cfg.Run.Out, work, e.getenv, func(f string, a ...any) { fmt.Fprintf(e.stderr, f, a...) })
+	st, err := pipeline.StageOut(ctx, cfg.Run.Out, work, scope, e.getenv, func(f string, a ...any) { fmt.Fprintf(e.stderr, f, a...) })
 	if err != nil {
 		return nil, err
 	}
