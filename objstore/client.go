@@ -28,8 +28,11 @@ type Endpoint struct {
 
 // endpoint reads the endpoint variables.
 func endpoint(getenv func(string) string) (Endpoint, error) {
-	for _, name := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
-		v := getenv(name)
+	for _, ev := range []struct{ name, v string }{
+		{"AWS_ENDPOINT_URL_S3", getenv("AWS_ENDPOINT_URL_S3")},
+		{"AWS_ENDPOINT_URL", getenv("AWS_ENDPOINT_URL")},
+	} {
+		name, v := ev.name, ev.v
 		if v == "" {
 			continue
 		}
