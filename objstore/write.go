@@ -154,10 +154,10 @@ func (c *Client) Publish(ctx context.Context, dir, rawURL string, skip func(rel 
 // Mirror downloads every object under the prefix rawURL into the local
 // folder dir, keeping relative paths, streaming each object to a
 // temporary file that is renamed into place when complete. keep, when not
-// nil, selects the objects (by relative key) to download. A key that
+// nil, selects the objects to download (ObjectInfo.Key is relative). A key that
 // would land outside dir (an absolute path, a .. segment) is an error. It
 // returns the relative paths written.
-func (c *Client) Mirror(ctx context.Context, rawURL, dir string, keep func(rel string) bool) ([]string, error) {
+func (c *Client) Mirror(ctx context.Context, rawURL, dir string, keep func(ObjectInfo) bool) ([]string, error) {
 	u, err := ParsePrefix(rawURL)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (c *Client) Mirror(ctx context.Context, rawURL, dir string, keep func(rel s
 	}
 	var got []string
 	for _, oi := range objs {
-		if strings.HasSuffix(oi.Key, "/") || (keep != nil && !keep(oi.Key)) {
+		if strings.HasSuffix(oi.Key, "/") || (keep != nil && !keep(oi)) {
 			continue
 		}
 		if !filepath.IsLocal(filepath.FromSlash(oi.Key)) {

@@ -128,7 +128,16 @@ func StageOut(ctx context.Context, out, dir, scope string, getenv func(string) s
 		return nil, runErr(fmt.Errorf("create staging folder %s: %w", dir, err))
 	}
 	st := &Staged{URL: out, Dir: dir, Temp: temp, Scope: scope, client: c}
-	got, err := c.Mirror(ctx, out, dir, func(rel string) bool { return IsJournal(rel) && st.inScope(rel) })
+	got, err := c.Mirror(ctx, out, dir, func(oi objstore.ObjectInfo) bool {
+		if !IsJournal(oi.Key) || !st.inScope(oi.Key) {
+			return false
+		}
+		// A journal only grows: a local one at least as long as the
+		// prefix's checkpoint (a --work folder kept across restarts) is
+		// the newer, and is kept.
+		local, err := os.Stat(filepath.Join(dir, filepath.FromSlash(oi.Key)))
+		return err != nil || local.Size() < oi.Size
+	})
 	if err != nil {
 		return nil, ObjectError(fmt.Errorf("download the journals of %s: %w", out, err))
 	}
@@ -143,9 +152,9 @@ func StageOut(ctx context.Context, out, dir, scope string, getenv func(string) s
 // shard.json) into the staging folder, for a merge; it returns how many
 // files it downloaded. They are read, never published again.
 func (s *Staged) FetchShards(ctx context.Context) (int, error) {
-	got, err := s.client.Mirror(ctx, s.URL, s.Dir, func(rel string) bool {
-		_, ok := ParseShardDir(path.Dir(rel))
-		return ok && !IsJournal(rel)
+	got, err := s.client.Mirror(ctx, s.URL, s.Dir, func(oi objstore.ObjectInfo) bool {
+		_, ok := ParseShardDir(path.Dir(oi.Key))
+		return ok && !IsJournal(oi.Key)
 	})
 	if err != nil {
 		return 0, ObjectError(fmt.Errorf("download the shards of %s: %w", s.URL, err))

@@ -520,3 +520,44 @@ func TestShardsAndMergeOnObjectStorage(t *testing.T) {
 		t.Fatalf("merge of prefixes: exit %d\n%s", ares.code, ares.stderr)
 	}
 }
+
+// TestStageKeepsTheNewerJournal: a staging folder kept across restarts
+// (--work on a volume) may hold a journal newer than the prefix's last
+// checkpoint; staging keeps whichever is longer (a journal only grows),
+// so a restart never goes back to the checkpoint and pays again.
+func TestStageKeepsTheNewerJournal(t *testing.T) {
+	f := newS3Fixture(t)
+	ctx := context.Background()
+	const out = "s3://evals/runs/stage"
+	for _, tt := range []struct {
+		name          string
+		local, remote string
+		want          string
+	}{
+		{"local newer", "a\nb\nc\n", "a\n", "a\nb\nc\n"},
+		{"remote newer", "a\n", "a\nb\n", "a\nb\n"},
+		{"no local", "", "a\nb\n", "a\nb\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			work := t.TempDir()
+			dir := filepath.Join(work, "shard-1-of-2")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if tt.local != "" {
+				if err := os.WriteFile(filepath.Join(dir, "journal-candidate.jsonl"), []byte(tt.local), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := f.obj.Put(ctx, out+"/shard-1-of-2/journal-candidate.jsonl", strings.NewReader(tt.remote), int64(len(tt.remote))); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pipeline.StageOut(ctx, out, work, "shard-1-of-2", miniotest.Getenv(f.srv.Env(nil)), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(mustRead(t, filepath.Join(dir, "journal-candidate.jsonl"))); got != tt.want {
+				t.Errorf("staged journal %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
