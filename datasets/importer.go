@@ -779,15 +779,7 @@ func jsonKind(raw []byte) string {
 // Unlike Import, nothing is mapped automatically: a config says what it
 // means. An empty or nil columns is OpenSet.
 func OpenSetColumns(path string, columns map[string]string) (*Set, error) {
-	s, err := OpenSet(path)
-	if err != nil || len(columns) == 0 {
-		return s, err
-	}
-	if err := s.src.mapColumns(columns); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("read eval set: %w", err)
-	}
-	return s, nil
+	return withColumns(OpenSet(path))(columns)
 }
 
 // mapColumns renames the fields columns maps (eval-set name → file

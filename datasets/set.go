@@ -124,15 +124,22 @@ func OpenSetAt(r Remote) (*Set, error) {
 // OpenSetAtColumns is OpenSetAt with the column mapping of
 // OpenSetColumns.
 func OpenSetAtColumns(r Remote, columns map[string]string) (*Set, error) {
-	s, err := OpenSetAt(r)
-	if err != nil || len(columns) == 0 {
-		return s, err
+	return withColumns(OpenSetAt(r))(columns)
+}
+
+// withColumns maps columns on a Set just opened (OpenSet, OpenSetAt),
+// closing it when the mapping fails.
+func withColumns(s *Set, err error) func(columns map[string]string) (*Set, error) {
+	return func(columns map[string]string) (*Set, error) {
+		if err != nil || len(columns) == 0 {
+			return s, err
+		}
+		if err := s.src.mapColumns(columns); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("read eval set: %w", err)
+		}
+		return s, nil
 	}
-	if err := s.src.mapColumns(columns); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("read eval set: %w", err)
-	}
-	return s, nil
 }
 
 type closerFunc func() error

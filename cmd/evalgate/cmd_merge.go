@@ -100,13 +100,7 @@ func cmdMerge(ctx context.Context, e *env, args []string) error {
 		dirs[i] = local
 	}
 	if *historyDir != "" {
-		dir, cleanup, err := localDir(ctx, e, *historyDir)
-		if err != nil {
-			return err
-		}
-		opts.History, err = pipeline.LoadHistory(dir, *historyKey, e.stderr)
-		cleanup()
-		if err != nil {
+		if opts.History, err = loadHistory(ctx, e, *historyDir, *historyKey); err != nil {
 			return err
 		}
 	}

@@ -115,13 +115,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if *historyDir == "" || *historyKey == "" {
 			return usageErr("run: --history and --history-key go together")
 		}
-		dir, cleanup, err := localDir(ctx, e, *historyDir)
-		if err != nil {
-			return err
-		}
-		opts.History, err = pipeline.LoadHistory(dir, *historyKey, e.stderr)
-		cleanup()
-		if err != nil {
+		if opts.History, err = loadHistory(ctx, e, *historyDir, *historyKey); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/configs"
+	"github.com/evalgate/evalgate/history"
 	"github.com/evalgate/evalgate/inputfile"
 	"github.com/evalgate/evalgate/objstore"
 	"github.com/evalgate/evalgate/pipeline"
@@ -75,6 +76,18 @@ func localDir(ctx context.Context, e *env, dir string) (string, func(), error) {
 		return "", nil, err
 	}
 	return local, func() { os.RemoveAll(local) }, nil
+}
+
+// loadHistory reads and verifies the signed reports of the history
+// folder dir (local, or an s3:// prefix copied for the reading) with the
+// public key at keyPath (pipeline.LoadHistory).
+func loadHistory(ctx context.Context, e *env, dir, keyPath string) (*history.History, error) {
+	local, cleanup, err := localDir(ctx, e, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	return pipeline.LoadHistory(local, keyPath, e.stderr)
 }
 
 // defaultCheckpoint is run.checkpoint when the config leaves it 0.
