@@ -203,7 +203,9 @@ func TestObjectStore(t *testing.T) {
 			t.Fatalf("List: %v, %v", list, err)
 		}
 		back := t.TempDir()
-		mirrored, err := c.Mirror(ctx, "s3://"+bucket+"/runs/1/", back, func(oi objstore.ObjectInfo) bool { return strings.HasSuffix(oi.Key, ".jsonl") || oi.Key == "report.json" })
+		mirrored, err := c.Mirror(ctx, "s3://"+bucket+"/runs/1/", back, func(oi objstore.ObjectInfo) bool {
+			return strings.HasSuffix(oi.Key, ".jsonl") || oi.Key == "report.json"
+		})
 		if err != nil || len(mirrored) != 2 {
 			t.Fatalf("Mirror: %v, %v", mirrored, err)
 		}
