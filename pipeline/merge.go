@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,15 +118,15 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 			if why == "" {
 				why = "no reason given"
 			}
-			problems = append(problems, fmt.Sprintf("shard %s in %s is %s (%s); run shard %s again (evalgate run -c %s --shard %s) to finish it, then merge again", s, claim[0].dir, m.Status, why, s, cfg.Path, s))
+			problems = append(problems, fmt.Sprintf("shard %s in %s is %s (%s); run shard %s again (evalgate run -c %s --shard %s, with the shards' --out) to finish it, then merge again", s, claim[0].dir, m.Status, why, s, cfg.Path, s))
 		}
 	}
 	switch len(missing) {
 	case 0:
 	case 1:
-		problems = append([]string{fmt.Sprintf("shard %s is missing; run it (evalgate run -c %s --shard %s) and merge again", missing[0], cfg.Path, missing[0])}, problems...)
+		problems = append([]string{fmt.Sprintf("shard %s is missing; run it (evalgate run -c %s --shard %s, with the shards' --out) and merge again", missing[0], cfg.Path, missing[0])}, problems...)
 	default:
-		problems = append([]string{fmt.Sprintf("shards %s are missing; run each (evalgate run -c %s --shard I/%d) and merge again", strings.Join(missing, ", "), cfg.Path, count)}, problems...)
+		problems = append([]string{fmt.Sprintf("shards %s are missing; run each (evalgate run -c %s --shard I/%d, with the shards' --out) and merge again", strings.Join(missing, ", "), cfg.Path, count)}, problems...)
 	}
 
 	// The merged results files, in the set's order.
@@ -240,7 +241,7 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 		return nil, err
 	}
 	if rep := out.Report; rep.Status != reports.Complete {
-		return out, runErr(fmt.Errorf("merge incomplete: %s", rep.StatusReason))
+		return out, runErr(errors.New(rep.StatusReason))
 	}
 	return out, nil
 }

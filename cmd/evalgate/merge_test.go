@@ -306,7 +306,7 @@ func TestMergeRefuses(t *testing.T) {
 				t.Fatal(err)
 			}
 			return nil
-		}, exitRunFail, []string{"shard 2/4 is missing; run it (evalgate run -c " + quickstart + " --shard 2/4) and merge again"}},
+		}, exitRunFail, []string{"shard 2/4 is missing; run it (evalgate run -c " + quickstart + " --shard 2/4, with the shards' --out) and merge again"}},
 		{"two shards missing", func(t *testing.T, root string, dirs []string) []string {
 			return dirs[1:3]
 		}, exitRunFail, []string{"shards 0/4, 3/4 are missing"}},
