@@ -91,4 +91,42 @@ type Result struct {
 	// Scores maps a scoring method name (for example "normalized", "f1") to
 	// the item's score in [0, 1]. Binary methods score 0 or 1.
 	Scores map[string]float64
+	// Groundedness is the answer's groundedness check when the config
+	// checks groundedness and the call succeeded; nil otherwise.
+	Groundedness *Groundedness
+}
+
+// The verdicts of a groundedness check (Groundedness.Verdict).
+const (
+	// GroundedSupported: every claim is supported by the context (an
+	// answer without claims asserts nothing, and is supported).
+	GroundedSupported = "supported"
+	// GroundedHallucinated: at least one claim is not supported.
+	GroundedHallucinated = "hallucinated"
+	// GroundedAbstained: the answer declines to answer ("the context does
+	// not say"); grounded, counted apart.
+	GroundedAbstained = "abstained"
+	// GroundedJudgeError: the judge's reply could not be read; never
+	// counted as supported.
+	GroundedJudgeError = "judge_error"
+)
+
+// Groundedness is one answer's groundedness check as the results file
+// records it, so that any tool can compute precision, recall, F1 and
+// AUROC from the results alone.
+type Groundedness struct {
+	// Method is the method that decided Verdict: "lexical" or "judge" (in
+	// the hybrid method, "judge" for the answers it escalated).
+	Method string
+	// Score is the hallucination score in [0, 1], higher meaning more
+	// likely hallucinated (integrity.Grounding.Score).
+	Score float64
+	// Verdict is one of the Grounded… constants.
+	Verdict string
+	// Escalated reports that the hybrid method sent the answer to the
+	// judge because its lexical score fell in the uncertainty band.
+	Escalated bool
+	// Unsupported are the texts of the unsupported claims, in order,
+	// redacted when pii.redact is on.
+	Unsupported []string
 }
