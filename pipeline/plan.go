@@ -198,7 +198,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 		p.Close()
 		return nil, inputErr(err)
 	}
-	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Method == configs.GroundJudge {
+	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Judged() {
 		if p.judge, err = eval.NewProvider("groundedness.judge", *j, opts.getenv); err != nil {
 			p.Close()
 			return nil, inputErr(err)
