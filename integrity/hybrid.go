@@ -132,7 +132,7 @@ func (j *judgeCount) add(o judgeCount) {
 
 // use renders the count for checked answers (errors included).
 func (j judgeCount) use(checked int, p *Prices) *JudgeUse {
-	u := &JudgeUse{Escalated: j.escalated, Calls: j.calls, Errors: j.errors, PromptTokens: j.prompt, CompletionTokens: j.completion, }
+	u := &JudgeUse{Escalated: j.escalated, Calls: j.calls, Errors: j.errors, PromptTokens: j.prompt, CompletionTokens: j.completion}
 	if checked > 0 {
 		u.EscalatedRate = float64(j.escalated) / float64(checked)
 	}
