@@ -157,6 +157,14 @@ gate:
 				t.Fatal(err)
 			}
 			defer p.Close()
+			// The dry run counts the same answers before any call.
+			ests, err := p.Estimate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := ests[len(ests)-1]; e.Role != "groundedness.judge" || e.Calls != int64(want) || e.Cost == nil || len(j.users) != 0 {
+				t.Errorf("dry run: %s, %d calls, cost %v, %d requests; want groundedness.judge, %d calls, a cost, no request", e.Role, e.Calls, e.Cost, len(j.users), want)
+			}
 			out, err := p.Run(context.Background())
 			if err != nil {
 				t.Fatal(err)

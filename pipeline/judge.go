@@ -359,3 +359,66 @@ func (v *verdicts) judge(item *records.Item, claims []string, reply judgeReply) 
 	}
 	return j
 }
+
+// estimateJudge counts, before any call, the judge calls of methods judge
+// and hybrid (run --dry-run). With a replayed candidate the answers are
+// known: it counts the answers with claims, and for hybrid those whose
+// lexical score is in the band, each with its prompt's tokens. With a
+// live candidate the answers are not known yet, so every answer with
+// context counts (an upper bound), its prompt's tokens those of the
+// context alone.
+func (p *Plan) estimateJudge() (ModelEstimate, error) {
+	m := *p.cfg.Groundedness.Judge
+	r, err := p.set.Reader()
+	if err != nil {
+		return ModelEstimate{}, inputErr(err)
+	}
+	defer r.Close()
+	src := p.source(r)
+	redact := redactor(p.cfg)
+	band := inBand(p.integrity)
+	replay := p.cfg.Candidate.Provider == "replay"
+	repeats, maxTokens := int64(p.cfg.Run.Repeats), int64(max(m.MaxTokens, m.MaxCompletionTokens))
+	var est eval.Estimate
+	for src.Scan() {
+		it := src.Item()
+		if len(it.Context) == 0 {
+			continue
+		}
+		context := redactAll(it.Context, redact)
+		var claims []string
+		if replay {
+			out := it.Output
+			if redact != nil {
+				out = redact(out)
+			}
+			if band != nil && !band(it.Task, out, context) {
+				continue
+			}
+			if claims = integrity.SplitClaims(out); len(claims) == 0 {
+				continue
+			}
+		}
+		system, user := integrity.JudgeMessages(claims, context)
+		est.Calls += repeats
+		est.PromptTokens += repeats * int64((len(system)+len(user)+3)/4)
+		est.CompletionTokens += repeats * maxTokens
+	}
+	if err := src.Err(); err != nil {
+		return ModelEstimate{}, inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))
+	}
+	me := ModelEstimate{Role: "groundedness.judge", Model: m, Estimate: est}
+	switch {
+	case !replay:
+		me.Note = "an upper bound: every answer with context, its prompt counted without the claims, which are not known before the candidate answers"
+	case band != nil:
+		me.Note = "the replayed answers whose lexical score is in the band"
+	default:
+		me.Note = "the replayed answers with claims"
+	}
+	if pr := m.Prices; pr != nil {
+		cost := float64(est.PromptTokens)*pr.InputPerMTok/1e6 + float64(est.CompletionTokens)*pr.OutputPerMTok/1e6
+		me.Cost = &cost
+	}
+	return me, nil
+}
