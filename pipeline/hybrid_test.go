@@ -205,6 +205,18 @@ gate:
 			if out.Report.Judge == nil || out.Report.Judge.Calls != want {
 				t.Errorf("report.judge %+v, want %d calls", out.Report.Judge, want)
 			}
+			// score rebuilds the same groundedness from the stored replies,
+			// without calling the judge.
+			asked := len(j.users)
+			rescored, err := pipeline.Score(context.Background(), cfg, pipeline.ScoreInput{Results: filepath.Join(cfg.Run.Out, pipeline.ResultsFile)}, pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(out.Report.Metrics.Groundedness)
+			b, _ := json.Marshal(rescored.Metrics.Groundedness)
+			if string(a) != string(b) || len(j.users) != asked {
+				t.Errorf("score gives another groundedness or calls the judge (%d calls):\nrun   %s\nscore %s", len(j.users)-asked, a, b)
+			}
 		})
 	}
 }
