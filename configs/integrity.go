@@ -2,27 +2,57 @@ package configs
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 )
 
 // Groundedness configures the RAG faithfulness check of outputs against the
 // row's context. Rows without context are not checked.
 type Groundedness struct {
 	// Method is "lexical" (local, no model; the default), "judge" (an LLM
-	// verifies each claim against the context) or "off".
+	// verifies each claim against the context), "hybrid" (lexical, and the
+	// judge for the answers whose lexical score falls in Band) or "off".
 	Method string `yaml:"method"`
-	// Judge is the model that verifies claims when Method is "judge", with
-	// the same keys as candidate. Its calls go through the same runner:
-	// cached, retried, rate-limited, journaled.
+	// Judge is the model that verifies claims when Method is "judge" or
+	// "hybrid", with the same keys as candidate. Its calls go through the
+	// same runner: cached, retried, rate-limited, journaled.
 	Judge *Model `yaml:"judge"`
+	// Band is the uncertainty band [lo, hi] of method hybrid: an answer
+	// whose lexical hallucination score s has lo ≤ s ≤ hi goes to the
+	// judge; the others keep the lexical verdict. 0 ≤ lo ≤ hi ≤ 1. Unset:
+	// the default band around the detector's calibrated threshold of the
+	// answer's task type (integrity.DefaultBand).
+	Band []float64 `yaml:"band"`
+	// TaskTypes maps values of the eval set's task column to the benchmark
+	// task type whose calibration applies to them: "summary" or
+	// "data2txt". Tasks it does not map use the pooled calibration. It
+	// picks the default band of method hybrid and the expected precision
+	// and recall the report states. Default: none.
+	TaskTypes map[string]string `yaml:"task_types"`
 }
 
 // Groundedness methods.
 const (
 	GroundLexical = "lexical"
 	GroundJudge   = "judge"
+	GroundHybrid  = "hybrid"
 	GroundOff     = "off"
 )
+
+// Benchmark task types, the values of Groundedness.TaskTypes.
+const (
+	TaskTypeSummary  = "summary"
+	TaskTypeData2txt = "data2txt"
+)
+
+// Judged reports whether the method calls the judge (judge or hybrid).
+func (g Groundedness) Judged() bool {
+	return g.Method == GroundJudge || g.Method == GroundHybrid
+}
+
+// TaskType returns the benchmark task type task maps to, or "" (pooled).
+func (g Groundedness) TaskType(task string) string { return g.TaskTypes[task] }
 
 // Boundaries are rules an output must never break. Each broken rule is a
 // violation recorded per item under the rule's name.
@@ -131,14 +161,31 @@ func (c *Config) defaultIntegrity() {
 func (c *Config) validateIntegrity(bad func(string, string, ...any)) {
 	switch c.Groundedness.Method {
 	case GroundLexical, GroundOff:
-	case GroundJudge:
+	case GroundJudge, GroundHybrid:
 		if c.Groundedness.Judge == nil {
-			bad("groundedness.method", "groundedness.method judge needs groundedness.judge (a model, with the keys of candidate)")
+			bad("groundedness.method", "groundedness.method %s needs groundedness.judge (a model, with the keys of candidate)", c.Groundedness.Method)
 		} else {
 			c.validateModel("groundedness.judge", c.Groundedness.Judge, bad)
 		}
 	default:
-		bad("groundedness.method", "groundedness.method must be lexical, judge or off, got %q", c.Groundedness.Method)
+		bad("groundedness.method", "groundedness.method must be lexical, judge, hybrid or off, got %q", c.Groundedness.Method)
+	}
+	if b := c.Groundedness.Band; b != nil {
+		switch {
+		case c.Groundedness.Method != GroundHybrid:
+			bad("groundedness.band", "groundedness.band applies to groundedness.method hybrid only (the method is %s)", c.Groundedness.Method)
+		case len(b) != 2:
+			bad("groundedness.band", "groundedness.band must be [lo, hi], two numbers, got %d", len(b))
+		case !(0 <= b[0] && b[0] <= b[1] && b[1] <= 1):
+			bad("groundedness.band", "groundedness.band [lo, hi] needs 0 ≤ lo ≤ hi ≤ 1, got [%g, %g]", b[0], b[1])
+		}
+	}
+	for _, task := range slices.Sorted(maps.Keys(c.Groundedness.TaskTypes)) {
+		switch tt := c.Groundedness.TaskTypes[task]; tt {
+		case TaskTypeSummary, TaskTypeData2txt:
+		default:
+			bad("groundedness.task_types."+task, "groundedness.task_types: task %q maps to %q; the task types are summary and data2txt", task, tt)
+		}
 	}
 	names := map[string]bool{}
 	for _, set := range []struct {

@@ -76,8 +76,8 @@ type HallucinatedAnswer struct {
 
 // Groundedness summarises how often answers stayed within their context.
 type Groundedness struct {
-	// Method is the method of the checks (GroundLexical or GroundJudge);
-	// "mixed" when answers were checked with more than one, and empty when
+	// Method is the method of the checks (GroundLexical or GroundJudge,
+	// GroundHybrid for method hybrid); "mixed" when answers were checked with more than one, and empty when
 	// none was checked.
 	Method string `json:"method"`
 	// Rate is grounded answers over checked answers, in [0, 1], with its
@@ -103,6 +103,14 @@ type Groundedness struct {
 	Hallucinated []HallucinatedAnswer `json:"hallucinated"`
 	// Warnings are caveats about these numbers.
 	Warnings metrics.Warnings `json:"warnings"`
+	// Judge is what the judge did (methods judge and hybrid): the answers
+	// escalated, the calls, errors, tokens and cost; nil for lexical.
+	Judge *JudgeUse `json:"judge,omitempty"`
+	// Calibration is, for each task of ByTask that has one, what the
+	// lexical detector's verdicts are expected to mean: its calibrated
+	// threshold, precision and recall on a labelled benchmark, and where
+	// they come from. Nil for method judge.
+	Calibration []TaskCalibration `json:"calibration,omitempty"`
 }
 
 // groundTally counts one subset.

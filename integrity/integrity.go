@@ -29,6 +29,16 @@ type Options struct {
 	// Judge marks that groundedness comes from a judge: Add is then given
 	// each answer's judged grounding.
 	Judge bool
+	// Escalation, with a Grounder and without Judge, is method hybrid:
+	// every answer is checked lexically, and an answer whose lexical
+	// score falls in its task's band takes the judge's verdict instead
+	// (Add's judged is called for it only).
+	Escalation *Escalation
+	// TaskTypes maps tasks to benchmark task types for the calibration
+	// the summary states (groundedness.task_types).
+	TaskTypes map[string]string
+	// JudgePrices, when set, turns the judge's tokens into a cost.
+	JudgePrices *Prices
 	// Boundaries are the output rules; nil checks none.
 	Boundaries *Boundaries
 	// DetectPII counts personal data in prompts, contexts and outputs.
@@ -52,6 +62,9 @@ type Options struct {
 type Judged struct {
 	Grounding Grounding
 	Err       string
+	// PromptTokens and CompletionTokens are the usage of the judge call
+	// that gave the verdict; 0 when there was none.
+	PromptTokens, CompletionTokens int
 }
 
 // Checker checks outputs beyond correctness — groundedness,
@@ -68,6 +81,7 @@ type Checker struct {
 	pii       PIITally
 	review    []reviewEntry
 	anyGround bool
+	judge     judgeCount
 }
 
 // reviewEntry is one answer routed to review: its item's eval-set row,
@@ -108,6 +122,7 @@ type answerCheck struct {
 	grounded *GroundedAnswer // nil when not checked
 	bounds   *BoundaryItem   // nil when not checked
 	review   *reviewEntry    // nil when not routed
+	judge    judgeCount      // the judge's work on it
 }
 
 // Check checks one item and the results of it given, as Add does, without
@@ -178,11 +193,33 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 		}
 		if len(item.Context) > 0 && (o.Grounder != nil || o.Judge) {
 			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Row: item.Row, Task: item.Task, Groups: groups}
-			if o.Judge {
-				j := judged(res.Sample)
-				ga.Grounding, ga.Error = j.Grounding, j.Err
-			} else {
+			ask := o.Judge
+			if !o.Judge {
 				ga.Grounding = o.Grounder.Ground(res.Output, context)
+				// An answer without claims gives a judge nothing to check:
+				// it is not escalated (and not sent).
+				if o.Escalation != nil && o.Escalation.Escalate(item.Task, ga.Grounding.Score) && len(SplitClaims(res.Output)) > 0 {
+					ask = true
+					a.judge.escalated = 1
+				}
+			}
+			if ask {
+				// A judge error replaces the lexical verdict too: the
+				// answer is counted as an error, never as supported.
+				var j Judged
+				if judged != nil {
+					j = judged(res.Sample)
+				} else {
+					j.Err = "judge error: no judge verdicts to look up"
+				}
+				ga.Grounding, ga.Error = j.Grounding, j.Err
+				a.judge.prompt, a.judge.completion = j.PromptTokens, j.CompletionTokens
+				if j.Err != "" || len(j.Grounding.Claims) > 0 {
+					a.judge.calls = 1 // an answer without claims is not sent
+				}
+				if j.Err != "" {
+					a.judge.errors = 1
+				}
 			}
 			switch {
 			case ga.Error != "":
@@ -238,6 +275,7 @@ func (c *Checker) Record(ic ItemCheck) {
 			c.anyGround = true
 			c.grounded.Add(*a.grounded)
 		}
+		c.judge.add(a.judge)
 		if a.bounds != nil {
 			c.bounds.Add(*a.bounds)
 		}
@@ -325,6 +363,19 @@ func (c *Checker) Result() Summary {
 	var out Summary
 	if c.anyGround {
 		g := c.grounded.Result()
+		if o.Judge || o.Escalation != nil {
+			g.Judge = c.judge.use(g.Rate.N+g.Errors, o.JudgePrices)
+		}
+		if o.Escalation != nil {
+			g.Method = GroundHybrid
+		}
+		if o.Grounder != nil {
+			tasks := make([]string, len(g.ByTask))
+			for i, s := range g.ByTask {
+				tasks[i] = s.Name
+			}
+			g.Calibration = calibrationsFor(tasks, o.TaskTypes)
+		}
 		out.Groundedness = &g
 	}
 	if o.Boundaries != nil {
@@ -400,6 +451,7 @@ func (c *Checker) Merge(o *Checker) error {
 	c.pii.Merge(&o.pii)
 	c.review = append(c.review, o.review...)
 	c.anyGround = c.anyGround || o.anyGround
+	c.judge.add(o.judge)
 	return nil
 }
 
@@ -413,6 +465,10 @@ func (c *Checker) mergeable(o *Checker) error {
 		return fmt.Errorf("%w: judge, detect_pii, redact %v, %v, %v and %v, %v, %v", metrics.ErrMergeMismatch, a.Judge, a.DetectPII, a.Redact, b.Judge, b.DetectPII, b.Redact)
 	case a.ConfidenceBelow != b.ConfidenceBelow || a.Level != b.Level:
 		return fmt.Errorf("%w: confidence threshold %v at level %v and %v at level %v", metrics.ErrMergeMismatch, a.ConfidenceBelow, a.Level, b.ConfidenceBelow, b.Level)
+	case !a.Escalation.equal(b.Escalation) || !maps.Equal(a.TaskTypes, b.TaskTypes):
+		return fmt.Errorf("%w: hybrid bands or task types differ", metrics.ErrMergeMismatch)
+	case (a.JudgePrices == nil) != (b.JudgePrices == nil) || a.JudgePrices != nil && *a.JudgePrices != *b.JudgePrices:
+		return fmt.Errorf("%w: judge prices differ", metrics.ErrMergeMismatch)
 	case !slices.Equal(a.Groups, b.Groups):
 		return fmt.Errorf("%w: groups %q and %q", metrics.ErrMergeMismatch, a.Groups, b.Groups)
 	case (a.Grounder == nil) != (b.Grounder == nil) || a.Grounder != nil && a.Grounder.minCoverage != b.Grounder.minCoverage:

@@ -218,6 +218,10 @@ func checkerOptions(t *testing.T) []struct {
 		{"every check", Options{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, ConfidenceBelow: 0.35, Groups: []string{"region"}, Level: 0.95}},
 		{"redacted", Options{Grounder: NewGrounder(GroundOptions{}), Boundaries: bounds, DetectPII: true, Redact: true, ConfidenceBelow: 0.35, Level: 0.95}},
 		{"pii only", Options{DetectPII: true, Level: 0.95}},
+		// Without judge verdicts every escalated answer is a judge error:
+		// the escalation, call and error counts must merge too.
+		{"hybrid", Options{Grounder: NewGrounder(GroundOptions{}), Escalation: &Escalation{Band: []float64{0.2, 0.8}}, TaskTypes: map[string]string{"billing": "summary"},
+			JudgePrices: &Prices{InputPerMTok: 1, OutputPerMTok: 2, Currency: "USD"}, Groups: []string{"region"}, Level: 0.95}},
 	}
 }
 
@@ -245,6 +249,11 @@ func TestCheckerMerge(t *testing.T) {
 			read := func(c *Checker) any { return checkerOutputs{c.Result(), c.ReviewRows()} }
 			for _, bad := range mergetest.Mismatches(ids, build, (*Checker).Merge, read) {
 				t.Error(bad)
+			}
+			if tc.opts.Escalation != nil {
+				if g := build(mergetest.All(len(items))).Result().Groundedness; g == nil || g.Judge == nil || g.Judge.Escalated == 0 || g.Judge.Escalated == g.Rate.N+g.Errors {
+					t.Error("the band escalates no answer or every answer: the case checks too little")
+				}
 			}
 			if tc.opts.ConfidenceBelow > 0 && len(build(mergetest.All(len(items))).ReviewRows()) == 0 {
 				t.Error("nothing routed to review: the case checks too little")
@@ -380,6 +389,9 @@ func TestIntegrityMergeMismatch(t *testing.T) {
 		{"checker: groups", NewChecker(base).Merge(with(func(o *Options) { o.Groups = nil })), "groups"},
 		{"checker: no grounder", NewChecker(base).Merge(with(func(o *Options) { o.Grounder = nil })), "grounders"},
 		{"checker: coverage", NewChecker(base).Merge(with(func(o *Options) { o.Grounder = NewGrounder(GroundOptions{MinCoverage: 0.3}) })), "grounders"},
+		{"checker: band", NewChecker(base).Merge(with(func(o *Options) { o.Escalation = &Escalation{Band: []float64{0, 1}} })), "hybrid bands"},
+		{"checker: task types", NewChecker(base).Merge(with(func(o *Options) { o.TaskTypes = map[string]string{"a": "summary"} })), "task types"},
+		{"checker: judge prices", NewChecker(base).Merge(with(func(o *Options) { o.JudgePrices = &Prices{InputPerMTok: 1} })), "judge prices"},
 		{"checker: no boundaries", NewChecker(base).Merge(with(func(o *Options) { o.Boundaries = nil })), "boundary rules"},
 		{"checker: itself", self.Merge(self), "itself"},
 		{"groundedness: level", NewGroundednessTally(nil, 0.95).Merge(NewGroundednessTally(nil, 0.9)), "level"},

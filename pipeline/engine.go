@@ -125,18 +125,22 @@ func scoreTallies(ctx context.Context, cfg *configs.Config, set *datasets.Set, i
 	}
 	sc := &scoring{cfg: cfg, src: set, set: info, opts: opts, ig: ig, igOn: checksOn(ig), shard: in.Shard}
 	var judge *reports.JudgeRun
-	if ig.Judge {
+	if judging(ig) {
 		path := in.JudgeResults
 		if path == "" {
 			if p := filepath.Join(filepath.Dir(in.Results), JudgeResultsFile); fileExists(p) {
 				path = p
 			}
 		}
-		if path == "" {
+		switch {
+		case path == "" && sc.ig.Escalation != nil:
+			sc.ig.Escalation = nil
+			opts.logf("evalgate: note: groundedness.method is hybrid and no %s lies beside %s, so score gives every answer its lexical verdict\n", JudgeResultsFile, in.Results)
+		case path == "":
 			sc.ig.Judge = false
 			sc.igOn = checksOn(sc.ig)
 			opts.logf("evalgate: note: groundedness.method is judge and no %s lies beside %s, so score leaves groundedness out\n", JudgeResultsFile, in.Results)
-		} else {
+		default:
 			if sc.verdicts, err = readVerdicts(path, redactor(cfg)); err != nil {
 				return nil, err
 			}

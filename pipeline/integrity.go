@@ -13,14 +13,22 @@ import (
 func IntegrityOptions(cfg *configs.Config) (integrity.Options, error) {
 	opts := integrity.Options{
 		Judge:           cfg.Groundedness.Method == configs.GroundJudge,
+		TaskTypes:       cfg.Groundedness.TaskTypes,
 		DetectPII:       cfg.PII.DetectPII(),
 		Redact:          cfg.PII.Redact,
 		ConfidenceBelow: cfg.Review.ConfidenceBelow,
 		Groups:          cfg.Fairness.Groups,
 		Level:           cfg.Scoring.Confidence,
 	}
-	if cfg.Groundedness.Method == configs.GroundLexical {
+	switch cfg.Groundedness.Method {
+	case configs.GroundLexical:
 		opts.Grounder = integrity.NewGrounder(integrity.GroundOptions{})
+	case configs.GroundHybrid:
+		opts.Grounder = integrity.NewGrounder(integrity.GroundOptions{})
+		opts.Escalation = &integrity.Escalation{Band: cfg.Groundedness.Band, TaskTypes: cfg.Groundedness.TaskTypes}
+	}
+	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Judged() && j.Prices != nil {
+		opts.JudgePrices = &integrity.Prices{InputPerMTok: j.Prices.InputPerMTok, OutputPerMTok: j.Prices.OutputPerMTok, Currency: j.Prices.Currency}
 	}
 	var schema []byte
 	if path := cfg.JSONSchemaPath(); path != "" {
@@ -44,6 +52,10 @@ func redactor(cfg *configs.Config) func(string) string {
 	}
 	return nil
 }
+
+// judging reports whether opts ask the judge: method judge, or hybrid
+// for the answers in its band.
+func judging(opts integrity.Options) bool { return opts.Judge || opts.Escalation != nil }
 
 // checksOn reports whether opts check anything.
 func checksOn(opts integrity.Options) bool {

@@ -30,6 +30,11 @@ import (
 // judged run's groundedness without calling the judge, and a reply is used
 // only for the very question it answered: the digest covers the claims and
 // the context sent.
+//
+// With method hybrid only the answers whose lexical score falls in their
+// task's band are sent (inBand): the checker, scoring the same output
+// against the same (redacted) context with the same grounder, looks up
+// exactly those answers' replies.
 
 // judgeRequest returns the messages that ask the judge about claims in
 // context, and the digest that ties a reply to them.
@@ -60,7 +65,7 @@ func redactAll(ss []string, redact func(string) string) []string {
 // "supported".
 func (p *Plan) runJudge(ctx context.Context, resultsPath string) (*modelCall, *reports.JudgeRun, error) {
 	m := *p.cfg.Groundedness.Judge
-	src, err := newJudgeSource(p.set, resultsPath, redactor(p.cfg))
+	src, err := newJudgeSource(p.set, resultsPath, redactor(p.cfg), p.integrity)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,7 +86,7 @@ func (p *Plan) runJudge(ctx context.Context, resultsPath string) (*modelCall, *r
 		return nil, nil, inputErr(fmt.Errorf("judge: %w", src.err))
 	}
 	src.close()
-	if src, err = newJudgeSource(p.set, resultsPath, redactor(p.cfg)); err != nil {
+	if src, err = newJudgeSource(p.set, resultsPath, redactor(p.cfg), p.integrity); err != nil {
 		return nil, nil, err
 	}
 	progress := p.opts.progress("judge "+m.Version, total)
@@ -156,6 +161,8 @@ type judgeSource struct {
 	items   *datasets.Reader
 	results *datasets.ResultsReader
 	redact  func(string) string
+	// inBand, when not nil (method hybrid), says which answers to send.
+	inBand  func(task, output string, context []string) bool
 	item    records.Item
 	context []string // item's context, redacted
 	started bool
@@ -164,7 +171,7 @@ type judgeSource struct {
 	err     error
 }
 
-func newJudgeSource(set *datasets.Set, resultsPath string, redact func(string) string) (*judgeSource, error) {
+func newJudgeSource(set *datasets.Set, resultsPath string, redact func(string) string, opts integrity.Options) (*judgeSource, error) {
 	items, err := set.Reader()
 	if err != nil {
 		return nil, inputErr(err)
@@ -174,7 +181,18 @@ func newJudgeSource(set *datasets.Set, resultsPath string, redact func(string) s
 		items.Close()
 		return nil, inputErr(err)
 	}
-	return &judgeSource{items: items, results: results, redact: redact}, nil
+	return &judgeSource{items: items, results: results, redact: redact, inBand: inBand(opts)}, nil
+}
+
+// inBand returns method hybrid's choice of the answers to judge, or nil
+// for the other methods (every answer with claims is judged).
+func inBand(opts integrity.Options) func(task, output string, context []string) bool {
+	if opts.Escalation == nil || opts.Grounder == nil {
+		return nil
+	}
+	return func(task, output string, context []string) bool {
+		return opts.Escalation.Escalate(task, opts.Grounder.Ground(output, context).Score)
+	}
 }
 
 func (s *judgeSource) close() {
@@ -198,6 +216,9 @@ func (s *judgeSource) Scan() bool {
 			s.context = redactAll(s.item.Context, s.redact)
 		}
 		if res.Error != "" || len(s.item.Context) == 0 {
+			continue
+		}
+		if s.inBand != nil && !s.inBand(s.item.Task, res.Output, s.context) {
 			continue
 		}
 		claims := integrity.SplitClaims(res.Output)
@@ -230,7 +251,8 @@ type verdicts struct {
 
 // judgeReply is one judge call's outcome for one answer.
 type judgeReply struct {
-	digest, output, err string
+	digest, output, err            string
+	promptTokens, completionTokens int
 }
 
 // readVerdicts reads the judge's replies from path.
@@ -247,7 +269,7 @@ func readVerdicts(path string, redact func(string) string) (*verdicts, error) {
 		if !ok1 || !ok2 || err != nil {
 			return nil, inputErr(fmt.Errorf("%s: id %q is not <item id>#<sample>#<digest>", path, r.ID))
 		}
-		v.replies[eval.Key{ID: id, Sample: n}] = judgeReply{digest: digest, output: r.Output, err: r.Error}
+		v.replies[eval.Key{ID: id, Sample: n}] = judgeReply{digest: digest, output: r.Output, err: r.Error, promptTokens: r.PromptTokens, completionTokens: r.CompletionTokens}
 	}
 	return v, nil
 }
@@ -316,6 +338,9 @@ func (v *verdicts) lookup(item *records.Item, results []records.Result) func(sam
 func (v *verdicts) judge(item *records.Item, claims []string, reply judgeReply) integrity.Judged {
 	_, _, digest := judgeRequest(claims, redactAll(item.Context, v.redact))
 	var j integrity.Judged
+	if reply.digest == digest {
+		j.PromptTokens, j.CompletionTokens = reply.promptTokens, reply.completionTokens
+	}
 	switch {
 	case reply.digest == "":
 		j.Err = "judge error: no reply recorded for this answer"
@@ -333,4 +358,67 @@ func (v *verdicts) judge(item *records.Item, claims []string, reply judgeReply) 
 		}
 	}
 	return j
+}
+
+// estimateJudge counts, before any call, the judge calls of methods judge
+// and hybrid (run --dry-run). With a replayed candidate the answers are
+// known: it counts the answers with claims, and for hybrid those whose
+// lexical score is in the band, each with its prompt's tokens. With a
+// live candidate the answers are not known yet, so every answer with
+// context counts (an upper bound), its prompt's tokens those of the
+// context alone.
+func (p *Plan) estimateJudge() (ModelEstimate, error) {
+	m := *p.cfg.Groundedness.Judge
+	r, err := p.set.Reader()
+	if err != nil {
+		return ModelEstimate{}, inputErr(err)
+	}
+	defer r.Close()
+	src := p.source(r)
+	redact := redactor(p.cfg)
+	band := inBand(p.integrity)
+	replay := p.cfg.Candidate.Provider == "replay"
+	repeats, maxTokens := int64(p.cfg.Run.Repeats), int64(max(m.MaxTokens, m.MaxCompletionTokens))
+	var est eval.Estimate
+	for src.Scan() {
+		it := src.Item()
+		if len(it.Context) == 0 {
+			continue
+		}
+		context := redactAll(it.Context, redact)
+		var claims []string
+		if replay {
+			out := it.Output
+			if redact != nil {
+				out = redact(out)
+			}
+			if band != nil && !band(it.Task, out, context) {
+				continue
+			}
+			if claims = integrity.SplitClaims(out); len(claims) == 0 {
+				continue
+			}
+		}
+		system, user := integrity.JudgeMessages(claims, context)
+		est.Calls += repeats
+		est.PromptTokens += repeats * int64((len(system)+len(user)+3)/4)
+		est.CompletionTokens += repeats * maxTokens
+	}
+	if err := src.Err(); err != nil {
+		return ModelEstimate{}, inputErr(fmt.Errorf("%s: %w", p.cfg.Path, err))
+	}
+	me := ModelEstimate{Role: "groundedness.judge", Model: m, Estimate: est}
+	switch {
+	case !replay:
+		me.Note = "an upper bound: every answer with context, its prompt counted without the claims, which are not known before the candidate answers"
+	case band != nil:
+		me.Note = "the replayed answers whose lexical score is in the band"
+	default:
+		me.Note = "the replayed answers with claims"
+	}
+	if pr := m.Prices; pr != nil {
+		cost := float64(est.PromptTokens)*pr.InputPerMTok/1e6 + float64(est.CompletionTokens)*pr.OutputPerMTok/1e6
+		me.Cost = &cost
+	}
+	return me, nil
 }

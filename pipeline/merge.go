@@ -66,7 +66,7 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 	}
 	var shards []*mergeShard
 	for _, dir := range dirs {
-		sh, err := readMergeShard(cfg, info, ig.Judge, dir)
+		sh, err := readMergeShard(cfg, info, judging(ig), dir)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func Merge(ctx context.Context, cfg *configs.Config, dirs []string, opts Options
 		roles = append(roles, mergeRole{name: "production", file: ProductionResultsFile, groups: cfg.Fairness.Groups, scores: configs.Methods(), meta: resultsMeta(cfg, *cfg.Production, info),
 			model: func(m *ShardManifest) *ShardModel { return m.Production }})
 	}
-	if ig.Judge {
+	if judging(ig) {
 		meta := resultsMeta(cfg, *cfg.Groundedness.Judge, info)
 		meta["evalgate.kind"] = "judge"
 		roles = append(roles, mergeRole{name: "judge", file: JudgeResultsFile, meta: meta, judge: true,

@@ -198,7 +198,7 @@ func Prepare(cfg *configs.Config, opts Options) (*Plan, error) {
 		p.Close()
 		return nil, inputErr(err)
 	}
-	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Method == configs.GroundJudge {
+	if j := cfg.Groundedness.Judge; j != nil && cfg.Groundedness.Judged() {
 		if p.judge, err = eval.NewProvider("groundedness.judge", *j, opts.getenv); err != nil {
 			p.Close()
 			return nil, inputErr(err)
@@ -917,6 +917,9 @@ type ModelEstimate struct {
 	// Cost is the most the calls would cost, in Model.Prices.Currency;
 	// nil without prices.
 	Cost *float64
+	// Note says how the calls were counted when that is not items ×
+	// repeats (the groundedness judge's); "" otherwise.
+	Note string
 }
 
 // Estimate renders every prompt for every model (so that a template that
@@ -939,6 +942,13 @@ func (p *Plan) Estimate() ([]ModelEstimate, error) {
 		if pr := m.cfg.Prices; pr != nil {
 			cost := float64(est.PromptTokens)*pr.InputPerMTok/1e6 + float64(est.CompletionTokens)*pr.OutputPerMTok/1e6
 			me.Cost = &cost
+		}
+		out = append(out, me)
+	}
+	if judging(p.integrity) {
+		me, err := p.estimateJudge()
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, me)
 	}

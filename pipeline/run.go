@@ -86,7 +86,7 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 
 	sc := &scoring{cfg: cfg, src: p.set, set: p.info, opts: p.opts, ig: p.integrity, igOn: cand.results > 0}
 	var judge *reports.JudgeRun
-	if p.integrity.Judge && cand.results > 0 {
+	if judging(p.integrity) && cand.results > 0 {
 		var jc *modelCall
 		if jc, judge, err = p.runJudge(ctx, cand.path); err != nil {
 			return nil, err

@@ -154,7 +154,7 @@ func (p *Plan) RunShard(ctx context.Context) (*ShardOutcome, error) {
 		out.Written = append(out.Written, prod.path)
 	}
 	var judge *modelCall
-	if p.integrity.Judge && cand.results > 0 && len(incomplete) == 0 {
+	if judging(p.integrity) && cand.results > 0 && len(incomplete) == 0 {
 		judge, _, err = p.runJudge(ctx, cand.path)
 		switch {
 		case errors.Is(err, ErrIncomplete):

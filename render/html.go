@@ -186,6 +186,10 @@ type htmlRunRow struct {
 // htmlGround is the groundedness section.
 type htmlGround struct {
 	Method, Summary, Judge string
+	// JudgeUse is what the judge did (judgeUseLine); Calibration what
+	// the lexical verdicts mean, a line per task.
+	JudgeUse    string
+	Calibration []string
 	// Level is the intervals' confidence level, "95%".
 	Level        string
 	Chart        *htmlChart
@@ -768,6 +772,10 @@ func htmlGroundedness(g *integrity.Groundedness, j *reports.JudgeRun) *htmlGroun
 	h := &htmlGround{Method: visible(orDash(g.Method)), Summary: groundLead(g), Level: fmt.Sprintf("%.0f%%", 100*g.Rate.Level), Total: len(g.Hallucinated)}
 	if j != nil {
 		h.Judge = visible(fmt.Sprintf("Each claim was verified by the judge %s: %s.", judgeLine(j), judgeCalls(j)))
+	}
+	h.JudgeUse = visible(judgeUseLine(g.Method, g.Judge))
+	for _, c := range g.Calibration {
+		h.Calibration = append(h.Calibration, visible(calibrationLine(c)))
 	}
 	slice := func(name string, p metrics.Proportion, hall, abst int, overall bool) {
 		h.Slices = append(h.Slices, htmlGroundSlice{Name: visible(name), Rate: pct(p.Rate), Interval: pctInterval(p), Checked: p.N, Hallucinated: hall, Abstained: abst, Overall: overall})

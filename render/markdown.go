@@ -413,6 +413,15 @@ func mdGroundedness(r *reports.Report) mdSection {
 	if j := r.Judge; j != nil {
 		s.lines = append(s.lines, "", fmt.Sprintf("Claims verified by the judge %s: %s.", mdText(judgeLine(j)), judgeCalls(j)))
 	}
+	if line := judgeUseLine(g.Method, g.Judge); line != "" {
+		s.lines = append(s.lines, "", mdText(line))
+	}
+	if len(g.Calibration) > 0 {
+		s.lines = append(s.lines, "", "What a lexical verdict means (the detector's calibration on labelled data):", "")
+		for _, c := range g.Calibration {
+			s.lines = append(s.lines, "- "+mdText(calibrationLine(c)))
+		}
+	}
 	s.lines = append(s.lines, "", "| slice | grounded | hallucinated | abstained |", "| --- | --- | --- | --- |",
 		fmt.Sprintf("| **overall** | %s | %d | %d |", propText(g.Rate), len(g.Hallucinated), g.Abstained))
 	for _, t := range g.ByTask {

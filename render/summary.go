@@ -202,6 +202,12 @@ func summaryIntegrity(row func(...string), r *reports.Report) {
 		if j := r.Judge; j != nil {
 			row("  judge", reports.ModelIdentity(reports.ModelRun{Model: j.Model, Version: j.Version})+" ("+j.Provider+"): "+judgeCalls(j))
 		}
+		if line := judgeUseLine(g.Method, g.Judge); line != "" {
+			row("  judge use", line)
+		}
+		for _, c := range g.Calibration {
+			row("  calibration", calibrationLine(c))
+		}
 		if worst := weakestGroundSlice(g); worst != "" {
 			row("  weakest slice", worst)
 		}

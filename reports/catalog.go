@@ -111,7 +111,8 @@ type Metric struct {
 func positiveLabel(cfg *configs.Config) bool { return cfg.Scoring.PositiveLabel != "" }
 func labelMethod(cfg *configs.Config) bool   { return cfg.Scoring.Method == configs.MethodLabel }
 func grounded(cfg *configs.Config) bool      { return cfg.Groundedness.Method != configs.GroundOff }
-func judged(cfg *configs.Config) bool        { return cfg.Groundedness.Method == configs.GroundJudge }
+func judged(cfg *configs.Config) bool        { return cfg.Groundedness.Judged() }
+func hybrid(cfg *configs.Config) bool        { return cfg.Groundedness.Method == configs.GroundHybrid }
 func piiDetected(cfg *configs.Config) bool   { return cfg.PII.DetectPII() }
 func repeated(cfg *configs.Config) bool      { return cfg.Run.Repeats > 1 }
 func and(a, b func(*configs.Config) bool) func(*configs.Config) bool {
@@ -278,6 +279,12 @@ var catalog = []Metric{
 		Read: func(r *Report, emit func(string, Value)) {
 			if g := r.Metrics.Groundedness; g != nil {
 				emit("groundedness.judge_errors", count(g.Errors))
+			}
+		}},
+	{Path: "groundedness.escalated_rate", Doc: "share of checked answers that method hybrid sent to the judge (their lexical score fell in the band); caps the judge's cost", Unit: UnitRate, When: and(grounded, hybrid),
+		Read: func(r *Report, emit func(string, Value)) {
+			if g := r.Metrics.Groundedness; g != nil && g.Judge != nil {
+				emit("groundedness.escalated_rate", point(g.Judge.EscalatedRate))
 			}
 		}},
 	{Path: "boundaries.violations", Doc: "boundary rules broken, summed over outputs", Unit: UnitCount,
@@ -856,7 +863,8 @@ func neverEvaluated(cfg *configs.Config, metric string) string {
 // which setting it needs, as a parenthesis; "" otherwise.
 func needs(metric string) string {
 	for _, n := range []struct{ prefix, setting string }{
-		{"groundedness.judge_errors", "groundedness.method: judge"},
+		{"groundedness.judge_errors", "groundedness.method: judge or hybrid"},
+		{"groundedness.escalated_rate", "groundedness.method: hybrid"},
 		{"groundedness", "groundedness.method other than off"},
 		{"labels.", "scoring.method: label"},
 		{"repeats.", "run.repeats above 1"},

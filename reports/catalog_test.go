@@ -147,7 +147,7 @@ func TestCatalogEntries(t *testing.T) {
 // Every value a report holds belongs to the catalog entry of its path.
 func TestValuesAreCatalogued(t *testing.T) {
 	for name, r := range map[string]*reports.Report{
-		"report": reports.Build(reportstest.Input(t)), "integrity": reportstest.IntegrityReport(t),
+		"report": reports.Build(reportstest.Input(t)), "integrity": reportstest.IntegrityReport(t), "hybrid": reportstest.HybridReport(t),
 	} {
 		t.Run(name, func(t *testing.T) {
 			values := reports.Values(r)

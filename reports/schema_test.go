@@ -65,6 +65,19 @@ func TestSchema(t *testing.T) {
 		t.Errorf("candidate identity %d max_completion_tokens, %q reasoning_effort, %q verbosity, %d max_tokens; want the config's 4096, high, low, 0",
 			c.MaxCompletionTokens, c.ReasoningEffort, c.Verbosity, c.MaxTokens)
 	}
+	var hybrid bytes.Buffer
+	if err := reports.WriteJSON(&hybrid, reportstest.HybridReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	mutateHybrid := func(f func(g map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(hybrid.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m["metrics"].(map[string]any)["groundedness"].(map[string]any))
+		b, _ := json.Marshal(m)
+		return b
+	}
 	mutate := func(f func(m map[string]any)) []byte {
 		var m map[string]any
 		if err := json.Unmarshal(golden, &m); err != nil {
@@ -84,6 +97,15 @@ func TestSchema(t *testing.T) {
 		{"report without production", noProd.Bytes(), true, ""},
 		{"report without gate rules, verdict NONE", noGate.Bytes(), true, ""},
 		{"report of a reasoning model", reasoning.Bytes(), true, ""},
+		{"report of method hybrid", hybrid.Bytes(), true, ""},
+		{"hybrid escalated rate above 1", mutateHybrid(func(g map[string]any) { g["judge"].(map[string]any)["escalated_rate"] = 1.5 }), false, "/metrics/groundedness/judge/escalated_rate"},
+		{"hybrid judge without tokens", mutateHybrid(func(g map[string]any) { delete(g["judge"].(map[string]any), "prompt_tokens") }), false, "prompt_tokens"},
+		{"calibration without its source", mutateHybrid(func(g map[string]any) {
+			delete(g["calibration"].([]any)[0].(map[string]any)["calibration"].(map[string]any), "source")
+		}), false, "source"},
+		{"calibration of an unknown task type", mutateHybrid(func(g map[string]any) {
+			g["calibration"].([]any)[0].(map[string]any)["calibration"].(map[string]any)["task"] = "qa"
+		}), false, "/metrics/groundedness/calibration/0/calibration/task"},
 		{"reasoning_effort not a string", mutate(func(m map[string]any) { m["candidate"].(map[string]any)["reasoning_effort"] = 3 }), false, "/candidate/reasoning_effort"},
 		{"unknown verdict", mutate(func(m map[string]any) { m["verdict"] = "MAYBE" }), false, "/verdict"},
 		{"unknown top-level field", mutate(func(m map[string]any) { m["extra"] = 1 }), false, "extra"},

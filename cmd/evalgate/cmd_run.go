@@ -202,6 +202,9 @@ func dryRun(e *env, cfgPath string, p *pipeline.Plan, shard *pipeline.Shard) err
 		if est.Cost != nil {
 			fmt.Fprintf(e.stdout, ", at most %.4f %s", *est.Cost, m.Prices.Currency)
 		}
+		if est.Note != "" {
+			fmt.Fprintf(e.stdout, " (%s)", est.Note)
+		}
 		fmt.Fprintln(e.stdout)
 		if est.Role == "candidate" && est.First != nil {
 			fmt.Fprintf(e.stdout, "\nfirst prompt (item %q):\n", est.FirstID)

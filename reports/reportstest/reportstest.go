@@ -248,3 +248,25 @@ func WeekSet(weeks int) *history.SignedSet {
 	}
 	return set
 }
+
+// HybridReport is IntegrityReport as method hybrid would have it: 3 of
+// its answers escalated to a judge with prices, and the calibration of
+// its tasks (fixed figures, so that goldens do not follow the shipped
+// calibration).
+func HybridReport(t testing.TB) *reports.Report {
+	t.Helper()
+	r := IntegrityReport(t)
+	g := *r.Metrics.Groundedness
+	cost := 0.0123
+	g.Method = integrity.GroundHybrid
+	g.Judge = &integrity.JudgeUse{Escalated: 3, EscalatedRate: 3 / float64(g.Rate.N+g.Errors), Calls: 3, Errors: 1,
+		PromptTokens: 4100, CompletionTokens: 230, Cost: &cost, Currency: "USD"}
+	for _, s := range g.ByTask {
+		g.Calibration = append(g.Calibration, integrity.TaskCalibration{Task: s.Name, Calibration: integrity.Calibration{
+			Task: "summary", Threshold: 0.42, Precision: 0.61, Recall: 0.55, F1: 0.58, BaselineF1: 0.38, AUROC: 0.81, N: 97, Hallucinated: 18,
+			Source: "RAGTruth development split, 5-fold cross-validation"}})
+	}
+	r.Metrics.Groundedness = &g
+	r.Judge = &reports.JudgeRun{Provider: "openai", Model: "judge-1", Version: "judge-1-2026", Calls: 3, Errors: 1}
+	return r
+}
