@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -154,8 +155,8 @@ func fastResults(uses []resultUse) bool {
 		return false
 	}
 	for _, u := range uses {
-		if u.field.leaf < 0 || u.field.maxDef > 1 {
-			return false
+		if u.field.leaf < 0 || u.field.maxDef > 1 || slices.Contains(GroundednessColumns, u.field.Name) {
+			return false // the groundedness columns are read row by row
 		}
 		switch u.field.kind {
 		case kindString, kindInt, kindFloat:
