@@ -228,6 +228,8 @@ func TestResultsLongTextFooter(t *testing.T) {
 		{"error", records.Result{ID: "a", Error: mib, ErrorKind: "http_500"}},
 		{"expected", records.Result{ID: "a", Output: "x", Expected: mib}},
 		{"model", records.Result{ID: "a", Output: "x", Model: mib}},
+		{"unsupported claim", records.Result{ID: "a", Output: long, Groundedness: &records.Groundedness{
+			Method: "lexical", Score: 1, Verdict: records.GroundedHallucinated, Unsupported: []string{"short", long}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
