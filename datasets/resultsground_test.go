@@ -38,11 +38,11 @@ func TestReadResultsGroundednessDuckDB(t *testing.T) {
 	}
 }
 
-// TestResultsGroundednessSkip checks that skipping the groundedness
-// columns leaves records.Result.Groundedness nil, and that the columnar
-// decoder, which then reads the file, gives the other columns as row
-// assembly does.
-func TestResultsGroundednessSkip(t *testing.T) {
+// TestResultsGroundednessColumnar checks the columnar decoder with the
+// groundedness columns, which it assembles row by row beside the others:
+// read whole, with the columns skipped (Groundedness nil) and through
+// ReadChunk, the results are those written.
+func TestResultsGroundednessColumnar(t *testing.T) {
 	var results []records.Result
 	for i := range 5000 {
 		results = append(results, genResult(i, true))
@@ -52,25 +52,48 @@ func TestResultsGroundednessSkip(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := writeBytes(t, buf.Bytes())
-	r, err := OpenResults(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	r.Skip(GroundednessColumns...)
-	i := 0
-	for r.Scan() {
-		got, want := r.Result(), results[i]
-		want.Groundedness = nil
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("result %d:\n got %+v\nwant %+v", i, got, want)
-		}
-		i++
-	}
-	if err := r.Err(); err != nil || i != len(results) {
-		t.Fatalf("read %d results, err %v", i, err)
-	}
-	if r.pipe == nil {
-		t.Error("the columnar decoder did not read the file")
+	for _, tt := range []struct {
+		name        string
+		skip, chunk bool
+	}{{"scan", false, false}, {"skipped", true, false}, {"chunks", false, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := OpenResults(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if tt.skip {
+				r.Skip(GroundednessColumns...)
+			}
+			var got []records.Result
+			if tt.chunk {
+				for c := r.ReadChunk(); c != nil; c = r.ReadChunk() {
+					got = append(got, c...)
+				}
+			} else {
+				for r.Scan() {
+					got = append(got, r.Result())
+				}
+			}
+			if err := r.Err(); err != nil || len(got) != len(results) {
+				t.Fatalf("read %d results, err %v", len(got), err)
+			}
+			grounded := 0
+			for i := range got {
+				want := results[i]
+				if tt.skip {
+					want.Groundedness = nil
+				}
+				if !reflect.DeepEqual(got[i], want) {
+					t.Fatalf("result %d:\n got %+v %+v\nwant %+v %+v", i, got[i], got[i].Groundedness, want, want.Groundedness)
+				}
+				if got[i].Groundedness != nil {
+					grounded++
+				}
+			}
+			if r.pipe == nil || (r.ground != nil) == tt.skip || grounded == 0 && !tt.skip {
+				t.Errorf("columnar %v, groundedness beside it %v, %d checks read", r.pipe != nil, r.ground != nil, grounded)
+			}
+		})
 	}
 }
