@@ -274,18 +274,23 @@ func TestReadResultsForeign(t *testing.T) {
 }
 
 func FuzzResultsRoundTrip(f *testing.F) {
-	f.Add("q-1", "out", "err", "female", 0, 3, 812.5, 1.0, true)
-	f.Add("", "", "", "", -1, 0, math.Inf(1), math.NaN(), false)
-	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true)
-	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool) {
+	f.Add("q-1", "out", "err", "female", 0, 3, 812.5, 1.0, true, "It costs $4.")
+	f.Add("", "", "", "", -1, 0, math.Inf(1), math.NaN(), false, "")
+	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true, "\xfe")
+	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool, claim string) {
 		r := records.Result{ID: id, Sample: sample, Model: "m", Output: output, Error: errMsg, Attempts: attempts,
 			LatencyMS: latency, Confidence: score, Groups: map[string]string{"g": group}, Scores: map[string]float64{}}
 		if hasScore {
 			r.Scores["s"] = score
 		}
+		// A groundedness check with the claim, when there is one; none
+		// otherwise (all its columns null).
+		if claim != "" {
+			r.Groundedness = &records.Groundedness{Method: "lexical", Score: 0.5, Verdict: records.GroundedHallucinated, Escalated: hasScore, Unsupported: []string{claim, claim}}
+		}
 		var buf bytes.Buffer
 		err := WriteResults(&buf, []records.Result{r}, []string{"g"}, []string{"s"}, nil)
-		if !(utf8.ValidString(id) && utf8.ValidString(output) && utf8.ValidString(errMsg) && utf8.ValidString(group)) {
+		if !(utf8.ValidString(id) && utf8.ValidString(output) && utf8.ValidString(errMsg) && utf8.ValidString(group) && utf8.ValidString(claim)) {
 			if !errors.Is(err, ErrInvalidUTF8) {
 				t.Fatalf("WriteResults of invalid UTF-8: got %v, want ErrInvalidUTF8", err)
 			}
