@@ -143,7 +143,7 @@ func newItemDecoder(src *source, checkAll bool) *itemDecoder {
 	maxLeaf := -1
 	for i := range src.fields {
 		f := &src.fields[i]
-		if seen[f.Name] || f.kind == kindOther {
+		if seen[f.Name] || f.kind == kindOther || f.kind == kindBool {
 			continue
 		}
 		seen[f.Name] = true

@@ -458,7 +458,7 @@ func openParquetRows(path string) (*parquetRows, error) {
 			continue
 		}
 		seen[f.Name] = true
-		c := srcColumn{name: f.Name, typ: f.Type, ok: f.kind != kindOther && f.kind != kindMessages, conv: f.kind == kindMessages}
+		c := srcColumn{name: f.Name, typ: f.Type, ok: f.kind != kindOther && f.kind != kindBool && f.kind != kindMessages, conv: f.kind == kindMessages}
 		p.cols = append(p.cols, c)
 		if c.conv {
 			p.content[f.content] = len(p.cols) - 1

@@ -30,7 +30,21 @@ const (
 	resExpected         = "expected"
 	resTruncated        = "truncated"
 	resCached           = "cached"
+	// The groundedness check (records.Result.Groundedness): null when the
+	// result has none.
+	resGroundMethod    = "groundedness_method"
+	resGroundScore     = "groundedness_score"
+	resGroundVerdict   = "groundedness_verdict"
+	resGroundEscalated = "groundedness_escalated"
+	resUnsupported     = "unsupported_claims"
 )
+
+// GroundednessColumns are the names of results.parquet's columns that
+// hold records.Result.Groundedness, in file order: groundedness_method
+// (string), groundedness_score (double), groundedness_verdict (string),
+// groundedness_escalated (bool) and unsupported_claims (list<string>).
+// Pass them to ResultsReader.Skip to leave them unread.
+var GroundednessColumns = []string{resGroundMethod, resGroundScore, resGroundVerdict, resGroundEscalated, resUnsupported}
 
 // ScorePrefix starts the name of each score column of results.parquet:
 // the score "f1" is the double column "score_f1".
@@ -49,7 +63,8 @@ type resultColumn struct {
 // written as null), truncated is an optional int64 (1 when the output was
 // cut to run.max_output_bytes, null otherwise), so is cached (1 when the
 // answer came from the response cache) and the other numbers are
-// required.
+// required. The groundedness columns follow (GroundednessColumns), all
+// optional: null when the result has no groundedness check.
 func resultColumns() []resultColumn {
 	int64Node := parquet.Int(64)
 	doubleNode := parquet.Leaf(parquet.DoubleType)
@@ -70,6 +85,11 @@ func resultColumns() []resultColumn {
 		{resExpected, kindString, optionalString(true)},
 		{resTruncated, kindInt, parquet.Optional(int64Node)},
 		{resCached, kindInt, parquet.Optional(int64Node)},
+		{resGroundMethod, kindString, optionalString(true)},
+		{resGroundScore, kindFloat, parquet.Optional(doubleNode)},
+		{resGroundVerdict, kindString, optionalString(true)},
+		{resGroundEscalated, kindBool, parquet.Optional(parquet.Leaf(parquet.BooleanType))},
+		{resUnsupported, kindStringList, optionalStringList()},
 	}
 }
 
@@ -79,7 +99,11 @@ func resultColumns() []resultColumn {
 // (double, milliseconds), prompt_tokens, completion_tokens, confidence
 // (a nullable double: null when records.Result.Confidence is 0, not measured),
 // task, expected, truncated and cached (nullable int64s: 1 when
-// records.Result.Truncated, resp. Cached, else null); then one optional
+// records.Result.Truncated, resp. Cached, else null), then the
+// groundedness check of records.Result.Groundedness: groundedness_method,
+// groundedness_score, groundedness_verdict, groundedness_escalated and
+// unsupported_claims (a list of strings, empty when every claim is
+// supported), all null when Groundedness is nil; then one optional
 // string column per name in groups, named exactly as the group and filled
 // from records.Result.Groups; then one optional double column per name in scores,
 // named ScorePrefix+name and filled from records.Result.Scores (a missing score is
@@ -211,6 +235,7 @@ func freeTextBounds() []parquet.WriterOption {
 		parquet.SkipPageBounds(resOutput),
 		parquet.SkipPageBounds(resError),
 		parquet.SkipPageBounds(resExpected),
+		parquet.SkipPageBounds(resUnsupported, "list", "element"),
 	}
 }
 
@@ -226,25 +251,35 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 			return nil, &RowError{Row: idx, Column: ScorePrefix + s, Err: errors.New("score is in records.Result.Scores but not in scores")}
 		}
 	}
-	row := make(parquet.Row, 0, 14+len(groups)+len(scores))
+	row := make(parquet.Row, 0, len(resultColumns())+len(groups)+len(scores))
+	col := 0 // the column of the next value: a list may hold several
 	var err error
+	put := func(v parquet.Value, rep, def int) { row = append(row, v.Level(rep, def, col)) }
 	str := func(name, s string, required bool) {
-		col := len(row)
 		switch {
 		case err != nil:
 			return
 		case !utf8.ValidString(s):
 			err = &RowError{Row: idx, Column: name, Err: utf8Error(s)}
 		case required:
-			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 0, col))
+			put(parquet.ByteArrayValue([]byte(s)), 0, 0)
 		case s == "":
-			row = append(row, parquet.NullValue().Level(0, 0, col))
+			put(parquet.NullValue(), 0, 0)
 		default:
-			row = append(row, parquet.ByteArrayValue([]byte(s)).Level(0, 1, col))
+			put(parquet.ByteArrayValue([]byte(s)), 0, 1)
 		}
+		col++
 	}
-	i64 := func(v int) { row = append(row, parquet.Int64Value(int64(v)).Level(0, 0, len(row))) }
-	f64 := func(v float64) { row = append(row, parquet.DoubleValue(v).Level(0, 0, len(row))) }
+	i64 := func(v int) { put(parquet.Int64Value(int64(v)), 0, 0); col++ }
+	f64 := func(v float64) { put(parquet.DoubleValue(v), 0, 0); col++ }
+	opt := func(v parquet.Value, present bool) {
+		if present {
+			put(v, 0, 1)
+		} else {
+			put(parquet.NullValue(), 0, 0)
+		}
+		col++
+	}
 
 	str(resID, r.ID, true)
 	if err != nil {
@@ -263,20 +298,32 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 	f64(r.LatencyMS)
 	i64(r.PromptTokens)
 	i64(r.CompletionTokens)
-	if r.Confidence != 0 {
-		row = append(row, parquet.DoubleValue(r.Confidence).Level(0, 1, len(row)))
-	} else {
-		row = append(row, parquet.NullValue().Level(0, 0, len(row)))
-	}
+	opt(parquet.DoubleValue(r.Confidence), r.Confidence != 0)
 	str(resTask, r.Task, false)
 	str(resExpected, r.Expected, false)
-	for _, flag := range []bool{r.Truncated, r.Cached} {
-		if flag {
-			row = append(row, parquet.Int64Value(1).Level(0, 1, len(row)))
-		} else {
-			row = append(row, parquet.NullValue().Level(0, 0, len(row)))
-		}
+	opt(parquet.Int64Value(1), r.Truncated)
+	opt(parquet.Int64Value(1), r.Cached)
+	g := r.Groundedness
+	if g == nil {
+		g = &records.Groundedness{}
 	}
+	str(resGroundMethod, g.Method, false)
+	opt(parquet.DoubleValue(g.Score), r.Groundedness != nil)
+	str(resGroundVerdict, g.Verdict, false)
+	opt(parquet.BooleanValue(g.Escalated), r.Groundedness != nil)
+	switch {
+	case r.Groundedness == nil:
+		put(parquet.NullValue(), 0, 0)
+	case len(g.Unsupported) == 0:
+		put(parquet.NullValue(), 0, 1) // an empty list
+	}
+	for i, s := range g.Unsupported {
+		if err == nil && !utf8.ValidString(s) {
+			err = &RowError{Row: idx, Column: resUnsupported, Err: fmt.Errorf("element %d: %w", i, utf8Error(s))}
+		}
+		put(parquet.ByteArrayValue([]byte(s)), min(i, 1), 2)
+	}
+	col++
 	for _, g := range groups {
 		str(g, r.Groups[g], false)
 	}
@@ -284,11 +331,8 @@ func resultRow(idx int64, r *records.Result, groups, scores []string) (parquet.R
 		return nil, err
 	}
 	for _, s := range scores {
-		if v, ok := r.Scores[s]; ok {
-			row = append(row, parquet.DoubleValue(v).Level(0, 1, len(row)))
-		} else {
-			row = append(row, parquet.NullValue().Level(0, 0, len(row)))
-		}
+		v, ok := r.Scores[s]
+		opt(parquet.DoubleValue(v), ok)
 	}
 	return row, nil
 }
@@ -369,6 +413,19 @@ func resultUses(path string, fields []field) ([]resultUse, error) {
 
 // decodeResultColumn stores one column's value of a row into r.
 func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) error {
+	if u.field.kind == kindStringList { // unsupported_claims
+		list, err := listValue(span, u.field)
+		if err != nil {
+			return err
+		}
+		if list != nil {
+			g := groundedness(r)
+			if len(list) > 0 {
+				g.Unsupported = list
+			}
+		}
+		return nil
+	}
 	if len(span) != 1 {
 		return fmt.Errorf("%w: %d values in one row of a scalar column", ErrCorrupt, len(span))
 	}
@@ -402,6 +459,22 @@ func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) er
 			r.Task = s
 		case resExpected:
 			r.Expected = s
+		case resGroundMethod:
+			if !null {
+				groundedness(r).Method = s
+			}
+		case resGroundVerdict:
+			if !null {
+				groundedness(r).Verdict = s
+			}
+		}
+	case kindBool:
+		switch {
+		case null:
+		case v.Kind() != parquet.Boolean:
+			return fmt.Errorf("%w: %s value in a boolean column", ErrCorrupt, v.Kind())
+		case u.name == resGroundEscalated:
+			groundedness(r).Escalated = v.Boolean()
 		}
 	case kindInt:
 		var n int64
@@ -448,9 +521,20 @@ func decodeResultColumn(r *records.Result, u resultUse, span []parquet.Value) er
 			r.LatencyMS = x
 		case u.name == resConfidence:
 			r.Confidence = x
+		case u.name == resGroundScore && !null:
+			groundedness(r).Score = x
 		}
 	}
 	return nil
+}
+
+// groundedness returns r.Groundedness, allocating it at the first of its
+// columns that is not null.
+func groundedness(r *records.Result) *records.Groundedness {
+	if r.Groundedness == nil {
+		r.Groundedness = &records.Groundedness{}
+	}
+	return r.Groundedness
 }
 
 // kindName names the type a fieldKind stands for, for messages.
@@ -464,6 +548,8 @@ func kindName(k fieldKind) string {
 		return "int64"
 	case kindFloat:
 		return "double"
+	case kindBool:
+		return "bool"
 	}
 	return "other"
 }

@@ -20,6 +20,8 @@ func sampleResults() []records.Result {
 			PromptTokens: 120, CompletionTokens: 4, Confidence: 0.83, Task: "billing", Expected: "14 days",
 			Groups: map[string]string{"gender": "female", "age_band": "18-29"},
 			Scores: map[string]float64{"exact": 1, "f1": 1},
+			Groundedness: &records.Groundedness{Method: "lexical", Score: 0.75, Verdict: records.GroundedHallucinated,
+				Unsupported: []string{"It costs $40.", "Ünïcödé ✓, [REDACTED_EMAIL]"}},
 		},
 		{
 			ID: "q-1", Sample: 1, Model: "gpt-x@2026-01", Error: "http 500: upstream", ErrorKind: "http_500", HTTPStatus: 500, Attempts: 4,
@@ -27,7 +29,10 @@ func sampleResults() []records.Result {
 			Groups: map[string]string{"gender": "female", "age_band": "18-29"},
 			Scores: map[string]float64{"exact": 0}, // f1 missing: written as null
 		},
-		{ID: "q-2", Model: "m", Output: "Ünïcödé ✓", Truncated: true, Cached: true, Groups: map[string]string{"gender": "", "age_band": "65+"}, Scores: map[string]float64{"exact": 0.5, "f1": 0.25}},
+		{ID: "q-2", Model: "m", Output: "Ünïcödé ✓", Truncated: true, Cached: true, Groups: map[string]string{"gender": "", "age_band": "65+"}, Scores: map[string]float64{"exact": 0.5, "f1": 0.25},
+			Groundedness: &records.Groundedness{Method: "judge", Verdict: records.GroundedSupported, Escalated: true}},
+		{ID: "q-3", Model: "m", Output: "I don't know", Groups: map[string]string{"gender": "male", "age_band": "65+"}, Scores: map[string]float64{"exact": 0, "f1": 0},
+			Groundedness: &records.Groundedness{Method: "lexical", Verdict: records.GroundedAbstained}},
 	}
 }
 
@@ -84,7 +89,8 @@ func TestResultsRoundTrip(t *testing.T) {
 			for _, c := range rep.Columns {
 				names = append(names, c.Name+":"+c.Type)
 			}
-			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 confidence:double task:string expected:string truncated:int64 cached:int64"
+			want := "id:string sample:int64 model:string output:string error:string error_kind:string http_status:int64 attempts:int64 latency_ms:double prompt_tokens:int64 completion_tokens:int64 confidence:double task:string expected:string truncated:int64 cached:int64" +
+				" groundedness_method:string groundedness_score:double groundedness_verdict:string groundedness_escalated:bool unsupported_claims:list<string>"
 			for _, g := range tt.groups {
 				want += " " + g + ":string"
 			}
@@ -268,18 +274,23 @@ func TestReadResultsForeign(t *testing.T) {
 }
 
 func FuzzResultsRoundTrip(f *testing.F) {
-	f.Add("q-1", "out", "err", "female", 0, 3, 812.5, 1.0, true)
-	f.Add("", "", "", "", -1, 0, math.Inf(1), math.NaN(), false)
-	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true)
-	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool) {
+	f.Add("q-1", "out", "err", "female", 0, 3, 812.5, 1.0, true, "It costs $4.")
+	f.Add("", "", "", "", -1, 0, math.Inf(1), math.NaN(), false, "")
+	f.Add("ü\x00", "\u2028", "a\nb", "\xff", 1<<40, -7, -0.0, 0.5, true, "\xfe")
+	f.Fuzz(func(t *testing.T, id, output, errMsg, group string, sample, attempts int, latency, score float64, hasScore bool, claim string) {
 		r := records.Result{ID: id, Sample: sample, Model: "m", Output: output, Error: errMsg, Attempts: attempts,
 			LatencyMS: latency, Confidence: score, Groups: map[string]string{"g": group}, Scores: map[string]float64{}}
 		if hasScore {
 			r.Scores["s"] = score
 		}
+		// A groundedness check with the claim, when there is one; none
+		// otherwise (all its columns null).
+		if claim != "" {
+			r.Groundedness = &records.Groundedness{Method: "lexical", Score: 0.5, Verdict: records.GroundedHallucinated, Escalated: hasScore, Unsupported: []string{claim, claim}}
+		}
 		var buf bytes.Buffer
 		err := WriteResults(&buf, []records.Result{r}, []string{"g"}, []string{"s"}, nil)
-		if !(utf8.ValidString(id) && utf8.ValidString(output) && utf8.ValidString(errMsg) && utf8.ValidString(group)) {
+		if !(utf8.ValidString(id) && utf8.ValidString(output) && utf8.ValidString(errMsg) && utf8.ValidString(group) && utf8.ValidString(claim)) {
 			if !errors.Is(err, ErrInvalidUTF8) {
 				t.Fatalf("WriteResults of invalid UTF-8: got %v, want ErrInvalidUTF8", err)
 			}

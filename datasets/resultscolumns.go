@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -154,8 +155,8 @@ func fastResults(uses []resultUse) bool {
 		return false
 	}
 	for _, u := range uses {
-		if u.field.leaf < 0 || u.field.maxDef > 1 {
-			return false
+		if u.field.leaf < 0 || u.field.maxDef > 1 || slices.Contains(GroundednessColumns, u.field.Name) {
+			return false // ResultsReader reads the groundedness columns apart
 		}
 		switch u.field.kind {
 		case kindString, kindInt, kindFloat:
@@ -200,6 +201,16 @@ func (p *columnPipe) nextChunk() ([]records.Result, error) {
 		return nil, nil
 	}
 	c, err := p.pipe.next()
+	if c != nil && p.r.ground != nil {
+		if n, gerr := p.r.fillGround(c); gerr != nil {
+			clear(c[n:]) // the pool holds cleared slices
+			c, err = c[:n], gerr
+			if n == 0 {
+				chunkPool.Put(c)
+				return nil, err
+			}
+		}
+	}
 	if c != nil {
 		p.pending = err
 		return c, nil

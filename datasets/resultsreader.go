@@ -37,9 +37,14 @@ type ResultsReader struct {
 	scores []string
 	stream *rowStream
 	pipe   *columnPipe
-	spans  [][]parquet.Value
-	res    records.Result
-	err    error
+	// With the columnar decoder, the groundedness columns (a list among
+	// them, which it does not decode) are assembled row by row beside it:
+	// ground reads their leaves, groundUses says how to store them.
+	ground     *rowStream
+	groundUses []resultUse
+	spans      [][]parquet.Value
+	res        records.Result
+	err        error
 }
 
 // OpenResults opens the results file at path: it computes the SHA-256 of
@@ -105,8 +110,25 @@ func (r *ResultsReader) start() {
 		leaves[i] = u.field.leaf
 		r.byLeaf[u.field.leaf] = i
 	}
-	if fastResults(r.uses) {
+	var flat, ground []resultUse
+	for _, u := range r.uses {
+		if slices.Contains(GroundednessColumns, u.field.Name) {
+			ground = append(ground, u)
+		} else {
+			flat = append(flat, u)
+		}
+	}
+	if fastResults(flat) {
+		r.uses = flat
 		r.pipe = r.startPipe()
+		if len(ground) > 0 {
+			gl := make([]int, len(ground))
+			for i, u := range ground {
+				gl[i] = u.field.leaf
+			}
+			slices.Sort(gl)
+			r.ground, r.groundUses = newRowStream(r.src, gl), ground
+		}
 		return
 	}
 	r.stream = newRowStream(r.src, leaves)
@@ -186,6 +208,45 @@ func (r *ResultsReader) decode(row parquet.Row, idx int64) error {
 	return nil
 }
 
+// fillGround decodes the groundedness columns of the next len(results)
+// rows into results, returning how many it filled before an error.
+func (r *ResultsReader) fillGround(results []records.Result) (int, error) {
+	spans := make([][]parquet.Value, len(r.groundUses))
+	for i := range results {
+		row, idx, ok := r.ground.next()
+		if !ok {
+			err := r.ground.err
+			if err == nil {
+				err = corruptf(r.src.path, -1, "the groundedness columns end before the file's other columns")
+			}
+			return i, fmt.Errorf("read results: %w", err)
+		}
+		clear(spans)
+		for j := 0; j < len(row); {
+			leaf := row[j].Column()
+			k := j + 1
+			for k < len(row) && row[k].Column() == leaf {
+				k++
+			}
+			for u := range r.groundUses {
+				if r.groundUses[u].field.leaf == leaf {
+					spans[u] = row[j:k]
+				}
+			}
+			j = k
+		}
+		for u, use := range r.groundUses {
+			if spans[u] == nil {
+				return i, fmt.Errorf("read results: %w", corruptf(r.src.path, idx, "no value of column %s", use.field.Name))
+			}
+			if err := decodeResultColumn(&results[i], use, spans[u]); err != nil {
+				return i, fmt.Errorf("read results: %w", &RowError{File: r.src.path, Row: idx, Column: use.field.Name, Err: err})
+			}
+		}
+	}
+	return len(results), nil
+}
+
 // Result returns the result that the last successful Scan read. Its maps
 // are not reused by later calls.
 func (r *ResultsReader) Result() records.Result { return r.res }
@@ -200,6 +261,9 @@ func (r *ResultsReader) Err() error { return r.err }
 func (r *ResultsReader) Close() error {
 	if r.pipe != nil {
 		r.pipe.close()
+	}
+	if r.ground != nil {
+		r.ground.close()
 	}
 	if r.stream != nil {
 		r.stream.close()

@@ -31,6 +31,14 @@ func genResult(i int, rich bool) records.Result {
 	if i%7 != 0 {
 		r.Scores["f1"] = float64(i%10) / 10
 	}
+	if r.Error == "" && i%3 != 0 {
+		r.Groundedness = &records.Groundedness{Method: []string{"lexical", "judge"}[i%2], Score: float64(i%11) / 10,
+			Verdict: records.GroundedSupported, Escalated: i%4 == 1}
+		if i%5 < 2 {
+			r.Groundedness.Verdict = records.GroundedHallucinated
+			r.Groundedness.Unsupported = []string{fmt.Sprintf("claim %d", i%17), fmt.Sprintf("another %d", i)}[:1+i%2]
+		}
+	}
 	return r
 }
 
@@ -220,6 +228,8 @@ func TestResultsLongTextFooter(t *testing.T) {
 		{"error", records.Result{ID: "a", Error: mib, ErrorKind: "http_500"}},
 		{"expected", records.Result{ID: "a", Output: "x", Expected: mib}},
 		{"model", records.Result{ID: "a", Output: "x", Model: mib}},
+		{"unsupported claim", records.Result{ID: "a", Output: long, Groundedness: &records.Groundedness{
+			Method: "lexical", Score: 1, Verdict: records.GroundedHallucinated, Unsupported: []string{"short", long}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

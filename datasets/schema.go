@@ -51,6 +51,7 @@ const (
 	kindInt                         // a scalar INT32 or INT64
 	kindFloat                       // a scalar FLOAT or DOUBLE
 	kindMessages                    // a list of struct<role: string, content: string>, in any LIST form
+	kindBool                        // a scalar BOOLEAN (read only in results files)
 )
 
 // field is a top-level column and what is needed to decode it.
@@ -161,6 +162,8 @@ func describeField(n *schemaNode) field {
 			if n.elem.LogicalType.Value == nil {
 				f.kind = kindFloat
 			}
+		case physical(n) == format.Boolean:
+			f.kind = kindBool
 		}
 		if f.kind != kindOther {
 			f.leaf, f.maxDef = n.col.Index(), n.maxDef

@@ -48,6 +48,12 @@ type Runner struct {
 	// returned map becomes Result.Scores. It is called for failed calls too,
 	// with an empty output, so that a failure counts against accuracy.
 	Score func(item *records.Item, output string) map[string]float64
+	// Ground, when set, checks a successful call's output (redacted when
+	// Redact is set) against its item's context; the result becomes
+	// Result.Groundedness. Like Score it runs in the calling workers, and
+	// again on each answer resumed from the journal or read from the
+	// cache, so that every result carries the check of its own output.
+	Ground func(item *records.Item, output string) *records.Groundedness
 	// Progress, when set, is told after every finished or retried call. It
 	// is called from several goroutines and must be safe for that.
 	Progress func(records.RunStats)
@@ -491,6 +497,9 @@ func (r *Runner) complete(item *records.Item, res records.Result) records.Result
 	}
 	if r.Score != nil {
 		res.Scores = r.Score(item, res.Output)
+	}
+	if r.Ground != nil && res.Error == "" {
+		res.Groundedness = r.Ground(item, res.Output)
 	}
 	return res
 }

@@ -37,6 +37,8 @@ type Setup struct {
 	// Score and Progress are passed to the Runner.
 	Score    func(item *records.Item, output string) map[string]float64
 	Progress func(records.RunStats)
+	// Ground is passed to the Runner.
+	Ground func(item *records.Item, output string) *records.Groundedness
 	// Redact and RedactPrompts are passed to the Runner (pii.redact and
 	// pii.redact_prompts); whether they are set is part of the fingerprint,
 	// so a redacted journal never resumes an unredacted run or back.
@@ -104,6 +106,7 @@ func (s Setup) Runner() (*Runner, Recovered, error) {
 		Timeout:     s.Run.Timeout,
 		Groups:      s.Groups,
 		Score:       s.Score,
+		Ground:      s.Ground,
 		Progress:    s.Progress,
 		Params: Params{
 			Provider: s.Model.Provider, BaseURL: s.Model.BaseURL, Version: s.Model.Version, ArtifactSHA256: s.Model.ArtifactSHA256,

@@ -142,6 +142,7 @@ func (sc *scoring) examples(t *Tallies, resultsPath, baselinePath string) (*exam
 		defer rr.Close()
 		rr.SkipScores = true
 		rr.Skip("task", "expected", "http_status", "model", "confidence")
+		rr.Skip(datasets.GroundednessColumns...)
 		for rr.Scan() {
 			res := rr.Result()
 			if items[res.ID] {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/evalgate/evalgate/configs"
 	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/records"
 )
 
 // IntegrityOptions compiles the config's groundedness, boundary, review and
@@ -43,6 +44,31 @@ func IntegrityOptions(cfg *configs.Config) (integrity.Options, error) {
 	}
 	opts.Boundaries = b
 	return opts, nil
+}
+
+// grounder is the runner's per-answer groundedness check
+// (records.Result.Groundedness), or nil when groundedness is off: the
+// lexical check, with the Grounder the report's checks use, of the answer
+// (redacted when pii.redact is on, as it arrives) against the item's
+// context, redacted likewise, exactly as integrity.Checker checks it when
+// scoring. Items without context get none. With the judge method the
+// lexical check is recorded too, and the judge's verdicts replace it
+// after the judge stage (rewriteJudged).
+func (p *Plan) grounder() func(item *records.Item, output string) *records.Groundedness {
+	if p.cfg.Groundedness.Method == configs.GroundOff {
+		return nil
+	}
+	g := p.integrity.Grounder
+	if g == nil {
+		g = integrity.NewGrounder(integrity.GroundOptions{})
+	}
+	redact := redactor(p.cfg)
+	return func(item *records.Item, output string) *records.Groundedness {
+		if len(item.Context) == 0 {
+			return nil
+		}
+		return integrity.GroundednessOf(g.Ground(output, redactAll(item.Context, redact)), redact)
+	}
 }
 
 // redactor is pii.redact's rewrite of stored text, or nil.

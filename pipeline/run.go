@@ -91,6 +91,10 @@ func (p *Plan) Run(ctx context.Context) (*Outcome, error) {
 		if jc, judge, err = p.runJudge(ctx, cand.path); err != nil {
 			return nil, err
 		}
+		// Before scoring, so that the report's digest is the final file's.
+		if cand.sha256, err = p.rewriteJudged(cand.path, jc.path); err != nil {
+			return nil, err
+		}
 		judgePath := jc.path
 		if sc.verdicts, err = readVerdicts(judgePath, redactor(cfg)); err != nil {
 			return nil, err
@@ -297,6 +301,7 @@ func (p *Plan) callModel(ctx context.Context, role string, m configs.Model, prov
 		Groups: p.cfg.Fairness.Groups, DatasetSHA256: p.info.SHA256, OutDir: p.outDir(), Shard: p.shardName(),
 		Cache: cache, Resume: p.opts.Resume,
 		Score:    scorer(p.cfg),
+		Ground:   p.grounder(),
 		Progress: progress.Update,
 		Redact:   redactor(p.cfg), RedactPrompts: p.cfg.PII.RedactPrompts, Secrets: p.secrets,
 	}

@@ -49,9 +49,12 @@ func (sc *scoring) scoreResults(ctx context.Context, path string, candidate bool
 	// The scores are recomputed, and the task and expected answer come
 	// from the eval set; the tally reads none of the other skipped columns
 	// (the model column only for replay, where it holds the log's
-	// model_version, which names the model in the report).
+	// model_version, which names the model in the report). The
+	// groundedness checks are made again too: the lexical ones from the
+	// outputs, the judge's from judge-results.parquet.
 	rr.SkipScores = true
 	rr.Skip("task", "expected", "http_status")
+	rr.Skip(datasets.GroundednessColumns...)
 	if m := cfg.Production; candidate && cfg.Candidate.Provider != "replay" || !candidate && (m == nil || m.Provider != "replay") {
 		rr.Skip("model")
 	}

@@ -163,6 +163,9 @@ func (p *Plan) RunShard(ctx context.Context) (*ShardOutcome, error) {
 			return nil, err
 		default:
 			out.Written = append(out.Written, judge.path)
+			if cand.sha256, err = p.rewriteJudged(cand.path, judge.path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// The eval set must still be the one every read was checked against.

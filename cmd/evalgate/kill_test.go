@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -174,11 +175,19 @@ func TestSIGKILLAndResume(t *testing.T) {
 	if len(a) != len(b) {
 		t.Fatalf("%d resumed results, %d fresh", len(a), len(b))
 	}
+	grounded := 0
 	for i := range a {
 		a[i].LatencyMS, b[i].LatencyMS = 0, 0
-		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
-			t.Fatalf("result %d differs:\nresumed %+v\nfresh   %+v", i, a[i], b[i])
+		if !reflect.DeepEqual(a[i], b[i]) {
+			t.Fatalf("result %d differs:\nresumed %+v %+v\nfresh   %+v %+v", i, a[i], a[i].Groundedness, b[i], b[i].Groundedness)
 		}
+		if a[i].Groundedness != nil {
+			grounded++
+		}
+	}
+	// The resumed answers' groundedness checks are among those compared.
+	if grounded == 0 {
+		t.Error("no result has a groundedness check")
 	}
 }
 
