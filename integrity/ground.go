@@ -60,7 +60,8 @@ type Grounding struct {
 	Abstained bool `json:"abstained"`
 	// Score is a continuous hallucination score in [0, 1], higher meaning
 	// more likely hallucinated, for ranking and AUROC. Lexical: the mean
-	// share of the claims' content words that their best passage lacks,
+	// share of the claims' content words that their best window lacks (three
+	// consecutive sentences of a prose passage, or a whole JSON passage),
 	// with each item of hard evidence (Claim.Missing, Claim.Contradicted)
 	// halving what is left: 1 − (1 − mean(1 − Coverage)) · 2^−hard. Judge:
 	// 1 − SupportedFraction.
@@ -313,6 +314,11 @@ type grScratch struct {
 	claimUnits []grUnit   // the units that became claims
 	content    []int32    // token indexes of the current claim's distinct content words
 	last       []int32    // snippets: per distinct claim word, the last unit it was counted in
+	local      []float64  // per claim: its best window's coverage (localCoverage)
+	cw         []int32    // localCoverage: the claims' word indexes, claim after claim
+	cwEnd      []int32    // localCoverage: per claim, the end of its words in cw
+	rows       []uint64   // localCoverage: per passage unit, the bitset of claim words it holds
+	seen       []int32    // localCoverage: per word, the last claim that listed it
 }
 
 func (z *grScratch) ground(g *Grounder, output string, context []string) Grounding {
@@ -367,6 +373,13 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 		uncovered += 1 - c.Coverage
 		hard += len(c.Missing) + len(c.Contradicted)
 		gr.Claims = append(gr.Claims, c)
+	}
+	if len(gr.Claims) > 0 {
+		z.localCoverage(g, gr.Claims, z.claimUnits, context)
+		uncovered = 0
+		for ci := range gr.Claims {
+			uncovered += 1 - z.local[ci]
+		}
 	}
 	for lo := 0; lo < len(gr.Claims); lo += 64 {
 		z.snippets(gr.Claims[lo:min(lo+64, len(gr.Claims))], z.claimUnits[lo:], context)
@@ -478,6 +491,110 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 		}
 	}
 	return c
+}
+
+// grWindow is how many consecutive sentences of a prose passage a claim's
+// local coverage (see localCoverage) may draw on. A sentence of a summary
+// usually condenses one or two sentences of its source; a claim whose
+// words are found only scattered across the whole article recombines
+// facts, which is how summaries misstate who did what. Three sentences
+// leave room for a fact stated over a sentence boundary.
+const grWindow = 3
+
+// localCoverage sets z.local[i] to claim i's local coverage: the largest
+// share of its distinct content words that grWindow consecutive units of
+// one prose passage hold. A JSON passage's units are entries, which a claim
+// legitimately combines, so for it the whole passage counts as the window
+// (the claim's Coverage in that passage).
+func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, context []string) {
+	// Number the distinct content words of all claims; a word's alternative
+	// form (a compound's joined form, an abbreviation's expansion) shares
+	// its number.
+	z.claim.reset(2 * len(z.out))
+	z.cw, z.cwEnd, z.seen = z.cw[:0], z.cwEnd[:0], z.seen[:0]
+	for ci := range claims {
+		u := units[ci]
+		for _, t := range z.out[u.lo:u.hi] {
+			if t.flags&tfContent == 0 {
+				continue
+			}
+			w, ok := z.claim.get(t.h)
+			if !ok {
+				w = uint32(len(z.seen))
+				z.claim.insert(t.h, w)
+				z.seen = append(z.seen, -1)
+				if t.alt != 0 {
+					if _, ok := z.claim.get(t.alt); !ok {
+						z.claim.insert(t.alt, w)
+					}
+				}
+			}
+			if z.seen[w] != int32(ci) {
+				z.seen[w] = int32(ci)
+				z.cw = append(z.cw, int32(w))
+			}
+		}
+		z.cwEnd = append(z.cwEnd, int32(len(z.cw)))
+	}
+	z.local = z.local[:0]
+	for ci := range claims {
+		if claims[ci].Abstention {
+			z.local = append(z.local, 1)
+		} else {
+			z.local = append(z.local, 0)
+		}
+	}
+	nw := (len(z.seen) + 63) / 64
+	for pi, p := range z.pass {
+		if grLooksJSON(context[pi]) {
+			for ci := range claims {
+				if claims[ci].Passage == pi {
+					z.local[ci] = max(z.local[ci], claims[ci].Coverage)
+				}
+			}
+			continue
+		}
+		nu := int(p.unitHi - p.unitLo)
+		if cap(z.rows) < nu*nw {
+			z.rows = make([]uint64, nu*nw)
+		}
+		z.rows = z.rows[:nu*nw]
+		clear(z.rows)
+		for ui := p.unitLo; ui < p.unitHi; ui++ {
+			row := z.rows[int(ui-p.unitLo)*nw:][:nw]
+			for _, t := range z.toks[z.units[ui].lo:z.units[ui].hi] {
+				if t.flags&(tfContent|tfOmit|tfFalse|tfNull) != tfContent {
+					continue
+				}
+				if w, ok := z.claim.get(t.h); ok {
+					row[w/64] |= 1 << (w % 64)
+				}
+			}
+		}
+		lo := int32(0)
+		for ci := range claims {
+			words := z.cw[lo:z.cwEnd[ci]]
+			lo = z.cwEnd[ci]
+			if len(words) == 0 || z.local[ci] == 1 {
+				continue
+			}
+			best := 0
+			for start := 0; start < max(1, nu-grWindow+1); start++ {
+				n := 0
+				for _, w := range words {
+					bit := uint64(1) << (w % 64)
+					for k := start; k < min(nu, start+grWindow); k++ {
+						if z.rows[k*nw+int(w/64)]&bit != 0 {
+							n++
+							break
+						}
+					}
+				}
+				best = max(best, n)
+			}
+			z.local[ci] = max(z.local[ci], float64(best)/float64(len(words)))
+		}
+	}
 }
 
 // covered reports whether passage pi supports claim token t.
