@@ -38,6 +38,11 @@ type GroundOptions struct {
 	// itself ("the article says", "based on the provided data"). Nil means
 	// DefaultStopWords(); an empty non-nil slice means none.
 	StopWords []string
+	// NoSynonyms turns off paraphrase tolerance: by default a claim word
+	// is also covered by a passage word that shares a WordNet synset with
+	// it (each word's most frequent sense per part of speech) or is its
+	// derivationally related form ("decide", "decision"); see wordnet.go.
+	NoSynonyms bool
 }
 
 // Grounding is the groundedness check of one answer against its context.
@@ -129,6 +134,7 @@ type Claim struct {
 type Grounder struct {
 	minCoverage float64
 	lex         grSet // word classes (lex…) by hash of the lower-case word
+	syn         *grSynonyms
 	pool        sync.Pool
 }
 
@@ -145,6 +151,9 @@ func NewGrounder(opts GroundOptions) *Grounder {
 		words = grStopWords
 	}
 	g.buildLexicon(words)
+	if !opts.NoSynonyms {
+		g.syn = synonyms()
+	}
 	g.pool.New = func() any { return new(grScratch) }
 	return g
 }
@@ -329,7 +338,17 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 		z.tokenize(g, p, grLooksJSON(p), true)
 		z.pass = append(z.pass, grPassage{int32(u0), int32(len(z.units))})
 	}
-	z.ctx.reset(2 * len(z.toks))
+	// Each content token inserts its word, per passage and for the whole
+	// context, and its synsets per passage: size the table for all of them.
+	inserts := 2 * len(z.toks)
+	if g.syn != nil {
+		for _, t := range z.toks {
+			if t.flags&tfContent != 0 {
+				inserts += len(g.syn.of(t.h))
+			}
+		}
+	}
+	z.ctx.reset(inserts)
 	for pi, p := range z.pass {
 		for _, u := range z.units[p.unitLo:p.unitHi] {
 			for _, t := range z.toks[u.lo:u.hi] {
@@ -344,6 +363,9 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 				}
 				z.ctx.insert(grKey(t.h, pi), bits)
 				z.ctx.insert(t.h, bits)
+				for _, id := range g.syn.of(t.h) {
+					z.ctx.insert(grKey(grSynKey(id), pi), bits)
+				}
 			}
 		}
 	}
@@ -451,7 +473,7 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 	for pi := range z.pass {
 		cov := 0
 		for _, ti := range z.content {
-			if z.covered(z.out[ti], pi, negated) {
+			if z.covered(g, z.out[ti], pi, negated) {
 				cov++
 			}
 		}
@@ -481,7 +503,7 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 	c.Supported = c.Coverage >= g.minCoverage && hard == 0
 	if !c.Supported && best >= 0 {
 		for _, ti := range z.content {
-			if !z.covered(z.out[ti], best, negated) {
+			if !z.covered(g, z.out[ti], best, negated) {
 				c.Uncovered = append(c.Uncovered, z.tokText(output, z.out[ti]))
 			}
 		}
@@ -510,7 +532,15 @@ func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, c
 	// Number the distinct content words of all claims; a word's alternative
 	// form (a compound's joined form, an abbreviation's expansion) shares
 	// its number.
-	z.claim.reset(2 * len(z.out))
+	inserts := 2 * len(z.out)
+	if g.syn != nil {
+		for _, t := range z.out {
+			if t.flags&tfContent != 0 {
+				inserts += len(g.syn.of(t.h))
+			}
+		}
+	}
+	z.claim.reset(inserts)
 	z.cw, z.cwEnd, z.seen = z.cw[:0], z.cwEnd[:0], z.seen[:0]
 	for ci := range claims {
 		u := units[ci]
@@ -526,6 +556,11 @@ func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, c
 				if t.alt != 0 {
 					if _, ok := z.claim.get(t.alt); !ok {
 						z.claim.insert(t.alt, w)
+					}
+				}
+				for _, id := range g.syn.of(t.h) {
+					if _, ok := z.claim.get(grSynKey(id)); !ok {
+						z.claim.insert(grSynKey(id), w)
 					}
 				}
 			}
@@ -569,6 +604,11 @@ func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, c
 				if w, ok := z.claim.get(t.h); ok {
 					row[w/64] |= 1 << (w % 64)
 				}
+				for _, id := range g.syn.of(t.h) {
+					if w, ok := z.claim.get(grSynKey(id)); ok {
+						row[w/64] |= 1 << (w % 64)
+					}
+				}
 			}
 		}
 		lo := int32(0)
@@ -598,11 +638,17 @@ func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, c
 }
 
 // covered reports whether passage pi supports claim token t.
-func (z *grScratch) covered(t grTok, pi int, negated bool) bool {
+func (z *grScratch) covered(g *Grounder, t grTok, pi int, negated bool) bool {
 	bits, _ := z.ctx.get(grKey(t.h, pi))
 	if t.alt != 0 {
 		b, _ := z.ctx.get(grKey(t.alt, pi))
 		bits |= b
+	}
+	if bits&inPos == 0 {
+		for _, id := range g.syn.of(t.h) {
+			b, _ := z.ctx.get(grKey(grSynKey(id), pi))
+			bits |= b
+		}
 	}
 	return bits&inPos != 0 || negated && bits&(inFalse|inNull) != 0
 }

@@ -3,7 +3,7 @@
 // development split, per task and overall, beside the trivial detector that
 // flags every answer and the detectors published with RAGTruth.
 //
-//	go run ./bench/ragtruth [-data FILE] [-min-coverage F] [-cv]
+//	go run ./bench/ragtruth [-data FILE] [-min-coverage F] [-no-synonyms] [-cv]
 //
 // With -cv it prints the 5-fold cross-validated figures of
 // integrity.CrossValidate per task ("summary", "data2txt") and pooled (""):
@@ -59,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "../shared/data/ragtruth-dev/ragtruth-dev.parquet", "labelled eval set (Parquet, column hallucinated = yes/no)")
 	minCov := fs.Float64("min-coverage", 0, "GroundOptions.MinCoverage; 0 means the default")
+	noSyn := fs.Bool("no-synonyms", false, "GroundOptions.NoSynonyms: no WordNet paraphrase tolerance")
 	cv := fs.Bool("cv", false, "print the 5-fold cross-validated calibration per task instead of the in-sample table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -101,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: no rows", *data)
 	}
 
-	g := integrity.NewGrounder(integrity.GroundOptions{MinCoverage: *minCov})
+	g := integrity.NewGrounder(integrity.GroundOptions{MinCoverage: *minCov, NoSynonyms: *noSyn})
 	type set struct {
 		flags, labels []bool
 		scores        []float64
