@@ -43,6 +43,16 @@ type GroundOptions struct {
 	// it (each word's most frequent sense per part of speech) or is its
 	// derivationally related form ("decide", "decision"); see wordnet.go.
 	NoSynonyms bool
+	// Task is the kind of answer checked, which selects the calibrated
+	// threshold: "summary" or "data2txt" (case does not matter), or ""
+	// when unknown, for the calibration of both pooled. A task without a
+	// calibration takes the pooled one. See CalibrationFor.
+	Task string
+	// Threshold is the hallucination score (Grounding.Score) at or above
+	// which an answer is hallucinated, in (0, 1]; 0 means the calibrated
+	// threshold of Task, chosen on the RAGTruth development split and
+	// cross-validated (BENCHMARKS.md). A value above 1 flags nothing.
+	Threshold float64
 }
 
 // Grounding is the groundedness check of one answer against its context.
@@ -57,7 +67,12 @@ type Grounding struct {
 	// SupportedFraction is the share of Claims that are supported, in
 	// [0, 1]; 1 when there are no claims (an empty answer asserts nothing).
 	SupportedFraction float64 `json:"supported_fraction"`
-	// Hallucinated reports that at least one claim is unsupported.
+	// Hallucinated is the verdict: Score is at or above the Grounder's
+	// threshold (GroundOptions.Threshold). An answer can have unsupported
+	// claims and not be hallucinated, when they weigh too little in Score
+	// (a claim that one passage covers at MinCoverage but not fully, among
+	// well supported ones); Unsupported lists them either way. Judge:
+	// at least one claim is unsupported.
 	Hallucinated bool `json:"hallucinated"`
 	// Abstained reports that the answer declines to answer: every claim is
 	// an abstention ("the context does not say", "I don't know"). Such an
@@ -133,6 +148,7 @@ type Claim struct {
 // it returns.
 type Grounder struct {
 	minCoverage float64
+	threshold   float64
 	lex         grSet // word classes (lex…) by hash of the lower-case word
 	syn         *grSynonyms
 	pool        sync.Pool
@@ -146,6 +162,14 @@ func NewGrounder(opts GroundOptions) *Grounder {
 		g.minCoverage = DefaultMinCoverage
 	}
 	g.minCoverage = max(math.SmallestNonzeroFloat64, min(1, g.minCoverage))
+	g.threshold = opts.Threshold
+	if g.threshold <= 0 || math.IsNaN(g.threshold) {
+		c, ok := CalibrationFor(strings.ToLower(opts.Task))
+		if !ok {
+			c, _ = CalibrationFor("")
+		}
+		g.threshold = c.Threshold
+	}
 	words := opts.StopWords
 	if words == nil {
 		words = grStopWords
@@ -408,10 +432,14 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 	}
 	if n := len(gr.Claims); n > 0 {
 		gr.SupportedFraction = float64(supported) / float64(n)
-		gr.Hallucinated = supported < n
 		gr.Abstained = abstentions == n
 		mean := uncovered / float64(n)
 		gr.Score = max(0, min(1, 1-(1-mean)*math.Pow(0.5, float64(hard))))
+		if g.threshold > 0 {
+			gr.Hallucinated = gr.Score >= g.threshold
+		} else {
+			gr.Hallucinated = supported < n // the zero Grounder: any claim unsupported
+		}
 	}
 	return gr
 }

@@ -165,6 +165,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		fmt.Fprintf(stdout, "\nas integrity.Calibration values (calibration.go):\n")
+		for _, task := range tasks {
+			s := byTask[task]
+			c := integrity.CrossValidate(s.ids, s.scores, s.labels)
+			fmt.Fprintf(stdout, "\t{Task: %q, Threshold: %v, Precision: %.3f, Recall: %.3f, F1: %.3f, BaselineF1: %.3f, AUROC: %.3f, N: %d, Hallucinated: %d},\n",
+				task, c.Threshold, c.Precision, c.Recall, c.F1, c.BaselineF1, c.AUROC, c.N, c.Hallucinated)
+		}
 		fmt.Fprintf(stdout, "\nscored %d answers in %v on one goroutine (%.0f answers/s, wall clock)\n",
 			len(rows), elapsed.Round(time.Millisecond), float64(len(rows))/elapsed.Seconds())
 		return nil
