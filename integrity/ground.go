@@ -210,12 +210,86 @@ func (g *Grounder) Claims(output string) []string {
 	z.toks, z.units = z.toks[:0], z.units[:0]
 	z.tokenize(g, output, false, false)
 	var out []string
+	z.clauseUnits = z.clauseUnits[:0]
 	for _, u := range z.units {
 		if text := grTrim(output, int(u.start), int(u.end)); z.hasContent(u) && !strings.HasSuffix(text, ":") {
-			out = append(out, text)
+			z.clauseUnits = grClauses(z.clauseUnits, z.toks, output, u)
 		}
 	}
+	for _, u := range z.clauseUnits {
+		out = append(out, grTrim(output, int(u.start), int(u.end)))
+	}
 	return out
+}
+
+// grMinClause is the fewest content words a clause needs to stand as a
+// claim of its own; a shorter piece joins its neighbour. A single word
+// ("Australia" of a list, "however") cannot be checked apart from what it
+// modifies, and two are the least that state a relation.
+const grMinClause = 2
+
+// grClauses appends to dst the clauses of the sentence u of output (tokens
+// toks): it is cut after a comma and before a conjunction that always
+// opens a clause ("but", "while", "whereas", "although", "though"; see
+// lexConj), so that a claim that joins a supported statement to an
+// unsupported one is checked piece by piece instead of being carried by
+// its supported half. "and", "which", "who" and "that" open a clause to
+// cut when a comma precedes them (", and the court ruled", ", which
+// …"); without one, "and" mostly joins nouns ("Shelton and Bryan") and a
+// relative clause defines its noun, which a cut would leave unchecked.
+// A comma between two capitalised words does not cut. A piece with fewer
+// than grMinClause content words joins the piece before it (the first
+// piece, the one after it).
+func grClauses(dst []grUnit, toks []grTok, output string, u grUnit) []grUnit {
+	first := len(dst)
+	piece := grUnit{lo: u.lo, start: u.start, sent: u.sent}
+	content := 0
+	flush := func(hi, end int32) {
+		piece.hi, piece.end = hi, end
+		if content < grMinClause && len(dst) > first {
+			prev := &dst[len(dst)-1]
+			prev.hi, prev.end = piece.hi, piece.end
+		} else if len(dst) > first && grUnitContent(toks, dst[len(dst)-1]) < grMinClause {
+			prev := &dst[len(dst)-1]
+			prev.hi, prev.end = piece.hi, piece.end
+		} else {
+			dst = append(dst, piece)
+		}
+	}
+	for i := u.lo; i < u.hi; i++ {
+		t := toks[i]
+		if i > piece.lo {
+			gap := output[toks[i-1].end:t.start]
+			// A comma between capitalised words is part of a name
+			// ("Goleta, California", "Paris, France"), not a cut.
+			comma := strings.IndexByte(gap, ',') >= 0 && (t.flags&tfCap == 0 || toks[i-1].flags&tfCap == 0)
+			if t.flags&tfConj != 0 || comma {
+				at := t.start
+				if c := strings.IndexByte(gap, ','); c >= 0 && t.flags&tfConj == 0 {
+					at = toks[i-1].end + int32(c) + 1
+				}
+				flush(i, at)
+				piece = grUnit{lo: i, start: at, sent: u.sent}
+				content = 0
+			}
+		}
+		if t.flags&tfContent != 0 && t.flags&tfJoined == 0 {
+			content++
+		}
+	}
+	flush(u.hi, u.end)
+	return dst
+}
+
+// grUnitContent counts the content words of u.
+func grUnitContent(toks []grTok, u grUnit) int {
+	n := 0
+	for _, t := range toks[u.lo:u.hi] {
+		if t.flags&tfContent != 0 && t.flags&tfJoined == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // Ground checks output against the passages of context with the lexical
@@ -309,6 +383,7 @@ const (
 	tfJoined              // context only: a compound's joined form
 	tfCue                 // a word some abstentions use without a negation
 	tfOmit                // context only: not a word of the passage on its own
+	tfConj                // a conjunction or relative pronoun that opens a clause
 )
 
 // Context membership bits.
@@ -329,29 +404,31 @@ type grTok struct {
 type grUnit struct {
 	lo, hi     int32
 	start, end int32
+	sent       int32 // the token index where the unit's sentence starts (a clause's is its sentence's)
 }
 
 type grPassage struct{ unitLo, unitHi int32 }
 
 type grScratch struct {
-	toks       []grTok
-	units      []grUnit
-	out        []grTok
-	outU       []grUnit
-	pass       []grPassage
-	ctx        grSet
-	claim      grSet
-	buf        []byte
-	parts      [][2]int32 // byte ranges of the current word's parts
-	wmask      []uint64   // snippets: per distinct claim word, the claims using it
-	claimUnits []grUnit   // the units that became claims
-	content    []int32    // token indexes of the current claim's distinct content words
-	last       []int32    // snippets: per distinct claim word, the last unit it was counted in
-	local      []float64  // per claim: its best window's coverage (localCoverage)
-	cw         []int32    // localCoverage: the claims' word indexes, claim after claim
-	cwEnd      []int32    // localCoverage: per claim, the end of its words in cw
-	rows       []uint64   // localCoverage: per passage unit, the bitset of claim words it holds
-	seen       []int32    // localCoverage: per word, the last claim that listed it
+	toks        []grTok
+	units       []grUnit
+	out         []grTok
+	outU        []grUnit
+	pass        []grPassage
+	ctx         grSet
+	claim       grSet
+	buf         []byte
+	parts       [][2]int32 // byte ranges of the current word's parts
+	wmask       []uint64   // snippets: per distinct claim word, the claims using it
+	claimUnits  []grUnit   // the units that became claims
+	clauseUnits []grUnit   // the claims' units: sentences cut into clauses
+	content     []int32    // token indexes of the current claim's distinct content words
+	last        []int32    // snippets: per distinct claim word, the last unit it was counted in
+	local       []float64  // per claim: its best window's coverage (localCoverage)
+	cw          []int32    // localCoverage: the claims' word indexes, claim after claim
+	cwEnd       []int32    // localCoverage: per claim, the end of its words in cw
+	rows        []uint64   // localCoverage: per passage unit, the bitset of claim words it holds
+	seen        []int32    // localCoverage: per word, the last claim that listed it
 }
 
 func (z *grScratch) ground(g *Grounder, output string, context []string) Grounding {
@@ -404,10 +481,14 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 	supported, abstentions, hard := 0, 0, 0
 	uncovered := 0.0 // sum of 1 − Coverage
 	z.claimUnits = z.claimUnits[:0]
+	z.clauseUnits = z.clauseUnits[:0]
 	for _, u := range z.outU {
 		if !z.outHasContent(u) || strings.HasSuffix(grTrim(output, int(u.start), int(u.end)), ":") {
 			continue // no content, or a lead-in ("Here is a summary in 80 words:")
 		}
+		z.clauseUnits = grClauses(z.clauseUnits, z.out, output, u)
+	}
+	for _, u := range z.clauseUnits {
 		z.claimUnits = append(z.claimUnits, u)
 		c := z.claim1(g, output, context, u)
 		if c.Supported {
@@ -692,7 +773,7 @@ func (z *grScratch) isHard(u grUnit, i int) bool {
 	if t.flags&tfCap == 0 {
 		return false
 	}
-	if i != int(u.lo) {
+	if i != int(u.sent) {
 		return true // not the first word of the sentence
 	}
 	return i+1 < int(u.hi) && z.out[i+1].flags&tfCap != 0 && z.out[i+1].start-t.end <= 1
@@ -978,7 +1059,8 @@ func (z *grScratch) tokenize(g *Grounder, s string, json, context bool) {
 }
 
 func (z *grScratch) openUnit(at int) {
-	z.units = append(z.units, grUnit{lo: int32(len(z.toks)), hi: int32(len(z.toks)), start: int32(at), end: int32(at)})
+	n := int32(len(z.toks))
+	z.units = append(z.units, grUnit{lo: n, hi: n, start: int32(at), end: int32(at), sent: n})
 }
 
 func (z *grScratch) closeUnit(at int) {
@@ -1706,6 +1788,9 @@ func (z *grScratch) finishPart(g *Grounder, lo, hi int, h uint64, firstUpper boo
 	if class&lexCue != 0 {
 		flags |= tfCue
 	}
+	if class&lexConj != 0 && !context {
+		flags |= tfConj
+	}
 	if stop || len(b) <= 1 {
 		// A word without content: passages need nothing of it, claims its
 		// negation and cue flags and its place.
@@ -1729,6 +1814,7 @@ const (
 	lexStop        = 1 << iota // a stop word
 	lexNeg                     // a negation
 	lexCue                     // an abstention cue without negation
+	lexConj                    // opens a clause (see grClauses)
 	lexMonthShift  = 8         // bits 8–15: month number, for month names
 	lexNumberShift = 16        // bits 16–23: value, for spelled numbers
 )
@@ -1746,7 +1832,9 @@ func (g *Grounder) buildLexicon(stop []string) {
 	tens := strings.Fields("thirty forty fifty sixty seventy eighty ninety hundred")
 	neg := strings.Fields("not no never without none nor neither cannot lack lacks lacking nothing nobody")
 	cue := strings.Fields("unable insufficient impossible silent unsure")
-	g.lex.reset(len(stop) + len(months) + len(numbers) + len(tens) + len(neg) + len(cue))
+	// Conjunctions that open a clause wherever they stand (grClauses).
+	conj := strings.Fields("but while whereas although though")
+	g.lex.reset(len(stop) + len(months) + len(numbers) + len(tens) + len(neg) + len(cue) + len(conj))
 	var buf []byte
 	add := func(w string, class uint32) {
 		buf = grLower(buf[:0], w)
@@ -1769,6 +1857,9 @@ func (g *Grounder) buildLexicon(stop []string) {
 	}
 	for _, w := range cue {
 		add(w, lexCue)
+	}
+	for _, w := range conj {
+		add(w, lexConj)
 	}
 }
 
