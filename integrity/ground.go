@@ -60,7 +60,9 @@ type Grounding struct {
 	// Method is GroundLexical or GroundJudge.
 	Method string `json:"method"`
 	// Claims are the answer's checkable claims, in order: its sentences
-	// (and lines, and clauses separated by semicolons) that contain at least
+	// (and lines, and clauses separated by semicolons), cut into clauses
+	// after commas and before clause-opening conjunctions (pieces of at
+	// least two content words each; see grClauses), that contain at least
 	// one content word. Fragments without content ("Sure!") and lead-ins
 	// that end in a colon ("Here is a summary in 80 words:") are left out.
 	Claims []Claim `json:"claims"`
@@ -300,7 +302,8 @@ func grUnitContent(toks []grTok, u grUnit) int {
 // "5", "8:00" = "8:0" and "9 pm" = "21:0", month names = month numbers,
 // spelled numbers two…twenty = digits, hyphenated and camel-case compounds
 // matched joined or split, US state codes and street abbreviations
-// expanded) is covered by a passage that contains it. A claim is supported
+// expanded) is covered by a passage that contains it, or a WordNet synonym
+// or derived form of it (see GroundOptions.NoSynonyms). A claim is supported
 // when the best passage covers at least MinCoverage of its distinct content
 // words, it has no Missing hard evidence (a number, date, time or
 // capitalised name found nowhere in the context — a name also counts as
@@ -309,6 +312,12 @@ func grUnitContent(toks []grTok, u grUnit) int {
 // Contradicted (see Claim.Contradicted). A passage that starts with '{' or
 // '[' is read as JSON, so that structured records (keys, values, escapes)
 // match prose. Claims that abstain are supported.
+//
+// The answer's Score weighs each claim by the words its best window lacks
+// (three consecutive sentences of a prose passage, a whole JSON passage)
+// and halves what is left per item of hard evidence; the answer is
+// hallucinated when Score reaches the threshold (GroundOptions.Threshold,
+// by default the task's calibrated one).
 //
 // The first word of a sentence is a name only when the next word is
 // capitalised too or it is all capitals, so that sentence case does not
