@@ -190,12 +190,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sort.Strings(names)
 	names = append(names, "overall")
 
-	cov := *minCov
-	if cov == 0 {
-		cov = integrity.DefaultMinCoverage
-	}
+	pooled, _ := integrity.CalibrationFor("")
 	fmt.Fprintf(stdout, "RAGTruth development split: %s, %d responses\n", *data, len(rows))
-	fmt.Fprintf(stdout, "lexical detector: answer hallucinated when any claim is unsupported (min coverage %.3g); AUROC of its hallucination score\n\n", cov)
+	fmt.Fprintf(stdout, "lexical detector: answer hallucinated when its score is at least the pooled calibrated threshold %.4f; IN-SAMPLE (-cv for the cross-validated figures); AUROC of its hallucination score\n\n", pooled.Threshold)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "task\tn\tpositives\t\tlexical P\tR\tF1\tAUROC\t\talways-hallucinated P\tR\tF1\t")
 	for _, n := range names {
