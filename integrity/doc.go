@@ -16,4 +16,14 @@
 // metrics it parses JSON Schemas (boundaries.json_schema) and reads the
 // config's boundary rules. Every function is pure: the judge's model calls
 // are made by the pipeline package, which hands the parsed verdicts in.
+//
+// The lexical method's verdict is its hallucination score at or above a
+// threshold calibrated per task by 5-fold cross-validation on the RAGTruth
+// development split (Calibrations, CrossValidate; go run ./bench/ragtruth
+// -cv). Its paraphrase tolerance comes from WordNet 3.0 (Princeton
+// University; WordNet 3.0 licence, a permissive licence whose text is in
+// LICENSE-WordNet beside the table): wordnet.txt.gz, embedded, is a table
+// of words to synsets and derivational links that go generate builds from
+// the Debian package wordnet-base (internal/wordnetgen), read once on
+// first use.
 package integrity

@@ -38,6 +38,21 @@ type GroundOptions struct {
 	// itself ("the article says", "based on the provided data"). Nil means
 	// DefaultStopWords(); an empty non-nil slice means none.
 	StopWords []string
+	// NoSynonyms turns off paraphrase tolerance: by default a claim word
+	// is also covered by a passage word that shares a WordNet synset with
+	// it (each word's most frequent sense per part of speech) or is its
+	// derivationally related form ("decide", "decision"); see wordnet.go.
+	NoSynonyms bool
+	// Task is the kind of answer checked, which selects the calibrated
+	// threshold: "summary" or "data2txt" (case does not matter), or ""
+	// when unknown, for the calibration of both pooled. A task without a
+	// calibration takes the pooled one. See CalibrationFor.
+	Task string
+	// Threshold is the hallucination score (Grounding.Score) at or above
+	// which an answer is hallucinated, in (0, 1]; 0 means the calibrated
+	// threshold of Task, chosen on the RAGTruth development split and
+	// cross-validated (BENCHMARKS.md). A value above 1 flags nothing.
+	Threshold float64
 }
 
 // Grounding is the groundedness check of one answer against its context.
@@ -45,14 +60,21 @@ type Grounding struct {
 	// Method is GroundLexical or GroundJudge.
 	Method string `json:"method"`
 	// Claims are the answer's checkable claims, in order: its sentences
-	// (and lines, and clauses separated by semicolons) that contain at least
+	// (and lines, and clauses separated by semicolons), cut into clauses
+	// after commas and before clause-opening conjunctions (pieces of at
+	// least two content words each; see grClauses), that contain at least
 	// one content word. Fragments without content ("Sure!") and lead-ins
 	// that end in a colon ("Here is a summary in 80 words:") are left out.
 	Claims []Claim `json:"claims"`
 	// SupportedFraction is the share of Claims that are supported, in
 	// [0, 1]; 1 when there are no claims (an empty answer asserts nothing).
 	SupportedFraction float64 `json:"supported_fraction"`
-	// Hallucinated reports that at least one claim is unsupported.
+	// Hallucinated is the verdict: Score is at or above the Grounder's
+	// threshold (GroundOptions.Threshold). An answer can have unsupported
+	// claims and not be hallucinated, when they weigh too little in Score
+	// (a claim that one passage covers at MinCoverage but not fully, among
+	// well supported ones); Unsupported lists them either way. Judge:
+	// at least one claim is unsupported.
 	Hallucinated bool `json:"hallucinated"`
 	// Abstained reports that the answer declines to answer: every claim is
 	// an abstention ("the context does not say", "I don't know"). Such an
@@ -60,7 +82,8 @@ type Grounding struct {
 	Abstained bool `json:"abstained"`
 	// Score is a continuous hallucination score in [0, 1], higher meaning
 	// more likely hallucinated, for ranking and AUROC. Lexical: the mean
-	// share of the claims' content words that their best passage lacks,
+	// share of the claims' content words that their best window lacks (three
+	// consecutive sentences of a prose passage, or a whole JSON passage),
 	// with each item of hard evidence (Claim.Missing, Claim.Contradicted)
 	// halving what is left: 1 − (1 − mean(1 − Coverage)) · 2^−hard. Judge:
 	// 1 − SupportedFraction.
@@ -127,7 +150,9 @@ type Claim struct {
 // it returns.
 type Grounder struct {
 	minCoverage float64
+	threshold   float64
 	lex         grSet // word classes (lex…) by hash of the lower-case word
+	syn         *grSynonyms
 	pool        sync.Pool
 }
 
@@ -139,11 +164,22 @@ func NewGrounder(opts GroundOptions) *Grounder {
 		g.minCoverage = DefaultMinCoverage
 	}
 	g.minCoverage = max(math.SmallestNonzeroFloat64, min(1, g.minCoverage))
+	g.threshold = opts.Threshold
+	if g.threshold <= 0 || math.IsNaN(g.threshold) {
+		c, ok := CalibrationFor(strings.ToLower(opts.Task))
+		if !ok {
+			c, _ = CalibrationFor("")
+		}
+		g.threshold = c.Threshold
+	}
 	words := opts.StopWords
 	if words == nil {
 		words = grStopWords
 	}
 	g.buildLexicon(words)
+	if !opts.NoSynonyms {
+		g.syn = synonyms()
+	}
 	g.pool.New = func() any { return new(grScratch) }
 	return g
 }
@@ -176,12 +212,86 @@ func (g *Grounder) Claims(output string) []string {
 	z.toks, z.units = z.toks[:0], z.units[:0]
 	z.tokenize(g, output, false, false)
 	var out []string
+	z.clauseUnits = z.clauseUnits[:0]
 	for _, u := range z.units {
 		if text := grTrim(output, int(u.start), int(u.end)); z.hasContent(u) && !strings.HasSuffix(text, ":") {
-			out = append(out, text)
+			z.clauseUnits = grClauses(z.clauseUnits, z.toks, output, u)
 		}
 	}
+	for _, u := range z.clauseUnits {
+		out = append(out, grTrim(output, int(u.start), int(u.end)))
+	}
 	return out
+}
+
+// grMinClause is the fewest content words a clause needs to stand as a
+// claim of its own; a shorter piece joins its neighbour. A single word
+// ("Australia" of a list, "however") cannot be checked apart from what it
+// modifies, and two are the least that state a relation.
+const grMinClause = 2
+
+// grClauses appends to dst the clauses of the sentence u of output (tokens
+// toks): it is cut after a comma and before a conjunction that always
+// opens a clause ("but", "while", "whereas", "although", "though"; see
+// lexConj), so that a claim that joins a supported statement to an
+// unsupported one is checked piece by piece instead of being carried by
+// its supported half. "and", "which", "who" and "that" open a clause to
+// cut when a comma precedes them (", and the court ruled", ", which
+// …"); without one, "and" mostly joins nouns ("Shelton and Bryan") and a
+// relative clause defines its noun, which a cut would leave unchecked.
+// A comma between two capitalised words does not cut. A piece with fewer
+// than grMinClause content words joins the piece before it (the first
+// piece, the one after it).
+func grClauses(dst []grUnit, toks []grTok, output string, u grUnit) []grUnit {
+	first := len(dst)
+	piece := grUnit{lo: u.lo, start: u.start, sent: u.sent}
+	content := 0
+	flush := func(hi, end int32) {
+		piece.hi, piece.end = hi, end
+		if content < grMinClause && len(dst) > first {
+			prev := &dst[len(dst)-1]
+			prev.hi, prev.end = piece.hi, piece.end
+		} else if len(dst) > first && grUnitContent(toks, dst[len(dst)-1]) < grMinClause {
+			prev := &dst[len(dst)-1]
+			prev.hi, prev.end = piece.hi, piece.end
+		} else {
+			dst = append(dst, piece)
+		}
+	}
+	for i := u.lo; i < u.hi; i++ {
+		t := toks[i]
+		if i > piece.lo {
+			gap := output[toks[i-1].end:t.start]
+			// A comma between capitalised words is part of a name
+			// ("Goleta, California", "Paris, France"), not a cut.
+			comma := strings.IndexByte(gap, ',') >= 0 && (t.flags&tfCap == 0 || toks[i-1].flags&tfCap == 0)
+			if t.flags&tfConj != 0 || comma {
+				at := t.start
+				if c := strings.IndexByte(gap, ','); c >= 0 && t.flags&tfConj == 0 {
+					at = toks[i-1].end + int32(c) + 1
+				}
+				flush(i, at)
+				piece = grUnit{lo: i, start: at, sent: u.sent}
+				content = 0
+			}
+		}
+		if t.flags&tfContent != 0 && t.flags&tfJoined == 0 {
+			content++
+		}
+	}
+	flush(u.hi, u.end)
+	return dst
+}
+
+// grUnitContent counts the content words of u.
+func grUnitContent(toks []grTok, u grUnit) int {
+	n := 0
+	for _, t := range toks[u.lo:u.hi] {
+		if t.flags&tfContent != 0 && t.flags&tfJoined == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // Ground checks output against the passages of context with the lexical
@@ -192,7 +302,8 @@ func (g *Grounder) Claims(output string) []string {
 // "5", "8:00" = "8:0" and "9 pm" = "21:0", month names = month numbers,
 // spelled numbers two…twenty = digits, hyphenated and camel-case compounds
 // matched joined or split, US state codes and street abbreviations
-// expanded) is covered by a passage that contains it. A claim is supported
+// expanded) is covered by a passage that contains it, or a WordNet synonym
+// or derived form of it (see GroundOptions.NoSynonyms). A claim is supported
 // when the best passage covers at least MinCoverage of its distinct content
 // words, it has no Missing hard evidence (a number, date, time or
 // capitalised name found nowhere in the context — a name also counts as
@@ -201,6 +312,12 @@ func (g *Grounder) Claims(output string) []string {
 // Contradicted (see Claim.Contradicted). A passage that starts with '{' or
 // '[' is read as JSON, so that structured records (keys, values, escapes)
 // match prose. Claims that abstain are supported.
+//
+// The answer's Score weighs each claim by the words its best window lacks
+// (three consecutive sentences of a prose passage, a whole JSON passage)
+// and halves what is left per item of hard evidence; the answer is
+// hallucinated when Score reaches the threshold (GroundOptions.Threshold,
+// by default the task's calibrated one).
 //
 // The first word of a sentence is a name only when the next word is
 // capitalised too or it is all capitals, so that sentence case does not
@@ -275,6 +392,7 @@ const (
 	tfJoined              // context only: a compound's joined form
 	tfCue                 // a word some abstentions use without a negation
 	tfOmit                // context only: not a word of the passage on its own
+	tfConj                // a conjunction or relative pronoun that opens a clause
 )
 
 // Context membership bits.
@@ -295,24 +413,31 @@ type grTok struct {
 type grUnit struct {
 	lo, hi     int32
 	start, end int32
+	sent       int32 // the token index where the unit's sentence starts (a clause's is its sentence's)
 }
 
 type grPassage struct{ unitLo, unitHi int32 }
 
 type grScratch struct {
-	toks       []grTok
-	units      []grUnit
-	out        []grTok
-	outU       []grUnit
-	pass       []grPassage
-	ctx        grSet
-	claim      grSet
-	buf        []byte
-	parts      [][2]int32 // byte ranges of the current word's parts
-	wmask      []uint64   // snippets: per distinct claim word, the claims using it
-	claimUnits []grUnit   // the units that became claims
-	content    []int32    // token indexes of the current claim's distinct content words
-	last       []int32    // snippets: per distinct claim word, the last unit it was counted in
+	toks        []grTok
+	units       []grUnit
+	out         []grTok
+	outU        []grUnit
+	pass        []grPassage
+	ctx         grSet
+	claim       grSet
+	buf         []byte
+	parts       [][2]int32 // byte ranges of the current word's parts
+	wmask       []uint64   // snippets: per distinct claim word, the claims using it
+	claimUnits  []grUnit   // the units that became claims
+	clauseUnits []grUnit   // the claims' units: sentences cut into clauses
+	content     []int32    // token indexes of the current claim's distinct content words
+	last        []int32    // snippets: per distinct claim word, the last unit it was counted in
+	local       []float64  // per claim: its best window's coverage (localCoverage)
+	cw          []int32    // localCoverage: the claims' word indexes, claim after claim
+	cwEnd       []int32    // localCoverage: per claim, the end of its words in cw
+	rows        []uint64   // localCoverage: per passage unit, the bitset of claim words it holds
+	seen        []int32    // localCoverage: per word, the last claim that listed it
 }
 
 func (z *grScratch) ground(g *Grounder, output string, context []string) Grounding {
@@ -323,7 +448,17 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 		z.tokenize(g, p, grLooksJSON(p), true)
 		z.pass = append(z.pass, grPassage{int32(u0), int32(len(z.units))})
 	}
-	z.ctx.reset(2 * len(z.toks))
+	// Each content token inserts its word, per passage and for the whole
+	// context, and its synsets per passage: size the table for all of them.
+	inserts := 2 * len(z.toks)
+	if g.syn != nil {
+		for _, t := range z.toks {
+			if t.flags&tfContent != 0 {
+				inserts += len(g.syn.of(t.h))
+			}
+		}
+	}
+	z.ctx.reset(inserts)
 	for pi, p := range z.pass {
 		for _, u := range z.units[p.unitLo:p.unitHi] {
 			for _, t := range z.toks[u.lo:u.hi] {
@@ -338,6 +473,9 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 				}
 				z.ctx.insert(grKey(t.h, pi), bits)
 				z.ctx.insert(t.h, bits)
+				for _, id := range g.syn.of(t.h) {
+					z.ctx.insert(grKey(grSynKey(id), pi), bits)
+				}
 			}
 		}
 	}
@@ -352,10 +490,14 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 	supported, abstentions, hard := 0, 0, 0
 	uncovered := 0.0 // sum of 1 − Coverage
 	z.claimUnits = z.claimUnits[:0]
+	z.clauseUnits = z.clauseUnits[:0]
 	for _, u := range z.outU {
 		if !z.outHasContent(u) || strings.HasSuffix(grTrim(output, int(u.start), int(u.end)), ":") {
 			continue // no content, or a lead-in ("Here is a summary in 80 words:")
 		}
+		z.clauseUnits = grClauses(z.clauseUnits, z.out, output, u)
+	}
+	for _, u := range z.clauseUnits {
 		z.claimUnits = append(z.claimUnits, u)
 		c := z.claim1(g, output, context, u)
 		if c.Supported {
@@ -368,15 +510,26 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 		hard += len(c.Missing) + len(c.Contradicted)
 		gr.Claims = append(gr.Claims, c)
 	}
+	if len(gr.Claims) > 0 {
+		z.localCoverage(g, gr.Claims, z.claimUnits, context)
+		uncovered = 0
+		for ci := range gr.Claims {
+			uncovered += 1 - z.local[ci]
+		}
+	}
 	for lo := 0; lo < len(gr.Claims); lo += 64 {
 		z.snippets(gr.Claims[lo:min(lo+64, len(gr.Claims))], z.claimUnits[lo:], context)
 	}
 	if n := len(gr.Claims); n > 0 {
 		gr.SupportedFraction = float64(supported) / float64(n)
-		gr.Hallucinated = supported < n
 		gr.Abstained = abstentions == n
 		mean := uncovered / float64(n)
 		gr.Score = max(0, min(1, 1-(1-mean)*math.Pow(0.5, float64(hard))))
+		if g.threshold > 0 {
+			gr.Hallucinated = gr.Score >= g.threshold
+		} else {
+			gr.Hallucinated = supported < n // the zero Grounder: any claim unsupported
+		}
 	}
 	return gr
 }
@@ -438,7 +591,7 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 	for pi := range z.pass {
 		cov := 0
 		for _, ti := range z.content {
-			if z.covered(z.out[ti], pi, negated) {
+			if z.covered(g, z.out[ti], pi, negated) {
 				cov++
 			}
 		}
@@ -468,7 +621,7 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 	c.Supported = c.Coverage >= g.minCoverage && hard == 0
 	if !c.Supported && best >= 0 {
 		for _, ti := range z.content {
-			if !z.covered(z.out[ti], best, negated) {
+			if !z.covered(g, z.out[ti], best, negated) {
 				c.Uncovered = append(c.Uncovered, z.tokText(output, z.out[ti]))
 			}
 		}
@@ -480,12 +633,140 @@ func (z *grScratch) claim1(g *Grounder, output string, context []string, u grUni
 	return c
 }
 
+// grWindow is how many consecutive sentences of a prose passage a claim's
+// local coverage (see localCoverage) may draw on. A sentence of a summary
+// usually condenses one or two sentences of its source; a claim whose
+// words are found only scattered across the whole article recombines
+// facts, which is how summaries misstate who did what. Three sentences
+// leave room for a fact stated over a sentence boundary.
+const grWindow = 3
+
+// localCoverage sets z.local[i] to claim i's local coverage: the largest
+// share of its distinct content words that grWindow consecutive units of
+// one prose passage hold. A JSON passage's units are entries, which a claim
+// legitimately combines, so for it the whole passage counts as the window
+// (the claim's Coverage in that passage).
+func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, context []string) {
+	// Number the distinct content words of all claims; a word's alternative
+	// form (a compound's joined form, an abbreviation's expansion) shares
+	// its number.
+	inserts := 2 * len(z.out)
+	if g.syn != nil {
+		for _, t := range z.out {
+			if t.flags&tfContent != 0 {
+				inserts += len(g.syn.of(t.h))
+			}
+		}
+	}
+	z.claim.reset(inserts)
+	z.cw, z.cwEnd, z.seen = z.cw[:0], z.cwEnd[:0], z.seen[:0]
+	for ci := range claims {
+		u := units[ci]
+		for _, t := range z.out[u.lo:u.hi] {
+			if t.flags&tfContent == 0 {
+				continue
+			}
+			w, ok := z.claim.get(t.h)
+			if !ok {
+				w = uint32(len(z.seen))
+				z.claim.insert(t.h, w)
+				z.seen = append(z.seen, -1)
+				if t.alt != 0 {
+					if _, ok := z.claim.get(t.alt); !ok {
+						z.claim.insert(t.alt, w)
+					}
+				}
+				for _, id := range g.syn.of(t.h) {
+					if _, ok := z.claim.get(grSynKey(id)); !ok {
+						z.claim.insert(grSynKey(id), w)
+					}
+				}
+			}
+			if z.seen[w] != int32(ci) {
+				z.seen[w] = int32(ci)
+				z.cw = append(z.cw, int32(w))
+			}
+		}
+		z.cwEnd = append(z.cwEnd, int32(len(z.cw)))
+	}
+	z.local = z.local[:0]
+	for ci := range claims {
+		if claims[ci].Abstention {
+			z.local = append(z.local, 1)
+		} else {
+			z.local = append(z.local, 0)
+		}
+	}
+	nw := (len(z.seen) + 63) / 64
+	for pi, p := range z.pass {
+		if grLooksJSON(context[pi]) {
+			for ci := range claims {
+				if claims[ci].Passage == pi {
+					z.local[ci] = max(z.local[ci], claims[ci].Coverage)
+				}
+			}
+			continue
+		}
+		nu := int(p.unitHi - p.unitLo)
+		if cap(z.rows) < nu*nw {
+			z.rows = make([]uint64, nu*nw)
+		}
+		z.rows = z.rows[:nu*nw]
+		clear(z.rows)
+		for ui := p.unitLo; ui < p.unitHi; ui++ {
+			row := z.rows[int(ui-p.unitLo)*nw:][:nw]
+			for _, t := range z.toks[z.units[ui].lo:z.units[ui].hi] {
+				if t.flags&(tfContent|tfOmit|tfFalse|tfNull) != tfContent {
+					continue
+				}
+				if w, ok := z.claim.get(t.h); ok {
+					row[w/64] |= 1 << (w % 64)
+				}
+				for _, id := range g.syn.of(t.h) {
+					if w, ok := z.claim.get(grSynKey(id)); ok {
+						row[w/64] |= 1 << (w % 64)
+					}
+				}
+			}
+		}
+		lo := int32(0)
+		for ci := range claims {
+			words := z.cw[lo:z.cwEnd[ci]]
+			lo = z.cwEnd[ci]
+			if len(words) == 0 || z.local[ci] == 1 {
+				continue
+			}
+			best := 0
+			for start := 0; start < max(1, nu-grWindow+1); start++ {
+				n := 0
+				for _, w := range words {
+					bit := uint64(1) << (w % 64)
+					for k := start; k < min(nu, start+grWindow); k++ {
+						if z.rows[k*nw+int(w/64)]&bit != 0 {
+							n++
+							break
+						}
+					}
+				}
+				best = max(best, n)
+			}
+			z.local[ci] = max(z.local[ci], float64(best)/float64(len(words)))
+		}
+	}
+}
+
 // covered reports whether passage pi supports claim token t.
-func (z *grScratch) covered(t grTok, pi int, negated bool) bool {
+func (z *grScratch) covered(g *Grounder, t grTok, pi int, negated bool) bool {
 	bits, _ := z.ctx.get(grKey(t.h, pi))
 	if t.alt != 0 {
 		b, _ := z.ctx.get(grKey(t.alt, pi))
 		bits |= b
+	}
+	if bits&inPos == 0 {
+		for _, id := range g.syn.of(t.h) {
+			b, _ := z.ctx.get(grKey(grSynKey(id), pi))
+			bits |= b
+		}
 	}
 	return bits&inPos != 0 || negated && bits&(inFalse|inNull) != 0
 }
@@ -501,7 +782,7 @@ func (z *grScratch) isHard(u grUnit, i int) bool {
 	if t.flags&tfCap == 0 {
 		return false
 	}
-	if i != int(u.lo) {
+	if i != int(u.sent) {
 		return true // not the first word of the sentence
 	}
 	return i+1 < int(u.hi) && z.out[i+1].flags&tfCap != 0 && z.out[i+1].start-t.end <= 1
@@ -787,7 +1068,8 @@ func (z *grScratch) tokenize(g *Grounder, s string, json, context bool) {
 }
 
 func (z *grScratch) openUnit(at int) {
-	z.units = append(z.units, grUnit{lo: int32(len(z.toks)), hi: int32(len(z.toks)), start: int32(at), end: int32(at)})
+	n := int32(len(z.toks))
+	z.units = append(z.units, grUnit{lo: n, hi: n, start: int32(at), end: int32(at), sent: n})
 }
 
 func (z *grScratch) closeUnit(at int) {
@@ -1515,6 +1797,9 @@ func (z *grScratch) finishPart(g *Grounder, lo, hi int, h uint64, firstUpper boo
 	if class&lexCue != 0 {
 		flags |= tfCue
 	}
+	if class&lexConj != 0 && !context {
+		flags |= tfConj
+	}
 	if stop || len(b) <= 1 {
 		// A word without content: passages need nothing of it, claims its
 		// negation and cue flags and its place.
@@ -1538,6 +1823,7 @@ const (
 	lexStop        = 1 << iota // a stop word
 	lexNeg                     // a negation
 	lexCue                     // an abstention cue without negation
+	lexConj                    // opens a clause (see grClauses)
 	lexMonthShift  = 8         // bits 8–15: month number, for month names
 	lexNumberShift = 16        // bits 16–23: value, for spelled numbers
 )
@@ -1555,7 +1841,9 @@ func (g *Grounder) buildLexicon(stop []string) {
 	tens := strings.Fields("thirty forty fifty sixty seventy eighty ninety hundred")
 	neg := strings.Fields("not no never without none nor neither cannot lack lacks lacking nothing nobody")
 	cue := strings.Fields("unable insufficient impossible silent unsure")
-	g.lex.reset(len(stop) + len(months) + len(numbers) + len(tens) + len(neg) + len(cue))
+	// Conjunctions that open a clause wherever they stand (grClauses).
+	conj := strings.Fields("but while whereas although though")
+	g.lex.reset(len(stop) + len(months) + len(numbers) + len(tens) + len(neg) + len(cue) + len(conj))
 	var buf []byte
 	add := func(w string, class uint32) {
 		buf = grLower(buf[:0], w)
@@ -1578,6 +1866,9 @@ func (g *Grounder) buildLexicon(stop []string) {
 	}
 	for _, w := range cue {
 		add(w, lexCue)
+	}
+	for _, w := range conj {
+		add(w, lexConj)
 	}
 }
 

@@ -124,7 +124,8 @@ func TestGround(t *testing.T) {
 			name:    "number normalisation",
 			output:  "The fund raised 1000000 dollars in 2020, a 4.5% return.",
 			context: []string{"In 2020 the fund raised $1,000,000 (a 4.50% return on 08.00 hours of work)."},
-			claims:  1, supported: 1,
+			claims:  2, supported: 2, // the comma cuts a clause
+
 		},
 		{
 			name:    "decimal is not rounded",
@@ -390,6 +391,70 @@ func TestGroundConcurrent(t *testing.T) {
 	}
 }
 
+// TestGroundSynonyms checks the WordNet paraphrase tolerance: a claim word
+// is covered by a synonym ("purchased"/"bought", an irregular form) or a
+// derived form ("decision"/"decided") in the passage, and not by a word
+// of an unrelated sense; NoSynonyms turns it off.
+func TestGroundSynonyms(t *testing.T) {
+	cases := []struct {
+		name, claim, context string
+		want, wantOff        float64 // coverage with and without synonyms
+	}{
+		{"synonym", "The shop purchased a mill.", "The shop bought a factory.", 1, 1.0 / 3},
+		{"derived form", "The board decided quickly.", "The board's decision came quickly.", 1, 2.0 / 3},
+		{"unrelated", "The firm purchased a factory.", "The river flooded the valley.", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, off := range []bool{false, true} {
+				g := integrity.NewGrounder(integrity.GroundOptions{NoSynonyms: off})
+				r := g.Ground(c.claim, []string{c.context})
+				want := c.want
+				if off {
+					want = c.wantOff
+				}
+				if len(r.Claims) != 1 || math.Abs(r.Claims[0].Coverage-want) > 1e-9 {
+					t.Errorf("NoSynonyms %v: claims %+v, want one with coverage %.3f", off, r.Claims, want)
+				}
+			}
+		})
+	}
+}
+
+// TestSplitClauses checks how sentences are cut into claims: after commas
+// and before clause-opening conjunctions, not inside names, not before a
+// bare "and", and never into a piece too short to check.
+func TestSplitClauses(t *testing.T) {
+	cases := []struct {
+		name, text string
+		want       []string
+	}{
+		{"comma", "The council approved the budget, a record sum for roads.",
+			[]string{"The council approved the budget", "a record sum for roads."}},
+		{"but", "The council approved the budget but the mayor vetoed it.",
+			[]string{"The council approved the budget", "but the mayor vetoed it."}},
+		{"while", "Sales rose in Europe while profits fell in Asia.",
+			[]string{"Sales rose in Europe", "while profits fell in Asia."}},
+		{"name with a comma", "The cafe in Goleta, California serves breakfast.",
+			[]string{"The cafe in Goleta, California serves breakfast."}},
+		{"bare and joins nouns", "Shelton and Bryan hosted the awards show.",
+			[]string{"Shelton and Bryan hosted the awards show."}},
+		{"short piece joins its neighbour", "However, the mayor vetoed the budget.",
+			[]string{"However, the mayor vetoed the budget."}},
+		{"list items join", "Soldiers came from Australia, Canada and Britain to the quarry.",
+			[]string{"Soldiers came from Australia, Canada and Britain to the quarry."}},
+		{"comma and", "The court ruled on Monday, and the family appealed the decision.",
+			[]string{"The court ruled on Monday", "and the family appealed the decision."}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := integrity.SplitClaims(c.text); !slices.Equal(got, c.want) {
+				t.Errorf("SplitClaims(%q) = %q, want %q", c.text, got, c.want)
+			}
+		})
+	}
+}
+
 func ExampleGrounder_Ground() {
 	g := integrity.NewGrounder(integrity.GroundOptions{})
 	context := []string{"The Eiffel Tower was completed in 1889. It is 330 metres tall."}
@@ -400,8 +465,8 @@ func ExampleGrounder_Ground() {
 		fmt.Printf("%v %q coverage %.2f evidence %q missing %q\n", c.Supported, c.Text, c.Coverage, c.Snippet, c.Missing)
 	}
 	// Output:
-	// supported 0.50, hallucinated true, score 0.85
-	// true "The tower was finished in 1889." coverage 0.67 evidence "The Eiffel Tower was completed in 1889." missing []
+	// supported 0.50, hallucinated true, score 0.81
+	// true "The tower was finished in 1889." coverage 1.00 evidence "The Eiffel Tower was completed in 1889." missing []
 	// false "It is 450 metres tall and was designed by Gustave Eiffel." coverage 0.50 evidence "It is 330 metres tall." missing ["450" "Gustave"]
 }
 
