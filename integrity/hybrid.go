@@ -156,34 +156,58 @@ func (j judgeCount) use(checked int, p *Prices) *JudgeUse {
 	return u
 }
 
-// TaskCalibration is the detector's calibration that applies to one task
-// of the report: what a lexical verdict on its answers is expected to
-// mean.
+// TaskCalibration is the detector's calibration that applies to some
+// tasks of the report: what a lexical verdict on their answers is
+// expected to mean.
 type TaskCalibration struct {
-	// Task is the report's task ("(none)" for answers without one).
-	Task string `json:"task"`
-	// Calibration is its task type's (Calibration.Task; "" pooled, for a
-	// task groundedness.task_types does not map).
+	// Tasks are the report's tasks it applies to, in order ("(none)" for
+	// answers without one).
+	Tasks []string `json:"tasks"`
+	// Calibration is their task type's (Calibration.Task; "" pooled, for
+	// the tasks groundedness.task_types does not map).
 	Calibration Calibration `json:"calibration"`
 }
 
 // noTask is the name of the answers without a task in ByTask.
 const noTask = "(none)"
 
-// calibrationsFor returns the calibration of each task, in order, that
-// has one.
+// calibrationsFor returns, for each calibration that applies to some of
+// tasks, those tasks: one entry per task type (summary, data2txt, pooled),
+// in that order, so that the report says each calibration once.
 func calibrationsFor(tasks []string, types map[string]string) []TaskCalibration {
 	var out []TaskCalibration
-	for _, t := range tasks {
+	at := map[string]int{} // task type → index in out
+	for _, t := range slices.Sorted(slices.Values(tasks)) {
 		name := t
 		if t == noTask {
 			t = ""
 		}
 		// An unmapped task is pooled: TaskTypes[t] is "".
-		if c, ok := CalibrationFor(types[t]); ok {
-			out = append(out, TaskCalibration{Task: name, Calibration: c})
+		c, ok := CalibrationFor(types[t])
+		if !ok {
+			continue
 		}
+		i, seen := at[c.Task]
+		if !seen {
+			i = len(out)
+			at[c.Task] = i
+			out = append(out, TaskCalibration{Calibration: c})
+		}
+		out[i].Tasks = append(out[i].Tasks, name)
 	}
-	slices.SortFunc(out, func(a, b TaskCalibration) int { return cmp.Compare(a.Task, b.Task) })
+	slices.SortFunc(out, func(a, b TaskCalibration) int {
+		return cmp.Compare(calibrationOrder(a.Calibration.Task), calibrationOrder(b.Calibration.Task))
+	})
 	return out
+}
+
+// calibrationOrder orders the task types: summary, data2txt, pooled.
+func calibrationOrder(task string) int {
+	switch task {
+	case "summary":
+		return 0
+	case "data2txt":
+		return 1
+	}
+	return 2
 }

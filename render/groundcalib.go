@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/evalgate/evalgate/integrity"
 )
@@ -28,7 +29,7 @@ func judgeUseLine(method string, u *integrity.JudgeUse) string {
 	return s + "."
 }
 
-// calibrationLine says what the lexical verdicts on one task's answers
+// calibrationLine says what the lexical verdicts on some tasks' answers
 // are expected to mean, and where that comes from.
 func calibrationLine(tc integrity.TaskCalibration) string {
 	c := tc.Calibration
@@ -40,6 +41,10 @@ func calibrationLine(tc integrity.TaskCalibration) string {
 	if c.Threshold > 0 {
 		at = fmt.Sprintf("at hallucination-score threshold %.3g", c.Threshold)
 	}
-	return fmt.Sprintf("task %s (%s): %s the lexical detector flagged hallucinations with precision about %.2f and recall about %.2f (F1 %.2f against %.2f for flagging every answer; AUROC %.2f; %d answers, %d hallucinated) on %s.",
-		tc.Task, kind, at, c.Precision, c.Recall, c.F1, c.BaselineF1, c.AUROC, c.N, c.Hallucinated, c.Source)
+	tasks := "task " + tc.Tasks[0]
+	if len(tc.Tasks) > 1 {
+		tasks = "tasks " + strings.Join(tc.Tasks, ", ")
+	}
+	return fmt.Sprintf("%s (%s): %s the lexical detector flagged hallucinations with precision about %.2f and recall about %.2f (F1 %.2f against %.2f for flagging every answer; AUROC %.2f; %d answers, %d hallucinated) on %s.",
+		tasks, kind, at, c.Precision, c.Recall, c.F1, c.BaselineF1, c.AUROC, c.N, c.Hallucinated, c.Source)
 }

@@ -261,11 +261,13 @@ func HybridReport(t testing.TB) *reports.Report {
 	g.Method = integrity.GroundHybrid
 	g.Judge = &integrity.JudgeUse{Escalated: 3, EscalatedRate: 3 / float64(g.Rate.N+g.Errors), Calls: 3, Errors: 1,
 		PromptTokens: 4100, CompletionTokens: 230, Cost: &cost, Currency: "USD"}
+	var tasks []string
 	for _, s := range g.ByTask {
-		g.Calibration = append(g.Calibration, integrity.TaskCalibration{Task: s.Name, Calibration: integrity.Calibration{
-			Task: "summary", Threshold: 0.42, Precision: 0.61, Recall: 0.55, F1: 0.58, BaselineF1: 0.38, AUROC: 0.81, N: 97, Hallucinated: 18,
-			Source: "RAGTruth development split, 5-fold cross-validation"}})
+		tasks = append(tasks, s.Name)
 	}
+	g.Calibration = []integrity.TaskCalibration{{Tasks: tasks, Calibration: integrity.Calibration{
+		Task: "summary", Threshold: 0.42, Precision: 0.61, Recall: 0.55, F1: 0.58, BaselineF1: 0.38, AUROC: 0.81, N: 97, Hallucinated: 18,
+		Source: "RAGTruth development split, 5-fold cross-validation"}}}
 	r.Metrics.Groundedness = &g
 	r.Judge = &reports.JudgeRun{Provider: "openai", Model: "judge-1", Version: "judge-1-2026", Calls: 3, Errors: 1}
 	return r
