@@ -151,6 +151,9 @@ type Claim struct {
 type Grounder struct {
 	minCoverage float64
 	threshold   float64
+	// fixedThreshold is set when GroundOptions.Threshold was given: it then
+	// holds for every task type (GroundTask).
+	fixedThreshold bool
 	lex         grSet // word classes (lex…) by hash of the lower-case word
 	syn         *grSynonyms
 	pool        sync.Pool
@@ -165,7 +168,8 @@ func NewGrounder(opts GroundOptions) *Grounder {
 	}
 	g.minCoverage = max(math.SmallestNonzeroFloat64, min(1, g.minCoverage))
 	g.threshold = opts.Threshold
-	if g.threshold <= 0 || math.IsNaN(g.threshold) {
+	g.fixedThreshold = g.threshold > 0 && !math.IsNaN(g.threshold)
+	if !g.fixedThreshold {
 		c, ok := CalibrationFor(strings.ToLower(opts.Task))
 		if !ok {
 			c, _ = CalibrationFor("")
@@ -330,6 +334,27 @@ func (g *Grounder) Ground(output string, context []string) Grounding {
 	z := g.scratch()
 	defer g.pool.Put(z)
 	return z.ground(g, stripEscapes(output), context)
+}
+
+// GroundTask is Ground with the verdict at the calibrated threshold of the
+// task type taskType ("summary", "data2txt", or "" for the pooled one; a
+// type without a calibration takes the pooled one), so that answers of
+// each kind are judged at the threshold whose precision and recall the
+// report states (groundedness.task_types). A Grounder given an explicit
+// GroundOptions.Threshold uses it for every type.
+func (g *Grounder) GroundTask(output string, context []string, taskType string) Grounding {
+	gr := g.Ground(output, context)
+	if g.fixedThreshold || g.threshold <= 0 || len(gr.Claims) == 0 {
+		return gr
+	}
+	c, ok := CalibrationFor(strings.ToLower(taskType))
+	if !ok {
+		c, _ = CalibrationFor("")
+	}
+	if c.Threshold > 0 {
+		gr.Hallucinated = gr.Score >= c.Threshold
+	}
+	return gr
 }
 
 // stripEscapes removes ESC-introduced terminal sequences from s: CSI

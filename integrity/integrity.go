@@ -195,7 +195,7 @@ func (c *Checker) check(item *records.Item, results []records.Result, judged fun
 			ga := GroundedAnswer{ID: item.ID, Sample: res.Sample, Row: item.Row, Task: item.Task, Groups: groups}
 			ask := o.Judge
 			if !o.Judge {
-				ga.Grounding = o.Grounder.Ground(res.Output, context)
+				ga.Grounding = o.Grounder.GroundTask(res.Output, context, o.TaskTypes[item.Task])
 				// An answer without claims gives a judge nothing to check:
 				// it is not escalated (and not sent).
 				if o.Escalation != nil && o.Escalation.Escalate(item.Task, ga.Grounding.Score) && len(SplitClaims(res.Output)) > 0 {

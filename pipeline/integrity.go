@@ -63,11 +63,12 @@ func (p *Plan) grounder() func(item *records.Item, output string) *records.Groun
 		g = integrity.NewGrounder(integrity.GroundOptions{})
 	}
 	redact := redactor(p.cfg)
+	types := p.cfg.Groundedness.TaskTypes
 	return func(item *records.Item, output string) *records.Groundedness {
 		if len(item.Context) == 0 {
 			return nil
 		}
-		return integrity.GroundednessOf(g.Ground(output, redactAll(item.Context, redact)), redact)
+		return integrity.GroundednessOf(g.GroundTask(output, redactAll(item.Context, redact), types[item.Task]), redact)
 	}
 }
 
