@@ -7,18 +7,15 @@ import (
 	"slices"
 
 	"github.com/evalgate/evalgate/datasets"
-	"github.com/evalgate/evalgate/pipeline"
+	"github.com/evalgate/evalgate/integrity"
 )
-
-// folds is the number of cross-validation folds.
-const folds = 5
 
 // labelled is one answer: its task, label and hallucination score.
 type labelled struct {
+	id    string
 	task  string
 	label bool
 	score float64
-	fold  int
 }
 
 // goFigures computes the Figures in Go, reading results.parquet with
@@ -55,7 +52,7 @@ func goFigures(resultsPath, dataPath string) ([]Figures, error) {
 		if !ok || res.Sample != 0 || res.Groundedness == nil {
 			continue
 		}
-		l.score, l.fold = res.Groundedness.Score, pipeline.ShardOf(res.ID, folds)
+		l.id, l.score = res.ID, res.Groundedness.Score
 		byTask[l.task] = append(byTask[l.task], l)
 		byTask["all"] = append(byTask["all"], l)
 	}
@@ -82,106 +79,25 @@ func b2i(b bool) int {
 	return 0
 }
 
-// counts are a confusion matrix's cells that F1 needs.
-type counts struct{ tp, fp, fn int }
-
-func (c counts) f1() float64 {
-	if 2*c.tp+c.fp+c.fn == 0 {
-		return 0
-	}
-	return float64(2*c.tp) / float64(2*c.tp+c.fp+c.fn)
-}
-
-// tally adds the prediction "hallucinated iff score ≥ t" for l.
-func (c *counts) tally(l labelled, t float64) {
-	p := l.score >= t
-	switch {
-	case l.label && p:
-		c.tp++
-	case !l.label && p:
-		c.fp++
-	case l.label && !p:
-		c.fn++
-	}
-}
-
-// pickThreshold returns the threshold, among the distinct scores of the
-// items with fold ≠ skip, that maximises F1 on them, ties to the
-// smallest; +Inf (nothing flagged) when there is no such item.
-func pickThreshold(items []labelled, skip int) (float64, bool) {
-	var cands []float64
-	for _, l := range items {
-		if l.fold != skip {
-			cands = append(cands, l.score)
-		}
-	}
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
-	best, bestF1, found := 0.0, -1.0, false
-	for _, t := range cands { // ascending: a tie keeps the smaller
-		var c counts
-		for _, l := range items {
-			if l.fold != skip {
-				c.tally(l, t)
-			}
-		}
-		if f := c.f1(); f > bestF1 {
-			best, bestF1, found = t, f, true
-		}
-	}
-	return best, found
-}
-
-// crossValidate computes one task's Figures.
+// crossValidate computes one task's Figures with integrity.CrossValidate,
+// the procedure evalgate's shipped calibration comes from, so that the
+// DuckDB computation is checked against the very code that sets the
+// thresholds.
 func crossValidate(task string, items []labelled) Figures {
-	f := Figures{Task: task, N: len(items), Threshold: nan, AUROC: nan}
-	var thresholds [folds]float64
-	for k := range folds {
-		t, ok := pickThreshold(items, k)
-		if !ok {
-			t = inf
-		}
-		thresholds[k] = t
+	ids := make([]string, len(items))
+	scores := make([]float64, len(items))
+	labels := make([]bool, len(items))
+	for i, l := range items {
+		ids[i], scores[i], labels[i] = l.id, l.score, l.label
 	}
-	if t, ok := pickThreshold(items, -1); ok {
-		f.Threshold = t
-	}
-	var c counts
-	var pos, neg []float64
-	for _, l := range items {
-		c.tally(l, thresholds[l.fold])
-		if l.label {
-			pos = append(pos, l.score)
-		} else {
-			neg = append(neg, l.score)
-		}
-	}
-	f.Hallucinated = len(pos)
-	if c.tp+c.fp > 0 {
-		f.Precision = float64(c.tp) / float64(c.tp+c.fp)
-	}
-	if c.tp+c.fn > 0 {
-		f.Recall = float64(c.tp) / float64(c.tp+c.fn)
-	}
-	f.F1 = c.f1()
-	p := float64(len(pos)) / float64(len(items))
-	f.BaselineF1 = 2 * p / (1 + p)
-	if len(pos) > 0 && len(neg) > 0 {
-		twice := 0 // 2 × (pairs ranked right + ½ the ties)
-		for _, a := range pos {
-			for _, b := range neg {
-				switch {
-				case a > b:
-					twice += 2
-				case a == b:
-					twice++
-				}
-			}
-		}
-		f.AUROC = float64(twice) / float64(2*len(pos)*len(neg))
+	c := integrity.CrossValidate(ids, scores, labels)
+	f := Figures{Task: task, N: c.N, Hallucinated: c.Hallucinated, Threshold: c.Threshold,
+		Precision: c.Precision, Recall: c.Recall, F1: c.F1, BaselineF1: c.BaselineF1, AUROC: c.AUROC}
+	if c.Hallucinated == 0 || c.Hallucinated == c.N {
+		f.AUROC = nan // undefined with one class
 	}
 	return f
 }
 
-// nan marks an undefined figure, inf a threshold that flags nothing.
-var nan, inf = math.NaN(), math.Inf(1)
+// nan marks an undefined figure.
+var nan = math.NaN()

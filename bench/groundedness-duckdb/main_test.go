@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/evalgate/evalgate/datasets"
+	"github.com/evalgate/evalgate/integrity"
 	"github.com/evalgate/evalgate/pipeline"
 	"github.com/evalgate/evalgate/records"
 )
@@ -35,14 +36,14 @@ func TestFoldFormula(t *testing.T) {
 		if err := rows.Scan(&id, &fold); err != nil {
 			t.Fatal(err)
 		}
-		if want := pipeline.ShardOf(id, folds); fold != want {
+		if want := pipeline.ShardOf(id, integrity.CVFolds); fold != want {
 			t.Errorf("fold(%q) = %d in SQL, want %d", id, fold, want)
 		}
 		seen[fold] = true
 		n++
 	}
-	if n != 2002 || len(seen) != folds {
-		t.Errorf("checked %d ids over folds %v, want 2002 over all %d", n, seen, folds)
+	if n != 2002 || len(seen) != integrity.CVFolds {
+		t.Errorf("checked %d ids over folds %v, want 2002 over all %d", n, seen, integrity.CVFolds)
 	}
 }
 
