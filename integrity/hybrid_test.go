@@ -10,8 +10,13 @@ func TestEscalation(t *testing.T) {
 	slo, shi := integrity.DefaultBand("summary")
 	dlo, dhi := integrity.DefaultBand("data2txt")
 	plo, phi := integrity.DefaultBand("")
-	if !(0 <= slo && slo < shi && shi <= 1) || dlo != dhi || !(plo < phi) {
-		t.Fatalf("default bands summary [%v, %v], data2txt [%v, %v], pooled [%v, %v]: want a band of width > 0, the threshold alone, a band", slo, shi, dlo, dhi, plo, phi)
+	for _, b := range [][2]float64{{slo, shi}, {dlo, dhi}, {plo, phi}} {
+		if !(0 <= b[0] && b[0] < b[1] && b[1] <= 1) {
+			t.Fatalf("default bands summary [%v, %v], data2txt [%v, %v], pooled [%v, %v]: want bands of width > 0 in [0, 1]", slo, shi, dlo, dhi, plo, phi)
+		}
+	}
+	if p, _ := integrity.CalibrationFor(""); !(plo < p.Threshold && p.Threshold < phi) || slo != plo || dhi != phi {
+		t.Errorf("default bands summary [%v, %v], data2txt [%v, %v], pooled [%v, %v]: want one band straddling the pooled threshold %v", slo, shi, dlo, dhi, plo, phi, p.Threshold)
 	}
 	mid := (slo + shi) / 2
 	tests := []struct {
@@ -29,7 +34,8 @@ func TestEscalation(t *testing.T) {
 		{"configured band overrides task types", integrity.Escalation{Band: []float64{0, 0}, TaskTypes: map[string]string{"news": "summary"}}, "news", mid, false},
 		{"mapped task: summary band", integrity.Escalation{TaskTypes: map[string]string{"news": "summary"}}, "news", mid, true},
 		{"mapped task: summary band, outside", integrity.Escalation{TaskTypes: map[string]string{"news": "summary"}}, "news", shi + 0.01, false},
-		{"mapped task: data2txt, only the threshold", integrity.Escalation{TaskTypes: map[string]string{"yelp": "data2txt"}}, "yelp", dlo + 0.01, false},
+		{"mapped task: data2txt band", integrity.Escalation{TaskTypes: map[string]string{"yelp": "data2txt"}}, "yelp", (dlo + dhi) / 2, true},
+		{"mapped task: data2txt band, below", integrity.Escalation{TaskTypes: map[string]string{"yelp": "data2txt"}}, "yelp", dlo - 0.01, false},
 		{"unmapped task: pooled band", integrity.Escalation{TaskTypes: map[string]string{"news": "summary"}}, "other", (plo + phi) / 2, true},
 	}
 	for _, tt := range tests {

@@ -92,7 +92,7 @@ func TestRun(t *testing.T) {
 	if err := run([]string{"-data", dir, "-seeds", "1", "-widths", "0.1"}, &out, &errw); err != nil {
 		t.Fatalf("%v\n%s", err, errw.String())
 	}
-	for _, want := range []string{"none (lexical)", "±0.1", "default (per task type)", "all: [0, 1]", "Summary", "Data2txt", "overall"} {
+	for _, want := range []string{"none (lexical)", "±0.1", "default", "all: [0, 1]", "Summary", "Data2txt", "overall"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
