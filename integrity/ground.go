@@ -336,6 +336,21 @@ func (g *Grounder) Ground(output string, context []string) Grounding {
 	return z.ground(g, stripEscapes(output), context)
 }
 
+// inserts bounds the entries a word table gets from toks: two per token
+// (its word, and an alternative form or the whole context's copy) and,
+// with synonyms, one per synset of each content token.
+func (g *Grounder) inserts(toks []grTok) int {
+	n := 2 * len(toks)
+	if g.syn != nil {
+		for _, t := range toks {
+			if t.flags&tfContent != 0 {
+				n += len(g.syn.of(t.h))
+			}
+		}
+	}
+	return n
+}
+
 // GroundTask is Ground with the verdict at the calibrated threshold of the
 // task type taskType ("summary", "data2txt", or "" for the pooled one; a
 // type without a calibration takes the pooled one), so that answers of
@@ -475,15 +490,7 @@ func (z *grScratch) ground(g *Grounder, output string, context []string) Groundi
 	}
 	// Each content token inserts its word, per passage and for the whole
 	// context, and its synsets per passage: size the table for all of them.
-	inserts := 2 * len(z.toks)
-	if g.syn != nil {
-		for _, t := range z.toks {
-			if t.flags&tfContent != 0 {
-				inserts += len(g.syn.of(t.h))
-			}
-		}
-	}
-	z.ctx.reset(inserts)
+	z.ctx.reset(g.inserts(z.toks))
 	for pi, p := range z.pass {
 		for _, u := range z.units[p.unitLo:p.unitHi] {
 			for _, t := range z.toks[u.lo:u.hi] {
@@ -675,15 +682,7 @@ func (z *grScratch) localCoverage(g *Grounder, claims []Claim, units []grUnit, c
 	// Number the distinct content words of all claims; a word's alternative
 	// form (a compound's joined form, an abbreviation's expansion) shares
 	// its number.
-	inserts := 2 * len(z.out)
-	if g.syn != nil {
-		for _, t := range z.out {
-			if t.flags&tfContent != 0 {
-				inserts += len(g.syn.of(t.h))
-			}
-		}
-	}
-	z.claim.reset(inserts)
+	z.claim.reset(g.inserts(z.out))
 	z.cw, z.cwEnd, z.seen = z.cw[:0], z.cwEnd[:0], z.seen[:0]
 	for ci := range claims {
 		u := units[ci]

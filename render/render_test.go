@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,7 +180,20 @@ func TestSummaryGolden(t *testing.T) {
 // from the built report and from its report.json, as evalgate report
 // render does: both give the golden bytes.
 func TestIntegrityRenderGolden(t *testing.T) {
-	r := reportstest.IntegrityReport(t)
+	checkRoundTripGoldens(t, reportstest.IntegrityReport(t), nil, map[string]func(io.Writer, *reports.Report) error{
+		"report-integrity.md":          WriteMarkdown,
+		"report-integrity.html":        WriteHTML,
+		"report-integrity.junit.xml":   WriteJUnit,
+		"report-integrity.summary.txt": WriteSummary,
+	})
+}
+
+// checkRoundTripGoldens renders r with each writer, checks the bytes
+// against the golden file named by its key and that each holds every
+// string of want, and checks that rendering r decoded from its
+// report.json (as evalgate report render does) gives the same bytes.
+func checkRoundTripGoldens(t *testing.T, r *reports.Report, want []string, writers map[string]func(io.Writer, *reports.Report) error) {
+	t.Helper()
 	var js bytes.Buffer
 	if err := reports.WriteJSON(&js, r); err != nil {
 		t.Fatal(err)
@@ -187,22 +202,20 @@ func TestIntegrityRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct {
-		file  string
-		write func(io.Writer, *reports.Report) error
-	}{
-		{"report-integrity.md", WriteMarkdown},
-		{"report-integrity.html", WriteHTML},
-		{"report-integrity.junit.xml", WriteJUnit},
-		{"report-integrity.summary.txt", WriteSummary},
-	} {
-		t.Run(tt.file, func(t *testing.T) {
+	for _, file := range slices.Sorted(maps.Keys(writers)) {
+		write := writers[file]
+		t.Run(file, func(t *testing.T) {
 			var a, b bytes.Buffer
-			if err := tt.write(&a, r); err != nil {
+			if err := write(&a, r); err != nil {
 				t.Fatal(err)
 			}
-			golden.Check(t, tt.file, a.Bytes())
-			if err := tt.write(&b, back); err != nil {
+			for _, w := range want {
+				if !strings.Contains(a.String(), w) {
+					t.Errorf("%s lacks %q", file, w)
+				}
+			}
+			golden.Check(t, file, a.Bytes())
+			if err := write(&b, back); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(a.Bytes(), b.Bytes()) {
