@@ -154,9 +154,9 @@ type Grounder struct {
 	// fixedThreshold is set when GroundOptions.Threshold was given: it then
 	// holds for every task type (GroundTask).
 	fixedThreshold bool
-	lex         grSet // word classes (lex…) by hash of the lower-case word
-	syn         *grSynonyms
-	pool        sync.Pool
+	lex            grSet // word classes (lex…) by hash of the lower-case word
+	syn            *grSynonyms
+	pool           sync.Pool
 }
 
 // NewGrounder returns a Grounder with opts; zero fields take their
