@@ -343,6 +343,9 @@ func newHTMLView(r *reports.Report) htmlView {
 		htmlKV{"Config", fmt.Sprintf("%s, sha256 %s", r.Config.Path, r.Config.SHA256)},
 		htmlKV{"Results", fmt.Sprintf("%s, sha256 %s", r.Candidate.ResultsFile, r.Candidate.ResultsSHA256)},
 	)
+	if line := shardsLine(r); line != "" {
+		v.Identity = append(v.Identity, htmlKV{"Shards", visible(line)})
+	}
 	if j := r.Judge; j != nil {
 		v.Identity = append(v.Identity, htmlKV{"Groundedness judge", visible(judgeLine(j))})
 	}

@@ -149,6 +149,9 @@ func mdSections(r *reports.Report) []mdSection {
 	for _, line := range cacheLines(r) {
 		head.lines = append(head.lines, "| cache | "+mdText(line)+" |")
 	}
+	if line := shardsLine(r); line != "" {
+		head.lines = append(head.lines, "| shards | "+mdText(line)+" |")
+	}
 	out = append(out, head)
 
 	var failing []reports.RuleResult

@@ -334,6 +334,26 @@ func termUnsafe(r rune) bool {
 // answers came from the cache is said first and plainly, since no call of
 // the run reached its endpoint. The text is made of report strings: the
 // callers escape it for their format.
+// shardsLine says, for a merged report (evalgate merge), how many shards
+// it was merged from and where their files are listed; "" for a report of
+// one run.
+func shardsLine(r *reports.Report) string {
+	n := len(r.Shards)
+	if n == 0 {
+		return ""
+	}
+	complete := 0
+	var items int64
+	for _, s := range r.Shards {
+		if s.Status == reports.Complete {
+			complete++
+		}
+		items += s.Items
+	}
+	return fmt.Sprintf("merged from %d of %d shards (%d complete, %d items): shard-0-of-%d … shard-%d-of-%d; report.json lists each shard's files with their SHA-256, and the signed statement names them as subjects",
+		n, r.Shards[0].Count, complete, items, r.Shards[0].Count, r.Shards[0].Count-1, r.Shards[0].Count)
+}
+
 func cacheLines(r *reports.Report) []string {
 	var out []string
 	for _, m := range []struct {

@@ -264,3 +264,34 @@ func TestNoneVerdict(t *testing.T) {
 		})
 	}
 }
+
+// TestShardsLine: a merged report says in every human format how many
+// shards it was merged from and where their digests are; a report of
+// one run says nothing of shards.
+func TestShardsLine(t *testing.T) {
+	r := reportstest.IntegrityReport(t)
+	writers := map[string]func(io.Writer, *reports.Report) error{"md": WriteMarkdown, "html": WriteHTML, "summary": WriteSummary}
+	for name, write := range writers {
+		var b bytes.Buffer
+		if err := write(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "merged from") {
+			t.Errorf("%s of a one-run report mentions shards", name)
+		}
+	}
+	r.Shards = []reports.ShardRun{
+		{Index: 0, Count: 3, Folder: "shard-0-of-3", Status: reports.Complete, Items: 4},
+		{Index: 1, Count: 3, Folder: "shard-1-of-3", Status: reports.Complete, Items: 3},
+		{Index: 2, Count: 3, Folder: "shard-2-of-3", Status: reports.Incomplete, Items: 4},
+	}
+	for name, write := range writers {
+		var b bytes.Buffer
+		if err := write(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		if want := "merged from 3 of 3 shards (2 complete, 11 items)"; !strings.Contains(b.String(), want) {
+			t.Errorf("%s lacks %q", name, want)
+		}
+	}
+}

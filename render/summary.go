@@ -42,6 +42,9 @@ func WriteSummary(w io.Writer, r *reports.Report) error {
 	for _, line := range cacheLines(r) {
 		fmt.Fprintf(tw, "cache  %s\n", termSafe(line))
 	}
+	if line := shardsLine(r); line != "" {
+		fmt.Fprintf(tw, "shards  %s\n", termSafe(line))
+	}
 	row()
 	acc := r.Metrics.Accuracy
 	var prod reports.ModelRun
