@@ -162,16 +162,7 @@ func TestMergeEqualsRunAndScore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := tt.config
-			if !fileExistsT(cfg) {
-				cfg = writeConfig(t, cfg)
-			}
-			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
-			runOut := t.TempDir()
-			res := runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", runOut, "--quiet")
-			if res.code != exitOK && res.code != exitBlock {
-				t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
-			}
+			cfg, env, runOut, res := runToCompare(t, tt.config)
 			mergeOut := t.TempDir()
 			splitRun(t, cfg, runOut, mergeOut, tt.n)
 			mres := runCLI(t, context.Background(), env, "merge", "-c", cfg, "--out", mergeOut)

@@ -47,16 +47,7 @@ gate:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := tt.config
-			if !fileExistsT(cfg) {
-				cfg = writeConfig(t, cfg)
-			}
-			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
-			out := t.TempDir()
-			res := runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", out, "--quiet")
-			if res.code != exitOK && res.code != exitBlock {
-				t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
-			}
+			cfg, env, out, res := runToCompare(t, tt.config)
 			scoreOut := t.TempDir()
 			args := []string{"score", "-c", cfg, "--results", filepath.Join(out, "results.parquet"), "--out", scoreOut}
 			if tt.baseline {
@@ -117,4 +108,24 @@ func firstDiff(got, want []byte) string {
 func fileExistsT(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// runToCompare runs config (a path, or a config body to write) into a new
+// folder with a cache of its own, as the tests that compare a run's
+// report with score's or merge's do, and fails unless the run gives a
+// verdict (exit 0 or 1). It returns the config's path, the environment,
+// the folder and the run's result.
+func runToCompare(t *testing.T, config string) (cfg string, env map[string]string, out string, res result) {
+	t.Helper()
+	cfg = config
+	if !fileExistsT(cfg) {
+		cfg = writeConfig(t, cfg)
+	}
+	env = map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+	out = t.TempDir()
+	res = runCLI(t, context.Background(), env, "run", "-c", cfg, "--out", out, "--quiet")
+	if res.code != exitOK && res.code != exitBlock {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	return cfg, env, out, res
 }
