@@ -162,7 +162,7 @@ type judgeSource struct {
 	results *datasets.ResultsReader
 	redact  func(string) string
 	// inBand, when not nil (method hybrid), says which answers to send.
-	inBand  func(task, output string, context []string) bool
+	inBand  func(task string, res *records.Result, context []string) bool
 	item    records.Item
 	context []string // item's context, redacted
 	started bool
@@ -185,13 +185,24 @@ func newJudgeSource(set *datasets.Set, resultsPath string, redact func(string) s
 }
 
 // inBand returns method hybrid's choice of the answers to judge, or nil
-// for the other methods (every answer with claims is judged).
-func inBand(opts integrity.Options) func(task, output string, context []string) bool {
+// for the other methods (every answer with claims is judged). The
+// lexical score is the one the run recorded with the result
+// (records.Result.Groundedness, made by the same Grounder on the same
+// redacted answer and context), so the answer is not checked again; a
+// result without it (a results file of an older evalgate) is checked
+// here.
+func inBand(opts integrity.Options) func(task string, res *records.Result, context []string) bool {
 	if opts.Escalation == nil || opts.Grounder == nil {
 		return nil
 	}
-	return func(task, output string, context []string) bool {
-		return opts.Escalation.Escalate(task, opts.Grounder.Ground(output, context).Score)
+	return func(task string, res *records.Result, context []string) bool {
+		score := 0.0
+		if g := res.Groundedness; g != nil && g.Method == integrity.GroundLexical {
+			score = g.Score
+		} else {
+			score = opts.Grounder.Ground(res.Output, context).Score
+		}
+		return opts.Escalation.Escalate(task, score)
 	}
 }
 
@@ -218,7 +229,7 @@ func (s *judgeSource) Scan() bool {
 		if res.Error != "" || len(s.item.Context) == 0 {
 			continue
 		}
-		if s.inBand != nil && !s.inBand(s.item.Task, res.Output, s.context) {
+		if s.inBand != nil && !s.inBand(s.item.Task, &res, s.context) {
 			continue
 		}
 		claims := integrity.SplitClaims(res.Output)
@@ -392,7 +403,7 @@ func (p *Plan) estimateJudge() (ModelEstimate, error) {
 			if redact != nil {
 				out = redact(out)
 			}
-			if band != nil && !band(it.Task, out, context) {
+			if band != nil && !band(it.Task, &records.Result{Output: out}, context) {
 				continue
 			}
 			if claims = integrity.SplitClaims(out); len(claims) == 0 {
