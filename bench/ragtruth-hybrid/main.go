@@ -51,6 +51,7 @@ import (
 
 	"github.com/evalgate/evalgate/datasets"
 	"github.com/evalgate/evalgate/integrity"
+	"github.com/evalgate/evalgate/metrics"
 	"github.com/evalgate/evalgate/pipeline"
 )
 
@@ -175,14 +176,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return tw.Flush()
 }
 
-// taskStats counts one task's predictions under one band.
+// taskStats holds one task's predictions under one band, answer by
+// answer, with the answers escalated and their judge tokens.
 type taskStats struct {
-	n, tp, fp, fn, escalated, tokens int
+	flagged, labels   []bool
+	escalated, tokens int
 }
 
-func (s *taskStats) precision() float64 { return ratio(s.tp, s.tp+s.fp) }
-func (s *taskStats) recall() float64    { return ratio(s.tp, s.tp+s.fn) }
-func (s *taskStats) f1() float64        { return ratio(2*s.tp, 2*s.tp+s.fp+s.fn) }
+// detection scores the predictions against the labels, as the other
+// detector benchmarks do.
+func (s *taskStats) detection() metrics.Detection {
+	scores := make([]float64, len(s.flagged))
+	for i, f := range s.flagged {
+		if f {
+			scores[i] = 1
+		}
+	}
+	return metrics.EvaluateDetection(s.flagged, scores, s.labels)
+}
 
 // meanStats averages one task's figures over seeds; the escalated
 // answers and tokens do not depend on the seed.
@@ -192,17 +203,11 @@ type meanStats struct {
 }
 
 func (m *meanStats) add(s *taskStats, seeds int) {
-	m.p += s.precision() / float64(seeds)
-	m.r += s.recall() / float64(seeds)
-	m.f1 += s.f1() / float64(seeds)
-	m.n, m.escalated, m.tokens = s.n, s.escalated, s.tokens
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
+	d := s.detection()
+	m.p += d.Precision / float64(seeds)
+	m.r += d.Recall / float64(seeds)
+	m.f1 += d.F1 / float64(seeds)
+	m.n, m.escalated, m.tokens = len(s.labels), s.escalated, s.tokens
 }
 
 // measure runs evalgate on the split with band b and scores its report
@@ -267,15 +272,8 @@ func measure(set string, rows []row, b band, url string, j *judge) (map[string]*
 			st[r.task] = s
 		}
 		for _, s := range []*taskStats{s, st["overall"]} {
-			s.n++
-			switch pred := flagged[r.id]; {
-			case pred && r.label:
-				s.tp++
-			case pred:
-				s.fp++
-			case r.label:
-				s.fn++
-			}
+			s.flagged = append(s.flagged, flagged[r.id])
+			s.labels = append(s.labels, r.label)
 			if t, ok := asked[r.id]; ok {
 				s.escalated++
 				s.tokens += t
