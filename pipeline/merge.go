@@ -439,17 +439,15 @@ type mergeRole struct {
 	model func(*ShardManifest) *ShardModel
 }
 
-// itemID is the eval-set item a result row is about.
+// itemID is the eval-set item a result row is about: a judge row's id is
+// "<item id>#<sample>#<digest>" (judgeSource).
 func (r mergeRole) itemID(id string) string {
 	if !r.judge {
 		return id
 	}
-	for range 2 {
-		if i := strings.LastIndexByte(id, '#'); i >= 0 {
-			id = id[:i]
-		}
-	}
-	return id
+	answer, _, _ := cutLast(id)
+	item, _, _ := cutLast(answer)
+	return item
 }
 
 // mergeResults writes role's results of the shards (indexed by shard;
